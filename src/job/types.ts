@@ -1,0 +1,80 @@
+/**
+ * The job interface: what the runner (extract, worker, reducer) knows about a job.
+ * A job maps WARC/WAT records to rows; the runner partitions, stores, merges and writes them.
+ * Jobs live in `jobs/`; the runner never imports a job directly.
+ */
+
+/** Column types understood by the reducer (DuckDB types). */
+export type ColumnType = 'VARCHAR' | 'BIGINT' | 'DOUBLE' | 'BOOLEAN';
+
+export interface Column {
+  readonly name: string;
+  readonly type: ColumnType;
+}
+
+export type RowValue = string | number | boolean | null;
+export type Row = Record<string, RowValue>;
+
+/** Header-level view of a record, available before its payload is read. */
+export interface RecordHeader {
+  /** WARC-Type: `response`, `metadata`, `request`, `conversion`, `warcinfo`, ... */
+  readonly warcType: string;
+  /** WARC-Target-URI, with the `<...>` brackets some writers add removed; '' when absent. */
+  readonly targetUri: string;
+  /** WARC-Date as written in the record (ISO 8601); '' when absent. */
+  readonly date: string;
+  /**
+   * For `response` records: the HTTP Content-Type header of the captured response ('' when absent).
+   * For every other record: the WARC Content-Type header.
+   */
+  readonly contentType: string;
+}
+
+/** A record with its payload read. */
+export interface RecordView extends RecordHeader {
+  /**
+   * The payload bytes: the HTTP body for `response` records (HTTP headers removed),
+   * the whole content block for other records (the JSON envelope for WAT `metadata` records).
+   * May be truncated to the runner's `maxRecordBytes`; `truncated` says so.
+   */
+  readonly payload: Buffer;
+  readonly truncated: boolean;
+}
+
+/** Given to `map`: where the record comes from and a way to count things. */
+export interface MapContext {
+  /** The input file's location as given in the listing (path or URL). */
+  readonly inputFile: string;
+  /** Adds `n` (default 1) to the named counter; counters end up in `--stats`, the manifest and the report. */
+  count(name: string, n?: number): void;
+}
+
+/** A derived output, computed by the reducer from the merged rows of one partition. */
+export interface DerivedOutput {
+  /** Output folder name: `<out>/<runId>/<name>/part-*.parquet`. */
+  readonly name: string;
+  /** A DuckDB SELECT over the merged, de-duplicated rows of one partition, available as the table `rows`. */
+  readonly sql: string;
+}
+
+export interface JobDefinition<R extends Row = Row> {
+  /** Registry name, e.g. `wikipedia-links`. Stored in every queued job. */
+  readonly name: string;
+  readonly description: string;
+  /** Schema of the rows `map` yields, in output column order. */
+  readonly columns: readonly Column[];
+  /** Name of the main output folder holding the merged rows (e.g. `links`). */
+  readonly rowsOutput: string;
+  /** Header-level filter: records for which this is false are skipped without reading their payload. */
+  wants(header: RecordHeader): boolean;
+  /** Maps one record to rows. Pure apart from `ctx.count`. */
+  map(record: RecordView, ctx: MapContext): Iterable<R>;
+  /** Rows with equal partition keys land in the same partition (hashed by the runner). */
+  partitionKey(row: R): string;
+  /** Columns that identify a row: after the merge, exactly one row per key remains. */
+  readonly uniqueKey: readonly (keyof R & string)[];
+  /** Sort order of the outputs, and preference when several rows share a key (the first one wins). */
+  readonly orderBy: readonly (keyof R & string)[];
+  /** Outputs derived from the merged rows, e.g. per-article counts. */
+  readonly derived: readonly DerivedOutput[];
+}
