@@ -1,0 +1,42 @@
+/** `wikireverse extract <input>...`: one process, no Redis; rows as JSON lines or TSV on stdout. */
+import { once } from 'node:events';
+import type { JobDefinition } from '../job/types.js';
+import { Counters, formatHeader, formatRow, scanInput, type OutputFormat } from '../extract/index.js';
+import { openInput } from '../storage/index.js';
+import type { CliIO } from './io.js';
+
+export interface ExtractOptions {
+  readonly inputs: readonly string[];
+  readonly job: JobDefinition;
+  readonly format: OutputFormat;
+  readonly stats: boolean;
+  readonly maxRecordBytes: number;
+}
+
+/** Returns the exit code: 0, or 1 when an input could not be read to its end (the others are still processed). */
+export async function extractCommand(opts: ExtractOptions, io: CliIO): Promise<number> {
+  const total = new Counters();
+  let failed = 0;
+  const header = formatHeader(opts.format, opts.job.columns);
+  if (header) io.stdout.write(header);
+  const emit = (row: Parameters<typeof formatRow>[2]): Promise<void> | void => {
+    if (!io.stdout.write(formatRow(opts.format, opts.job.columns, row))) {
+      return once(io.stdout, 'drain').then(() => undefined);
+    }
+  };
+  for (const input of opts.inputs) {
+    try {
+      const source = await openInput(input);
+      const result = await scanInput(source, opts.job, { inputName: input, maxRecordBytes: opts.maxRecordBytes }, emit);
+      total.merge(result.counters.toJSON());
+      total.add(`inputs.${result.kind}`);
+      total.add('rows', result.rows);
+    } catch (err) {
+      failed++;
+      total.add('inputs_failed');
+      io.stderr.write(`error: ${(err as Error).message}\n`);
+    }
+  }
+  if (opts.stats) io.stderr.write(JSON.stringify(total.toJSON(), null, 2) + '\n');
+  return failed > 0 ? 1 : 0;
+}

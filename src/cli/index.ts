@@ -1,0 +1,3 @@
+/** The command line: `main(args, io)`. */
+export { main } from './main.js';
+export type { CliIO } from './io.js';

@@ -1,0 +1,43 @@
+/** The run manifest: `<out>/<runId>/manifest.json`, written at start, updated as the run goes, final at the end. */
+import type { OutputStore } from '../storage/index.js';
+import { manifestPath } from '../storage/layout.js';
+import type { CounterMap } from '../extract/index.js';
+import type { OutputFile } from '../reduce/index.js';
+
+export type RunStatus = 'running' | 'reducing' | 'succeeded' | 'failed' | 'cancelled';
+export type FileStatus = 'pending' | 'done' | 'failed';
+
+export interface ManifestFile {
+  readonly fileId: string;
+  readonly input: string;
+  status: FileStatus;
+  attempts?: number;
+  rows?: number;
+  kind?: string;
+  seconds?: number;
+  error?: string;
+}
+
+export interface Manifest {
+  readonly version: 1;
+  readonly runId: string;
+  readonly job: string;
+  status: RunStatus;
+  reason?: string;
+  readonly createdAt: string;
+  finishedAt?: string;
+  readonly options: Record<string, unknown>;
+  counters: CounterMap;
+  summary?: { files: number; filesDone: number; filesFailed: number; pages: number; links: number; articles: number; seconds: number };
+  outputs: OutputFile[];
+  files: ManifestFile[];
+}
+
+export async function writeManifest(store: OutputStore, m: Manifest): Promise<void> {
+  await store.put(manifestPath(m.runId), JSON.stringify(m, null, 2) + '\n');
+}
+
+export async function readManifest(store: OutputStore, runId: string): Promise<Manifest | null> {
+  const buf = await store.get(manifestPath(runId));
+  return buf ? (JSON.parse(buf.toString('utf8')) as Manifest) : null;
+}

@@ -1,0 +1,96 @@
+/**
+ * Applies a job to one input: stream -> gunzip -> warcio records -> job.map -> rows.
+ * Record-level damage is counted and skipped; damage that stops the stream fails the file with an
+ * error naming the input and the byte offset.
+ */
+import type { Readable } from 'node:stream';
+import type { JobDefinition, MapContext, Row } from '../job/types.js';
+import { decodeInput, parseRecords } from '../warc/index.js';
+import { Counters } from './counters.js';
+
+export type InputKind = 'wat' | 'warc' | 'wet' | 'unknown';
+
+export interface ScanOptions {
+  /** The input's name as given (path or URL), used in errors and as `ctx.inputFile`. */
+  readonly inputName: string;
+  /** Payload bytes read per record; the rest is skipped and counted as `records_truncated`. */
+  readonly maxRecordBytes: number;
+}
+
+export interface ScanResult {
+  readonly kind: InputKind;
+  readonly gzipped: boolean;
+  readonly counters: Counters;
+  readonly compressedBytes: number;
+  readonly rows: number;
+}
+
+/** A file that cannot be read to the end (truncated or corrupt gzip, broken WARC framing). Retrying may help for transient I/O. */
+export class InputError extends Error {
+  constructor(
+    readonly input: string,
+    readonly offset: number,
+    cause: unknown,
+  ) {
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    super(`Input ${input} is unreadable at byte offset ${offset}: ${reason}`, { cause });
+    this.name = 'InputError';
+  }
+}
+
+function kindOf(warcType: string, contentType: string): InputKind {
+  if (warcType === 'response') return 'warc';
+  if (warcType === 'metadata' && contentType.startsWith('application/json')) return 'wat';
+  if (warcType === 'conversion') return 'wet';
+  return 'unknown';
+}
+
+export async function scanInput<R extends Row>(
+  source: Readable,
+  job: JobDefinition<R>,
+  opts: ScanOptions,
+  emit: (row: R) => void | Promise<void>,
+): Promise<ScanResult> {
+  const counters = new Counters();
+  const ctx: MapContext = { inputFile: opts.inputName, count: (name, n) => counters.add(name, n) };
+  let decoded;
+  try {
+    decoded = await decodeInput(source);
+  } catch (err) {
+    throw new InputError(opts.inputName, 0, err);
+  }
+  let kind: InputKind = 'unknown';
+  let rows = 0;
+  let lastOffset = 0;
+  try {
+    for await (const rec of parseRecords(decoded.stream)) {
+      lastOffset = rec.offset;
+      const { header } = rec;
+      counters.add('records');
+      counters.add(`records.${header.warcType || 'untyped'}`);
+      if (kind === 'unknown') kind = kindOf(header.warcType, header.contentType);
+      if (!job.wants(header)) continue;
+      const view = await rec.read(opts.maxRecordBytes);
+      if (view.truncated) counters.add('records_truncated');
+      let out: Iterable<R>;
+      try {
+        out = job.map(view, ctx);
+        for (const row of out) {
+          rows++;
+          const p = emit(row);
+          if (p) await p;
+        }
+      } catch (err) {
+        // A job bug or a record the job cannot handle: count it and go on with the next record.
+        counters.add('records_failed');
+        counters.add(`records_failed.${err instanceof Error ? err.name : 'error'}`);
+      }
+    }
+  } catch (err) {
+    const offset = decoded.gzipped ? decoded.compressedOffset() : Math.max(lastOffset, decoded.compressedOffset());
+    decoded.stream.destroy();
+    source.destroy();
+    throw new InputError(opts.inputName, offset, err);
+  }
+  return { kind, gzipped: decoded.gzipped, counters, compressedBytes: decoded.compressedOffset(), rows };
+}

@@ -1,0 +1,16 @@
+/** The job interface the runner knows, and the registry through which it finds jobs by name. */
+export type * from './types.js';
+export { partitionOf, partName } from './partition.js';
+
+import type { JobDefinition } from './types.js';
+
+/** Jobs by name; built by the CLI from `jobs/` and handed down. */
+export type JobRegistry = ReadonlyMap<string, JobDefinition>;
+
+export function resolveJob(registry: JobRegistry, name: string): JobDefinition {
+  const job = registry.get(name);
+  if (!job) {
+    throw new Error(`Unknown job "${name}". Known jobs: ${[...registry.keys()].join(', ') || '(none)'}`);
+  }
+  return job;
+}

@@ -1,0 +1,4 @@
+/** The queue layer: BullMQ queue names, job data, Redis connections, a private redis-server. */
+export * from './names.js';
+export { connect, redisOptions, waitForRedis } from './connection.js';
+export { startRedisServer, type EmbeddedRedis } from './redis-server.js';

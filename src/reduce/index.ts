@@ -1,0 +1,2 @@
+/** The reducer: committed partials -> sorted, de-duplicated Parquet outputs. */
+export { reduceRun, type ReduceOptions, type ReduceResult, type OutputFile } from './reducer.js';

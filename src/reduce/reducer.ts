@@ -1,0 +1,104 @@
+/**
+ * The reducer: merges the committed partials of a run, partition by partition, with DuckDB
+ * (out-of-core: it spills to disk past its memory limit), keeps exactly one row per unique key,
+ * and writes sorted Parquet outputs: the job's rows and its derived outputs.
+ */
+import fsp from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import type { JobDefinition } from '../job/types.js';
+import type { OutputStore } from '../storage/index.js';
+import type { FileResult } from '../queue/names.js';
+import { outputPath, partialPath } from '../storage/layout.js';
+
+export interface ReduceOptions {
+  readonly runId: string;
+  readonly job: JobDefinition;
+  readonly store: OutputStore;
+  readonly partitions: number;
+  /** Committed files: exactly one partial set per file is read. */
+  readonly files: readonly FileResult[];
+  /** DuckDB memory limit; it spills to a temp directory past it. */
+  readonly memoryMb: number;
+  readonly threads?: number;
+}
+
+export interface OutputFile {
+  readonly output: string;
+  readonly path: string;
+  readonly rows: number;
+  readonly bytes: number;
+}
+
+export interface ReduceResult {
+  readonly outputs: OutputFile[];
+  /** Rows per output (all partitions). */
+  readonly totals: Record<string, number>;
+}
+
+const sqlString = (s: string): string => `'${s.replace(/'/g, "''")}'`;
+const ident = (s: string): string => `"${s.replace(/"/g, '""')}"`;
+
+async function copyToParquet(conn: DuckDBConnection, select: string, file: string): Promise<number> {
+  const res = await conn.runAndReadAll(
+    `COPY (${select}) TO ${sqlString(file)} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)`,
+  );
+  const first = res.getRows()[0]?.[0];
+  return Number(first ?? 0);
+}
+
+export async function reduceRun(opts: ReduceOptions): Promise<ReduceResult> {
+  const { job, store, runId } = opts;
+  const tmp = await fsp.mkdtemp(path.join(os.tmpdir(), `wikireverse-reduce-${runId}-`));
+  const instance = await DuckDBInstance.create(':memory:', {
+    memory_limit: `${opts.memoryMb}MB`,
+    threads: String(opts.threads ?? Math.max(1, Math.min(4, os.availableParallelism()))),
+    temp_directory: path.join(tmp, 'spill'),
+    preserve_insertion_order: 'false',
+  });
+  const conn = await instance.connect();
+  const columns = `{${job.columns.map((c) => `${sqlString(c.name)}: ${sqlString(c.type)}`).join(', ')}}`;
+  const emptySelect = `SELECT ${job.columns.map((c) => `CAST(NULL AS ${c.type}) AS ${ident(c.name)}`).join(', ')} WHERE false`;
+  const key = job.uniqueKey.map(ident).join(', ');
+  const order = job.orderBy.map(ident).join(', ');
+  const outputs: OutputFile[] = [];
+  const totals: Record<string, number> = {};
+  try {
+    for (let p = 0; p < opts.partitions; p++) {
+      const files: string[] = [];
+      for (const f of opts.files) {
+        if ((f.partitionRows[String(p)] ?? 0) > 0) {
+          files.push(await store.localCopy(partialPath(runId, f.fileId, p), path.join(tmp, 'in')));
+        }
+      }
+      const source =
+        files.length === 0
+          ? emptySelect
+          : `SELECT * FROM read_json([${files.map(sqlString).join(', ')}], format = 'newline_delimited', compression = 'gzip', columns = ${columns})`;
+      await conn.run(
+        `CREATE OR REPLACE TEMP TABLE rows AS SELECT * FROM (${source}) QUALIFY row_number() OVER (PARTITION BY ${key} ORDER BY ${order}) = 1`,
+      );
+      const selects: Array<[string, string]> = [
+        [job.rowsOutput, `SELECT * FROM rows ORDER BY ${order}`],
+        ...job.derived.map((d): [string, string] => [d.name, d.sql]),
+      ];
+      for (const [name, select] of selects) {
+        const local = path.join(tmp, `${name}-${p}.parquet`);
+        const rows = await copyToParquet(conn, select, local);
+        const target = outputPath(runId, name, p);
+        const { size } = await fsp.stat(local);
+        await store.upload(local, target);
+        await fsp.rm(local, { force: true });
+        outputs.push({ output: name, path: target, rows, bytes: size });
+        totals[name] = (totals[name] ?? 0) + rows;
+      }
+      await conn.run('DROP TABLE rows');
+    }
+  } finally {
+    conn.closeSync();
+    instance.closeSync();
+    await fsp.rm(tmp, { recursive: true, force: true });
+  }
+  return { outputs, totals };
+}

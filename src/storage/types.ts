@@ -1,0 +1,31 @@
+/**
+ * The output store: where partials, final outputs and manifests go. Paths are relative to the store's root,
+ * with `/` separators. Every write is atomic: a reader sees a whole object or none.
+ */
+import type { Writable } from 'node:stream';
+
+/** An object being written; invisible to readers until `commit`. */
+export interface PendingObject {
+  readonly stream: Writable;
+  /** Ends the stream (if not ended) and makes the object visible under its path, replacing any earlier one. */
+  commit(): Promise<void>;
+  /** Discards what was written. */
+  abort(): Promise<void>;
+}
+
+export interface OutputStore {
+  /** Human-readable location of the root, with no credentials (for logs and reports). */
+  readonly location: string;
+  put(path: string, body: string | Buffer): Promise<void>;
+  openWrite(path: string): Promise<PendingObject>;
+  /** The object's bytes, or null when it does not exist. */
+  get(path: string): Promise<Buffer | null>;
+  /** Paths of all objects under `prefix` (recursively), sorted. */
+  list(prefix: string): Promise<string[]>;
+  /** Copies a local file into the store under `path`. */
+  upload(localFile: string, path: string): Promise<void>;
+  /** A local file holding the object: the object itself for a local store, else a download into `tmpDir`. */
+  localCopy(path: string, tmpDir: string): Promise<string>;
+  /** Removes every object under `prefix`. */
+  removePrefix(prefix: string): Promise<void>;
+}
