@@ -1,0 +1,138 @@
+/**
+ * The Wikipedia reverse-links job: which web pages link which Wikipedia articles.
+ * Reads WAT metadata records (JSON, links already extracted) and WARC HTML responses (parsed here).
+ *
+ * Counters (each page gets exactly one of the `pages_*` outcomes after `pages`):
+ * `pages`, `pages_internal` (source on wikipedia.org / wikimedia.org), `pages_prefiltered` (no `wikipedia.org` in
+ * the bytes: not parsed), `records_invalid_json`, `pages_not_html` (WAT envelope without an HTML response),
+ * `pages_bad_url`, `pages_parsed`; per parsed page `pages_bad_base`, `links_seen`, `links_kept`, `links_duplicate`,
+ * `links_rejected.<reason>`; and `records_not_http` (response records for non-http(s) URIs, e.g. `dns:`).
+ */
+import type { JobDefinition, MapContext, RecordHeader, RecordView } from '../../src/job/types.js';
+import { decodeHtml, extractHtml } from './html.js';
+import { mentionsWikipedia, parseSourceUrl, rowsFromPage, type LinkRow } from './page.js';
+import { isWikimediaHost } from './rules.js';
+import { watPage } from './wat.js';
+
+export type { LinkRow, ExtractedPage, PageLink } from './page.js';
+export { mentionsWikipedia, parseSourceUrl, registrableDomain, rowsFromPage } from './page.js';
+export {
+  classifyLink,
+  classifyTitle,
+  editionOfHost,
+  isWikimediaHost,
+  normalizeHost,
+  REJECT_REASONS,
+  type LinkVerdict,
+  type RejectReason,
+} from './rules.js';
+export { cleanText, normalizeTitleText, percentDecode, titleProblem, upperFirst } from './normalize.js';
+export { decodeHtml, extractHtml, sniffCharset, type HtmlPage } from './html.js';
+export { firstString, watPage } from './wat.js';
+export { EDITIONS, EDITION_ALIASES, type Edition } from './editions.generated.js';
+
+const NONE: readonly LinkRow[] = Object.freeze([]);
+const HTML_METADATA = Buffer.from('"HTML-Metadata"', 'latin1');
+
+/** True for the HTTP content types read as HTML: text/html, application/xhtml+xml, and none at all. */
+export function isHtmlContentType(contentType: string): boolean {
+  const t = contentType.trimStart().toLowerCase();
+  return t === '' || t.startsWith('text/html') || t.startsWith('application/xhtml+xml');
+}
+
+export function wants(header: RecordHeader): boolean {
+  if (header.warcType === 'metadata') return header.contentType.trimStart().toLowerCase().startsWith('application/json');
+  if (header.warcType === 'response') return isHtmlContentType(header.contentType);
+  return false;
+}
+
+/** A WAT metadata record: cheap checks on the bytes first, JSON.parse only for pages that mention Wikipedia. */
+export function mapWat(record: RecordView, ctx: MapContext): readonly LinkRow[] {
+  if (record.payload.indexOf(HTML_METADATA) === -1) return NONE; // request, non-HTML response, warcinfo...
+  ctx.count('pages');
+  const header = parseSourceUrl(record.targetUri);
+  if (header !== null && isWikimediaHost(header.host)) {
+    ctx.count('pages_internal');
+    return NONE;
+  }
+  if (!mentionsWikipedia(record.payload)) {
+    ctx.count('pages_prefiltered');
+    return NONE;
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(record.payload.toString('utf8'));
+  } catch {
+    ctx.count('records_invalid_json');
+    return NONE;
+  }
+  const page = watPage(json);
+  if (page === null) {
+    ctx.count('pages_not_html');
+    return NONE;
+  }
+  return rowsFromPage(
+    { ...page, url: page.url || record.targetUri, warcDate: page.warcDate || record.date },
+    ctx.inputFile,
+    ctx,
+  );
+}
+
+/** A WARC HTML response: cheap checks on the bytes first, decoding and parsing only for pages that mention Wikipedia. */
+export function mapHtml(record: RecordView, ctx: MapContext): readonly LinkRow[] {
+  if (!isHtmlContentType(record.contentType)) return NONE;
+  const source = parseSourceUrl(record.targetUri);
+  if (source === null) {
+    ctx.count('records_not_http');
+    return NONE;
+  }
+  ctx.count('pages');
+  if (isWikimediaHost(source.host)) {
+    ctx.count('pages_internal');
+    return NONE;
+  }
+  if (!mentionsWikipedia(record.payload)) {
+    ctx.count('pages_prefiltered');
+    return NONE;
+  }
+  const html = extractHtml(decodeHtml(record.payload, record.contentType));
+  return rowsFromPage({ ...html, url: record.targetUri, warcDate: record.date }, ctx.inputFile, ctx);
+}
+
+export function mapRecord(record: RecordView, ctx: MapContext): readonly LinkRow[] {
+  if (record.warcType === 'metadata') return mapWat(record, ctx);
+  if (record.warcType === 'response') return mapHtml(record, ctx);
+  return NONE;
+}
+
+export const wikipediaLinksJob: JobDefinition<LinkRow> = {
+  name: 'wikipedia-links',
+  description: 'Web pages linking Wikipedia articles (reverse link graph), from WAT metadata or WARC HTML responses',
+  columns: [
+    { name: 'lang', type: 'VARCHAR' },
+    { name: 'article', type: 'VARCHAR' },
+    { name: 'source_url', type: 'VARCHAR' },
+    { name: 'source_host', type: 'VARCHAR' },
+    { name: 'source_domain', type: 'VARCHAR' },
+    { name: 'source_title', type: 'VARCHAR' },
+    { name: 'anchor_text', type: 'VARCHAR' },
+    { name: 'warc_date', type: 'VARCHAR' },
+    { name: 'input_file', type: 'VARCHAR' },
+  ],
+  rowsOutput: 'links',
+  wants,
+  map: mapRecord,
+  partitionKey: (row) => `${row.lang}\t${row.article}`,
+  uniqueKey: ['lang', 'article', 'source_url'],
+  orderBy: ['lang', 'article', 'source_url', 'warc_date', 'input_file', 'anchor_text'],
+  derived: [
+    {
+      name: 'articles',
+      sql:
+        'SELECT lang, article, CAST(count(*) AS BIGINT) AS link_count, ' +
+        'CAST(count(DISTINCT source_host) AS BIGINT) AS host_count, ' +
+        'CAST(count(DISTINCT source_domain) AS BIGINT) AS domain_count ' +
+        'FROM rows GROUP BY lang, article ORDER BY lang, article',
+    },
+  ],
+};

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Installs what WikiReverse needs on a fresh Debian/Ubuntu machine with Node 20: redis-server, the npm
+# dependencies (npm ci, pinned by package-lock.json), and builds dist/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v redis-server >/dev/null 2>&1; then
+  echo "== installing redis-server (Debian package)"
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq redis-server >/dev/null
+fi
+
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "== npm ci"
+  npm ci --no-audit --no-fund
+fi
+
+echo "== build"
+npm run build --silent

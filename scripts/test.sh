@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# The test command (README, CI): installs what the tests need, builds, runs the whole vitest suite.
+#   bash scripts/test.sh [vitest args...]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+echo "== vitest"
+npx vitest run "$@"

@@ -1,0 +1,87 @@
+/**
+ * `wikireverse run` end to end against a real redis-server: generated WAT and WARC inputs with planted links,
+ * 2 local worker processes, Parquet outputs read back with DuckDB and compared with the planted set exactly.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import { startRedisServer, type EmbeddedRedis } from '../../src/queue/index.js';
+import { runCli } from '../helpers/cli.js';
+import { readParquet } from '../helpers/parquet.js';
+import { expectedArticles, keyOf, plant, tempDir, type PlantedSet } from '../helpers/fixtures.js';
+
+let redis: EmbeddedRedis;
+let planted: PlantedSet;
+let work: string;
+
+beforeAll(async () => {
+  redis = await startRedisServer();
+  work = await tempDir('run');
+  planted = await plant(path.join(work, 'in'), [
+    { kind: 'wat', files: 3, pagesPerFile: 300, seed: 11, wikiLinkRate: 0.2, prefix: 'wat' },
+    { kind: 'warc', files: 2, pagesPerFile: 200, seed: 12, wikiLinkRate: 0.2, prefix: 'warc' },
+    { kind: 'wat', files: 1, pagesPerFile: 100, seed: 13, wikiLinkRate: 0.2, prefix: 'plainwat', gzip: false },
+  ]);
+});
+
+afterAll(async () => {
+  await redis?.stop();
+  if (work) await fsp.rm(work, { recursive: true, force: true });
+});
+
+describe('run', () => {
+  it('outputs exactly the planted links, sorted and partitioned, with a complete manifest', async () => {
+    const out = path.join(work, 'out');
+    const res = await runCli(['run', '--paths', planted.listing, '--out', out, '--workers', '2', '--redis', redis.url, '--run-id', 'planted-1', '--partitions', '4']);
+    expect(res.stderr + res.stdout).toContain('succeeded');
+    expect(res.code).toBe(0);
+    expect(res.stdout).toMatch(/files 6\/6 \(failed 0\)/);
+
+    const links = await readParquet(`${out}/planted-1/links/*.parquet`);
+    expect(planted.expected.length).toBeGreaterThan(50);
+    expect(links.map(keyOf).sort()).toEqual(planted.expected.map((r) => keyOf(r as unknown as Record<string, unknown>)).sort());
+    for (const l of links) expect(typeof l.source_domain).toBe('string');
+
+    const articles = await readParquet(`${out}/planted-1/articles/*.parquet`, 'lang, article');
+    expect(articles.map((a) => ({ ...a, link_count: Number(a.link_count), host_count: Number(a.host_count), domain_count: Number(a.domain_count) })))
+      .toEqual(expectedArticles(planted.expected));
+
+    // Each part file is sorted by (lang, article) and a key lives in exactly one partition.
+    const seen = new Map<string, string>();
+    for (let p = 0; p < 4; p++) {
+      const file = `${out}/planted-1/links/part-0000${p}.parquet`;
+      const rows = await readParquet(file);
+      const keys = rows.map((r) => `${String(r.lang)}\u0000${String(r.article)}`);
+      expect(keys).toEqual([...keys].sort());
+      for (const k of new Set(keys)) {
+        expect(seen.get(k)).toBeUndefined();
+        seen.set(k, file);
+      }
+    }
+
+    const manifest = JSON.parse(await fsp.readFile(`${out}/planted-1/manifest.json`, 'utf8'));
+    expect(manifest.status).toBe('succeeded');
+    expect(manifest.files).toHaveLength(6);
+    expect(manifest.files.every((f: { status: string }) => f.status === 'done')).toBe(true);
+    expect(manifest.summary.links).toBe(planted.expected.length);
+    expect(manifest.summary.articles).toBe(expectedArticles(planted.expected).length);
+    expect(manifest.counters.pages).toBe(300 * 3 + 200 * 2 + 100);
+    const outputRows = manifest.outputs.filter((o: { output: string }) => o.output === 'links').reduce((s: number, o: { rows: number }) => s + o.rows, 0);
+    expect(outputRows).toBe(planted.expected.length);
+  });
+
+  it('starts and stops its own redis-server when --redis is not given', async () => {
+    const out = path.join(work, 'out-embedded');
+    const res = await runCli(['run', '--paths', planted.listing, '--out', out, '--workers', '1', '--run-id', 'embedded-1', '--partitions', '2']);
+    expect(res.code).toBe(0);
+    const links = await readParquet(`${out}/embedded-1/links/*.parquet`);
+    expect(links).toHaveLength(planted.expected.length);
+  });
+
+  it('says how to install redis-server when it is missing', async () => {
+    const res = await runCli(['run', '--paths', planted.listing, '--out', path.join(work, 'out-missing')], { WIKIREVERSE_REDIS_SERVER: 'redis-server-not-here' });
+    expect(res.code).not.toBe(0);
+    expect(res.stderr).toMatch(/apt-get install -y redis-server/);
+    expect(res.stderr).toMatch(/--redis/);
+  });
+});
