@@ -1,12 +1,9 @@
-import { readFileSync } from 'node:fs';
-import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import type { MapContext, RecordView } from '../../src/job/types.js';
 import {
   extractHtml,
   mentionsWikipedia,
   sniffCharset,
-  watPage,
   wikipediaLinksJob as job,
   type LinkRow,
 } from '../../jobs/wikipedia/index.js';
@@ -205,16 +202,6 @@ describe('WAT records', () => {
     expect(rows).toEqual([]);
     expect(counters).toEqual({ pages: 1, records_invalid_json: 1 });
   });
-
-  it('ignores metadata records that are not about an HTML page', () => {
-    const sample = gunzipSync(readFileSync('test/fixtures/samples/CC-MAIN-2024-22-whirlwind.warc.wat.gz'));
-    const json = sample.toString('utf8').slice(sample.indexOf('{"Container"')).trim();
-    const ctx = context();
-    const rows = [...job.map({ ...watRecord(PAGE, { links: [] }), payload: Buffer.from(json) }, ctx)];
-    expect(rows).toEqual([]);
-    expect(ctx.counters).toEqual({});
-    expect(watPage(JSON.parse(json))).toBeNull(); // a request record
-  });
 });
 
 describe('HTML responses', () => {
@@ -319,59 +306,5 @@ describe('mentionsWikipedia', () => {
     ['', false],
   ])('%s -> %s', (text, want) => {
     expect(mentionsWikipedia(Buffer.from(text))).toBe(want);
-  });
-});
-
-/** Minimal reader for the uncompressed sample: WARC records with Content-Length blocks, HTTP headers split off. */
-function* responses(warc: Buffer): Generator<RecordView> {
-  let pos = 0;
-  while (pos < warc.length) {
-    const headerEnd = warc.indexOf('\r\n\r\n', pos);
-    if (headerEnd === -1) return;
-    const header = warc.toString('latin1', pos, headerEnd);
-    const field = (name: string): string => new RegExp(`^${name}:\\s*(.*)$`, 'mi').exec(header)?.[1]?.trim() ?? '';
-    const length = Number(field('Content-Length'));
-    const block = warc.subarray(headerEnd + 4, headerEnd + 4 + length);
-    pos = headerEnd + 4 + length + 4;
-    if (field('WARC-Type') !== 'response') continue;
-    const httpEnd = block.indexOf('\r\n\r\n');
-    const http = block.toString('latin1', 0, httpEnd);
-    yield {
-      warcType: 'response',
-      targetUri: field('WARC-Target-URI').replace(/^<|>$/g, ''),
-      date: field('WARC-Date'),
-      contentType: /^Content-Type:\s*(.*)$/im.exec(http)?.[1]?.trim() ?? '',
-      payload: block.subarray(httpEnd + 4),
-      truncated: false,
-    };
-  }
-}
-
-describe('real sample: wget-2024-commoncrawl-blog.warc.gz', () => {
-  it('finds the three English Wikipedia articles of the web-graph blog post', () => {
-    const warc = gunzipSync(readFileSync('test/fixtures/samples/wget-2024-commoncrawl-blog.warc.gz'));
-    const ctx = context();
-    const rows: LinkRow[] = [];
-    for (const record of responses(warc)) if (job.wants(record)) rows.push(...job.map(record, ctx));
-    expect(rows.map((r) => [r.lang, r.article, r.anchor_text, r.source_host, r.source_domain])).toEqual([
-      ['en', 'Strongly_connected_component', 'strongly connected component', 'commoncrawl.org', 'commoncrawl.org'],
-      ['en', 'Reverse_domain_name_notation', 'reverse domain name notation', 'commoncrawl.org', 'commoncrawl.org'],
-      ['en', 'Public_Suffix_List', 'public suffix list', 'commoncrawl.org', 'commoncrawl.org'],
-    ]);
-    expect(rows[0]?.source_url).toMatch(/^https:\/\/commoncrawl\.org\/blog\/host-and-domain-level-web-graphs/);
-    expect(ctx.counters.pages_parsed).toBe(1);
-    expect(ctx.counters.links_kept).toBe(3);
-    expect((ctx.counters.pages ?? 0) - 1).toBe(ctx.counters.pages_prefiltered);
-  });
-});
-
-describe('real sample: CC-MAIN-2024-22-whirlwind.warc.gz', () => {
-  it('skips the an.wikipedia.org page as internal', () => {
-    const warc = gunzipSync(readFileSync('test/fixtures/samples/CC-MAIN-2024-22-whirlwind.warc.gz'));
-    const ctx = context();
-    const rows: LinkRow[] = [];
-    for (const record of responses(warc)) if (job.wants(record)) rows.push(...job.map(record, ctx));
-    expect(rows).toEqual([]);
-    expect(ctx.counters).toEqual({ pages: 1, pages_internal: 1 });
   });
 });
