@@ -4,5 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+echo "== typecheck (src, jobs, scripts, test)"
+npx tsc -p tsconfig.test.json
 echo "== vitest"
 npx vitest run "$@"

@@ -1,9 +1,9 @@
 /** `wikireverse extract <input>...`: one process, no Redis; rows as JSON lines or TSV on stdout. */
 import { once } from 'node:events';
-import type { JobDefinition } from '../job/types.js';
-import { Counters, formatHeader, formatRow, scanInput, type OutputFormat } from '../extract/index.js';
-import { openInput } from '../storage/index.js';
-import type { CliIO } from './io.js';
+import type { JobDefinition } from '../../job/types.js';
+import { Counters, formatHeader, formatRow, scanInput, type OutputFormat } from '../../extract/index.js';
+import { openInput } from '../../storage/index.js';
+import type { CliIO } from '../io.js';
 
 export interface ExtractOptions {
   readonly inputs: readonly string[];

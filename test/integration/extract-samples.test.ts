@@ -1,0 +1,125 @@
+/**
+ * `wikireverse extract` on every real sample in test/fixtures/samples (copied from shared/samples), through the
+ * real runner (file stream -> zlib -> warcio -> job): exact rows, exact counters, and the same for plain input.
+ */
+import { describe, expect, it } from 'vitest';
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { PassThrough } from 'node:stream';
+import { main } from '../../src/cli/index.js';
+import { tempDir } from '../helpers/fixtures.js';
+
+const SAMPLES = path.resolve('test/fixtures/samples');
+
+async function extract(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = '';
+  let err = '';
+  stdout.on('data', (b: Buffer) => (out += b.toString()));
+  stderr.on('data', (b: Buffer) => (err += b.toString()));
+  const code = await main(['extract', ...args], { stdout, stderr });
+  return { code, stdout: out, stderr: err };
+}
+
+const BLOG_URL = 'https://commoncrawl.org/blog/host-and-domain-level-web-graphs-september-october-november-december-2023-and-february-march-2024';
+const BLOG_TITLE = 'Common Crawl - Blog - Host- and Domain-Level Web Graphs September/October, November/December 2023 and February/March 2024';
+const blogRow = (article: string, anchor: string, input: string): Record<string, unknown> => ({
+  lang: 'en', article, source_url: BLOG_URL, source_host: 'commoncrawl.org', source_domain: 'commoncrawl.org',
+  source_title: BLOG_TITLE, anchor_text: anchor, warc_date: '2024-04-25T16:27:55Z', input_file: input,
+});
+
+/** Every sample, its exact rows, and the counters that say why (most have no Wikipedia links). */
+const CASES: Array<{ file: string; rows: (input: string) => Record<string, unknown>[]; stats: Record<string, number> }> = [
+  {
+    file: 'wget-2024-commoncrawl-blog.warc.gz',
+    rows: (input) => [
+      blogRow('Strongly_connected_component', 'strongly connected component', input),
+      blogRow('Reverse_domain_name_notation', 'reverse domain name notation', input),
+      blogRow('Public_Suffix_List', 'public suffix list', input),
+    ],
+    stats: {
+      'inputs.warc': 1, links_kept: 3, 'links_rejected.not_wikipedia': 76, links_seen: 79, pages: 15, pages_parsed: 1,
+      pages_prefiltered: 14, records: 34, 'records.metadata': 1, 'records.request': 15, 'records.resource': 2,
+      'records.response': 15, 'records.warcinfo': 1, rows: 3,
+    },
+  },
+  {
+    file: 'CC-MAIN-2024-22-whirlwind.warc.gz',
+    rows: () => [], // the page is an.wikipedia.org itself: its links are internal
+    stats: { 'inputs.warc': 1, pages: 1, pages_internal: 1, records: 4, 'records.metadata': 1, 'records.request': 1, 'records.response': 1, 'records.warcinfo': 1, rows: 0 },
+  },
+  {
+    file: 'CC-MAIN-2024-22-whirlwind.warc.wat.gz',
+    rows: () => [], // the WAT excerpt holds the request record's metadata only: no page
+    stats: { 'inputs.wat': 1, records: 2, 'records.metadata': 1, 'records.warcinfo': 1, rows: 0 },
+  },
+  {
+    file: 'CC-MAIN-2024-22-whirlwind.warc.wet.gz',
+    rows: () => [], // WET holds text only: no links
+    stats: { 'inputs.wet': 1, records: 2, 'records.conversion': 1, 'records.warcinfo': 1, rows: 0 },
+  },
+  {
+    file: 'CC-MAIN-2020-34-resiliparse.warc.gz',
+    rows: () => [], // 16 pages, none mentions wikipedia.org: all skipped by the pre-filter
+    stats: { 'inputs.warc': 1, pages: 16, pages_prefiltered: 16, records: 50, 'records.metadata': 16, 'records.request': 17, 'records.response': 16, 'records.warcinfo': 1, rows: 0 },
+  },
+  {
+    file: 'CC-MAIN-2015-18-webindex.warc.wat.gz',
+    rows: () => [], // 458 links, none to Wikipedia
+    stats: { 'inputs.wat': 1, pages: 4, pages_prefiltered: 4, records: 18, 'records.metadata': 17, 'records.warcinfo': 1, rows: 0 },
+  },
+];
+
+describe('extract on the real samples', () => {
+  for (const c of CASES) {
+    it(`${c.file}: exact rows and counters`, async () => {
+      const input = path.join(SAMPLES, c.file);
+      const res = await extract([input, '--stats']);
+      expect(res.code).toBe(0);
+      const rows = res.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+      expect(rows).toEqual(c.rows(input));
+      expect(JSON.parse(res.stderr)).toEqual(c.stats);
+    });
+  }
+
+  it('reads plain (not gzipped) WARC the same as gzipped', async () => {
+    const dir = await tempDir('plain');
+    const plain = path.join(dir, 'blog.warc');
+    await fsp.writeFile(plain, zlib.gunzipSync(await fsp.readFile(path.join(SAMPLES, 'wget-2024-commoncrawl-blog.warc.gz'))));
+    const res = await extract([plain]);
+    expect(res.code).toBe(0);
+    const rows = res.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(rows).toEqual(CASES[0]?.rows(plain));
+    await fsp.rm(dir, { recursive: true, force: true });
+  });
+
+  it('prints TSV with a header line and \\N for nulls', async () => {
+    const input = path.join(SAMPLES, 'wget-2024-commoncrawl-blog.warc.gz');
+    const res = await extract([input, '--format', 'tsv']);
+    const lines = res.stdout.trimEnd().split('\n');
+    expect(lines[0]).toBe('lang\tarticle\tsource_url\tsource_host\tsource_domain\tsource_title\tanchor_text\twarc_date\tinput_file');
+    expect(lines).toHaveLength(4);
+    expect(lines[1]?.split('\t')).toEqual(['en', 'Strongly_connected_component', BLOG_URL, 'commoncrawl.org', 'commoncrawl.org', BLOG_TITLE, 'strongly connected component', '2024-04-25T16:27:55Z', input]);
+  });
+
+  it('names a missing input, exits 1, and still processes the others', async () => {
+    const good = path.join(SAMPLES, 'wget-2024-commoncrawl-blog.warc.gz');
+    const res = await extract(['/nonexistent/x.warc.gz', good]);
+    expect(res.code).toBe(1);
+    expect(res.stderr).toContain('/nonexistent/x.warc.gz');
+    expect(res.stdout.split('\n').filter(Boolean)).toHaveLength(3);
+  });
+
+  it('fails a truncated gzip file with an error naming the file and the byte offset', async () => {
+    const dir = await tempDir('trunc');
+    const whole = await fsp.readFile(path.join(SAMPLES, 'CC-MAIN-2020-34-resiliparse.warc.gz'));
+    const cut = path.join(dir, 'cut.warc.gz');
+    await fsp.writeFile(cut, whole.subarray(0, Math.floor(whole.length / 2)));
+    const res = await extract([cut]);
+    expect(res.code).toBe(1);
+    expect(res.stderr).toMatch(new RegExp(`Input ${cut.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} is unreadable at byte offset \\d+`));
+    await fsp.rm(dir, { recursive: true, force: true });
+  });
+});
