@@ -21,7 +21,9 @@ const db = await DuckDBInstance.create(':memory:');
 const conn = await db.connect();
 const q = (p: string): string => `'${path.join(dir, p).replace(/'/g, "''")}'`;
 const show = async (title: string, sql: string): Promise<void> => {
-  const rows = (await conn.runAndReadAll(sql)).getRowObjectsJS();
+  const rows = (await conn.runAndReadAll(sql))
+    .getRowObjectsJS()
+    .map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, typeof v === 'bigint' ? Number(v) : v])));
   process.stdout.write(`\n${title} (${rows.length} shown)\n`);
   if (rows.length > 0) console.table(rows);
 };
