@@ -12,10 +12,12 @@ import { registerExtract } from './commands/extract.js';
 import { registerRun } from './commands/run.js';
 import { registerWorker } from './commands/worker.js';
 import { registerStatus } from './commands/status.js';
+import { registerCancel } from './commands/cancel.js';
+import { registerReport } from './commands/report.js';
 
 export const VERSION = '0.1.0';
 
-const COMMANDS = [registerExtract, registerRun, registerWorker, registerStatus];
+const COMMANDS = [registerExtract, registerRun, registerWorker, registerStatus, registerCancel, registerReport];
 
 export async function main(args: string[], io: CliIO = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
   let exitCode = 0;

@@ -1,7 +1,9 @@
 /**
- * The coordinator of one run: resolves the inputs, writes the manifest, enqueues one BullMQ job per input
- * (job id = file id, so a file is never enqueued twice in a run), starts local workers, waits for every
- * file to be committed or failed, runs the reducer over the committed partials, and finalises the manifest.
+ * The coordinator of one run. `start` creates a run: resolves the inputs, writes the manifest, enqueues one BullMQ
+ * job per input (job id = file id, so a file is never enqueued twice). `resume` continues a run from its manifest
+ * and the committed partials in the output store (the source of truth, not Redis). Both then start local workers,
+ * wait until every file is committed or failed (re-enqueueing files whose jobs Redis lost), run the reducer over
+ * the committed partials, and finalise the manifest.
  */
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -10,30 +12,23 @@ import type { Logger } from '../log/index.js';
 import { redactUrl } from '../log/index.js';
 import {
   ACTIVE_RUNS_KEY, QUEUE_PREFIX, connect, queueName, redisOptions, runKey, startRedisServer, waitForRedis,
-  type EmbeddedRedis, type FileJobData, type FileResult,
+  type EmbeddedRedis,
 } from '../queue/index.js';
-import { openStore, successPath, type OutputStore } from '../storage/index.js';
-import { mergeCounters } from '../extract/index.js';
+import { openStore, type OutputStore } from '../storage/index.js';
 import { reduceRun } from '../reduce/index.js';
-import { resolveInputs, type InputFile } from './listing.js';
-import { writeManifest, type Manifest } from './manifest.js';
+import { resolveInputs } from './listing.js';
+import { readManifest, writeManifest, type Manifest, type RunSettings } from './manifest.js';
 import { newRunId } from './run-id.js';
 import { LocalWorkers } from './local-workers.js';
+import { collectResults, committedFiles, ensureQueued, waitUntilSettled, CancelledError, InterruptedError, type ProgressSnapshot } from './settle.js';
 
-export interface RunOptions {
-  readonly paths: string;
-  readonly inputBase?: string | undefined;
-  readonly out: string;
-  readonly job: JobDefinition;
+/** How this coordinator session runs (not part of the run's identity; may differ on resume). */
+export interface SessionOptions {
   /** Local worker processes; 0 = rely on workers started elsewhere (`wikireverse worker`). */
   readonly workers: number;
   /** Shared Redis; absent: a private redis-server is started and stopped. */
   readonly redisUrl?: string | undefined;
   readonly redisServerBin: string;
-  readonly partitions: number;
-  readonly attempts: number;
-  readonly backoffMillis: number;
-  readonly maxRecordBytes: number;
   readonly maxWorkerRestarts: number;
   readonly reducerMemoryMb: number;
   readonly pollMillis: number;
@@ -42,49 +37,31 @@ export interface RunOptions {
   readonly log: Logger;
   /** Where progress lines go (stderr by default). */
   readonly progress: (line: string) => void;
+  /** Extensions that follow the run (progress display, fleet sizing, cost ledger, budget cap). */
+  readonly observers?: readonly RunObserver[];
+}
+
+/** Follows a run's life; every hook is optional. A throw from `onTick` aborts the run (CancelledError: cancelled). */
+export interface RunObserver {
+  /** Redis and the queue are up, files are enqueued, local workers started. */
+  onStart?(run: { readonly manifest: Manifest; readonly redis: Redis; readonly queue: Queue; readonly redisUrl: string }): Promise<void> | void;
+  onTick?(snapshot: ProgressSnapshot): Promise<void> | void;
+  /** The run ended (succeeded, failed, cancelled, interrupted, or an error); the manifest is final. */
+  onFinish?(manifest: Manifest): Promise<void> | void;
+}
+
+export interface StartOptions {
+  readonly paths: string;
+  readonly inputBase?: string | undefined;
+  readonly out: string;
   readonly runId?: string | undefined;
+  readonly settings: Omit<RunSettings, 'out'>;
 }
 
 export interface RunResult {
   readonly manifest: Manifest;
+  /** 0 succeeded; 1 finished with failed inputs; 3 cancelled; 130 interrupted (resumable). */
   readonly exitCode: number;
-}
-
-interface Counts { done: number; failed: number; active: number; waiting: number }
-
-async function countFiles(queue: Queue): Promise<Counts> {
-  const c = await queue.getJobCounts('completed', 'failed', 'active', 'waiting', 'delayed', 'prioritized', 'waiting-children');
-  return {
-    done: c.completed ?? 0,
-    failed: c.failed ?? 0,
-    active: c.active ?? 0,
-    waiting: (c.waiting ?? 0) + (c.delayed ?? 0) + (c.prioritized ?? 0),
-  };
-}
-
-async function enqueue(queue: Queue, runId: string, inputs: InputFile[], opts: RunOptions): Promise<void> {
-  const BATCH = 1000;
-  for (let i = 0; i < inputs.length; i += BATCH) {
-    await queue.addBulk(
-      inputs.slice(i, i + BATCH).map((f) => {
-        const data: FileJobData = {
-          runId, fileId: f.fileId, input: f.input, out: opts.out, job: opts.job.name,
-          partitions: opts.partitions, maxRecordBytes: opts.maxRecordBytes,
-        };
-        return {
-          name: 'file',
-          data,
-          opts: {
-            jobId: f.fileId,
-            attempts: opts.attempts,
-            backoff: { type: 'exponential', delay: opts.backoffMillis },
-            removeOnComplete: false,
-            removeOnFail: false,
-          },
-        };
-      }),
-    );
-  }
 }
 
 export class Coordinator {
@@ -92,71 +69,116 @@ export class Coordinator {
   private redis: Redis | undefined;
   private queue: Queue | undefined;
   private workers: LocalWorkers | undefined;
+  private interrupted = false;
 
-  constructor(private readonly opts: RunOptions) {}
+  constructor(
+    private readonly jobs: ReadonlyMap<string, JobDefinition>,
+    private readonly session: SessionOptions,
+  ) {}
 
-  async run(): Promise<RunResult> {
-    const { opts } = this;
-    const started = Date.now();
+  /** Creates a new run and executes it. */
+  async start(opts: StartOptions): Promise<RunResult> {
     const inputs = await resolveInputs(opts.paths, opts.inputBase);
     const runId = opts.runId ?? newRunId();
     const store = openStore(opts.out);
-    const log = opts.log.child({ runId });
+    if (await readManifest(store, runId)) {
+      throw new Error(`Run ${runId} already exists in ${store.location}: choose another --run-id, or continue it with \`wikireverse resume ${runId} --out ${opts.out}\``);
+    }
     const manifest: Manifest = {
-      version: 1, runId, job: opts.job.name, status: 'running', createdAt: new Date().toISOString(),
-      options: {
-        paths: opts.paths, inputBase: opts.inputBase ?? null, out: store.location, workers: opts.workers,
-        redis: opts.redisUrl ? redactUrl(opts.redisUrl) : 'embedded', partitions: opts.partitions,
-        attempts: opts.attempts, maxRecordBytes: opts.maxRecordBytes,
-      },
-      counters: {}, outputs: [],
+      version: 1, runId, job: opts.settings.job, status: 'running', createdAt: new Date().toISOString(),
+      settings: { ...opts.settings, out: opts.out },
+      options: { paths: opts.paths, inputBase: opts.inputBase ?? null, out: store.location, workers: this.session.workers,
+        redis: this.session.redisUrl ? redactUrl(this.session.redisUrl) : 'embedded' },
+      counters: {}, outputs: [], sessions: 0,
       files: inputs.map((f) => ({ fileId: f.fileId, input: f.input, status: 'pending' })),
     };
     await writeManifest(store, manifest);
-    log.info({ files: inputs.length, out: store.location }, 'run created');
-    opts.progress(`run ${runId}: ${inputs.length} files -> ${store.location}/${runId}`);
+    this.session.progress(`run ${runId}: ${inputs.length} files -> ${store.location}/${runId}`);
+    return this.execute(store, manifest, false, false);
+  }
 
+  /** Continues a run from the output store. Resuming a finished run does nothing (unless `retryFailed`). */
+  async resume(out: string, runId: string, retryFailed: boolean): Promise<RunResult> {
+    const store = openStore(out);
+    const manifest = await readManifest(store, runId);
+    if (!manifest) throw new Error(`No run ${runId} in ${store.location} (no ${runId}/manifest.json)`);
+    const failed = manifest.files.filter((f) => f.status === 'failed').length;
+    if (manifest.status === 'succeeded' || (manifest.status === 'failed' && manifest.outputs.length > 0 && !retryFailed)) {
+      this.session.progress(
+        `run ${runId} already finished (${manifest.status}); nothing to do` + (failed > 0 ? `. ${failed} inputs failed: add --retry-failed to retry just those` : ''),
+      );
+      return { manifest, exitCode: manifest.status === 'succeeded' ? 0 : 1 };
+    }
+    manifest.status = 'running';
+    delete manifest.reason;
+    await writeManifest(store, manifest);
+    this.session.progress(`run ${runId}: resuming (${manifest.files.length} files) -> ${store.location}/${runId}`);
+    return this.execute(store, manifest, true, retryFailed);
+  }
+
+  private async execute(store: OutputStore, manifest: Manifest, resuming: boolean, retryFailed: boolean): Promise<RunResult> {
+    const started = Date.now();
+    const { runId, settings } = manifest;
+    const job = this.jobs.get(settings.job);
+    if (!job) throw new Error(`Run ${runId} uses job "${settings.job}", which this build does not know`);
+    const log = this.session.log.child({ runId });
+    manifest.sessions = (manifest.sessions ?? 0) + 1;
     try {
       const redisUrl = await this.startRedis();
       this.redis = connect(redisUrl, 'wikireverse-coordinator');
-      await waitForRedis(this.redis, opts.redisUrl ? redactUrl(opts.redisUrl) : 'the private redis-server');
+      await waitForRedis(this.redis, this.session.redisUrl ? redactUrl(this.session.redisUrl) : 'the private redis-server');
       await this.redis.hset(runKey(runId), {
-        out: opts.out, job: opts.job.name, files: String(inputs.length), createdAt: manifest.createdAt, status: 'running',
+        out: settings.out, job: settings.job, files: String(manifest.files.length), createdAt: manifest.createdAt, status: 'running',
       });
+      manifest.redis = this.embedded ? this.embedded.url : redactUrl(redisUrl);
+      await writeManifest(store, manifest);
       await this.redis.sadd(ACTIVE_RUNS_KEY, runId);
       this.queue = new Queue(queueName(runId), { connection: redisOptions(redisUrl, 'wikireverse-queue'), prefix: QUEUE_PREFIX });
-      await enqueue(this.queue, runId, inputs, opts);
-      if (opts.workers > 0) {
+
+      // Everything not committed in the store goes (back) into the queue.
+      const committed = resuming ? await committedFiles(store, runId, manifest.files) : new Set<string>();
+      const todo = manifest.files.filter((f) => !committed.has(f.fileId));
+      const requeued = await ensureQueued(this.queue, manifest, todo, resuming, retryFailed);
+      if (resuming) log.info({ committed: committed.size, requeued }, 'resuming run');
+      if (this.session.workers > 0) {
         this.workers = new LocalWorkers({
-          count: opts.workers, redisUrl, runId, maxRestarts: opts.maxWorkerRestarts, log, extraArgs: opts.workerArgs,
+          count: this.session.workers, redisUrl, runId, maxRestarts: this.session.maxWorkerRestarts, log, extraArgs: this.session.workerArgs,
         });
         this.workers.start();
       }
-      await this.waitForFiles(this.queue, inputs.length, started);
+      const observers = this.session.observers ?? [];
+      for (const ob of observers) await ob.onStart?.({ manifest, redis: this.redis, queue: this.queue, redisUrl });
+      await waitUntilSettled({
+        onTick: async (snap) => {
+          for (const ob of observers) await ob.onTick?.(snap);
+        },
+        queue: this.queue, redis: this.redis, store, manifest, pollMillis: this.session.pollMillis, started,
+        progress: this.session.progress, workersAlive: () => (this.workers ? this.workers.alive : undefined),
+        interrupted: () => this.interrupted,
+      });
       await this.redis.srem(ACTIVE_RUNS_KEY, runId);
       await this.workers?.stop();
       this.workers = undefined;
 
-      // The output store is the source of truth: a file is done when its _SUCCESS marker exists.
-      const results = await this.collect(store, runId, inputs, manifest);
+      const results = await collectResults(store, this.queue, manifest);
       manifest.status = 'reducing';
       await writeManifest(store, manifest);
-      opts.progress(`run ${runId}: reducing ${results.length} committed files into ${opts.partitions} partitions`);
-      const reduced = await reduceRun({
-        runId, job: opts.job, store, partitions: opts.partitions, files: results, memoryMb: opts.reducerMemoryMb,
-      });
+      this.session.progress(`run ${runId}: reducing ${results.length} committed files into ${settings.partitions} partitions`);
+      const reduced = await reduceRun({ runId, job, store, partitions: settings.partitions, files: results, memoryMb: this.session.reducerMemoryMb });
       const failed = manifest.files.filter((f) => f.status !== 'done');
       manifest.outputs = reduced.outputs;
       manifest.status = failed.length === 0 ? 'succeeded' : 'failed';
-      if (failed.length > 0) manifest.reason = `${failed.length} of ${inputs.length} input files failed`;
+      if (failed.length > 0) {
+        manifest.reason = `${failed.length} of ${manifest.files.length} input files failed; retry just those with: wikireverse resume ${runId} --out ${settings.out} --retry-failed`;
+      }
       manifest.finishedAt = new Date().toISOString();
       manifest.summary = {
-        files: inputs.length,
+        files: manifest.files.length,
         filesDone: results.length,
         filesFailed: failed.length,
         pages: manifest.counters.pages ?? 0,
-        links: reduced.totals[opts.job.rowsOutput] ?? 0,
-        articles: reduced.totals[opts.job.derived[0]?.name ?? ''] ?? 0,
+        links: reduced.totals[job.rowsOutput] ?? 0,
+        articles: reduced.totals[job.derived[0]?.name ?? ''] ?? 0,
         seconds: Math.round((Date.now() - started) / 100) / 10,
       };
       await writeManifest(store, manifest);
@@ -164,64 +186,37 @@ export class Coordinator {
       log.info({ status: manifest.status, summary: manifest.summary }, 'run finished');
       return { manifest, exitCode: manifest.status === 'succeeded' ? 0 : 1 };
     } catch (err) {
-      manifest.status = 'failed';
-      manifest.reason = err instanceof Error ? err.message : String(err);
-      manifest.finishedAt = new Date().toISOString();
+      if (err instanceof CancelledError) {
+        manifest.status = 'cancelled';
+        manifest.reason = err.message;
+        manifest.finishedAt = new Date().toISOString();
+        await writeManifest(store, manifest).catch(() => undefined);
+        return { manifest, exitCode: 3 };
+      }
+      if (err instanceof InterruptedError) {
+        manifest.reason = `interrupted; continue with: wikireverse resume ${runId} --out ${settings.out}`;
+        await writeManifest(store, manifest).catch(() => undefined);
+        return { manifest, exitCode: 130 };
+      }
+      manifest.reason = `${err instanceof Error ? err.message : String(err)}; the run can be resumed: wikireverse resume ${runId} --out ${settings.out}`;
       await writeManifest(store, manifest).catch(() => undefined);
-      await this.redis?.srem(ACTIVE_RUNS_KEY, runId).catch(() => undefined);
       throw err;
     } finally {
+      for (const ob of this.session.observers ?? []) await Promise.resolve(ob.onFinish?.(manifest)).catch(() => undefined);
       await this.shutdown();
     }
   }
 
   private async startRedis(): Promise<string> {
-    if (this.opts.redisUrl) return this.opts.redisUrl;
-    this.embedded = await startRedisServer(this.opts.redisServerBin);
-    this.opts.log.info({ port: this.embedded.port }, 'private redis-server started');
+    if (this.session.redisUrl) return this.session.redisUrl;
+    this.embedded = await startRedisServer(this.session.redisServerBin);
+    this.session.log.info({ port: this.embedded.port }, 'private redis-server started');
     return this.embedded.url;
   }
 
-  private async waitForFiles(queue: Queue, total: number, started: number): Promise<void> {
-    let last = '';
-    let lastPrint = 0;
-    for (;;) {
-      const c = await countFiles(queue);
-      const line = `files ${c.done + c.failed}/${total} (done ${c.done}, failed ${c.failed}, active ${c.active}, waiting ${c.waiting})`;
-      const now = Date.now();
-      if (line !== last && now - lastPrint > 1000) {
-        this.opts.progress(`${line} ${((now - started) / 1000).toFixed(1)}s`);
-        last = line;
-        lastPrint = now;
-      }
-      if (c.done + c.failed >= total) return;
-      if (this.workers && this.workers.alive === 0) {
-        throw new Error('All local worker processes died and could not be restarted; see the log above. The run can be resumed.');
-      }
-      await new Promise((r) => setTimeout(r, this.opts.pollMillis));
-    }
-  }
-
-  private async collect(store: OutputStore, runId: string, inputs: InputFile[], manifest: Manifest): Promise<FileResult[]> {
-    const results: FileResult[] = [];
-    const queue = this.queue as Queue;
-    for (const [i, f] of inputs.entries()) {
-      const entry = manifest.files[i];
-      if (!entry) continue;
-      const marker = await store.get(successPath(runId, f.fileId));
-      const job = await queue.getJob(f.fileId);
-      entry.attempts = job?.attemptsMade ?? 0;
-      if (marker) {
-        const r = JSON.parse(marker.toString('utf8')) as FileResult;
-        results.push(r);
-        mergeCounters(manifest.counters, r.counters);
-        Object.assign(entry, { status: 'done', rows: r.rows, kind: r.kind, seconds: r.seconds });
-      } else {
-        entry.status = 'failed';
-        entry.error = job?.failedReason || 'not committed';
-      }
-    }
-    return results;
+  /** First Ctrl-C: stop waiting, let local workers finish their current files, leave the run resumable. */
+  interrupt(): void {
+    this.interrupted = true;
   }
 
   /** Stops local workers, closes connections, stops the private redis-server. Safe to call twice. */

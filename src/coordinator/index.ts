@@ -1,6 +1,9 @@
 /** The coordinator: runs (inputs, manifest, queue, local workers, reduce) and their status. */
-export { Coordinator, type RunOptions, type RunResult } from './coordinator.js';
+export { Coordinator, type SessionOptions, type StartOptions, type RunResult, type RunObserver } from './coordinator.js';
+export { CancelledError, type ProgressSnapshot } from './settle.js';
 export { resolveInputs, type InputFile } from './listing.js';
-export { readManifest, type Manifest } from './manifest.js';
+export { readManifest, writeManifest, type Manifest, type RunSettings } from './manifest.js';
 export { getRunStatus, type RunStatusReport } from './status.js';
 export { checkRunId } from './run-id.js';
+export { cancelRun, type CancelResult } from './cancel.js';
+export { buildReport, formatReport, type RunReport } from './report.js';

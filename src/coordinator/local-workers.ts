@@ -45,7 +45,8 @@ export class LocalWorkers {
   private spawnOne(slot: number): void {
     const { opts } = this;
     const args = [cliEntry(), 'worker', '--redis', opts.redisUrl, '--run', opts.runId, ...(opts.extraArgs ?? [])];
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit'], env: opts.env ?? process.env });
+    // The IPC channel tells the child when this coordinator dies (it then stops instead of running on as an orphan).
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], env: opts.env ?? process.env });
     this.children.add(child);
     opts.log.info({ runId: opts.runId, slot, workerPid: child.pid }, 'local worker started');
     child.once('exit', (code, signal) => {

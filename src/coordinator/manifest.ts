@@ -18,6 +18,17 @@ export interface ManifestFile {
   error?: string;
 }
 
+/** What defines a run's output: fixed at creation, reused by `resume`. */
+export interface RunSettings {
+  readonly job: string;
+  /** Output store location as given (`--out`). */
+  readonly out: string;
+  readonly partitions: number;
+  readonly attempts: number;
+  readonly backoffMillis: number;
+  readonly maxRecordBytes: number;
+}
+
 export interface Manifest {
   readonly version: 1;
   readonly runId: string;
@@ -26,7 +37,13 @@ export interface Manifest {
   reason?: string;
   readonly createdAt: string;
   finishedAt?: string;
+  readonly settings: RunSettings;
+  /** How the run was started (for audit; secrets redacted). */
   readonly options: Record<string, unknown>;
+  /** Redis the current session uses (a private server's loopback URL, or the shared one, redacted). */
+  redis?: string;
+  /** Coordinator sessions so far (1 + number of resumes). */
+  sessions?: number;
   counters: CounterMap;
   summary?: { files: number; filesDone: number; filesFailed: number; pages: number; links: number; articles: number; seconds: number };
   outputs: OutputFile[];

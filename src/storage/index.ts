@@ -1,16 +1,23 @@
-/** Storage: the output store (local directory) and input opening. */
+/** Storage: the output store (local directory or S3), input opening (local, http(s), S3), I/O counters and retries. */
 export type { OutputStore, PendingObject } from './types.js';
 export { LocalStore } from './local-store.js';
+export { S3Store } from './s3-store.js';
 export { openInput, isRemote, localPathOf, INPUT_CHUNK_BYTES } from './inputs.js';
+export { IoSession, DEFAULT_IO_SETTINGS, type IoSettings } from './io-session.js';
+export { IoCounters } from './io-counters.js';
+export { readAll } from './read-all.js';
 
 import { LocalStore } from './local-store.js';
+import { S3Store } from './s3-store.js';
+import { IoSession } from './io-session.js';
 import type { OutputStore } from './types.js';
 
-/** The output store for a location given by the user (`--out`). */
-export function openStore(location: string): OutputStore {
-  if (/^s3:\/\//i.test(location)) {
-    throw new Error(`Output to ${location} is not supported yet by this build: give a local directory to --out`);
-  }
+/**
+ * The output store for a location given by the user (`--out`): a local directory or `s3://bucket/prefix`.
+ * S3 requests are made (and counted) through `io`; without it, a session with default settings.
+ */
+export function openStore(location: string, io?: IoSession): OutputStore {
+  if (/^s3:\/\//i.test(location)) return new S3Store(location, io ?? new IoSession());
   return new LocalStore(location);
 }
 export * from './layout.js';

@@ -1,7 +1,14 @@
-/** Opening input files (WARC/WAT/WET) for streaming. Local paths and file:// URLs. */
+/**
+ * Opening input files (WARC/WAT/WET) for streaming: local paths and file:// URLs, http(s):// URLs and s3:// objects
+ * (remote ones retried and resumed with Range requests; see resumable.ts).
+ */
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Readable } from 'node:stream';
+import { redactUrl } from '../log/index.js';
+import { openHttpInput } from './http-input.js';
+import { openS3Input } from './s3-input.js';
+import { IoSession } from './io-session.js';
 
 export const INPUT_CHUNK_BYTES = 1 << 20;
 
@@ -13,10 +20,19 @@ export function localPathOf(location: string): string {
   return location.startsWith('file://') ? fileURLToPath(location) : location;
 }
 
-/** Opens an input as a byte stream. Errors name the input. */
-export async function openInput(location: string): Promise<Readable> {
+/**
+ * Opens an input as a byte stream. Errors name the input. Remote inputs count their requests and bytes in
+ * `io`'s counters; without `io`, a session with default settings is used (and its sockets closed at the end).
+ */
+export async function openInput(location: string, io?: IoSession): Promise<Readable> {
   if (isRemote(location)) {
-    throw new Error(`Cannot read ${location}: only local files are supported by this build (s3:// and https:// inputs are not yet implemented)`);
+    const session = io ?? new IoSession();
+    let stream: Readable;
+    if (/^https?:\/\//i.test(location)) stream = openHttpInput(location, session);
+    else if (/^s3:\/\//i.test(location)) stream = openS3Input(location, session);
+    else throw new Error(`Cannot read ${redactUrl(location)}: unsupported scheme (use a local path, file://, https://, http:// or s3://)`);
+    if (!io) stream.once('close', () => session.close());
+    return stream;
   }
   const file = localPathOf(location);
   await fs.promises.access(file, fs.constants.R_OK).catch((err: NodeJS.ErrnoException) => {

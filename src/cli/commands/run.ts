@@ -1,70 +1,84 @@
-/** `wikireverse run`: the whole pipeline on this machine (or with external workers). */
+/** `wikireverse run` and `wikireverse resume`: the whole pipeline on this machine (or with external workers). */
 import type { Command } from 'commander';
-import { resolveJob } from '../../job/index.js';
-import { createLogger } from '../../log/index.js';
-import { Coordinator, checkRunId, type Manifest } from '../../coordinator/index.js';
+import { Coordinator, checkRunId, type Manifest, type RunResult } from '../../coordinator/index.js';
 import { intOption, type CliIO } from '../io.js';
 import { jobOption, onSignals, type CommandContext } from '../context.js';
+import { addSessionOptions, sessionOptions, type SessionFlags } from '../session.js';
 
-interface RunFlags {
-  paths: string; out: string; inputBase?: string; workers: number; redis?: string; partitions: number; attempts: number;
-  maxRecordBytes: number; runId?: string; json: boolean; job: string; logLevel: string;
+interface RunFlags extends SessionFlags {
+  paths: string; out: string; inputBase?: string; partitions: number; attempts: number;
+  maxRecordBytes: number; runId?: string; json: boolean; job: string;
 }
 
-function printSummary(io: CliIO, manifest: Manifest, out: string, json: boolean): void {
+export function printSummary(io: CliIO, manifest: Manifest, json: boolean): void {
   const s = manifest.summary;
   if (json) {
-    io.stdout.write(JSON.stringify({ runId: manifest.runId, status: manifest.status, summary: s, outputs: manifest.outputs }, null, 2) + '\n');
+    io.stdout.write(JSON.stringify({ runId: manifest.runId, status: manifest.status, reason: manifest.reason ?? null, summary: s ?? null, outputs: manifest.outputs }, null, 2) + '\n');
     return;
   }
-  if (!s) return;
-  const folders = [...new Set(manifest.outputs.map((x) => `${x.output}/`))].join(', ');
-  io.stdout.write(
-    `run ${manifest.runId} ${manifest.status}: files ${s.filesDone}/${s.files} (failed ${s.filesFailed}), pages ${s.pages}, ` +
-      `links ${s.links}, articles ${s.articles}, ${s.seconds}s\n` +
-      `outputs: ${out}/${manifest.runId}/ (manifest.json, ${folders})\n`,
-  );
-  for (const f of manifest.files.filter((x) => x.status !== 'done')) io.stdout.write(`failed: ${f.input}: ${f.error ?? ''}\n`);
+  const out = manifest.settings.out;
+  if (s && (manifest.status === 'succeeded' || manifest.status === 'failed')) {
+    const folders = [...new Set(manifest.outputs.map((x) => `${x.output}/`))].join(', ');
+    io.stdout.write(
+      `run ${manifest.runId} ${manifest.status}: files ${s.filesDone}/${s.files} (failed ${s.filesFailed}), pages ${s.pages}, ` +
+        `links ${s.links}, articles ${s.articles}, ${s.seconds}s\n` +
+        `outputs: ${out}/${manifest.runId}/ (manifest.json, ${folders})\n`,
+    );
+    for (const f of manifest.files.filter((x) => x.status !== 'done')) io.stdout.write(`failed: ${f.input}: ${f.error ?? ''}\n`);
+  } else {
+    io.stdout.write(`run ${manifest.runId} ${manifest.status}\n`);
+  }
+  if (manifest.reason) io.stdout.write(`${manifest.reason}\n`);
+}
+
+/** Runs a coordinator action with Ctrl-C handling: first signal stops waiting (the run stays resumable), second exits now. */
+export async function coordinate(ctx: CommandContext, coordinator: Coordinator, json: boolean, action: () => Promise<RunResult>): Promise<void> {
+  const unhook = onSignals(() => {
+    ctx.io.stderr.write('interrupted: letting workers finish their current files (Ctrl-C again to exit now; the run stays resumable)\n');
+    coordinator.interrupt();
+  });
+  try {
+    const { manifest, exitCode } = await action();
+    printSummary(ctx.io, manifest, json);
+    ctx.setExit(exitCode);
+  } finally {
+    unhook();
+  }
 }
 
 export function registerRun(program: Command, ctx: CommandContext): void {
   const { config } = ctx;
-  program
+  const run = program
     .command('run')
     .description('run the whole pipeline: coordinator, BullMQ queue, workers, reducer -> Parquet')
     .requiredOption('--paths <listing>', 'listing of inputs (one per line, gzipped or not), a directory, or a glob')
     .requiredOption('--out <dir>', 'output directory; results go to <out>/<runId>/')
     .option('--input-base <base>', "base for relative listing entries (default: the listing's directory)")
-    .option('--workers <n>', 'local worker processes (0: only external `wikireverse worker`s)', intOption('--workers'), config.workers)
-    .option('--redis <url>', 'shared Redis URL (default: start a private redis-server)', config.redisUrl)
     .option('--partitions <n>', 'output partitions', intOption('--partitions', 1), config.partitions)
     .option('--attempts <n>', 'attempts per input file', intOption('--attempts', 1), config.attempts)
     .option('--max-record-bytes <n>', 'payload bytes read per record', intOption('--max-record-bytes', 1), config.maxRecordBytes)
     .option('--run-id <id>', 'run id (default: generated)')
     .option('--json', 'print the final summary as JSON on stdout', false)
-    .addOption(jobOption(ctx))
-    .option('--log-level <level>', 'log level', config.logLevel ?? 'warn')
-    .action(async (o: RunFlags) => {
-      const { io } = ctx;
-      const log = createLogger(o.logLevel, { cmd: 'run' });
-      const coordinator = new Coordinator({
-        paths: o.paths, inputBase: o.inputBase, out: o.out, job: resolveJob(ctx.jobs, o.job), workers: o.workers,
-        redisUrl: o.redis, redisServerBin: config.redisServerBin, partitions: o.partitions, attempts: o.attempts,
-        backoffMillis: config.backoffMillis, maxRecordBytes: o.maxRecordBytes, maxWorkerRestarts: config.maxWorkerRestarts,
-        reducerMemoryMb: config.reducerMemoryMb, pollMillis: config.pollMillis, runId: o.runId ? checkRunId(o.runId) : undefined,
-        workerArgs: ['--log-level', o.logLevel, '--concurrency', String(config.concurrency)],
-        log, progress: (line) => io.stderr.write(`${line}\n`),
-      });
-      const unhook = onSignals(() => {
-        io.stderr.write('interrupted: stopping workers and the private redis-server (Ctrl-C again to exit now)\n');
-        void coordinator.shutdown().then(() => process.exit(130));
-      });
-      try {
-        const { manifest, exitCode } = await coordinator.run();
-        printSummary(io, manifest, o.out, o.json);
-        ctx.setExit(exitCode);
-      } finally {
-        unhook();
-      }
-    });
+    .addOption(jobOption(ctx));
+  addSessionOptions(run, ctx).action(async (o: RunFlags) => {
+    const coordinator = new Coordinator(ctx.jobs, sessionOptions(ctx, o, ctx.io, 'run'));
+    await coordinate(ctx, coordinator, o.json, () =>
+      coordinator.start({
+        paths: o.paths, inputBase: o.inputBase, out: o.out, runId: o.runId ? checkRunId(o.runId) : undefined,
+        settings: { job: o.job, partitions: o.partitions, attempts: o.attempts, backoffMillis: config.backoffMillis, maxRecordBytes: o.maxRecordBytes },
+      }),
+    );
+  });
+
+  const resume = program
+    .command('resume')
+    .description('continue a run whose coordinator, Redis or workers died: committed files are kept, the rest is redone')
+    .argument('<runId>')
+    .requiredOption('--out <dir>', 'the output directory the run was started with')
+    .option('--retry-failed', 'also retry the inputs that failed after all their attempts', false)
+    .option('--json', 'print the final summary as JSON on stdout', false);
+  addSessionOptions(resume, ctx).action(async (runId: string, o: SessionFlags & { out: string; retryFailed: boolean; json: boolean }) => {
+    const coordinator = new Coordinator(ctx.jobs, sessionOptions(ctx, o, ctx.io, 'resume'));
+    await coordinate(ctx, coordinator, o.json, () => coordinator.resume(o.out, checkRunId(runId), o.retryFailed));
+  });
 }

@@ -24,6 +24,13 @@ export function registerWorker(program: Command, ctx: CommandContext): void {
       });
       await worker.start();
       log.info({ redis: redactUrl(o.redis), run: o.run ?? '(all active runs)' }, 'worker ready');
+      if (process.send) {
+        // Started by a local coordinator: when it goes away (even SIGKILLed), stop too; our file goes back to the queue.
+        process.once('disconnect', () => {
+          log.warn('coordinator gone; stopping');
+          void worker.close(true).finally(() => process.exit(0));
+        });
+      }
       await new Promise<void>((resolve) => {
         const unhook = onSignals(() => {
           log.info('stopping: finishing active files (signal again to exit now)');

@@ -1,0 +1,138 @@
+/**
+ * The measured work of one benchmark variant, run in its own process so that its peak RSS is its own:
+ *   node dist/src/bench/child.js '<ChildTask JSON>'
+ * Prints one JSON line (ChildReport) on stdout. Timing covers the work only, not node's start-up.
+ */
+import fsp from 'node:fs/promises';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { realpathSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import { jobRegistry, DEFAULT_JOB } from '../../jobs/index.js';
+import { resolveJob } from '../job/index.js';
+import { scanInput, formatRow } from '../extract/index.js';
+import { processFile } from '../worker/index.js';
+import { reduceRun } from '../reduce/index.js';
+import { LocalStore, openInput, INPUT_CHUNK_BYTES } from '../storage/index.js';
+import type { FileResult } from '../queue/names.js';
+
+export type ChildTask =
+  | { readonly variant: 'gunzip'; readonly files: readonly string[] }
+  | { readonly variant: 'extract'; readonly files: readonly string[]; readonly maxRecordBytes: number }
+  | { readonly variant: 'worker'; readonly files: readonly string[]; readonly maxRecordBytes: number; readonly partitions: number }
+  | { readonly variant: 'reduce'; readonly storeDir: string; readonly runId: string; readonly partitions: number; readonly memoryMb: number };
+
+export interface ChildReport {
+  readonly seconds: number;
+  /** user + system CPU seconds of the whole process (all threads: zlib runs on the libuv pool). */
+  readonly cpuSeconds: number;
+  readonly maxRssMb: number;
+  /** HTML pages seen (the job's `pages` counter); 0 for gunzip and reduce. */
+  readonly pages: number;
+  readonly rows: number;
+  /** Uncompressed bytes (gunzip), output bytes (extract), rows written (reduce): variant-specific. */
+  readonly bytes: number;
+}
+
+async function gunzipOnly(files: readonly string[]): Promise<{ bytes: number }> {
+  let bytes = 0;
+  for (const file of files) {
+    const gunzip = zlib.createGunzip({ chunkSize: 256 * 1024 });
+    fs.createReadStream(file, { highWaterMark: INPUT_CHUNK_BYTES }).pipe(gunzip);
+    for await (const chunk of gunzip) bytes += (chunk as Buffer).length;
+  }
+  return { bytes };
+}
+
+async function extract(files: readonly string[], maxRecordBytes: number): Promise<{ pages: number; rows: number; bytes: number }> {
+  const job = resolveJob(jobRegistry, DEFAULT_JOB);
+  let pages = 0;
+  let rows = 0;
+  let bytes = 0;
+  for (const file of files) {
+    const result = await scanInput(await openInput(file), job, { inputName: file, maxRecordBytes }, (row) => {
+      bytes += formatRow('jsonl', job.columns, row).length; // the work `extract` does per row, without the terminal
+    });
+    pages += result.counters.get('pages');
+    rows += result.rows;
+  }
+  return { pages, rows, bytes };
+}
+
+async function worker(files: readonly string[], maxRecordBytes: number, partitions: number): Promise<{ pages: number; rows: number; bytes: number }> {
+  const job = resolveJob(jobRegistry, DEFAULT_JOB);
+  const out = await fsp.mkdtemp(path.join(os.tmpdir(), 'wikireverse-bench-out-'));
+  let pages = 0;
+  let rows = 0;
+  try {
+    const store = new LocalStore(out);
+    for (const [i, file] of files.entries()) {
+      const result = await processFile(
+        { runId: 'bench', fileId: `f${i}`, input: file, out, job: job.name, partitions, maxRecordBytes },
+        job,
+        store,
+        1,
+      );
+      pages += result.counters['pages'] ?? 0;
+      rows += result.rows;
+    }
+  } finally {
+    await fsp.rm(out, { recursive: true, force: true });
+  }
+  return { pages, rows, bytes: 0 };
+}
+
+async function reduce(task: Extract<ChildTask, { variant: 'reduce' }>): Promise<{ pages: number; rows: number; bytes: number }> {
+  const job = resolveJob(jobRegistry, DEFAULT_JOB);
+  const store = new LocalStore(task.storeDir);
+  const files: FileResult[] = [];
+  for (const p of await store.list(`${task.runId}/partials`)) {
+    if (!p.endsWith('/_SUCCESS.json')) continue;
+    const body = await store.get(p);
+    if (body !== null) files.push(JSON.parse(body.toString('utf8')) as FileResult);
+  }
+  const outputs = `${task.runId}/${job.rowsOutput}`;
+  try {
+    const result = await reduceRun({ runId: task.runId, job, store, partitions: task.partitions, files, memoryMb: task.memoryMb });
+    const rows = files.reduce((n, f) => n + f.rows, 0);
+    return { pages: 0, rows, bytes: result.totals[job.rowsOutput] ?? 0 };
+  } finally {
+    await store.removePrefix(outputs);
+    for (const d of job.derived) await store.removePrefix(`${task.runId}/${d.name}`);
+  }
+}
+
+export async function runTask(task: ChildTask): Promise<ChildReport> {
+  const cpu0 = process.cpuUsage();
+  const t0 = process.hrtime.bigint();
+  let r: { pages?: number; rows?: number; bytes: number };
+  switch (task.variant) {
+    case 'gunzip': r = await gunzipOnly(task.files); break;
+    case 'extract': r = await extract(task.files, task.maxRecordBytes); break;
+    case 'worker': r = await worker(task.files, task.maxRecordBytes, task.partitions); break;
+    case 'reduce': r = await reduce(task); break;
+  }
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  const cpu = process.cpuUsage(cpu0);
+  return {
+    seconds,
+    cpuSeconds: (cpu.user + cpu.system) / 1e6,
+    maxRssMb: process.resourceUsage().maxRSS / 1024,
+    pages: r.pages ?? 0,
+    rows: r.rows ?? 0,
+    bytes: r.bytes,
+  };
+}
+
+const invoked = process.argv[1] !== undefined && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href;
+if (invoked) {
+  runTask(JSON.parse(process.argv[2] ?? '{}') as ChildTask).then(
+    (report) => process.stdout.write(`${JSON.stringify(report)}\n`),
+    (err: unknown) => {
+      process.stderr.write(`bench child: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

@@ -1,0 +1,276 @@
+/**
+ * `npm run bench`: throughput against the gunzip floor, worker scaling, reducer memory, and the projected cost
+ * of a full crawl. Writes bench/results/latest.json and a timestamped copy.
+ *
+ *   node dist/src/bench/index.js [--quick] [--repeats N] [--only wat,warc,scaling,reduce]
+ *        [--price-per-vcpu-hour P] [--cache-dir D] [--results-dir D] [--no-write] [--label L] [--profile DIR]
+ *        [file.warc.wat.gz ...]
+ *
+ * Given files replace the generated WAT/WARC inputs (each measured as its own input).
+ */
+import fsp from 'node:fs/promises';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { realpathSync } from 'node:fs';
+import { loadConfig } from '../config/index.js';
+import { generatedInputs, givenInputs, type InputSet, type InputSpec } from './inputs.js';
+import { reduceInput } from './reduce-input.js';
+import { measureChild, measureParallel, measureZcat, median, medianSample, type Sample } from './measure.js';
+import { formatProfile, summariseProfile } from './profile.js';
+import {
+  TARGETS, crawlCost, figures, formatCost, formatInput, formatReduce, formatScaling, formatTargets, machine,
+  type BenchResults, type InputFigures, type ReduceFigures, type ScalingFigures,
+} from './report.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+
+/** Default spot price and where it comes from (printed next to the projection). */
+export const DEFAULT_PRICE_PER_VCPU_HOUR = 0.01;
+const PRICE_SOURCE =
+  'assumed: AWS EC2 spot for compute-optimised Graviton/AMD instances (c7g, c6g, c7a) in us-east-1 is about ' +
+  '$0.01-0.02 per vCPU-hour (2024-25); check `aws ec2 describe-spot-price-history`, override with --price-per-vcpu-hour';
+
+interface Mode {
+  readonly name: 'quick' | 'full';
+  readonly repeats: number;
+  readonly wat: InputSpec;
+  readonly warc: InputSpec;
+  readonly scaling: InputSpec;
+  readonly scalingRepeats: number;
+  readonly reduceRows: readonly [number, number];
+}
+
+const SEED = 20240518;
+/** Generator defaults: 5% of pages link Wikipedia, 20 kB of HTML per page on average (WAT: ~10 kB of JSON). */
+const shape = { seed: SEED, wikiLinkRate: 0.05, avgPageBytes: 20_000 } as const;
+const MODES: Record<'quick' | 'full', Mode> = {
+  quick: {
+    name: 'quick',
+    repeats: 3,
+    wat: { ...shape, kind: 'wat', files: 1, pagesPerFile: 6_000 },
+    warc: { ...shape, kind: 'warc', files: 1, pagesPerFile: 2_500 },
+    scaling: { ...shape, kind: 'wat', files: 4, pagesPerFile: 1_500 },
+    scalingRepeats: 1,
+    reduceRows: [250_000, 1_000_000],
+  },
+  full: {
+    name: 'full',
+    repeats: 5,
+    // >= 200 MB uncompressed each (WAT ~10.1 kB per page, WARC ~22.6 kB per page with these settings).
+    wat: { ...shape, kind: 'wat', files: 1, pagesPerFile: 20_000 },
+    warc: { ...shape, kind: 'warc', files: 1, pagesPerFile: 9_000 },
+    scaling: { ...shape, kind: 'wat', files: 4, pagesPerFile: 5_000 },
+    scalingRepeats: 3,
+    reduceRows: [1_000_000, 4_000_000],
+  },
+};
+
+const log = (line: string): void => {
+  process.stderr.write(`[bench] ${line}\n`);
+};
+
+async function measureInput(label: string, set: InputSet, repeats: number, maxRecordBytes: number, partitions: number): Promise<InputFigures> {
+  const files = set.files;
+  const samples: Record<string, Sample[]> = { zcat: [], gunzip: [], extract: [], worker: [] };
+  for (let r = 0; r < repeats; r++) {
+    log(`${label}: run ${r + 1}/${repeats}`);
+    // Alternating, so that drift (thermal, page cache, noisy neighbours) hits every variant alike.
+    samples['zcat']?.push(await measureZcat(files));
+    samples['gunzip']?.push(await measureChild({ variant: 'gunzip', files }));
+    samples['extract']?.push(await measureChild({ variant: 'extract', files, maxRecordBytes }));
+    samples['worker']?.push(await measureChild({ variant: 'worker', files, maxRecordBytes, partitions }));
+  }
+  const m = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, medianSample(v)])) as Record<string, Sample>;
+  const zcat = m['zcat'] as Sample;
+  const extract = m['extract'] as Sample;
+  const uncompressed = set.uncompressedBytes || (m['gunzip'] as Sample).bytes;
+  const pages = extract.pages;
+  return {
+    label,
+    files,
+    source: set.source,
+    compressedBytes: set.bytes,
+    uncompressedBytes: uncompressed,
+    pages,
+    rows: extract.rows,
+    variants: ['zcat', 'gunzip', 'extract', 'worker'].map((name) =>
+      figures(name === 'gunzip' ? 'node gunzip' : name, m[name] as Sample, repeats, zcat, set.bytes, uncompressed, pages),
+    ),
+  };
+}
+
+async function measureScaling(set: InputSet, repeats: number, maxRecordBytes: number, partitions: number): Promise<ScalingFigures> {
+  const one: number[] = [];
+  const two: number[] = [];
+  let pages = 0;
+  const half = Math.ceil(set.files.length / 2);
+  for (let r = 0; r < repeats; r++) {
+    log(`scaling: run ${r + 1}/${repeats}`);
+    const a = await measureParallel([{ variant: 'worker', files: set.files, maxRecordBytes, partitions }]);
+    one.push(a.seconds);
+    pages = a.samples[0]?.pages ?? 0;
+    const b = await measureParallel([
+      { variant: 'worker', files: set.files.slice(0, half), maxRecordBytes, partitions },
+      { variant: 'worker', files: set.files.slice(half), maxRecordBytes, partitions },
+    ]);
+    two.push(b.seconds);
+  }
+  const oneWorkerSeconds = median(one);
+  const twoWorkersSeconds = median(two);
+  return {
+    files: set.files.length,
+    pages,
+    oneWorkerSeconds,
+    twoWorkersSeconds,
+    speedup: oneWorkerSeconds / twoWorkersSeconds,
+    runs: repeats,
+    pagesPerCoreSec: pages / (twoWorkersSeconds * Math.min(2, os.availableParallelism())),
+  };
+}
+
+async function measureReduce(cacheDir: string, rows: number, partitions: number, memoryMb: number): Promise<ReduceFigures> {
+  const input = await reduceInput(cacheDir, rows, partitions, SEED, log);
+  log(`reducer: ${rows.toLocaleString('en-US')} rows`);
+  const s = await measureChild({ variant: 'reduce', storeDir: input.storeDir, runId: input.runId, partitions, memoryMb });
+  return { rows: s.rows, files: input.files, partialBytes: input.bytes, seconds: s.seconds, rowsPerSec: s.rows / s.seconds, maxRssMb: s.maxRssMb, outputRows: s.bytes };
+}
+
+async function profileInputs(dir: string, sets: ReadonlyArray<[string, InputSet]>, maxRecordBytes: number, partitions: number): Promise<void> {
+  for (const [label, set] of sets) {
+    const out = path.join(path.resolve(dir), label);
+    await fsp.rm(out, { recursive: true, force: true });
+    await measureChild({ variant: 'worker', files: set.files, maxRecordBytes, partitions }, ['--cpu-prof', `--cpu-prof-dir=${out}`]);
+    const [file] = (await fsp.readdir(out)).filter((f) => f.endsWith('.cpuprofile'));
+    if (file === undefined) continue;
+    process.stdout.write(`${formatProfile(`profile of the worker path on ${label} (${path.join(out, file)}), self time:`, await summariseProfile(path.join(out, file)))}\n\n`);
+  }
+}
+
+export async function main(args: readonly string[], out: NodeJS.WritableStream = process.stdout): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: [...args],
+    allowPositionals: true,
+    options: {
+      quick: { type: 'boolean', default: false },
+      repeats: { type: 'string' },
+      only: { type: 'string' },
+      'price-per-vcpu-hour': { type: 'string' },
+      'cache-dir': { type: 'string' },
+      'results-dir': { type: 'string' },
+      'no-write': { type: 'boolean', default: false },
+      label: { type: 'string' },
+      profile: { type: 'string' },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) {
+    out.write('usage: npm run bench -- [--quick] [--repeats N] [--only wat,warc,scaling,reduce] [--price-per-vcpu-hour P] ' +
+      '[--cache-dir D] [--results-dir D] [--no-write] [--label L] [--profile DIR] [files...]\n');
+    return 0;
+  }
+  const mode = MODES[values.quick ? 'quick' : 'full'];
+  const repeats = values.repeats !== undefined ? Number(values.repeats) : mode.repeats;
+  const price = values['price-per-vcpu-hour'] !== undefined ? Number(values['price-per-vcpu-hour']) : DEFAULT_PRICE_PER_VCPU_HOUR;
+  if (!Number.isInteger(repeats) || repeats < 1) throw new Error(`--repeats must be a positive integer, got ${values.repeats}`);
+  if (!(price > 0)) throw new Error(`--price-per-vcpu-hour must be a positive number, got ${values['price-per-vcpu-hour']}`);
+  const sections = new Set((values.only ?? 'wat,warc,scaling,reduce').split(',').map((s) => s.trim()));
+  const cacheDir = path.resolve(values['cache-dir'] ?? path.join(os.tmpdir(), 'wikireverse-bench-cache'));
+  const config = loadConfig();
+  const partitions = config.partitions;
+  const maxRecordBytes = config.maxRecordBytes;
+  const startedAt = new Date();
+  log(`mode ${mode.name}, ${repeats} runs per variant, cache ${cacheDir}`);
+
+  const sets: Array<[string, InputSet]> = [];
+  if (positionals.length > 0) {
+    for (const f of positionals) sets.push([path.basename(f), await givenInputs([f])]);
+  } else {
+    if (sections.has('wat')) sets.push(['wat', await generatedInputs(cacheDir, mode.wat, log)]);
+    if (sections.has('warc')) sets.push(['warc', await generatedInputs(cacheDir, mode.warc, log)]);
+  }
+  if (values.profile !== undefined) {
+    await profileInputs(values.profile, sets, maxRecordBytes, partitions);
+    return 0;
+  }
+
+  const inputs: InputFigures[] = [];
+  for (const [label, set] of sets) {
+    const f = await measureInput(label, set, repeats, maxRecordBytes, partitions);
+    inputs.push(f);
+    out.write(`${formatInput(f)}\n\n`);
+  }
+  let scaling: ScalingFigures | undefined;
+  if (sections.has('scaling') && positionals.length === 0) {
+    const set = await generatedInputs(cacheDir, mode.scaling, log);
+    scaling = await measureScaling(set, mode.scalingRepeats, maxRecordBytes, partitions);
+    out.write(`${formatScaling(scaling)}\n\n`);
+  }
+  let reduce: ReduceFigures[] | undefined;
+  if (sections.has('reduce')) {
+    reduce = [];
+    for (const rows of mode.reduceRows) reduce.push(await measureReduce(cacheDir, rows, partitions, config.reducerMemoryMb));
+    out.write(`${formatReduce(reduce)}\n\n`);
+  }
+
+  const wat = inputs.find((i) => i.label === 'wat') ?? inputs[0];
+  const watWorker = wat?.variants.find((v) => v.name === 'worker');
+  const watZcat = wat?.variants.find((v) => v.name === 'zcat');
+  const cost =
+    watWorker && watZcat
+      ? crawlCost(watWorker.pagesPerCoreSec, watZcat.pagesPerCoreSec, price, PRICE_SOURCE, `${wat?.label} input, worker path, one process`)
+      : undefined;
+  if (cost) out.write(`${formatCost(cost)}\n\n`);
+
+  const targets: BenchResults['targets'] = {};
+  for (const [label, target] of [['wat', TARGETS.watWorkerRatio], ['warc', TARGETS.warcWorkerRatio]] as const) {
+    const v = inputs.find((i) => i.label === label)?.variants.find((x) => x.name === 'worker');
+    if (v) targets[`${label} worker/zcat`] = { target: `>= ${target}`, measured: v.ratioToZcat.toFixed(2), met: v.ratioToZcat >= target };
+  }
+  if (scaling) {
+    targets['2 workers / 1 worker'] = { target: `>= ${TARGETS.scalingSpeedup}x`, measured: `${scaling.speedup.toFixed(2)}x`, met: scaling.speedup >= TARGETS.scalingSpeedup };
+  }
+  if (reduce && reduce.length > 0) {
+    const peak = Math.max(...reduce.map((r) => r.maxRssMb));
+    const growth = (reduce[reduce.length - 1]?.maxRssMb ?? 0) / (reduce[0]?.maxRssMb ?? 1);
+    targets['reducer peak RSS'] = { target: `< ${TARGETS.reducerMaxRssMb} MB`, measured: `${peak.toFixed(0)} MB`, met: peak < TARGETS.reducerMaxRssMb };
+    targets['reducer RSS growth'] = { target: `<= ${TARGETS.reducerRssGrowth}x`, measured: `${growth.toFixed(2)}x`, met: growth <= TARGETS.reducerRssGrowth };
+  }
+  out.write(`targets:\n${formatTargets(targets)}\n`);
+
+  const results: BenchResults = {
+    version: 1,
+    startedAt: startedAt.toISOString(),
+    mode: mode.name,
+    label: values.label ?? '',
+    machine: machine(),
+    inputs,
+    ...(scaling ? { scaling } : {}),
+    ...(reduce ? { reduce } : {}),
+    ...(cost ? { cost } : {}),
+    targets,
+  };
+  if (!values['no-write']) {
+    const dir = path.resolve(values['results-dir'] ?? path.join(ROOT, 'bench/results'));
+    await fsp.mkdir(dir, { recursive: true });
+    const body = JSON.stringify(results, null, 2) + '\n';
+    const stamp = startedAt.toISOString().replace(/[:.]/g, '-');
+    await fsp.writeFile(path.join(dir, `${stamp}-${mode.name}.json`), body);
+    await fsp.writeFile(path.join(dir, 'latest.json'), body);
+    out.write(`results: ${path.join(dir, 'latest.json')}\n`);
+  }
+  return 0;
+}
+
+const invoked = process.argv[1] !== undefined && fs.existsSync(process.argv[1]) && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href;
+if (invoked) {
+  main(process.argv.slice(2)).then(
+    (code) => { process.exitCode = code; },
+    (err: unknown) => {
+      process.stderr.write(`bench: ${err instanceof Error ? err.message : String(err)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

@@ -1,0 +1,95 @@
+/**
+ * Reducer benchmark input: a run's committed partials, written in the workers' format (gzipped JSON lines per
+ * partition + `_SUCCESS.json` FileResult markers), with N generated link rows. Article popularity is skewed
+ * (a few articles get most links) and ~5% of the rows repeat a key from another file, so the de-duplication works.
+ * Cached by (rows, partitions, seed).
+ */
+import fsp from 'node:fs/promises';
+import fs from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import zlib from 'node:zlib';
+import { jobRegistry, DEFAULT_JOB } from '../../jobs/index.js';
+import { resolveJob, partitionOf } from '../job/index.js';
+import { LocalStore, partialPath, successPath } from '../storage/index.js';
+import type { FileResult } from '../queue/names.js';
+import { Rng } from '../../scripts/fixtures/rng.js';
+
+const gzip = promisify(zlib.gzip);
+
+export const REDUCE_RUN_ID = 'bench-reduce';
+const ROWS_PER_FILE = 250_000;
+const LANGS = ['en', 'en', 'en', 'en', 'de', 'fr', 'es', 'ja', 'ru', 'it', 'pt', 'zh', 'pl', 'nl', 'sv', 'zh-yue'];
+const WORDS = ['History', 'River', 'Theory', 'City', 'Battle', 'Music', 'Album', 'Station', 'Island', 'Party', 'Church', 'School'];
+
+export interface ReduceInput {
+  readonly storeDir: string;
+  readonly runId: string;
+  readonly rows: number;
+  readonly files: number;
+  readonly partitions: number;
+  /** gzipped bytes of all partials. */
+  readonly bytes: number;
+}
+
+function makeRow(rng: Rng, i: number, fileIndex: number): Record<string, string | null> {
+  // Zipf-like article choice: small ids much more likely.
+  const articleId = Math.floor(Math.pow(rng.next(), 3) * 2_000_000);
+  const lang = LANGS[articleId % LANGS.length] as string;
+  const article = `${WORDS[articleId % WORDS.length] as string}_of_${articleId.toString(36)}`;
+  const site = rng.int(200_000);
+  const host = `www.site-${site}.example-${site % 97}.com`;
+  // ~5% of rows point at a page of an earlier file: a duplicate key across files.
+  const page = fileIndex > 0 && rng.chance(0.05) ? `p${rng.int(ROWS_PER_FILE)}-f${fileIndex - 1}` : `p${i}-f${fileIndex}`;
+  return {
+    lang,
+    article,
+    source_url: `https://${host}/articles/${page}.html`,
+    source_host: host,
+    source_domain: `example-${site % 97}.com`,
+    source_title: rng.chance(0.06) ? null : `Page ${page} on site ${site}`,
+    anchor_text: rng.chance(0.05) ? null : article.replace(/_/g, ' '),
+    warc_date: `2024-05-${String(1 + (i % 28)).padStart(2, '0')}T12:00:00Z`,
+    input_file: `s3://commoncrawl/crawl-data/CC-MAIN-2024-22/segments/bench/wat/file-${fileIndex}.warc.wat.gz`,
+  };
+}
+
+/** The cached partials for `rows` rows, generated first when missing. */
+export async function reduceInput(cacheDir: string, rows: number, partitions: number, seed: number, log: (l: string) => void): Promise<ReduceInput> {
+  const storeDir = path.join(cacheDir, `v1-reduce-r${rows}-p${partitions}-s${seed}`);
+  const marker = path.join(storeDir, 'bench-input.json');
+  if (fs.existsSync(marker)) return JSON.parse(await fsp.readFile(marker, 'utf8')) as ReduceInput;
+  await fsp.rm(storeDir, { recursive: true, force: true });
+  log(`generating ${rows.toLocaleString('en-US')} reducer rows into ${storeDir} ...`);
+  const job = resolveJob(jobRegistry, DEFAULT_JOB);
+  const store = new LocalStore(storeDir);
+  const files = Math.ceil(rows / ROWS_PER_FILE);
+  let bytes = 0;
+  for (let f = 0; f < files; f++) {
+    const rng = Rng.derive(seed, 0x12ed, f);
+    const n = Math.min(ROWS_PER_FILE, rows - f * ROWS_PER_FILE);
+    const parts: string[][] = Array.from({ length: partitions }, () => []);
+    for (let i = 0; i < n; i++) {
+      const row = makeRow(rng, i, f);
+      (parts[partitionOf(job.partitionKey(row), partitions)] as string[]).push(JSON.stringify(row));
+    }
+    const fileId = `file-${String(f).padStart(5, '0')}`;
+    const partitionRows: Record<string, number> = {};
+    await Promise.all(
+      parts.map(async (lines, p) => {
+        if (lines.length === 0) return;
+        const body = await gzip(lines.join('\n') + '\n', { level: 1 });
+        bytes += body.length;
+        partitionRows[String(p)] = lines.length;
+        await store.put(partialPath(REDUCE_RUN_ID, fileId, p), body);
+      }),
+    );
+    const result: FileResult = {
+      fileId, input: `file-${f}`, kind: 'wat', rows: n, partitionRows, counters: {}, compressedBytes: 0, seconds: 0, attempt: 1,
+    };
+    await store.put(successPath(REDUCE_RUN_ID, fileId), JSON.stringify(result, null, 2));
+  }
+  const input: ReduceInput = { storeDir, runId: REDUCE_RUN_ID, rows, files, partitions, bytes };
+  await fsp.writeFile(marker, JSON.stringify(input, null, 2));
+  return input;
+}

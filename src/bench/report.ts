@@ -1,0 +1,185 @@
+/** Benchmark figures: derived rates, the crawl cost projection, the printed table and the JSON results. */
+import os from 'node:os';
+import type { Sample } from './measure.js';
+
+/** The ancestor's workload and bill, the reference point for the cost projection. */
+export const ANCESTOR = { pages: 3.6e9, dollars: 64 } as const;
+
+export const TARGETS = {
+  watWorkerRatio: 0.8,
+  warcWorkerRatio: 0.6,
+  scalingSpeedup: 1.8,
+  reducerMaxRssMb: 512,
+  reducerRssGrowth: 1.3,
+} as const;
+
+export interface VariantFigures extends Sample {
+  readonly name: string;
+  readonly runs: number;
+  readonly compressedMBps: number;
+  readonly uncompressedMBps: number;
+  readonly pagesPerSec: number;
+  /** Pages per second of CPU actually used (wall time, or CPU time when the process used more than one core). */
+  readonly pagesPerCoreSec: number;
+  /** zcat wall time / this wall time: 1.0 = at the floor. */
+  readonly ratioToZcat: number;
+  /** zcat CPU time / this CPU time. */
+  readonly cpuRatioToZcat: number;
+}
+
+export interface InputFigures {
+  readonly label: string;
+  readonly files: string[];
+  readonly source: string;
+  readonly compressedBytes: number;
+  readonly uncompressedBytes: number;
+  readonly pages: number;
+  readonly rows: number;
+  readonly variants: VariantFigures[];
+}
+
+export interface ScalingFigures {
+  readonly files: number;
+  readonly pages: number;
+  readonly oneWorkerSeconds: number;
+  readonly twoWorkersSeconds: number;
+  readonly speedup: number;
+  readonly runs: number;
+  /** Pages per second per core with two workers on two cores (what a fleet pays for). */
+  readonly pagesPerCoreSec: number;
+}
+
+export interface ReduceFigures {
+  readonly rows: number;
+  readonly files: number;
+  readonly partialBytes: number;
+  readonly seconds: number;
+  readonly rowsPerSec: number;
+  readonly maxRssMb: number;
+  readonly outputRows: number;
+}
+
+export interface CostFigures {
+  readonly pricePerVcpuHour: number;
+  readonly priceSource: string;
+  readonly pages: number;
+  readonly basis: string;
+  readonly pagesPerCoreSec: number;
+  readonly vcpuHours: number;
+  readonly dollars: number;
+  readonly floorDollars: number;
+  readonly ancestorDollars: number;
+}
+
+export interface BenchResults {
+  readonly version: 1;
+  readonly startedAt: string;
+  readonly mode: 'quick' | 'full';
+  readonly label: string;
+  readonly machine: ReturnType<typeof machine>;
+  readonly inputs: InputFigures[];
+  readonly scaling?: ScalingFigures;
+  readonly reduce?: ReduceFigures[];
+  readonly cost?: CostFigures;
+  readonly targets: Record<string, { target: string; measured: string; met: boolean }>;
+}
+
+export function machine(): { cpu: string; cores: number; memoryGb: number; node: string; os: string } {
+  return {
+    cpu: os.cpus()[0]?.model.trim() ?? 'unknown',
+    cores: os.availableParallelism(),
+    memoryGb: Math.round(os.totalmem() / 2 ** 30),
+    node: process.version,
+    os: `${os.type()} ${os.release()} ${os.arch()}`,
+  };
+}
+
+export function figures(name: string, m: Sample, runs: number, zcat: Sample, bytes: number, uncompressed: number, pages: number): VariantFigures {
+  return {
+    ...m,
+    name,
+    runs,
+    pages,
+    compressedMBps: bytes / 1e6 / m.seconds,
+    uncompressedMBps: uncompressed / 1e6 / m.seconds,
+    pagesPerSec: pages / m.seconds,
+    pagesPerCoreSec: pages / Math.max(m.seconds, m.cpuSeconds),
+    ratioToZcat: zcat.seconds / m.seconds,
+    cpuRatioToZcat: zcat.cpuSeconds / m.cpuSeconds,
+  };
+}
+
+export function crawlCost(pagesPerCoreSec: number, floorPagesPerCoreSec: number, price: number, priceSource: string, basis: string): CostFigures {
+  const vcpuHours = ANCESTOR.pages / pagesPerCoreSec / 3600;
+  return {
+    pricePerVcpuHour: price,
+    priceSource,
+    pages: ANCESTOR.pages,
+    basis,
+    pagesPerCoreSec,
+    vcpuHours,
+    dollars: vcpuHours * price,
+    floorDollars: (ANCESTOR.pages / floorPagesPerCoreSec / 3600) * price,
+    ancestorDollars: ANCESTOR.dollars,
+  };
+}
+
+const int = (n: number): string => Math.round(n).toLocaleString('en-US');
+const fix = (n: number, d: number): string => (Number.isFinite(n) ? n.toFixed(d) : '-');
+const pad = (s: string, w: number): string => (s.length >= w ? s : ' '.repeat(w - s.length) + s);
+const padR = (s: string, w: number): string => (s.length >= w ? s : s + ' '.repeat(w - s.length));
+
+export function formatInput(f: InputFigures): string {
+  const lines: string[] = [];
+  lines.push(
+    `${f.label}: ${f.files.length} file(s), ${fix(f.compressedBytes / 1e6, 1)} MB gzipped, ${fix(f.uncompressedBytes / 1e6, 1)} MB plain, ` +
+      `${int(f.pages)} pages, ${int(f.rows)} rows (median of ${f.variants[0]?.runs ?? 0} runs each)`,
+  );
+  const head = ['variant', 'wall s', 'cpu s', 'MB/s gz', 'MB/s plain', 'pages/s', 'pages/s/core', 'wall/zcat', 'cpu/zcat', 'peak RSS MB'];
+  const widths = [12, 8, 8, 9, 11, 10, 13, 10, 9, 12];
+  lines.push('  ' + head.map((h, i) => (i === 0 ? padR(h, widths[i] as number) : pad(h, widths[i] as number))).join(''));
+  for (const v of f.variants) {
+    const cells = [
+      v.name, fix(v.seconds, 3), fix(v.cpuSeconds, 3), fix(v.compressedMBps, 1), fix(v.uncompressedMBps, 1), int(v.pagesPerSec),
+      int(v.pagesPerCoreSec), fix(v.ratioToZcat, 2), fix(v.cpuRatioToZcat, 2), fix(v.maxRssMb, 0),
+    ];
+    lines.push('  ' + cells.map((c, i) => (i === 0 ? padR(c, widths[i] as number) : pad(c, widths[i] as number))).join(''));
+  }
+  const worker = f.variants.find((v) => v.name === 'worker');
+  if (worker) {
+    lines.push(`${f.label}: pipeline/zcat = ${fix(worker.ratioToZcat, 2)}  (${int(worker.pagesPerCoreSec)} pages/s/core, full worker path)`);
+  }
+  return lines.join('\n');
+}
+
+export function formatScaling(s: ScalingFigures): string {
+  return (
+    `scaling: ${s.files} WAT files, ${int(s.pages)} pages: 1 worker ${fix(s.oneWorkerSeconds, 2)} s, 2 workers ${fix(s.twoWorkersSeconds, 2)} s ` +
+    `-> speed-up ${fix(s.speedup, 2)}x on ${os.availableParallelism()} cores (median of ${s.runs}; ${int(s.pagesPerCoreSec)} pages/s/core with 2 workers)`
+  );
+}
+
+export function formatReduce(r: readonly ReduceFigures[]): string {
+  const lines = r.map(
+    (x) =>
+      `reducer: ${int(x.rows)} rows in ${x.files} files (${fix(x.partialBytes / 1e6, 0)} MB gzipped) -> ${int(x.outputRows)} rows: ` +
+      `${fix(x.seconds, 1)} s, ${int(x.rowsPerSec)} rows/s, peak RSS ${fix(x.maxRssMb, 0)} MB`,
+  );
+  const [a, b] = [r[0], r[r.length - 1]];
+  if (a && b && a !== b) lines.push(`reducer: peak RSS grows ${fix(b.maxRssMb / a.maxRssMb, 2)}x for ${fix(b.rows / a.rows, 1)}x the rows`);
+  return lines.join('\n');
+}
+
+export function formatCost(c: CostFigures): string {
+  return (
+    `cost of one full crawl (${fix(c.pages / 1e9, 1)} billion pages) at $${c.pricePerVcpuHour}/vCPU-hour (${c.priceSource}):\n` +
+    `  pipeline: ${int(c.pagesPerCoreSec)} pages/s/core (${c.basis}) -> ${int(c.vcpuHours)} vCPU-hours -> $${fix(c.dollars, 2)}\n` +
+    `  zcat floor: $${fix(c.floorDollars, 2)}    ancestor: $${c.ancestorDollars}`
+  );
+}
+
+export function formatTargets(t: BenchResults['targets']): string {
+  return Object.entries(t)
+    .map(([k, v]) => `  ${v.met ? 'met    ' : 'MISSED '} ${padR(k, 26)} target ${padR(v.target, 14)} measured ${v.measured}`)
+    .join('\n');
+}

@@ -1,0 +1,21 @@
+/** `wikireverse report <runId>` */
+import type { Command } from 'commander';
+import { buildReport, checkRunId, formatReport, readManifest } from '../../coordinator/index.js';
+import { openStore } from '../../storage/index.js';
+import type { CommandContext } from '../context.js';
+
+export function registerReport(program: Command, ctx: CommandContext): void {
+  program
+    .command('report')
+    .description('what a run did: files ok / retried / failed (with their last error), records skipped by reason, outputs')
+    .argument('<runId>')
+    .requiredOption('--out <dir>', 'the output directory of the run')
+    .option('--json', 'print JSON', false)
+    .action(async (runId: string, o: { out: string; json: boolean }) => {
+      const m = await readManifest(openStore(o.out), checkRunId(runId));
+      if (!m) throw new Error(`No run ${runId} under ${o.out} (no ${runId}/manifest.json)`);
+      const r = buildReport(m);
+      ctx.io.stdout.write(o.json ? JSON.stringify(r, null, 2) + '\n' : formatReport(r, o.out));
+      ctx.setExit(r.files.failed > 0 || r.status !== 'succeeded' ? 1 : 0);
+    });
+}

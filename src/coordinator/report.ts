@@ -1,0 +1,69 @@
+/** A run's report from its manifest: files ok / retried / failed (with their last error), records skipped by reason, outputs. */
+import type { Manifest } from './manifest.js';
+
+export interface RunReport {
+  readonly runId: string;
+  readonly status: string;
+  readonly reason: string | null;
+  readonly files: { total: number; ok: number; retried: number; failed: number; pending: number };
+  readonly failed: Array<{ input: string; attempts: number; error: string }>;
+  readonly retried: Array<{ input: string; attempts: number }>;
+  /** Counters that say why something was skipped (pages, records, links), by reason. */
+  readonly skipped: Record<string, number>;
+  readonly outputs: Record<string, { files: number; rows: number; bytes: number }>;
+  readonly summary: Manifest['summary'] | null;
+}
+
+const SKIP_RE = /^(pages_(?!parsed)|records_|links_rejected\.|links_duplicate|files_requeued|io\.retries|io\.resumes)/;
+
+export function buildReport(m: Manifest): RunReport {
+  const done = m.files.filter((f) => f.status === 'done');
+  const failed = m.files.filter((f) => f.status === 'failed');
+  const retried = m.files.filter((f) => (f.attempts ?? 1) > 1);
+  const outputs: RunReport['outputs'] = {};
+  for (const o of m.outputs) {
+    const e = (outputs[o.output] ??= { files: 0, rows: 0, bytes: 0 });
+    e.files++;
+    e.rows += o.rows;
+    e.bytes += o.bytes;
+  }
+  return {
+    runId: m.runId,
+    status: m.status,
+    reason: m.reason ?? null,
+    files: { total: m.files.length, ok: done.length, retried: retried.length, failed: failed.length, pending: m.files.length - done.length - failed.length },
+    failed: failed.map((f) => ({ input: f.input, attempts: f.attempts ?? 0, error: f.error ?? 'unknown' })),
+    retried: retried.map((f) => ({ input: f.input, attempts: f.attempts ?? 0 })),
+    skipped: Object.fromEntries(Object.entries(m.counters).filter(([k]) => SKIP_RE.test(k)).sort(([a], [b]) => a.localeCompare(b))),
+    outputs,
+    summary: m.summary ?? null,
+  };
+}
+
+export function formatReport(r: RunReport, out: string): string {
+  const lines = [
+    `run ${r.runId}: ${r.status}${r.reason ? ` (${r.reason})` : ''}`,
+    `files: ${r.files.total} total, ${r.files.ok} ok, ${r.files.retried} retried, ${r.files.failed} failed${r.files.pending ? `, ${r.files.pending} pending` : ''}`,
+  ];
+  if (r.summary) lines.push(`pages ${r.summary.pages}, links ${r.summary.links}, articles ${r.summary.articles}, ${r.summary.seconds}s`);
+  if (r.failed.length > 0) {
+    lines.push('failed inputs:');
+    for (const f of r.failed) lines.push(`  ${f.input} (attempts ${f.attempts}): ${f.error}`);
+    lines.push(`retry just those: wikireverse resume ${r.runId} --out ${out} --retry-failed`);
+  }
+  if (r.retried.length > 0) {
+    lines.push('retried inputs:');
+    for (const f of r.retried) lines.push(`  ${f.input} (attempts ${f.attempts})`);
+  }
+  const skipped = Object.entries(r.skipped);
+  if (skipped.length > 0) {
+    lines.push('skipped, by reason:');
+    for (const [k, v] of skipped) lines.push(`  ${k}: ${v}`);
+  }
+  const outputs = Object.entries(r.outputs);
+  if (outputs.length > 0) {
+    lines.push('outputs:');
+    for (const [name, o] of outputs) lines.push(`  ${out}/${r.runId}/${name}/: ${o.files} files, ${o.rows} rows, ${o.bytes} bytes`);
+  }
+  return lines.join('\n') + '\n';
+}

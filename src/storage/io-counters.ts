@@ -1,0 +1,27 @@
+/**
+ * Request and byte counters of the storage layer, for one file job (worker) or one coordinator session.
+ * Names are `io.<protocol>.<what>`: protocol `http` (https/http inputs) or `s3` (S3 API); what is a request type
+ * (`get`, `put`, `list`, `head`, `delete`, `multipart_create`, `multipart_parts`, `multipart_complete`,
+ * `multipart_abort`, `other`), `retries` (requests repeated after a transient failure), `resumes` (bodies continued
+ * with a Range request after the connection died), `bytes_in` or `bytes_out`. The cost model prices them.
+ */
+export type IoProtocol = 'http' | 's3';
+
+export class IoCounters {
+  private readonly values = new Map<string, number>();
+
+  add(protocol: IoProtocol, what: string, n = 1): void {
+    if (n === 0) return;
+    const key = `io.${protocol}.${what}`;
+    this.values.set(key, (this.values.get(key) ?? 0) + n);
+  }
+
+  get(protocol: IoProtocol, what: string): number {
+    return this.values.get(`io.${protocol}.${what}`) ?? 0;
+  }
+
+  /** Plain object with sorted keys (merged into a file's or the manifest's counters). */
+  toJSON(): Record<string, number> {
+    return Object.fromEntries([...this.values.entries()].sort(([a], [b]) => a.localeCompare(b)));
+  }
+}

@@ -1,0 +1,58 @@
+/**
+ * The storage layer's settings and per-job state: one `IoSession` per file job (worker) or per coordinator run.
+ * It holds the request counters, a keep-alive agent for https inputs and, made on first use, the S3 client.
+ * `close()` releases the sockets.
+ */
+import http from 'node:http';
+import https from 'node:https';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { IoCounters } from './io-counters.js';
+import { createS3Client } from './s3-client.js';
+
+export interface IoSettings {
+  /** S3-compatible endpoint for every s3:// location (MinIO, R2, Ceph); unset: AWS. May carry `KEY:SECRET@`. */
+  readonly s3Endpoint?: string | undefined;
+  /** @default 'us-east-1' */
+  readonly s3Region: string;
+  /** Path-style bucket addressing; always on with `s3Endpoint`. */
+  readonly s3ForcePathStyle: boolean;
+  /** Requests per operation (first included) before a transient failure is final. */
+  readonly attempts: number;
+  readonly backoffMillis: number;
+  readonly maxBackoffMillis: number;
+  /** Range-request resumes per response body. */
+  readonly resumes: number;
+  /** A response that sends nothing for this long is abandoned (and resumed). */
+  readonly idleTimeoutMillis: number;
+}
+
+export const DEFAULT_IO_SETTINGS: IoSettings = {
+  s3Region: 'us-east-1', s3ForcePathStyle: false, attempts: 10, backoffMillis: 500, maxBackoffMillis: 30_000, resumes: 20,
+  idleTimeoutMillis: 60_000,
+};
+
+export class IoSession {
+  readonly counters = new IoCounters();
+  private s3: S3Client | undefined;
+  private agents: { http: http.Agent; https: https.Agent } | undefined;
+
+  constructor(readonly settings: IoSettings = DEFAULT_IO_SETTINGS) {}
+
+  s3Client(): S3Client {
+    this.s3 ??= createS3Client(this.settings, this.counters);
+    return this.s3;
+  }
+
+  agentFor(protocol: string): http.Agent {
+    this.agents ??= { http: new http.Agent({ keepAlive: true, maxSockets: 16 }), https: new https.Agent({ keepAlive: true, maxSockets: 16 }) };
+    return protocol === 'https:' ? this.agents.https : this.agents.http;
+  }
+
+  close(): void {
+    this.s3?.destroy();
+    this.s3 = undefined;
+    this.agents?.http.destroy();
+    this.agents?.https.destroy();
+    this.agents = undefined;
+  }
+}

@@ -1,0 +1,174 @@
+/**
+ * A Readable over a remote object that survives dying connections: when the body errors, stalls past the idle
+ * timeout, or ends short of its length, it re-requests `Range: bytes=<received>-` (after a jittered backoff) and
+ * carries on, so the gunzip and parser above never notice. Resumes are capped; the final error names the object
+ * and the byte offset. Every response body it opens is either read to its end or destroyed.
+ */
+import { Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { IdleTimeoutError, backoffMillis, isTransient, type BackoffOptions } from './retry.js';
+
+/** One response body, starting at the requested offset. */
+export interface OpenedBody {
+  readonly stream: Readable;
+  /** Length of the whole object when the server said (Content-Length of a 200, or the total of a Content-Range). */
+  readonly totalBytes?: number | undefined;
+  /** Entity tag, sent back on resume so a changed object fails instead of mixing versions. */
+  readonly etag?: string | undefined;
+  /** Bytes at the start of `stream` to drop (a server that ignored the Range header sent the whole object). */
+  readonly skipBytes?: number | undefined;
+}
+
+export interface ResumableOptions {
+  /** The object, for error messages (no credentials). */
+  readonly describe: string;
+  /** Opens the object from `offset` (retrying transient failures itself). */
+  readonly open: (offset: number, etag: string | undefined) => Promise<OpenedBody>;
+  /** Resumes allowed after the first body. */
+  readonly maxResumes: number;
+  /** A body that sends nothing for this long is abandoned and resumed. */
+  readonly idleTimeoutMillis: number;
+  readonly backoff: Pick<BackoffOptions, 'baseMillis' | 'maxMillis'>;
+  readonly onBytes?: (n: number) => void;
+  readonly onResume?: (offset: number, err: unknown) => void;
+  readonly highWaterMark?: number;
+}
+
+/** The object could not be read to its end. */
+export class RemoteReadError extends Error {
+  override readonly name = 'RemoteReadError';
+  constructor(
+    readonly location: string,
+    readonly offset: number,
+    cause: unknown,
+    resumes: number,
+  ) {
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    super(`Reading ${location} failed at byte offset ${offset}${resumes > 0 ? ` after ${resumes} resumes` : ''}: ${reason}`, { cause });
+  }
+}
+
+export class ResumableReadable extends Readable {
+  private received = 0;
+  private resumes = 0;
+  private skip = 0;
+  private total: number | undefined;
+  private etag: string | undefined;
+  private body: Readable | undefined;
+  private connecting = false;
+  private idle: NodeJS.Timeout | undefined;
+
+  constructor(private readonly o: ResumableOptions) {
+    super({ highWaterMark: o.highWaterMark ?? 1 << 20 });
+  }
+
+  /** Bytes of the object delivered so far. */
+  get bytesReceived(): number {
+    return this.received;
+  }
+
+  override _read(): void {
+    if (this.body) this.body.resume();
+    else if (!this.connecting) void this.connect();
+  }
+
+  private async connect(): Promise<void> {
+    this.connecting = true;
+    let opened: OpenedBody;
+    try {
+      opened = await this.o.open(this.received, this.etag);
+    } catch (err) {
+      this.connecting = false;
+      if (!this.destroyed) this.destroy(new RemoteReadError(this.o.describe, this.received, err, this.resumes));
+      return;
+    }
+    this.connecting = false;
+    if (this.destroyed) {
+      opened.stream.destroy();
+      return;
+    }
+    this.total ??= opened.totalBytes;
+    this.etag ??= opened.etag;
+    this.skip = opened.skipBytes ?? 0;
+    this.attach(opened.stream);
+  }
+
+  private attach(body: Readable): void {
+    this.body = body;
+    const onData = (chunk: Buffer): void => {
+      this.armIdle();
+      if (this.skip > 0) {
+        const drop = Math.min(this.skip, chunk.length);
+        this.skip -= drop;
+        chunk = chunk.subarray(drop);
+        if (chunk.length === 0) return;
+      }
+      this.received += chunk.length;
+      this.o.onBytes?.(chunk.length);
+      if (!this.push(chunk)) body.pause();
+    };
+    const onEnd = (): void => {
+      detach();
+      if (this.total !== undefined && this.received < this.total) {
+        void this.recover(Object.assign(new Error(`premature end of the response (${this.received} of ${this.total} bytes)`), { code: 'ERR_STREAM_PREMATURE_CLOSE' }));
+      } else {
+        this.clearIdle();
+        this.body = undefined;
+        this.push(null);
+      }
+    };
+    const onError = (err: Error): void => {
+      detach();
+      void this.recover(err);
+    };
+    const detach = (): void => {
+      body.off('data', onData);
+      body.off('end', onEnd);
+      body.off('error', onError);
+      body.on('error', () => undefined); // late errors of an abandoned body
+    };
+    body.on('data', onData);
+    body.once('end', onEnd);
+    body.on('error', onError);
+    this.armIdle();
+  }
+
+  private async recover(err: unknown): Promise<void> {
+    this.clearIdle();
+    this.body?.destroy();
+    this.body = undefined;
+    if (this.destroyed) return;
+    if (this.resumes >= this.o.maxResumes || !isTransient(err)) {
+      this.destroy(new RemoteReadError(this.o.describe, this.received, err, this.resumes));
+      return;
+    }
+    this.resumes++;
+    this.o.onResume?.(this.received, err);
+    await sleep(backoffMillis(this.resumes, this.o.backoff));
+    if (!this.destroyed) await this.connect();
+  }
+
+  private armIdle(): void {
+    this.clearIdle();
+    this.idle = setTimeout(() => {
+      const body = this.body;
+      if (!body) return;
+      // Paused by backpressure is not idle: only a body we are waiting on can time out.
+      if (body.isPaused()) return this.armIdle();
+      body.emit('error', new IdleTimeoutError(`no data for ${this.o.idleTimeoutMillis} ms`));
+    }, this.o.idleTimeoutMillis);
+    this.idle.unref();
+  }
+
+  private clearIdle(): void {
+    if (this.idle) clearTimeout(this.idle);
+    this.idle = undefined;
+  }
+
+  override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
+    this.clearIdle();
+    this.body?.destroy();
+    this.body = undefined;
+    cb(err);
+  }
+}

@@ -1,0 +1,141 @@
+/**
+ * Output store on S3 or an S3-compatible store (`--out s3://bucket/prefix`). Objects become visible whole
+ * (PutObject, or CompleteMultipartUpload for large ones through @aws-sdk/lib-storage's `Upload`), so a reader
+ * never sees part of an object. Request and byte counts go to the session's counters.
+ */
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import { PassThrough, Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import type { OutputStore, PendingObject } from './types.js';
+import type { IoSession } from './io-session.js';
+import { explainS3Error, isNotFound, parseS3Url } from './s3-client.js';
+
+/** Multipart part size: objects larger than this are uploaded in parts (S3's minimum is 5 MiB). */
+export const UPLOAD_PART_BYTES = 8 * 1024 * 1024;
+const UPLOAD_QUEUE = 4;
+
+export class S3Store implements OutputStore {
+  readonly location: string;
+  private readonly bucket: string;
+  /** Key prefix of the root: '' or ending in '/'. */
+  private readonly root: string;
+
+  constructor(location: string, private readonly io: IoSession) {
+    const { bucket, key } = parseS3Url(location);
+    this.bucket = bucket;
+    this.root = key.replace(/^\/+|\/+$/g, '') === '' ? '' : `${key.replace(/^\/+|\/+$/g, '')}/`;
+    this.location = `s3://${bucket}${this.root === '' ? '' : `/${this.root.slice(0, -1)}`}`;
+  }
+
+  private key(rel: string): string {
+    if (rel.split('/').some((part) => part === '..')) throw new Error(`Path ${JSON.stringify(rel)} escapes the output prefix ${this.location}`);
+    return this.root + rel.replace(/^\/+/, '');
+  }
+
+  private url(rel: string): string {
+    return `s3://${this.bucket}/${this.key(rel)}`;
+  }
+
+  private async send<T>(action: string, rel: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      throw explainS3Error(err, action, this.url(rel));
+    }
+  }
+
+  private uploader(body: Readable | Buffer, rel: string): Upload {
+    return new Upload({
+      client: this.io.s3Client(),
+      params: { Bucket: this.bucket, Key: this.key(rel), Body: body },
+      partSize: UPLOAD_PART_BYTES,
+      queueSize: UPLOAD_QUEUE,
+      leavePartsOnError: false,
+    });
+  }
+
+  async put(rel: string, body: string | Buffer): Promise<void> {
+    const buf = typeof body === 'string' ? Buffer.from(body) : body;
+    if (buf.length > UPLOAD_PART_BYTES) {
+      await this.send('Upload', rel, () => this.uploader(buf, rel).done());
+      return;
+    }
+    await this.send('PutObject', rel, () => this.io.s3Client().send(new PutObjectCommand({ Bucket: this.bucket, Key: this.key(rel), Body: buf })));
+  }
+
+  async openWrite(rel: string): Promise<PendingObject> {
+    const stream = new PassThrough({ highWaterMark: 1 << 20 });
+    const upload = this.uploader(stream, rel);
+    const done = upload.done();
+    // A failed upload stops reading: fail the writer instead of leaving it blocked on backpressure.
+    done.catch((err: unknown) => stream.destroy(err instanceof Error ? err : new Error(String(err))));
+    return {
+      stream,
+      commit: async () => {
+        if (!stream.writableEnded) stream.end();
+        await this.send('Upload', rel, () => done);
+      },
+      abort: async () => {
+        stream.destroy();
+        await upload.abort().catch(() => undefined);
+        await done.catch(() => undefined);
+      },
+    };
+  }
+
+  async get(rel: string): Promise<Buffer | null> {
+    try {
+      const res = await this.io.s3Client().send(new GetObjectCommand({ Bucket: this.bucket, Key: this.key(rel) }));
+      const bytes = Buffer.from((await res.Body?.transformToByteArray()) ?? new Uint8Array());
+      this.io.counters.add('s3', 'bytes_in', bytes.length);
+      return bytes;
+    } catch (err) {
+      if (isNotFound(err)) return null;
+      throw explainS3Error(err, 'GetObject', this.url(rel));
+    }
+  }
+
+  async list(prefix: string): Promise<string[]> {
+    const p = this.key(prefix);
+    const full = p === '' || p.endsWith('/') ? p : `${p}/`;
+    const out: string[] = [];
+    let token: string | undefined;
+    do {
+      const res = await this.send('ListObjectsV2', prefix, () =>
+        this.io.s3Client().send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: full, ContinuationToken: token })),
+      );
+      for (const o of res.Contents ?? []) if (o.Key) out.push(o.Key.slice(this.root.length));
+      token = res.IsTruncated ? res.NextContinuationToken : undefined;
+    } while (token);
+    return out.sort();
+  }
+
+  async upload(localFile: string, rel: string): Promise<void> {
+    await this.send('Upload', rel, () => this.uploader(fs.createReadStream(localFile), rel).done());
+  }
+
+  async localCopy(rel: string, tmpDir: string): Promise<string> {
+    await fsp.mkdir(tmpDir, { recursive: true });
+    const target = path.join(tmpDir, rel.replace(/[/\\]/g, '__'));
+    const res = await this.send('GetObject', rel, () => this.io.s3Client().send(new GetObjectCommand({ Bucket: this.bucket, Key: this.key(rel) })));
+    const body = res.Body;
+    if (!(body instanceof Readable)) throw new Error(`S3 GetObject ${this.url(rel)} returned no readable body`);
+    await this.send('GetObject', rel, () => pipeline(body, fs.createWriteStream(target)));
+    this.io.counters.add('s3', 'bytes_in', res.ContentLength ?? 0);
+    return target;
+  }
+
+  async removePrefix(prefix: string): Promise<void> {
+    const keys = await this.list(prefix);
+    for (let i = 0; i < keys.length; i += 1000) {
+      const batch = keys.slice(i, i + 1000).map((k) => ({ Key: this.root + k }));
+      await this.send('DeleteObjects', prefix, () =>
+        this.io.s3Client().send(new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: batch, Quiet: true } })),
+      );
+    }
+  }
+}
