@@ -3,8 +3,9 @@ export type { OutputStore, PendingObject } from './types.js';
 export { LocalStore } from './local-store.js';
 export { S3Store } from './s3-store.js';
 export { openInput, isRemote, localPathOf, INPUT_CHUNK_BYTES } from './inputs.js';
-export { IoSession, DEFAULT_IO_SETTINGS, type IoSettings } from './io-session.js';
+export { IoSession, DEFAULT_IO_SETTINGS, ioSettingsFromConfig, type IoSettings } from './io-session.js';
 export { IoCounters } from './io-counters.js';
+export { hasAwsCredentials } from './s3-client.js';
 export { readAll } from './read-all.js';
 
 import { LocalStore } from './local-store.js';
@@ -21,3 +22,4 @@ export function openStore(location: string, io?: IoSession): OutputStore {
   return new LocalStore(location);
 }
 export * from './layout.js';
+export { InputNotFoundError } from './errors.js';

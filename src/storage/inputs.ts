@@ -9,6 +9,7 @@ import { redactUrl } from '../log/index.js';
 import { openHttpInput } from './http-input.js';
 import { openS3Input } from './s3-input.js';
 import { IoSession } from './io-session.js';
+import { InputNotFoundError } from './errors.js';
 
 export const INPUT_CHUNK_BYTES = 1 << 20;
 
@@ -36,7 +37,8 @@ export async function openInput(location: string, io?: IoSession): Promise<Reada
   }
   const file = localPathOf(location);
   await fs.promises.access(file, fs.constants.R_OK).catch((err: NodeJS.ErrnoException) => {
-    throw new Error(`Cannot read input ${location}: ${err.code === 'ENOENT' ? 'no such file' : err.message}`);
+    if (err.code === 'ENOENT') throw new InputNotFoundError(`Cannot read input ${location}: no such file`);
+    throw new Error(`Cannot read input ${location}: ${err.message}`);
   });
   return fs.createReadStream(file, { highWaterMark: INPUT_CHUNK_BYTES });
 }

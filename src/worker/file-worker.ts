@@ -5,8 +5,8 @@
 import { Worker, UnrecoverableError, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { resolveJob, type JobRegistry } from '../job/index.js';
-import { ACTIVE_RUNS_KEY, QUEUE_PREFIX, connect, redisOptions, queueName, type FileJobData, type FileResult } from '../queue/index.js';
-import { openStore } from '../storage/index.js';
+import { ACTIVE_RUNS_KEY, QUEUE_PREFIX, connect, recordCommitted, redisOptions, queueName, type FileJobData, type FileResult } from '../queue/index.js';
+import { InputNotFoundError, IoSession, openStore, type IoSettings } from '../storage/index.js';
 import type { Logger } from '../log/index.js';
 import { processFile } from './process-file.js';
 
@@ -21,6 +21,10 @@ export interface FileWorkerOptions {
   readonly lockDurationMillis: number;
   readonly stalledIntervalMillis: number;
   readonly maxStalledCount: number;
+  /** Storage settings (S3 endpoint, retries, resumes); default: DEFAULT_IO_SETTINGS. */
+  readonly io?: IoSettings | undefined;
+  /** Input files started per second across all workers of a run (BullMQ's global limiter); 0 or absent: no limit. */
+  readonly rateLimit?: number | undefined;
   /** How often to look for new runs when serving all runs. @default 2000 */
   readonly discoverIntervalMillis?: number;
 }
@@ -29,6 +33,8 @@ export class FileWorker {
   private readonly workers = new Map<string, Worker<FileJobData, FileResult>>();
   private discovery: NodeJS.Timeout | undefined;
   private redis: Redis | undefined;
+  /** Connection for the run's live progress totals, opened on the first commit. */
+  private counters: Redis | undefined;
   private closing = false;
 
   constructor(private readonly opts: FileWorkerOptions) {}
@@ -72,6 +78,7 @@ export class FileWorker {
       lockDuration: this.opts.lockDurationMillis,
       stalledInterval: this.opts.stalledIntervalMillis,
       maxStalledCount: this.opts.maxStalledCount,
+      ...(this.opts.rateLimit ? { limiter: { max: this.opts.rateLimit, duration: 1000 } } : {}),
       autorun: true,
     });
     worker.on('error', (err) => log.warn({ runId, err: err.message }, 'worker error'));
@@ -92,8 +99,22 @@ export class FileWorker {
       throw new UnrecoverableError((err as Error).message);
     }
     log.info({ attempt: job.attemptsMade + 1 }, 'file started');
-    const result = await processFile(data, definition, openStore(data.out), job.attemptsMade + 1);
+    // One storage session per file: its counters (requests, bytes, retries, resumes) go into the file's result.
+    const io = new IoSession(this.opts.io);
+    let result: FileResult;
+    try {
+      result = await processFile(data, definition, openStore(data.out, io), job.attemptsMade + 1, io);
+    } catch (err) {
+      // A missing input will still be missing next time: fail the file now instead of after every retry.
+      if (err instanceof InputNotFoundError) throw new UnrecoverableError(err.message);
+      throw err;
+    } finally {
+      io.close();
+    }
     log.info({ rows: result.rows, seconds: result.seconds, kind: result.kind }, 'file committed');
+    this.counters ??= connect(this.opts.redisUrl, 'wikireverse-progress');
+    await recordCommitted(this.counters, data.runId, result).catch((err: unknown) =>
+      log.warn({ err: (err as Error).message }, 'could not add the file to the live progress totals (display only)'));
     return result;
   }
 
@@ -104,5 +125,6 @@ export class FileWorker {
     await Promise.all([...this.workers.values()].map((w) => w.close(force)));
     this.workers.clear();
     this.redis?.disconnect();
+    this.counters?.disconnect();
   }
 }

@@ -1,0 +1,98 @@
+/**
+ * `cancel`, `report` and `resume --retry-failed` against a real redis-server: failed inputs are named with their
+ * errors, the run exits non-zero and says how to retry just those, and a retry picks up the repaired input.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import { startRedisServer, type EmbeddedRedis } from '../../src/queue/index.js';
+import { runCli, startCli } from '../helpers/cli.js';
+import { readParquet } from '../helpers/parquet.js';
+import { keyOf, plant, tempDir, type PlantedSet } from '../helpers/fixtures.js';
+
+let redis: EmbeddedRedis;
+let work: string;
+let planted: PlantedSet;
+const FAST = { WIKIREVERSE_BACKOFF_MS: '100' };
+
+beforeAll(async () => {
+  redis = await startRedisServer();
+  work = await tempDir('cancel');
+  planted = await plant(path.join(work, 'in'), [{ kind: 'warc', files: 3, pagesPerFile: 100, seed: 61, wikiLinkRate: 0.3 }]);
+});
+
+afterAll(async () => {
+  await redis?.stop();
+  if (work) await fsp.rm(work, { recursive: true, force: true });
+});
+
+describe('cancel', () => {
+  it('removes queued files, ends the run with exit code 3 and marks the manifest', async () => {
+    const out = path.join(work, 'out-cancel');
+    const run = startCli(['run', '--paths', planted.listing, '--out', out, '--workers', '0', '--redis', redis.url, '--run-id', 'cancel-1']);
+    await run.waitForLine((l) => l.includes('files 0/3'));
+    const c = await runCli(['cancel', 'cancel-1', '--redis', redis.url, '--out', out]);
+    expect(c.code, c.stderr).toBe(0);
+    expect(c.stdout).toContain('run cancel-1 cancelled: 3 queued files removed, manifest marked cancelled');
+    const res = await run.done;
+    expect(res.code).toBe(3);
+    const m = JSON.parse(await fsp.readFile(`${out}/cancel-1/manifest.json`, 'utf8'));
+    expect(m.status).toBe('cancelled');
+    const s = await runCli(['status', 'cancel-1', '--redis', redis.url, '--json']);
+    expect(JSON.parse(s.stdout)).toMatchObject({ status: 'cancelled', waiting: 0 });
+  });
+});
+
+describe('report and resume --retry-failed', () => {
+  it('names every failed input with its error, then retries just those', async () => {
+    const dir = path.join(work, 'mixed');
+    await fsp.mkdir(dir, { recursive: true });
+    // A corrupt input: a real sample cut in half (no links in it, so it never contributes rows).
+    const sample = await fsp.readFile(path.resolve('test/fixtures/samples/CC-MAIN-2020-34-resiliparse.warc.gz'));
+    const corrupt = path.join(dir, 'corrupt.warc.gz');
+    await fsp.writeFile(corrupt, sample.subarray(0, Math.floor(sample.length / 2)));
+    // A listed input that is missing for now.
+    const missing = planted.files[2] as string;
+    const parked = `${missing}.parked`;
+    await fsp.rename(missing, parked);
+    const listing = path.join(dir, 'listing.txt');
+    await fsp.writeFile(listing, [...planted.files, corrupt].join('\n') + '\n');
+
+    const out = path.join(work, 'out-report');
+    const res = await runCli(['run', '--paths', listing, '--out', out, '--workers', '2', '--redis', redis.url, '--run-id', 'mixed-1', '--attempts', '2'], FAST);
+    expect(res.code).toBe(1);
+    expect(res.stdout).toContain('run mixed-1 failed: files 2/4 (failed 2)');
+    expect(res.stdout).toContain(`failed: ${missing}: Cannot read input ${missing}: no such file`);
+    expect(res.stdout).toMatch(new RegExp(`failed: ${corrupt.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: Input .* is unreadable at byte offset \\d+`));
+    expect(res.stdout).toContain(`wikireverse resume mixed-1 --out ${out} --retry-failed`);
+
+    const rep = await runCli(['report', 'mixed-1', '--out', out]);
+    expect(rep.code).toBe(1);
+    expect(rep.stdout).toContain('files: 4 total, 2 ok, 1 retried, 2 failed');
+    expect(rep.stdout).toContain(`${missing} (attempts 1): Cannot read input`); // not found: failed at once, not retried
+    expect(rep.stdout).toMatch(/corrupt\.warc\.gz \(attempts 2\): Input .* byte offset/);
+    const json = JSON.parse((await runCli(['report', 'mixed-1', '--out', out, '--json'])).stdout);
+    expect(json.failed.map((f: { input: string }) => f.input).sort()).toEqual([missing, corrupt].sort());
+    expect(json.skipped.pages_prefiltered).toBeGreaterThan(0);
+
+    // Only the intact files' rows are in the output.
+    const partial = await readParquet(`${out}/mixed-1/links/*.parquet`);
+    const wantPartial = planted.expected.filter((r) => r.input_file !== missing).map((r) => keyOf(r as unknown as Record<string, unknown>)).sort();
+    expect(partial.map(keyOf).sort()).toEqual(wantPartial);
+
+    // Without --retry-failed, resuming a finished run does nothing.
+    const noop = await runCli(['resume', 'mixed-1', '--out', out, '--redis', redis.url]);
+    expect(noop.code).toBe(1);
+    expect(noop.stderr).toContain('add --retry-failed');
+
+    // Repair the missing input and retry just the failed ones.
+    await fsp.rename(parked, missing);
+    const retry = await runCli(['resume', 'mixed-1', '--out', out, '--redis', redis.url, '--retry-failed', '--workers', '2', '--log-level', 'info'], FAST);
+    expect(retry.code).toBe(1); // the corrupt file is still corrupt
+    const started = retry.stderr.split('\n').filter((l) => l.includes('"msg":"file started"')).map((l) => (JSON.parse(l) as { input: string }).input);
+    expect(new Set(started)).toEqual(new Set([missing, corrupt]));
+    expect(retry.stdout).toContain('files 3/4 (failed 1)');
+    const full = await readParquet(`${out}/mixed-1/links/*.parquet`);
+    expect(full.map(keyOf).sort()).toEqual(planted.expected.map((r) => keyOf(r as unknown as Record<string, unknown>)).sort());
+  });
+});
