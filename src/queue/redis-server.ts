@@ -14,7 +14,7 @@ export interface EmbeddedRedis {
   stop(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = net.createServer();
     srv.unref();
@@ -34,12 +34,22 @@ function missingBinaryError(bin: string): Error {
   );
 }
 
-export async function startRedisServer(bin = 'redis-server', extraArgs: string[] = []): Promise<EmbeddedRedis> {
-  const port = await freePort();
-  const dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'wikireverse-redis-'));
+export interface RedisServerOptions {
+  /** @default a free port */
+  readonly port?: number;
+  /** Data directory; given: kept at stop (so a restart with `appendOnly` finds its data). @default a temp dir, removed at stop */
+  readonly dir?: string;
+  /** Persistence (AOF, fsync always). @default false */
+  readonly appendOnly?: boolean;
+}
+
+export async function startRedisServer(bin = 'redis-server', opts: RedisServerOptions = {}): Promise<EmbeddedRedis> {
+  const port = opts.port ?? (await freePort());
+  const dir = opts.dir ?? (await fsp.mkdtemp(path.join(os.tmpdir(), 'wikireverse-redis-')));
+  const removeDir = opts.dir === undefined;
   const args = [
-    '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no',
-    '--maxmemory-policy', 'noeviction', '--dir', dir, '--protected-mode', 'yes', ...extraArgs,
+    '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', opts.appendOnly ? 'yes' : 'no',
+    '--appendfsync', 'always', '--maxmemory-policy', 'noeviction', '--dir', dir, '--protected-mode', 'yes',
   ];
   const child: ChildProcess = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
@@ -60,7 +70,7 @@ export async function startRedisServer(bin = 'redis-server', extraArgs: string[]
     await Promise.race([ready, timeout]);
   } catch (err) {
     child.kill('SIGKILL');
-    await fsp.rm(dir, { recursive: true, force: true });
+    if (removeDir) await fsp.rm(dir, { recursive: true, force: true });
     throw err;
   }
   child.removeAllListeners('exit');
@@ -79,7 +89,7 @@ export async function startRedisServer(bin = 'redis-server', extraArgs: string[]
         await exited;
         clearTimeout(t);
       }
-      await fsp.rm(dir, { recursive: true, force: true });
+      if (removeDir) await fsp.rm(dir, { recursive: true, force: true });
     },
   };
 }

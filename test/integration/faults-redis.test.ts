@@ -38,7 +38,7 @@ describe('redis faults', () => {
       const admin = redis.client();
       for (let i = 0; i < 3; i++) {
         await new Promise((r) => setTimeout(r, 400));
-        const killed = await admin.client('KILL', 'TYPE', 'normal', 'SKIPME', 'yes');
+        const killed = await admin.call('CLIENT', 'KILL', 'TYPE', 'normal', 'SKIPME', 'yes');
         expect(Number(killed)).toBeGreaterThan(0);
       }
       admin.disconnect();
@@ -61,7 +61,7 @@ describe('redis faults', () => {
       const run = startCli(['run', '--paths', planted.listing, '--out', out, '--workers', '2', '--redis', redis.url, '--run-id', 'restart-1', '--log-level', 'info'], FAST);
       await run.waitForLine((l) => l.includes('"msg":"file started"'));
       await new Promise((r) => setTimeout(r, 500));
-      await redis.stop('SIGTERM');
+      await redis.stop();
       await new Promise((r) => setTimeout(r, 1500));
       await redis.start();
       const res = await run.done;

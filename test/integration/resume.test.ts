@@ -90,7 +90,7 @@ describe('resume', () => {
     await first.start();
     const out = path.join(work, 'out-b');
     await killCoordinatorMidRun(first.url, out, 'lost-redis-1');
-    await first.stop('SIGKILL');
+    await first.stop();
     const committedBefore = (await fsp.readdir(`${out}/lost-redis-1/partials`).catch(() => [])).length;
     expect(committedBefore).toBeGreaterThan(0);
 
