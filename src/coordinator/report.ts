@@ -14,7 +14,7 @@ export interface RunReport {
   readonly summary: Manifest['summary'] | null;
 }
 
-const SKIP_RE = /^(pages_(?!parsed)|records_|links_rejected\.|links_duplicate|files_requeued|io\.retries|io\.resumes)/;
+const SKIP_RE = /^(pages_(?!parsed)|records_|input_damage\.|bytes_skipped|links_rejected\.|links_duplicate|files_requeued|io\.retries|io\.resumes)/;
 
 export function buildReport(m: Manifest): RunReport {
   const done = m.files.filter((f) => f.status === 'done');

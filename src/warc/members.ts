@@ -1,0 +1,190 @@
+/**
+ * Gzip member by member, the way Common Crawl stores WARC/WAT/WET files (one record per member), so that damage stays
+ * local: a member with a bad header or a broken deflate stream, and garbage between members, are skipped and reported
+ * (the next member is found by its magic bytes and a successful inflate); only damage at the very end of the input
+ * (a file cut short) is left to the caller as file-level damage. Each member is inflated with node's zlib in one call
+ * (`inflateRawSync`, which also says how many input bytes the deflate stream used) and checked against its trailer.
+ */
+import zlib from 'node:zlib';
+
+export interface Member {
+  /** Offset of the member's first byte in the input. */
+  readonly offset: number;
+  /** Its inflated bytes. */
+  readonly data: Buffer;
+}
+
+export type MemberDamage =
+  | { readonly kind: 'gzip_member'; readonly offset: number; readonly reason: string }
+  | { readonly kind: 'garbage_bytes'; readonly offset: number; readonly bytes: number };
+
+/** The input ends inside a member: the file was cut short. */
+export class TruncatedInputError extends Error {
+  override readonly name = 'TruncatedInputError';
+  constructor(readonly offset: number) {
+    super(`gzip member at byte offset ${offset} is cut short by the end of the input`);
+  }
+}
+
+export interface MemberOptions {
+  /** Largest inflated member accepted; a larger one is skipped as damage. */
+  readonly maxMemberBytes: number;
+  readonly onDamage: (d: MemberDamage) => void;
+}
+
+const FTEXT_RESERVED = 0xe0;
+const FHCRC = 0x02;
+const FEXTRA = 0x04;
+const FNAME = 0x08;
+const FCOMMENT = 0x10;
+
+/** Compressed bytes pulled from the source as needed. */
+class Window {
+  buf: Buffer = Buffer.alloc(0);
+  /** Input offset of buf[0]. */
+  base = 0;
+  eof = false;
+  constructor(private readonly it: AsyncIterator<Uint8Array>) {}
+
+  /** Makes sure `buf` holds `n` bytes from `pos` (fewer only at end of input). */
+  async ensure(pos: number, n: number): Promise<void> {
+    while (this.buf.length - pos < n && !this.eof) await this.pull();
+  }
+
+  async pull(): Promise<boolean> {
+    const r = await this.it.next();
+    if (r.done) {
+      this.eof = true;
+      return false;
+    }
+    const chunk = Buffer.isBuffer(r.value) ? r.value : Buffer.from(r.value.buffer, r.value.byteOffset, r.value.byteLength);
+    this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
+    return true;
+  }
+
+  /** Drops the bytes before `pos`. */
+  drop(pos: number): void {
+    if (pos <= 0) return;
+    this.base += pos;
+    this.buf = this.buf.subarray(pos);
+  }
+}
+
+/** Offset (within buf) where the gzip header's deflate data starts, or -1 if more bytes are needed; throws on a bad header. */
+function headerLength(buf: Buffer, pos: number): number {
+  if (buf.length - pos < 10) return -1;
+  if (buf[pos + 2] !== 8) throw new Error(`compression method ${buf[pos + 2]} is not deflate`);
+  const flags = buf[pos + 3] as number;
+  if (flags & FTEXT_RESERVED) throw new Error('reserved header flags set');
+  let p = pos + 10;
+  if (flags & FEXTRA) {
+    if (buf.length < p + 2) return -1;
+    p += 2 + buf.readUInt16LE(p);
+  }
+  for (const f of [FNAME, FCOMMENT]) {
+    if (flags & f) {
+      const z = buf.indexOf(0, p);
+      if (z < 0) return -1;
+      p = z + 1;
+    }
+  }
+  if (flags & FHCRC) p += 2;
+  return buf.length >= p ? p - pos : -1;
+}
+
+const isMagic = (buf: Buffer, i: number): boolean => buf[i] === 0x1f && buf[i + 1] === 0x8b && buf[i + 2] === 8;
+
+/** Yields the inflated members of a gzip input, skipping and reporting damaged ones. */
+export async function* gzipMembers(source: AsyncIterable<Uint8Array>, opts: MemberOptions): AsyncGenerator<Member> {
+  const w = new Window(source[Symbol.asyncIterator]());
+  let pos = 0;
+  for (;;) {
+    if (pos > 1 << 20) {
+      w.drop(pos);
+      pos = 0;
+    }
+    await w.ensure(pos, 10);
+    if (w.buf.length - pos === 0) return;
+    if (!(w.buf[pos] === 0x1f && w.buf[pos + 1] === 0x8b)) {
+      // Garbage: skip to the next member start.
+      const start = w.base + pos;
+      const next = await findMagic(w, pos + 1);
+      pos = next.pos;
+      opts.onDamage({ kind: 'garbage_bytes', offset: start, bytes: w.base + pos - start });
+      continue;
+    }
+    const memberOffset = w.base + pos;
+    let damage: string | null = null;
+    let hlen = -1;
+    try {
+      for (;;) {
+        hlen = headerLength(w.buf, pos);
+        if (hlen >= 0 || w.eof) break;
+        await w.pull();
+      }
+      if (hlen < 0) throw new TruncatedInputError(memberOffset);
+    } catch (err) {
+      if (err instanceof TruncatedInputError) throw err;
+      damage = `bad gzip header (${(err as Error).message})`;
+    }
+    if (damage === null) {
+      const result = await inflateMember(w, pos, hlen, opts.maxMemberBytes, memberOffset);
+      if ('data' in result) {
+        pos = result.next;
+        yield { offset: memberOffset, data: result.data };
+        continue;
+      }
+      damage = result.damage;
+    }
+    // A damaged member: report it and resume at the next member start after its first byte.
+    opts.onDamage({ kind: 'gzip_member', offset: memberOffset, reason: damage });
+    pos = (await findMagic(w, pos + 1)).pos;
+  }
+}
+
+/** Finds the next gzip magic at or after `from`, pulling input as needed; returns the end of input if none. */
+async function findMagic(w: Window, from: number): Promise<{ pos: number }> {
+  let i = from;
+  for (;;) {
+    const hit = w.buf.indexOf(0x1f, i);
+    if (hit >= 0) {
+      await w.ensure(hit, 3);
+      if (isMagic(w.buf, hit)) return { pos: hit };
+      if (w.buf.length - hit < 3) return { pos: w.buf.length }; // end of input
+      i = hit + 1;
+      continue;
+    }
+    i = w.buf.length;
+    if (!(await w.pull())) return { pos: w.buf.length };
+  }
+}
+
+type Inflated = { data: Buffer; next: number } | { damage: string };
+
+async function inflateMember(w: Window, pos: number, hlen: number, maxBytes: number, memberOffset: number): Promise<Inflated> {
+  // Start with what is buffered; on "unexpected end of file" pull (at least doubling the window) and try again.
+  for (;;) {
+    const deflate = w.buf.subarray(pos + hlen);
+    let out: { buffer: Buffer; engine: zlib.InflateRaw };
+    try {
+      out = zlib.inflateRawSync(deflate, { info: true, maxOutputLength: maxBytes }) as unknown as { buffer: Buffer; engine: zlib.InflateRaw };
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      if (e.code === 'Z_BUF_ERROR' || /unexpected end of file/.test(e.message)) {
+        if (w.eof) throw new TruncatedInputError(memberOffset);
+        const want = Math.max(w.buf.length * 2 - pos, 1 << 16);
+        await w.ensure(pos, want);
+        continue;
+      }
+      if (e instanceof RangeError || e.code === 'ERR_BUFFER_TOO_LARGE') return { damage: `member inflates to more than ${maxBytes} bytes` };
+      return { damage: `broken deflate data (${e.message})` };
+    }
+    const end = pos + hlen + out.engine.bytesWritten;
+    await w.ensure(end, 8);
+    if (w.buf.length - end < 8) throw new TruncatedInputError(memberOffset);
+    const crc = w.buf.readUInt32LE(end);
+    const isize = w.buf.readUInt32LE(end + 4);
+    if (isize !== (out.buffer.length >>> 0) || crc !== zlib.crc32(out.buffer)) return { damage: 'gzip trailer does not match the data (CRC or length)' };
+    return { data: out.buffer, next: end + 8 };
+  }
+}

@@ -1,0 +1,74 @@
+/** gzipMembers: member-by-member inflation with local recovery, fed in chunks of every size. */
+import { describe, expect, it } from 'vitest';
+import zlib from 'node:zlib';
+import { gzipMembers, TruncatedInputError, type MemberDamage } from '../../src/warc/members.js';
+import { badHeaderMember, garbage, gzipMember, truncatedMember } from '../../scripts/fixtures/corrupt.js';
+
+async function* chunks(buf: Buffer, size: number): AsyncGenerator<Buffer> {
+  for (let i = 0; i < buf.length; i += size) yield buf.subarray(i, i + size);
+}
+
+async function read(buf: Buffer, size: number, maxMemberBytes = 1 << 20): Promise<{ data: string[]; offsets: number[]; damage: MemberDamage[] }> {
+  const damage: MemberDamage[] = [];
+  const data: string[] = [];
+  const offsets: number[] = [];
+  for await (const m of gzipMembers(chunks(buf, size), { maxMemberBytes, onDamage: (d) => damage.push(d) })) {
+    data.push(m.data.toString());
+    offsets.push(m.offset);
+  }
+  return { data, offsets, damage };
+}
+
+const texts = ['alpha '.repeat(50), 'beta '.repeat(3000), 'gamma', 'delta '.repeat(10)];
+const members = texts.map((t) => gzipMember(Buffer.from(t)));
+
+describe('gzipMembers', () => {
+  for (const size of [1, 7, 64, 4096, 1 << 20]) {
+    it(`inflates every member with its offset (chunks of ${size} bytes)`, async () => {
+      const r = await read(Buffer.concat(members), size);
+      expect(r.data).toEqual(texts);
+      expect(r.offsets).toEqual(members.map((_, i) => members.slice(0, i).reduce((s, m) => s + m.length, 0)));
+      expect(r.damage).toEqual([]);
+    });
+  }
+
+  it('reads a member with FNAME and FEXTRA header fields', async () => {
+    const named = zlib.gzipSync(Buffer.from('named'));
+    const withName = Buffer.concat([named.subarray(0, 3), Buffer.from([0x08 | 0x04]), named.subarray(4, 10), Buffer.from([3, 0, 1, 2, 3]), Buffer.from('file.warc\0'), named.subarray(10)]);
+    expect((await read(withName, 5)).data).toEqual(['named']);
+  });
+
+  it('skips garbage between members and counts its bytes', async () => {
+    const r = await read(Buffer.concat([members[0]!, garbage(1234), members[1]!]), 100);
+    expect(r.data).toEqual([texts[0], texts[1]]);
+    expect(r.damage).toEqual([{ kind: 'garbage_bytes', offset: members[0]!.length, bytes: 1234 }]);
+  });
+
+  it('skips a member with a bad header or a truncated deflate stream, and goes on with the next', async () => {
+    const input = Buffer.concat([members[0]!, badHeaderMember(Buffer.from('x'.repeat(500))), members[1]!, truncatedMember(Buffer.from('y '.repeat(4000))), members[2]!]);
+    const r = await read(input, 333);
+    expect(r.data).toEqual([texts[0], texts[1], texts[2]]);
+    expect(r.damage.map((d) => d.kind)).toEqual(['gzip_member', 'gzip_member']);
+  });
+
+  it('skips a member whose trailer does not match its data', async () => {
+    const bad = Buffer.from(members[0]!);
+    bad.writeUInt32LE(12345, bad.length - 8); // CRC
+    const r = await read(Buffer.concat([bad, members[2]!]), 50);
+    expect(r.data).toEqual([texts[2]]);
+    expect(r.damage).toMatchObject([{ kind: 'gzip_member', offset: 0 }]);
+  });
+
+  it('skips a member that inflates past the limit', async () => {
+    const r = await read(Buffer.concat([members[1]!, members[2]!]), 1000, 1000);
+    expect(r.data).toEqual([texts[2]]);
+    expect(r.damage).toMatchObject([{ kind: 'gzip_member', offset: 0, reason: expect.stringContaining('more than 1000 bytes') }]);
+  });
+
+  it('throws TruncatedInputError with the member offset when the input ends inside a member', async () => {
+    const input = Buffer.concat([members[0]!, members[1]!]);
+    const cut = input.subarray(0, input.length - 5);
+    await expect(read(cut, 64)).rejects.toBeInstanceOf(TruncatedInputError);
+    await expect(read(cut, 64)).rejects.toMatchObject({ offset: members[0]!.length });
+  });
+});
