@@ -14,10 +14,14 @@ import { registerWorker } from './commands/worker.js';
 import { registerStatus } from './commands/status.js';
 import { registerCancel } from './commands/cancel.js';
 import { registerReport } from './commands/report.js';
+import { registerDashboard } from './commands/dashboard.js';
+import { registerFleet } from './commands/fleet.js';
+import { registerCost } from './commands/cost.js';
+import { registerEstimate } from './commands/estimate.js';
 
 export const VERSION = '0.1.0';
 
-const COMMANDS = [registerExtract, registerRun, registerWorker, registerStatus, registerCancel, registerReport];
+const COMMANDS = [registerExtract, registerRun, registerWorker, registerStatus, registerCancel, registerReport, registerDashboard, registerFleet, registerCost, registerEstimate];
 
 export async function main(args: string[], io: CliIO = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
   let exitCode = 0;

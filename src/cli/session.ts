@@ -2,6 +2,8 @@
 import type { Command } from 'commander';
 import type { SessionOptions } from '../coordinator/index.js';
 import { createLogger } from '../log/index.js';
+import { childEnv } from '../config/index.js';
+import { configureStorage, ioSettingsFromConfig } from '../storage/index.js';
 import { intOption, type CliIO } from './io.js';
 import type { CommandContext } from './context.js';
 
@@ -9,6 +11,8 @@ export interface SessionFlags {
   workers: number;
   redis?: string;
   logLevel: string;
+  s3Endpoint?: string;
+  rateLimit: number;
 }
 
 export function addSessionOptions(cmd: Command, ctx: CommandContext): Command {
@@ -16,11 +20,15 @@ export function addSessionOptions(cmd: Command, ctx: CommandContext): Command {
   return cmd
     .option('--workers <n>', 'local worker processes (0: only external `wikireverse worker`s)', intOption('--workers'), config.workers)
     .option('--redis <url>', 'shared Redis URL (default: start a private redis-server)', config.redisUrl)
-    .option('--log-level <level>', 'log level', config.logLevel ?? 'warn');
+    .option('--log-level <level>', 'log level', config.logLevel ?? 'warn')
+    .option('--s3-endpoint <url>', 'S3-compatible endpoint for s3:// inputs and outputs (MinIO, R2, Ceph); KEY:SECRET@ in it is used as credentials', config.s3Endpoint)
+    .option('--rate-limit <n>', 'input files started per second across all workers (requests to the source); 0: no limit', intOption('--rate-limit'), config.rateLimit);
 }
 
 export function sessionOptions(ctx: CommandContext, f: SessionFlags, io: CliIO, cmd: string): SessionOptions {
   const { config } = ctx;
+  const storage = ioSettingsFromConfig(config, f.s3Endpoint);
+  configureStorage(storage); // for the run's observers and reports that open the output store themselves
   return {
     workers: f.workers,
     redisUrl: f.redis,
@@ -28,7 +36,11 @@ export function sessionOptions(ctx: CommandContext, f: SessionFlags, io: CliIO, 
     maxWorkerRestarts: config.maxWorkerRestarts,
     reducerMemoryMb: config.reducerMemoryMb,
     pollMillis: config.pollMillis,
-    workerArgs: ['--log-level', f.logLevel, '--concurrency', String(config.concurrency)],
+    workerArgs: ['--log-level', f.logLevel, '--concurrency', String(config.concurrency), '--rate-limit', String(f.rateLimit)],
+    // The endpoint may carry credentials: it goes to local workers in their environment, not on their command line.
+    workerEnv: f.s3Endpoint ? childEnv({ WIKIREVERSE_S3_ENDPOINT: f.s3Endpoint }) : undefined,
+    io: storage,
+    rateLimit: f.rateLimit,
     log: createLogger(f.logLevel, { cmd }),
     progress: (line) => io.stderr.write(`${line}\n`),
   };

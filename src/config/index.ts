@@ -4,7 +4,7 @@
  */
 import os from 'node:os';
 
-type Kind = 'int' | 'string' | 'bool';
+type Kind = 'int' | 'number' | 'string' | 'bool';
 
 interface SettingSpec {
   readonly env: string;
@@ -28,12 +28,44 @@ export const SETTINGS = {
   maxRecordBytes: { env: 'WIKIREVERSE_MAX_RECORD_BYTES', kind: 'int', default: 16 * 1024 * 1024, doc: 'payload bytes read per record; the rest is skipped and counted' },
   maxWorkerRestarts: { env: 'WIKIREVERSE_MAX_WORKER_RESTARTS', kind: 'int', default: 20, doc: 'local worker processes restarted after a crash, per run' },
   logLevel: { env: 'WIKIREVERSE_LOG_LEVEL', kind: 'string', default: undefined, doc: 'trace|debug|info|warn|error|silent (default: info for `worker`, warn otherwise)' },
+  logFormat: { env: 'WIKIREVERSE_LOG_FORMAT', kind: 'string', default: 'auto', doc: 'auto|json|pretty: auto is human-readable (pino-pretty) when stderr is a terminal and CI is unset, else JSON lines' },
+  dashboardPort: { env: 'WIKIREVERSE_DASHBOARD_PORT', kind: 'int', default: 3030, doc: '`wikireverse dashboard` port (on 127.0.0.1)' },
+  progress: { env: 'WIKIREVERSE_PROGRESS', kind: 'bool', default: true, doc: '`run`/`resume` progress display on stderr (false: as --no-progress, plain lines even on a terminal)' },
   reducerMemoryMb: { env: 'WIKIREVERSE_REDUCER_MEMORY_MB', kind: 'int', default: 512, doc: 'memory limit of the reducer (spills to disk past it)' },
   pollMillis: { env: 'WIKIREVERSE_POLL_MS', kind: 'int', default: 500, doc: 'coordinator progress poll interval' },
+  source: { env: 'WIKIREVERSE_SOURCE', kind: 'string', default: undefined, doc: 'where `--crawl` reads Common Crawl: https (data.commoncrawl.org) or s3 (s3://commoncrawl/); default: s3 when AWS credentials are found, else https' },
+  s3Endpoint: { env: 'WIKIREVERSE_S3_ENDPOINT', kind: 'string', default: undefined, doc: 'S3-compatible endpoint for every s3:// location (MinIO, R2, Ceph); KEY:SECRET@ in the URL is used as credentials and never logged' },
+  s3Region: { env: 'WIKIREVERSE_S3_REGION', kind: 'string', default: 'us-east-1', doc: 'S3 region (Common Crawl is in us-east-1)' },
+  s3ForcePathStyle: { env: 'WIKIREVERSE_S3_FORCE_PATH_STYLE', kind: 'bool', default: false, doc: 'path-style bucket addressing (always on with an S3 endpoint)' },
+  ioAttempts: { env: 'WIKIREVERSE_IO_ATTEMPTS', kind: 'int', default: 10, doc: 'requests per storage operation before a transient failure (503 SlowDown, 5xx, reset) is final' },
+  ioBackoffMillis: { env: 'WIKIREVERSE_IO_BACKOFF_MS', kind: 'int', default: 500, doc: 'first storage retry delay (jittered, doubling)' },
+  ioMaxBackoffMillis: { env: 'WIKIREVERSE_IO_MAX_BACKOFF_MS', kind: 'int', default: 30000, doc: 'largest storage retry delay' },
+  ioResumes: { env: 'WIKIREVERSE_IO_RESUMES', kind: 'int', default: 20, doc: 'Range-request resumes per input body whose connection died' },
+  ioIdleTimeoutMillis: { env: 'WIKIREVERSE_IO_IDLE_TIMEOUT_MS', kind: 'int', default: 60000, doc: 'an input response that sends nothing for this long is abandoned and resumed' },
+  rateLimit: { env: 'WIKIREVERSE_RATE_LIMIT', kind: 'int', default: 0, doc: 'input files started per second across all workers of a run (BullMQ limiter); 0: no limit' },
+  healthPort: { env: 'WIKIREVERSE_HEALTH_PORT', kind: 'int', default: 0, doc: 'port of a worker\'s /healthz and /metrics; 0: off (local workers: child i uses port+i)' },
+  imdsUrl: { env: 'WIKIREVERSE_IMDS_URL', kind: 'string', default: undefined, doc: 'instance-metadata base URL polled for spot notices; default: http://169.254.169.254 on EC2, off elsewhere' },
+  imdsPollMillis: { env: 'WIKIREVERSE_IMDS_POLL_MS', kind: 'int', default: 2000, doc: 'how often a worker polls the instance metadata for a spot notice' },
+  idleExitSecs: { env: 'WIKIREVERSE_EXIT_WHEN_IDLE_SECS', kind: 'int', default: 0, doc: 'a worker exits after this long without a file (fleet instances then shut down); 0: never' },
+  fleet: { env: 'WIKIREVERSE_FLEET', kind: 'string', default: 'local', doc: 'where `run` starts workers: local (processes) or ec2 (spot instances)' },
+  instances: { env: 'WIKIREVERSE_INSTANCES', kind: 'int', default: 2, doc: 'EC2 instances at most (--fleet ec2)' },
+  instanceTypes: { env: 'WIKIREVERSE_INSTANCE_TYPES', kind: 'string', default: 'm6i.large,m6a.large,m5.large,c6i.large,c6a.large,c5.large', doc: 'spot instance types, comma-separated (x86_64)' },
+  image: { env: 'WIKIREVERSE_IMAGE', kind: 'string', default: undefined, doc: 'worker container image the instances run (e.g. an ECR URI)' },
+  subnets: { env: 'WIKIREVERSE_SUBNETS', kind: 'string', default: undefined, doc: 'subnet ids, comma-separated (default: the default VPC)' },
+  securityGroups: { env: 'WIKIREVERSE_SECURITY_GROUPS', kind: 'string', default: undefined, doc: 'security group ids for the instances, comma-separated' },
+  instanceProfile: { env: 'WIKIREVERSE_INSTANCE_PROFILE', kind: 'string', default: undefined, doc: 'instance profile (name or ARN) allowed to read --redis-param and pull the image' },
+  redisParam: { env: 'WIKIREVERSE_REDIS_PARAM', kind: 'string', default: undefined, doc: 'SSM parameter (SecureString) holding the Redis URL the instances use; never put in user-data' },
+  ec2Region: { env: 'WIKIREVERSE_EC2_REGION', kind: 'string', default: 'us-east-1', doc: 'region of the EC2 fleet (Common Crawl is in us-east-1)' },
+  amiId: { env: 'WIKIREVERSE_AMI', kind: 'string', default: undefined, doc: 'AMI of the instances (default: latest ECS-optimized Amazon Linux 2023, via SSM)' },
+  volumeGb: { env: 'WIKIREVERSE_VOLUME_GB', kind: 'int', default: 30, doc: 'root EBS volume per instance, GB' },
+  prices: { env: 'WIKIREVERSE_PRICES', kind: 'string', default: undefined, doc: 'JSON file overriding the price table (src/cost/prices.ts)' },
+  budgetUsd: { env: 'WIKIREVERSE_BUDGET_USD', kind: 'number', default: undefined, doc: 'cancel a run when its cost ledger reaches this many USD' },
+  costIntervalMillis: { env: 'WIKIREVERSE_COST_INTERVAL_MS', kind: 'int', default: 10000, doc: 'how often the cost ledger is recomputed and written (cost.json)' },
+  fleetResizeMillis: { env: 'WIKIREVERSE_FLEET_RESIZE_MS', kind: 'int', default: 30000, doc: 'how often the EC2 fleet is resized to the work left' },
 } as const satisfies Record<string, SettingSpec>;
 
 type Specs = typeof SETTINGS;
-type ValueOf<S extends SettingSpec> = S['kind'] extends 'int' ? number : S['kind'] extends 'bool' ? boolean : string;
+type ValueOf<S extends SettingSpec> = S['kind'] extends 'int' | 'number' ? number : S['kind'] extends 'bool' ? boolean : string;
 export type Config = {
   readonly [K in keyof Specs]: Specs[K]['default'] extends undefined ? ValueOf<Specs[K]> | undefined : ValueOf<Specs[K]>;
 };
@@ -45,6 +77,11 @@ function parse(name: string, spec: SettingSpec, raw: string): number | string | 
     if (!Number.isInteger(n) || n < 0) {
       throw new Error(`Invalid value for ${name} (${spec.env}=${JSON.stringify(raw)}): expected a non-negative integer`);
     }
+    return n;
+  }
+  if (spec.kind === 'number') {
+    const n = Number(raw);
+    if (!Number.isFinite(n) || n < 0) throw new Error(`Invalid value for ${name} (${spec.env}=${JSON.stringify(raw)}): expected a non-negative number`);
     return n;
   }
   if (spec.kind === 'bool') return raw === '1' || raw.toLowerCase() === 'true';
@@ -72,4 +109,11 @@ export function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv 
 /** Whether stderr is a terminal (for human-readable logs). */
 export function isInteractive(): boolean {
   return Boolean(process.stderr.isTTY) && process.env.CI === undefined;
+}
+
+/** Whether logs should be human-readable, for a `logFormat` setting (auto: on an interactive terminal). */
+export function prettyLogs(logFormat: string): boolean {
+  if (logFormat === 'pretty') return true;
+  if (logFormat === 'json') return false;
+  return isInteractive();
 }

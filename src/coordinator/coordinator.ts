@@ -14,12 +14,14 @@ import {
   ACTIVE_RUNS_KEY, QUEUE_PREFIX, connect, queueName, redisOptions, runKey, startRedisServer, waitForRedis,
   type EmbeddedRedis,
 } from '../queue/index.js';
-import { openStore, type OutputStore } from '../storage/index.js';
+import { IoSession, openStore, type IoSettings, type OutputStore } from '../storage/index.js';
+import { mergeCounters } from '../extract/index.js';
 import { reduceRun } from '../reduce/index.js';
-import { resolveInputs } from './listing.js';
+import { planInputs, type CrawlInput, type CrawlSource, type Selection } from './crawl.js';
 import { readManifest, writeManifest, type Manifest, type RunSettings } from './manifest.js';
 import { newRunId } from './run-id.js';
-import { LocalWorkers } from './local-workers.js';
+import { LocalFleet } from '../fleet/local-fleet.js';
+import type { Fleet } from '../fleet/fleet.js';
 import { collectResults, committedFiles, ensureQueued, waitUntilSettled, CancelledError, InterruptedError, type ProgressSnapshot } from './settle.js';
 
 /** How this coordinator session runs (not part of the run's identity; may differ on resume). */
@@ -32,11 +34,21 @@ export interface SessionOptions {
   readonly maxWorkerRestarts: number;
   readonly reducerMemoryMb: number;
   readonly pollMillis: number;
+  /** When > 0, local worker i serves /healthz and /metrics on this port + i. */
+  readonly healthPortBase?: number | undefined;
   /** Arguments passed on to local `worker` children (their settings). */
   readonly workerArgs: readonly string[];
+  /** Environment of local `worker` children (default: ours), e.g. an S3 endpoint with credentials. */
+  readonly workerEnv?: NodeJS.ProcessEnv | undefined;
+  /** Storage settings of the coordinator's own requests (listing, manifest, reducer reads and writes). */
+  readonly io?: IoSettings | undefined;
+  /** Input files started per second across all workers (recorded in the manifest; enforced by the workers). */
+  readonly rateLimit?: number | undefined;
   readonly log: Logger;
   /** Where progress lines go (stderr by default). */
   readonly progress: (line: string) => void;
+  /** An observer (src/progress) draws the progress display, so the coordinator prints no periodic `files ...` lines. */
+  readonly progressDisplay?: boolean | undefined;
   /** Extensions that follow the run (progress display, fleet sizing, cost ledger, budget cap). */
   readonly observers?: readonly RunObserver[];
 }
@@ -51,7 +63,14 @@ export interface RunObserver {
 }
 
 export interface StartOptions {
-  readonly paths: string;
+  /** The inputs: a listing (`--paths`), or a Common Crawl crawl (`--crawl`, `--input`, `--source`). */
+  readonly paths?: string | undefined;
+  readonly crawl?: string | undefined;
+  readonly input?: CrawlInput | undefined;
+  /** Default: s3 when AWS credentials are found, else https. */
+  readonly source?: CrawlSource | undefined;
+  /** The slice of the listing (`--files`, `--segments`, `--sample`); default: all. */
+  readonly selection?: Selection | undefined;
   readonly inputBase?: string | undefined;
   readonly out: string;
   readonly runId?: string | undefined;
@@ -68,8 +87,9 @@ export class Coordinator {
   private embedded: EmbeddedRedis | undefined;
   private redis: Redis | undefined;
   private queue: Queue | undefined;
-  private workers: LocalWorkers | undefined;
+  private workers: Fleet | undefined;
   private interrupted = false;
+  private io: IoSession | undefined;
 
   constructor(
     private readonly jobs: ReadonlyMap<string, JobDefinition>,
@@ -78,17 +98,21 @@ export class Coordinator {
 
   /** Creates a new run and executes it. */
   async start(opts: StartOptions): Promise<RunResult> {
-    const inputs = await resolveInputs(opts.paths, opts.inputBase);
+    const plan = await planInputs(opts, this.ioSession());
+    const inputs = plan.inputs;
     const runId = opts.runId ?? newRunId();
-    const store = openStore(opts.out);
+    const store = openStore(opts.out, this.ioSession());
     if (await readManifest(store, runId)) {
       throw new Error(`Run ${runId} already exists in ${store.location}: choose another --run-id, or continue it with \`wikireverse resume ${runId} --out ${opts.out}\``);
     }
     const manifest: Manifest = {
       version: 1, runId, job: opts.settings.job, status: 'running', createdAt: new Date().toISOString(),
       settings: { ...opts.settings, out: opts.out },
-      options: { paths: opts.paths, inputBase: opts.inputBase ?? null, out: store.location, workers: this.session.workers,
-        redis: this.session.redisUrl ? redactUrl(this.session.redisUrl) : 'embedded' },
+      options: { paths: opts.paths ?? null, inputBase: opts.inputBase ? redactUrl(opts.inputBase) : null, out: store.location, workers: this.session.workers,
+        redis: this.session.redisUrl ? redactUrl(this.session.redisUrl) : 'embedded',
+        crawl: plan.crawl, input: plan.input, source: plan.source, listing: plan.listing, listed: plan.listed,
+        selection: plan.selection, selectionText: plan.selectionText, rateLimit: this.session.rateLimit ?? 0,
+        s3Endpoint: this.session.io?.s3Endpoint ? redactUrl(this.session.io.s3Endpoint) : null },
       counters: {}, outputs: [], sessions: 0,
       files: inputs.map((f) => ({ fileId: f.fileId, input: f.input, status: 'pending' })),
     };
@@ -99,7 +123,7 @@ export class Coordinator {
 
   /** Continues a run from the output store. Resuming a finished run does nothing (unless `retryFailed`). */
   async resume(out: string, runId: string, retryFailed: boolean): Promise<RunResult> {
-    const store = openStore(out);
+    const store = openStore(out, this.ioSession());
     const manifest = await readManifest(store, runId);
     if (!manifest) throw new Error(`No run ${runId} in ${store.location} (no ${runId}/manifest.json)`);
     const failed = manifest.files.filter((f) => f.status === 'failed').length;
@@ -141,8 +165,9 @@ export class Coordinator {
       const requeued = await ensureQueued(this.queue, manifest, todo, resuming, retryFailed);
       if (resuming) log.info({ committed: committed.size, requeued }, 'resuming run');
       if (this.session.workers > 0) {
-        this.workers = new LocalWorkers({
+        this.workers = new LocalFleet({ healthPortBase: this.session.healthPortBase,
           count: this.session.workers, redisUrl, runId, maxRestarts: this.session.maxWorkerRestarts, log, extraArgs: this.session.workerArgs,
+          env: this.session.workerEnv,
         });
         this.workers.start();
       }
@@ -153,7 +178,7 @@ export class Coordinator {
           for (const ob of observers) await ob.onTick?.(snap);
         },
         queue: this.queue, redis: this.redis, store, manifest, pollMillis: this.session.pollMillis, started,
-        progress: this.session.progress, workersAlive: () => (this.workers ? this.workers.alive : undefined),
+        progress: this.session.progress, progressDisplay: this.session.progressDisplay, workersAlive: () => (this.workers ? this.workers.alive : undefined),
         interrupted: () => this.interrupted,
       });
       await this.redis.srem(ACTIVE_RUNS_KEY, runId);
@@ -165,6 +190,8 @@ export class Coordinator {
       await writeManifest(store, manifest);
       this.session.progress(`run ${runId}: reducing ${results.length} committed files into ${settings.partitions} partitions`);
       const reduced = await reduceRun({ runId, job, store, partitions: settings.partitions, files: results, memoryMb: this.session.reducerMemoryMb });
+      // The coordinator's own requests (listing, manifests, reducer reads and writes) join the workers' io.* counters.
+      mergeCounters(manifest.counters, this.ioSession().counters.toJSON());
       const failed = manifest.files.filter((f) => f.status !== 'done');
       manifest.outputs = reduced.outputs;
       manifest.status = failed.length === 0 ? 'succeeded' : 'failed';
@@ -182,7 +209,7 @@ export class Coordinator {
         seconds: Math.round((Date.now() - started) / 100) / 10,
       };
       await writeManifest(store, manifest);
-      await this.redis.hset(runKey(runId), { status: manifest.status });
+      await this.redis.hset(runKey(runId), { status: manifest.status, finishedAt: manifest.finishedAt ?? new Date().toISOString() });
       log.info({ status: manifest.status, summary: manifest.summary }, 'run finished');
       return { manifest, exitCode: manifest.status === 'succeeded' ? 0 : 1 };
     } catch (err) {
@@ -219,8 +246,15 @@ export class Coordinator {
     this.interrupted = true;
   }
 
+  private ioSession(): IoSession {
+    this.io ??= new IoSession(this.session.io);
+    return this.io;
+  }
+
   /** Stops local workers, closes connections, stops the private redis-server. Safe to call twice. */
   async shutdown(): Promise<void> {
+    this.io?.close();
+    this.io = undefined;
     await this.workers?.stop().catch(() => undefined);
     this.workers = undefined;
     await this.queue?.close().catch(() => undefined);

@@ -2,6 +2,10 @@
 export { Coordinator, type SessionOptions, type StartOptions, type RunResult, type RunObserver } from './coordinator.js';
 export { CancelledError, type ProgressSnapshot } from './settle.js';
 export { resolveInputs, type InputFile } from './listing.js';
+export {
+  planInputs, selectEntries, parseSegments, segmentOf, segmentsOf, crawlListingPath, checkCrawlId, COMMON_CRAWL_BASES,
+  type Selection, type CrawlInput, type CrawlSource, type InputPlan,
+} from './crawl.js';
 export { readManifest, writeManifest, type Manifest, type RunSettings } from './manifest.js';
 export { getRunStatus, type RunStatusReport } from './status.js';
 export { checkRunId } from './run-id.js';

@@ -1,12 +1,12 @@
 /**
  * Resolving a run's inputs: a listing file (one location per line, as Common Crawl's `wat.paths.gz`,
- * gzipped or not), a directory of WARC/WAT/WET files, or a glob of local files.
+ * gzipped or not; a local path, https:// or s3:// URL), a directory of WARC/WAT/WET files, or a glob of local files.
  */
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { createHash } from 'node:crypto';
-import { isRemote } from '../storage/index.js';
+import { isRemote, readAll, type IoSession } from '../storage/index.js';
 
 export interface InputFile {
   /** Stable id within the run, also the BullMQ job id: `f<index>-<hash>`. */
@@ -24,8 +24,9 @@ function globToRegExp(glob: string): RegExp {
   return new RegExp(`^${re}$`);
 }
 
-async function readListing(file: string): Promise<string[]> {
-  let buf = await fsp.readFile(file);
+/** The entries of a listing (local file or URL), gunzipped when needed; blank lines and `#` comments dropped. */
+export async function readListing(file: string, io?: IoSession): Promise<string[]> {
+  let buf = isRemote(file) ? await readAll(file, io) : await fsp.readFile(file);
   if (buf.length >= 2 && buf[0] === 0x1f && buf[1] === 0x8b) buf = zlib.gunzipSync(buf);
   return buf
     .toString('utf8')
@@ -41,10 +42,21 @@ function resolveEntry(entry: string, base: string): string {
 }
 
 /** Lists the entries of `--paths` and resolves relative ones against `inputBase` (default: the listing's directory). */
-export async function resolveInputs(paths: string, inputBase?: string): Promise<InputFile[]> {
+export async function resolveInputs(paths: string, inputBase?: string, io?: IoSession): Promise<InputFile[]> {
+  const { entries, base } = await listEntries(paths, io);
+  const out = toInputFiles(entries, inputBase ?? base);
+  if (out.length === 0) throw new Error(`--paths ${paths}: no input files found`);
+  return out;
+}
+
+/** The entries of `--paths` as listed, and the base relative ones resolve against. */
+export async function listEntries(paths: string, io?: IoSession): Promise<{ entries: string[]; base: string }> {
   let entries: string[];
   let base: string;
-  if (/[*?]/.test(path.basename(paths))) {
+  if (isRemote(paths)) {
+    entries = await readListing(paths, io);
+    base = new URL('.', paths).toString();
+  } else if (/[*?]/.test(path.basename(paths))) {
     const dir = path.resolve(path.dirname(paths));
     const re = globToRegExp(path.basename(paths));
     entries = (await fsp.readdir(dir)).filter((n) => re.test(n)).sort().map((n) => path.join(dir, n));
@@ -62,7 +74,12 @@ export async function resolveInputs(paths: string, inputBase?: string): Promise<
       base = path.dirname(path.resolve(paths));
     }
   }
-  const b = inputBase ?? base;
+  return { entries, base };
+}
+
+/** Input files for listed entries, relative ones resolved against `base`; a file listed twice is kept once. */
+export function toInputFiles(entries: readonly string[], base: string): InputFile[] {
+  const b = base;
   const seen = new Set<string>();
   const out: InputFile[] = [];
   for (const listed of entries) {
@@ -72,6 +89,5 @@ export async function resolveInputs(paths: string, inputBase?: string): Promise<
     const hash = createHash('sha1').update(input).digest('hex').slice(0, 10);
     out.push({ fileId: `f${String(out.length).padStart(6, '0')}-${hash}`, input, listed });
   }
-  if (out.length === 0) throw new Error(`--paths ${paths}: no input files found`);
   return out;
 }

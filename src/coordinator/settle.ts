@@ -87,6 +87,8 @@ export interface SettleOptions {
   readonly pollMillis: number;
   readonly started: number;
   readonly progress: (line: string) => void;
+  /** An observer draws progress itself: no periodic `files ...` lines. */
+  readonly progressDisplay?: boolean | undefined;
   /** Live local worker processes, or undefined when the run has none. */
   readonly workersAlive: () => number | undefined;
   readonly interrupted: () => boolean;
@@ -124,7 +126,7 @@ export async function waitUntilSettled(o: SettleOptions): Promise<void> {
       runId: manifest.runId, total, done: total - pending - failed, failed, active: c.active ?? 0,
       waiting: pending - (c.active ?? 0), elapsedMillis: now - o.started,
     });
-    if (line !== lastLine && now - lastPrint > 1000) {
+    if (!o.progressDisplay && line !== lastLine && now - lastPrint > 1000) {
       o.progress(`${line} ${((now - o.started) / 1000).toFixed(1)}s`);
       lastLine = line;
       lastPrint = now;

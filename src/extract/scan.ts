@@ -1,11 +1,11 @@
 /**
- * Applies a job to one input: stream -> gunzip -> warcio records -> job.map -> rows.
+ * Applies a job to one input: stream -> gunzip -> WARC records (src/warc) -> job.map -> rows.
  * Record-level damage is counted and skipped; damage that stops the stream fails the file with an
  * error naming the input and the byte offset.
  */
 import type { Readable } from 'node:stream';
 import type { JobDefinition, MapContext, Row } from '../job/types.js';
-import { decodeInput, parseRecords } from '../warc/index.js';
+import { inputRecords, InputFramingError, type InputRecords } from '../warc/index.js';
 import { Counters } from './counters.js';
 
 export type InputKind = 'wat' | 'warc' | 'wet' | 'unknown';
@@ -53,18 +53,22 @@ export async function scanInput<R extends Row>(
 ): Promise<ScanResult> {
   const counters = new Counters();
   const ctx: MapContext = { inputFile: opts.inputName, count: (name, n) => counters.add(name, n) };
-  let decoded;
+  const onMisframed = (_offset: number, bytes: number): void => {
+    counters.add('records_misframed'); // a Content-Length too small: the bytes up to the next line were skipped
+    counters.add('bytes_skipped', bytes);
+  };
+  const onDamage: Parameters<typeof inputRecords>[1]['onDamage'] = (d) =>
+    counters.add(`input_damage.${d.kind}`, d.kind === 'garbage_bytes' ? d.bytes : 1);
+  let input: InputRecords;
   try {
-    decoded = await decodeInput(source);
+    input = await inputRecords(source, { onMisframed, onDamage, maxMemberBytes: Math.max(opts.maxRecordBytes * 8, 256 << 20) });
   } catch (err) {
     throw new InputError(opts.inputName, 0, err);
   }
   let kind: InputKind = 'unknown';
   let rows = 0;
-  let lastOffset = 0;
   try {
-    for await (const rec of parseRecords(decoded.stream)) {
-      lastOffset = rec.offset;
+    for await (const rec of input.records) {
       const { header } = rec;
       counters.add('records');
       counters.add(`records.${header.warcType || 'untyped'}`);
@@ -87,10 +91,9 @@ export async function scanInput<R extends Row>(
       }
     }
   } catch (err) {
-    const offset = decoded.gzipped ? decoded.compressedOffset() : Math.max(lastOffset, decoded.compressedOffset());
-    decoded.stream.destroy();
-    source.destroy();
+    const offset = err instanceof InputFramingError ? err.offset : input.compressedOffset();
+    input.destroy();
     throw new InputError(opts.inputName, offset, err);
   }
-  return { kind, gzipped: decoded.gzipped, counters, compressedBytes: decoded.compressedOffset(), rows };
+  return { kind, gzipped: input.gzipped, counters, compressedBytes: input.compressedOffset(), rows };
 }

@@ -2,17 +2,29 @@
  * JSON-lines logging to stderr (pino). Every line carries the context it was created with
  * (run id, job id, input file). Secrets never go into log fields: URLs are redacted with `redactUrl`.
  */
+import fs from 'node:fs';
 import { pino, type Logger } from 'pino';
+import { prettyFactory } from 'pino-pretty';
 
 export type { Logger };
 
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
 
-export function createLogger(level: string, bindings: Record<string, unknown> = {}): Logger {
-  return pino(
-    { level, base: { pid: process.pid, ...bindings }, timestamp: pino.stdTimeFunctions.isoTime },
-    pino.destination({ dest: 2, sync: true }),
-  );
+export interface LogOutput {
+  /** Human-readable lines (pino-pretty) instead of JSON lines; for a terminal. @default false */
+  readonly pretty?: boolean;
+  /** Where lines go instead of stderr (e.g. above a progress bar). */
+  readonly write?: (line: string) => void;
+}
+
+export function createLogger(level: string, bindings: Record<string, unknown> = {}, out: LogOutput = {}): Logger {
+  const options = { level, base: { pid: process.pid, ...bindings }, timestamp: pino.stdTimeFunctions.isoTime };
+  if (!out.pretty && !out.write) return pino(options, pino.destination({ dest: 2, sync: true }));
+  const write = out.write ?? ((line: string) => fs.writeSync(2, line));
+  const format = out.pretty
+    ? prettyFactory({ colorize: Boolean(process.stderr.isTTY), translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' })
+    : (line: string) => line;
+  return pino(options, { write: (line: string) => write(format(line)) });
 }
 
 /** Removes credentials from a URL (e.g. redis://:password@host) so it can be logged or reported. */

@@ -2,3 +2,4 @@
 export * from './names.js';
 export { connect, redisOptions, waitForRedis } from './connection.js';
 export { startRedisServer, type EmbeddedRedis } from './redis-server.js';
+export { recordCommitted, readLiveTotals, type LiveTotals } from './progress.js';

@@ -13,6 +13,21 @@ export function runKey(runId: string): string {
   return `wikireverse:run:${runId}`;
 }
 
+/** Hash of live totals over a run's committed files (`files`, `pages`, `rows`, `bytes`, `workerMillis`), for progress displays. */
+export function progressKey(runId: string): string {
+  return `wikireverse:run:${runId}:progress`;
+}
+
+/** Set of the file ids already counted in `progressKey` (a file committed twice is counted once). */
+export function progressFilesKey(runId: string): string {
+  return `wikireverse:run:${runId}:progress:files`;
+}
+
+/** Hash kept by the cost ledger (src/cost); field `totalUsd` is the run's cost so far. */
+export function costKey(runId: string): string {
+  return `wikireverse:run:${runId}:cost`;
+}
+
 /** The data of one queued job: one input file of one run. Self-contained, so any worker can take it. */
 export interface FileJobData {
   readonly runId: string;
@@ -40,4 +55,6 @@ export interface FileResult {
   readonly compressedBytes: number;
   readonly seconds: number;
   readonly attempt: number;
+  /** CPU seconds the worker process used for this file (user + system; set by the worker, not in `_SUCCESS.json`). */
+  readonly cpuSeconds?: number;
 }

@@ -1,7 +1,6 @@
 /** Inputs over http(s) (e.g. https://data.commoncrawl.org/...): GET with retries, bodies resumed by Range requests. */
 import http from 'node:http';
 import https from 'node:https';
-import type { Readable } from 'node:stream';
 import { redactUrl } from '../log/index.js';
 import { HttpStatusError, withRetry } from './retry.js';
 import { ResumableReadable, type OpenedBody } from './resumable.js';
@@ -52,7 +51,7 @@ function getOnce(url: URL, offset: number, etag: string | undefined, io: IoSessi
 }
 
 /** Opens an http(s) URL as a byte stream that retries and resumes transparently. */
-export function openHttpInput(location: string, io: IoSession): Readable {
+export function openHttpInput(location: string, io: IoSession): ResumableReadable {
   const url = new URL(location);
   const s = io.settings;
   const backoff = { baseMillis: s.backoffMillis, maxMillis: s.maxBackoffMillis };

@@ -8,10 +8,22 @@ import type { Readable } from 'node:stream';
 import { redactUrl } from '../log/index.js';
 import { openHttpInput } from './http-input.js';
 import { openS3Input } from './s3-input.js';
-import { IoSession } from './io-session.js';
+import { IoSession, processIoSettings } from './io-session.js';
 import { InputNotFoundError } from './errors.js';
+import type { ResumableReadable } from './resumable.js';
+import { HttpStatusError } from './retry.js';
+import { isNotFound } from './s3-client.js';
 
 export const INPUT_CHUNK_BYTES = 1 << 20;
+
+/** HTTP 404/410 or S3 NoSuchKey, possibly wrapped. */
+function isNotFoundError(err: unknown): boolean {
+  for (let e: unknown = err; e instanceof Error; e = e.cause) {
+    if (e instanceof HttpStatusError && (e.status === 404 || e.status === 410)) return true;
+    if (isNotFound(e)) return true;
+  }
+  return false;
+}
 
 export function isRemote(location: string): boolean {
   return /^[a-z][a-z0-9+.-]*:\/\//i.test(location) && !location.startsWith('file://');
@@ -23,16 +35,23 @@ export function localPathOf(location: string): string {
 
 /**
  * Opens an input as a byte stream. Errors name the input. Remote inputs count their requests and bytes in
- * `io`'s counters; without `io`, a session with default settings is used (and its sockets closed at the end).
+ * `io`'s counters; without `io`, a session with the process's settings is used (and its sockets closed at the end).
  */
 export async function openInput(location: string, io?: IoSession): Promise<Readable> {
   if (isRemote(location)) {
-    const session = io ?? new IoSession();
-    let stream: Readable;
+    const session = io ?? new IoSession(processIoSettings());
+    let stream: ResumableReadable;
     if (/^https?:\/\//i.test(location)) stream = openHttpInput(location, session);
     else if (/^s3:\/\//i.test(location)) stream = openS3Input(location, session);
     else throw new Error(`Cannot read ${redactUrl(location)}: unsupported scheme (use a local path, file://, https://, http:// or s3://)`);
     if (!io) stream.once('close', () => session.close());
+    try {
+      await stream.ready();
+    } catch (err) {
+      const message = `Cannot read input ${redactUrl(location)}: ${err instanceof Error ? err.message : String(err)}`;
+      if (isNotFoundError(err)) throw new InputNotFoundError(message, { cause: err });
+      throw new Error(message, { cause: err });
+    }
     return stream;
   }
   const file = localPathOf(location);

@@ -6,6 +6,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { S3Client } from '@aws-sdk/client-s3';
+import { loadConfig, type Config } from '../config/index.js';
 import { IoCounters } from './io-counters.js';
 import { createS3Client } from './s3-client.js';
 
@@ -55,4 +56,37 @@ export class IoSession {
     this.agents?.https.destroy();
     this.agents = undefined;
   }
+}
+
+/** The storage settings of the configuration table (`src/config`), with an optional `--s3-endpoint` override. */
+export function ioSettingsFromConfig(c: Config, s3Endpoint?: string): IoSettings {
+  return {
+    s3Endpoint: s3Endpoint ?? c.s3Endpoint, s3Region: c.s3Region, s3ForcePathStyle: c.s3ForcePathStyle, attempts: Math.max(1, c.ioAttempts),
+    backoffMillis: c.ioBackoffMillis, maxBackoffMillis: c.ioMaxBackoffMillis, resumes: c.ioResumes, idleTimeoutMillis: Math.max(1, c.ioIdleTimeoutMillis),
+  };
+}
+
+let processSettings: IoSettings | undefined;
+let processSession: IoSession | undefined;
+
+/**
+ * Sets the storage settings of this process (the CLI does, once, from its flags and the configuration): used by
+ * callers that do not pass an `IoSession` (`openStore(out)`, `openInput(path)`).
+ */
+export function configureStorage(settings: IoSettings): void {
+  processSettings = settings;
+  processSession?.close();
+  processSession = undefined;
+}
+
+/** The process's settings: as configured, else from the configuration table (environment and defaults). */
+export function processIoSettings(): IoSettings {
+  processSettings ??= ioSettingsFromConfig(loadConfig());
+  return processSettings;
+}
+
+/** A shared session for callers without their own (its counters are not attributed to any file or run). */
+export function defaultIoSession(): IoSession {
+  processSession ??= new IoSession(processIoSettings());
+  return processSession;
 }

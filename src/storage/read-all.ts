@@ -1,4 +1,5 @@
 /** Reads a small object (a listing) whole, from any location `openInput` accepts. */
+import { redactUrl } from '../log/index.js';
 import { openInput } from './inputs.js';
 import type { IoSession } from './io-session.js';
 
@@ -9,7 +10,7 @@ export async function readAll(location: string, io?: IoSession, maxBytes = 256 *
   try {
     for await (const chunk of stream) {
       size += (chunk as Buffer).length;
-      if (size > maxBytes) throw new Error(`${location} is larger than ${maxBytes} bytes; is it really a listing?`);
+      if (size > maxBytes) throw new Error(`${redactUrl(location)} is larger than ${maxBytes} bytes; is it really a listing?`);
       chunks.push(chunk as Buffer);
     }
   } finally {

@@ -72,6 +72,25 @@ export class ResumableReadable extends Readable {
     else if (!this.connecting) void this.connect();
   }
 
+  /**
+   * Makes the first request now and settles when the object's body is there: a missing or forbidden object
+   * rejects here (with the error of `open`, the stream destroyed) instead of on the first read.
+   */
+  async ready(): Promise<void> {
+    if (this.body || this.connecting || this.destroyed) return;
+    this.connecting = true;
+    let opened: OpenedBody;
+    try {
+      opened = await this.o.open(this.received, this.etag);
+    } catch (err) {
+      this.connecting = false;
+      this.destroy();
+      throw err;
+    }
+    this.connecting = false;
+    this.adopt(opened);
+  }
+
   private async connect(): Promise<void> {
     this.connecting = true;
     let opened: OpenedBody;
@@ -83,6 +102,10 @@ export class ResumableReadable extends Readable {
       return;
     }
     this.connecting = false;
+    this.adopt(opened);
+  }
+
+  private adopt(opened: OpenedBody): void {
     if (this.destroyed) {
       opened.stream.destroy();
       return;

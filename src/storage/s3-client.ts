@@ -100,3 +100,23 @@ export function isNotFound(err: unknown): boolean {
   const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
   return e.name === 'NoSuchKey' || e.name === 'NotFound' || e.$metadata?.httpStatusCode === 404;
 }
+
+/**
+ * Whether the standard AWS credential chain (env, profile, SSO, container or instance role) yields credentials
+ * within `timeoutMillis`. Decides the default source of `--crawl`.
+ */
+export async function hasAwsCredentials(settings: IoSettings, timeoutMillis = 3000): Promise<boolean> {
+  if (settings.s3Endpoint && splitEndpoint(settings.s3Endpoint).credentials) return true;
+  const client = new S3Client({ region: settings.s3Region, maxAttempts: 1 });
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const found = await Promise.race([
+      client.config.credentials().then((c) => Boolean(c.accessKeyId), () => false),
+      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMillis))),
+    ]);
+    return found;
+  } finally {
+    if (timer) clearTimeout(timer);
+    client.destroy();
+  }
+}

@@ -30,7 +30,7 @@ async function getFrom(location: string, offset: number, etag: string | undefine
 }
 
 /** Opens an s3:// object as a byte stream that resumes transparently (the SDK retries each request). */
-export function openS3Input(location: string, io: IoSession): Readable {
+export function openS3Input(location: string, io: IoSession): ResumableReadable {
   const s = io.settings;
   return new ResumableReadable({
     describe: redactUrl(location),

@@ -18,13 +18,22 @@ import { explainS3Error, isNotFound, parseS3Url } from './s3-client.js';
 export const UPLOAD_PART_BYTES = 8 * 1024 * 1024;
 const UPLOAD_QUEUE = 4;
 
+export interface S3StoreOptions {
+  /** Keys per ListObjectsV2 request. @default 1000 (S3's maximum) */
+  readonly listPageSize?: number;
+}
+
 export class S3Store implements OutputStore {
   readonly location: string;
   private readonly bucket: string;
   /** Key prefix of the root: '' or ending in '/'. */
   private readonly root: string;
 
-  constructor(location: string, private readonly io: IoSession) {
+  constructor(
+    location: string,
+    private readonly io: IoSession,
+    private readonly opts: S3StoreOptions = {},
+  ) {
     const { bucket, key } = parseS3Url(location);
     this.bucket = bucket;
     this.root = key.replace(/^\/+|\/+$/g, '') === '' ? '' : `${key.replace(/^\/+|\/+$/g, '')}/`;
@@ -106,7 +115,7 @@ export class S3Store implements OutputStore {
     let token: string | undefined;
     do {
       const res = await this.send('ListObjectsV2', prefix, () =>
-        this.io.s3Client().send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: full, ContinuationToken: token })),
+        this.io.s3Client().send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: full, ContinuationToken: token, MaxKeys: this.opts.listPageSize })),
       );
       for (const o of res.Contents ?? []) if (o.Key) out.push(o.Key.slice(this.root.length));
       token = res.IsTruncated ? res.NextContinuationToken : undefined;

@@ -18,7 +18,7 @@ export interface DecodedInput {
 }
 
 /** Reads the first chunk of `source` without losing it. */
-async function peekFirstChunk(source: Readable): Promise<Buffer | null> {
+export async function peekFirstChunk(source: Readable): Promise<Buffer | null> {
   for (;;) {
     const chunk = source.read() as Buffer | null;
     if (chunk !== null) {

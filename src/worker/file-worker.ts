@@ -2,13 +2,14 @@
  * A worker process's BullMQ side: one BullMQ `Worker` per run it serves (a given run, or every active run
  * found in Redis), each processing input files with `processFile`.
  */
-import { Worker, UnrecoverableError, type Job } from 'bullmq';
+import { Worker, UnrecoverableError, WaitingError, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { resolveJob, type JobRegistry } from '../job/index.js';
 import { ACTIVE_RUNS_KEY, QUEUE_PREFIX, connect, recordCommitted, redisOptions, queueName, type FileJobData, type FileResult } from '../queue/index.js';
 import { InputNotFoundError, IoSession, openStore, type IoSettings } from '../storage/index.js';
 import type { Logger } from '../log/index.js';
 import { processFile } from './process-file.js';
+import type { WorkerMetrics } from './metrics.js';
 
 export interface FileWorkerOptions {
   readonly redisUrl: string;
@@ -27,6 +28,15 @@ export interface FileWorkerOptions {
   readonly rateLimit?: number | undefined;
   /** How often to look for new runs when serving all runs. @default 2000 */
   readonly discoverIntervalMillis?: number;
+  /** Counters and timings for /metrics (src/worker/metrics.ts). */
+  readonly metrics?: WorkerMetrics | undefined;
+}
+
+/** A file being processed: its job, the lock token, and how to abandon it when it is handed back. */
+interface ActiveFile {
+  readonly job: Job<FileJobData, FileResult>;
+  readonly token: string | undefined;
+  abort: (err: Error) => void;
 }
 
 export class FileWorker {
@@ -36,6 +46,10 @@ export class FileWorker {
   /** Connection for the run's live progress totals, opened on the first commit. */
   private counters: Redis | undefined;
   private closing = false;
+  private readonly active = new Map<string, ActiveFile>();
+  private health: Redis | undefined;
+  /** When a file last started or ended (or the worker started): the heartbeat of /healthz and the idle exit. */
+  lastProgressAt = Date.now();
 
   constructor(private readonly opts: FileWorkerOptions) {}
 
@@ -71,7 +85,7 @@ export class FileWorker {
 
   private serve(runId: string): void {
     const { log } = this.opts;
-    const worker = new Worker<FileJobData, FileResult>(queueName(runId), (job) => this.process(job), {
+    const worker = new Worker<FileJobData, FileResult>(queueName(runId), (job, token) => this.process(job, token), {
       connection: redisOptions(this.opts.redisUrl, `wikireverse-worker-${runId}`),
       prefix: QUEUE_PREFIX,
       concurrency: this.opts.concurrency,
@@ -89,7 +103,42 @@ export class FileWorker {
     log.info({ runId }, 'serving run');
   }
 
-  private async process(job: Job<FileJobData, FileResult>): Promise<FileResult> {
+  /** Files being processed now. */
+  get activeFiles(): number {
+    return this.active.size;
+  }
+
+  /** Whether the BullMQ connections are up (for /healthz). */
+  async redisReady(): Promise<boolean> {
+    if (this.closing || this.workers.size === 0 || ![...this.workers.values()].every((w) => w.isRunning())) return false;
+    this.health ??= connect(this.opts.redisUrl, 'wikireverse-health');
+    return (await this.health.ping()) === 'PONG';
+  }
+
+  private async process(job: Job<FileJobData, FileResult>, token?: string): Promise<FileResult> {
+    const entry: ActiveFile = { job, token, abort: () => undefined };
+    const handedBack = new Promise<never>((_, reject) => (entry.abort = reject));
+    this.active.set(String(job.id), entry);
+    this.lastProgressAt = Date.now();
+    const cpu = process.cpuUsage();
+    const started = Date.now();
+    this.opts.metrics?.fileStarted();
+    try {
+      const result = await Promise.race([this.processOne(job), handedBack]);
+      const used = process.cpuUsage(cpu);
+      const withCpu: FileResult = { ...result, cpuSeconds: (used.user + used.system) / 1e6 };
+      this.opts.metrics?.fileCommitted(withCpu, (Date.now() - started) / 1000);
+      return withCpu;
+    } catch (err) {
+      this.opts.metrics?.fileEnded(err instanceof WaitingError ? 'handed_back' : 'failed', (Date.now() - started) / 1000);
+      throw err;
+    } finally {
+      this.active.delete(String(job.id));
+      this.lastProgressAt = Date.now();
+    }
+  }
+
+  private async processOne(job: Job<FileJobData, FileResult>): Promise<FileResult> {
     const { data } = job;
     const log = this.opts.log.child({ runId: data.runId, jobId: job.id, input: data.input });
     let definition;
@@ -118,6 +167,32 @@ export class FileWorker {
     return result;
   }
 
+  /**
+   * Stops taking files and puts the files in progress back into the queue at once (a spot interruption notice):
+   * each active job is moved back to waiting with its lock token, so another worker takes it now, not after a
+   * stall timeout. The abandoned processing is left to die with the process. Returns the files handed back.
+   */
+  async handBack(reason: string): Promise<number> {
+    this.closing = true;
+    if (this.discovery) clearInterval(this.discovery);
+    const closed = [...this.workers.values()].map((w) => w.close());
+    const entries = [...this.active.values()];
+    await Promise.all(entries.map(async (e) => {
+      try {
+        await e.job.moveToWait(e.token);
+      } catch (err) {
+        this.opts.log.warn({ jobId: e.job.id, err: (err as Error).message }, 'could not hand the file back; it will be retried after its lock expires');
+      }
+      e.abort(new WaitingError(`handed back: ${reason}`));
+    }));
+    await Promise.all(closed);
+    this.workers.clear();
+    this.redis?.disconnect();
+    this.counters?.disconnect();
+    this.health?.disconnect();
+    return entries.length;
+  }
+
   /** Stops taking files. Graceful by default (finishes active files); `force` abandons them to be retried elsewhere. */
   async close(force = false): Promise<void> {
     this.closing = true;
@@ -126,5 +201,6 @@ export class FileWorker {
     this.workers.clear();
     this.redis?.disconnect();
     this.counters?.disconnect();
+    this.health?.disconnect();
   }
 }

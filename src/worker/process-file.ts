@@ -9,7 +9,7 @@ import { pipeline } from 'node:stream/promises';
 import type { JobDefinition, Row } from '../job/types.js';
 import { partitionOf } from '../job/partition.js';
 import { scanInput } from '../extract/scan.js';
-import { openInput, type OutputStore, type PendingObject } from '../storage/index.js';
+import { openInput, type IoSession, type OutputStore, type PendingObject } from '../storage/index.js';
 import type { FileJobData, FileResult } from '../queue/names.js';
 import { partialPath, successPath } from '../storage/layout.js';
 
@@ -26,6 +26,8 @@ export async function processFile(
   job: JobDefinition,
   store: OutputStore,
   attempt: number,
+  /** Storage session of this file: its I/O counters are added to the file's counters (`io.*`). */
+  io?: IoSession,
 ): Promise<FileResult> {
   const started = Date.now();
   const writers = new Map<number, PartitionWriter>();
@@ -55,7 +57,7 @@ export async function processFile(
   };
 
   try {
-    const source = await openInput(data.input);
+    const source = await openInput(data.input, io);
     const result = await scanInput(source, job, { inputName: data.input, maxRecordBytes: data.maxRecordBytes }, emit);
     const partitionRows: Record<string, number> = {};
     for (const [p, w] of [...writers.entries()].sort(([a], [b]) => a - b)) {
@@ -70,7 +72,7 @@ export async function processFile(
       kind: result.kind,
       rows: result.rows,
       partitionRows,
-      counters: result.counters.toJSON(),
+      counters: { ...result.counters.toJSON(), ...io?.counters.toJSON() },
       compressedBytes: result.compressedBytes,
       seconds: (Date.now() - started) / 1000,
       attempt,

@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { buildReport, checkRunId, formatReport, readManifest } from '../../coordinator/index.js';
 import { openStore } from '../../storage/index.js';
+import { writeRunReport } from '../../report/index.js';
 import type { CommandContext } from '../context.js';
 
 export function registerReport(program: Command, ctx: CommandContext): void {
@@ -11,9 +12,16 @@ export function registerReport(program: Command, ctx: CommandContext): void {
     .argument('<runId>')
     .requiredOption('--out <dir>', 'the output directory of the run')
     .option('--json', 'print JSON', false)
-    .action(async (runId: string, o: { out: string; json: boolean }) => {
-      const m = await readManifest(openStore(o.out), checkRunId(runId));
+    .option('--html', '(re)write <out>/<runId>/report.html (charts, top articles, domains, languages) and print its path', false)
+    .action(async (runId: string, o: { out: string; json: boolean; html: boolean }) => {
+      const store = openStore(o.out);
+      const m = await readManifest(store, checkRunId(runId));
       if (!m) throw new Error(`No run ${runId} under ${o.out} (no ${runId}/manifest.json)`);
+      if (o.html) {
+        const { path, bytes } = await writeRunReport(store, m);
+        ctx.io.stdout.write(`${store.location}/${path} (${bytes} bytes)\n`);
+        return;
+      }
       const r = buildReport(m);
       ctx.io.stdout.write(o.json ? JSON.stringify(r, null, 2) + '\n' : formatReport(r, o.out));
       ctx.setExit(r.files.failed > 0 || r.status !== 'succeeded' ? 1 : 0);

@@ -4,9 +4,12 @@ import { Coordinator, checkRunId, type Manifest, type RunResult } from '../../co
 import { intOption, type CliIO } from '../io.js';
 import { jobOption, onSignals, type CommandContext } from '../context.js';
 import { addSessionOptions, sessionOptions, type SessionFlags } from '../session.js';
+import { addDisplayOptions, withDisplay, type Display, type DisplayFlags } from '../display.js';
+import { addInputOptions, inputRequest, type InputFlags } from '../inputs.js';
+import { addFleetOptions, withFleet, type FleetFlags } from './fleet.js';
 
-interface RunFlags extends SessionFlags {
-  paths: string; out: string; inputBase?: string; partitions: number; attempts: number;
+interface RunFlags extends SessionFlags, InputFlags, DisplayFlags, FleetFlags {
+  out: string; partitions: number; attempts: number;
   maxRecordBytes: number; runId?: string; json: boolean; job: string;
 }
 
@@ -32,14 +35,16 @@ export function printSummary(io: CliIO, manifest: Manifest, json: boolean): void
 }
 
 /** Runs a coordinator action with Ctrl-C handling: first signal stops waiting (the run stays resumable), second exits now. */
-export async function coordinate(ctx: CommandContext, coordinator: Coordinator, json: boolean, action: () => Promise<RunResult>): Promise<void> {
+export async function coordinate(ctx: CommandContext, coordinator: Coordinator, json: boolean, action: () => Promise<RunResult>, display?: Display): Promise<void> {
   const unhook = onSignals(() => {
-    ctx.io.stderr.write('interrupted: letting workers finish their current files (Ctrl-C again to exit now; the run stays resumable)\n');
+    const text = 'interrupted: letting workers finish their current files (Ctrl-C again to exit now; the run stays resumable)';
+    if (display) display.interrupting(text);
+    else ctx.io.stderr.write(`${text}\n`);
     coordinator.interrupt();
   });
   try {
     const { manifest, exitCode } = await action();
-    printSummary(ctx.io, manifest, json);
+    if (!display?.summary(manifest)) printSummary(ctx.io, manifest, json);
     ctx.setExit(exitCode);
   } finally {
     unhook();
@@ -51,22 +56,26 @@ export function registerRun(program: Command, ctx: CommandContext): void {
   const run = program
     .command('run')
     .description('run the whole pipeline: coordinator, BullMQ queue, workers, reducer -> Parquet')
-    .requiredOption('--paths <listing>', 'listing of inputs (one per line, gzipped or not), a directory, or a glob')
-    .requiredOption('--out <dir>', 'output directory; results go to <out>/<runId>/')
-    .option('--input-base <base>', "base for relative listing entries (default: the listing's directory)")
+    .requiredOption('--out <dir>', 'output directory or s3://bucket/prefix; results go to <out>/<runId>/')
     .option('--partitions <n>', 'output partitions', intOption('--partitions', 1), config.partitions)
     .option('--attempts <n>', 'attempts per input file', intOption('--attempts', 1), config.attempts)
     .option('--max-record-bytes <n>', 'payload bytes read per record', intOption('--max-record-bytes', 1), config.maxRecordBytes)
     .option('--run-id <id>', 'run id (default: generated)')
     .option('--json', 'print the final summary as JSON on stdout', false)
     .addOption(jobOption(ctx));
+  addInputOptions(run, ctx);
+  addDisplayOptions(run);
+  addFleetOptions(run, ctx);
   addSessionOptions(run, ctx).action(async (o: RunFlags) => {
-    const coordinator = new Coordinator(ctx.jobs, sessionOptions(ctx, o, ctx.io, 'run'));
+    const inputs = inputRequest(o);
+    const display = withDisplay(ctx, o, await withFleet(ctx, o, sessionOptions(ctx, o, ctx.io, 'run')), 'run');
+    const coordinator = new Coordinator(ctx.jobs, display.session);
     await coordinate(ctx, coordinator, o.json, () =>
       coordinator.start({
-        paths: o.paths, inputBase: o.inputBase, out: o.out, runId: o.runId ? checkRunId(o.runId) : undefined,
+        ...inputs, out: o.out, runId: o.runId ? checkRunId(o.runId) : undefined,
         settings: { job: o.job, partitions: o.partitions, attempts: o.attempts, backoffMillis: config.backoffMillis, maxRecordBytes: o.maxRecordBytes },
       }),
+      display,
     );
   });
 
@@ -77,8 +86,11 @@ export function registerRun(program: Command, ctx: CommandContext): void {
     .requiredOption('--out <dir>', 'the output directory the run was started with')
     .option('--retry-failed', 'also retry the inputs that failed after all their attempts', false)
     .option('--json', 'print the final summary as JSON on stdout', false);
-  addSessionOptions(resume, ctx).action(async (runId: string, o: SessionFlags & { out: string; retryFailed: boolean; json: boolean }) => {
-    const coordinator = new Coordinator(ctx.jobs, sessionOptions(ctx, o, ctx.io, 'resume'));
-    await coordinate(ctx, coordinator, o.json, () => coordinator.resume(o.out, checkRunId(runId), o.retryFailed));
+  addDisplayOptions(resume);
+  addFleetOptions(resume, ctx);
+  addSessionOptions(resume, ctx).action(async (runId: string, o: SessionFlags & DisplayFlags & FleetFlags & { out: string; retryFailed: boolean; json: boolean }) => {
+    const display = withDisplay(ctx, o, await withFleet(ctx, o, sessionOptions(ctx, o, ctx.io, 'resume')), 'resume');
+    const coordinator = new Coordinator(ctx.jobs, display.session);
+    await coordinate(ctx, coordinator, o.json, () => coordinator.resume(o.out, checkRunId(runId), o.retryFailed), display);
   });
 }

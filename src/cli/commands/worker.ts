@@ -1,8 +1,10 @@
 /** `wikireverse worker`: a standalone worker process (what the container runs). */
 import type { Command } from 'commander';
 import { createLogger, redactUrl } from '../../log/index.js';
+import { prettyLogs } from '../../config/index.js';
 import { checkRunId } from '../../coordinator/index.js';
-import { FileWorker } from '../../worker/index.js';
+import { FileWorker, HealthServer, IMDS_DEFAULT_URL, WorkerMetrics, leaveOnSpotNotice, onEc2 } from '../../worker/index.js';
+import { configureStorage, ioSettingsFromConfig } from '../../storage/index.js';
 import { intOption } from '../io.js';
 import { onSignals, type CommandContext } from '../context.js';
 
@@ -15,14 +17,25 @@ export function registerWorker(program: Command, ctx: CommandContext): void {
     .option('--run <runId>', 'serve only this run (default: every active run)')
     .option('--concurrency <n>', 'files processed at once', intOption('--concurrency', 1), config.concurrency)
     .option('--log-level <level>', 'log level', config.logLevel ?? 'info')
-    .action(async (o: { redis: string; run?: string; concurrency: number; logLevel: string }) => {
-      const log = createLogger(o.logLevel, { cmd: 'worker' });
+    .option('--s3-endpoint <url>', 'S3-compatible endpoint for s3:// inputs and outputs (default: AWS)', config.s3Endpoint)
+    .option('--rate-limit <n>', 'input files started per second across all workers of a run (give every worker the same); 0: no limit', intOption('--rate-limit'), config.rateLimit)
+    .option('--health-port <port>', 'serve GET /healthz and /metrics on this port; 0: off', intOption('--health-port'), config.healthPort)
+    .option('--imds-url <url>', 'instance-metadata URL polled for spot notices (default: http://169.254.169.254 on EC2, off elsewhere)', config.imdsUrl)
+    .option('--exit-when-idle <secs>', 'exit after this long without a file (fleet instances); 0: never', intOption('--exit-when-idle'), config.idleExitSecs)
+    .action(async (o: { redis: string; run?: string; concurrency: number; logLevel: string; s3Endpoint?: string; rateLimit: number; healthPort: number; imdsUrl?: string; exitWhenIdle: number }) => {
+      const log = createLogger(o.logLevel, { cmd: 'worker' }, { pretty: prettyLogs(config.logFormat) });
+      const metrics = new WorkerMetrics();
+      const storage = ioSettingsFromConfig(config, o.s3Endpoint);
+      configureStorage(storage);
       const worker = new FileWorker({
         redisUrl: o.redis, runId: o.run ? checkRunId(o.run) : undefined, jobs: ctx.jobs, log, concurrency: o.concurrency,
         lockDurationMillis: config.lockDurationMillis, stalledIntervalMillis: config.stalledIntervalMillis,
-        maxStalledCount: config.maxStalledCount,
+        maxStalledCount: config.maxStalledCount, io: storage, rateLimit: o.rateLimit, metrics,
       });
       await worker.start();
+      let leaving: string | null = null;
+      const health = o.healthPort > 0 ? new HealthServer({ port: o.healthPort, source: worker, metrics, leaving: () => leaving }) : undefined;
+      if (health) log.info({ port: await health.start() }, 'serving /healthz and /metrics');
       log.info({ redis: redactUrl(o.redis), run: o.run ?? '(all active runs)' }, 'worker ready');
       if (process.send) {
         // Started by a local coordinator: when it goes away (even SIGKILLed), stop too; our file goes back to the queue.
@@ -31,6 +44,7 @@ export function registerWorker(program: Command, ctx: CommandContext): void {
           void worker.close(true).finally(() => process.exit(0));
         });
       }
+      const timers: Array<{ stop(): void }> = [];
       await new Promise<void>((resolve) => {
         const unhook = onSignals(() => {
           log.info('stopping: finishing active files (signal again to exit now)');
@@ -39,6 +53,24 @@ export function registerWorker(program: Command, ctx: CommandContext): void {
             resolve();
           });
         });
+        const leave = (): void => {
+          unhook();
+          resolve();
+        };
+        // On EC2 (or with --imds-url): a spot notice hands the files back to the queue at once, then the worker exits.
+        const imds = o.imdsUrl ?? (onEc2() ? IMDS_DEFAULT_URL : undefined);
+        if (imds) timers.push(leaveOnSpotNotice(worker, { baseUrl: imds, pollMillis: config.imdsPollMillis, log, onLeaving: (r) => (leaving = r), onDone: leave }));
+        if (o.exitWhenIdle > 0) {
+          const t = setInterval(() => {
+            if (leaving || worker.activeFiles > 0 || Date.now() - worker.lastProgressAt < o.exitWhenIdle * 1000) return;
+            leaving = 'idle';
+            log.info({ idleSecs: o.exitWhenIdle }, 'no file for a while; exiting');
+            void worker.close().then(leave);
+          }, 1000);
+          timers.push({ stop: () => clearInterval(t) });
+        }
       });
+      for (const t of timers) t.stop();
+      await health?.stop();
     });
 }

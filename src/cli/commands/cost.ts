@@ -1,0 +1,28 @@
+/** `wikireverse cost <runId> --out DIR [--redis URL] [--json]`: a run's cost ledger, item by item. */
+import type { Command } from 'commander';
+import { checkRunId } from '../../coordinator/index.js';
+import { formatLedger, readCostFile, readCostSoFar, type Ledger } from '../../cost/index.js';
+import type { CommandContext } from '../context.js';
+
+export function registerCost(program: Command, ctx: CommandContext): void {
+  program
+    .command('cost')
+    .description("a run's cost ledger: EC2 spot instances, EBS, S3 requests, fixed items, CPU time (from <out>/<runId>/cost.json, or live from Redis)")
+    .argument('<runId>')
+    .option('--out <dir>', 'the output directory of the run (reads cost.json)')
+    .option('--redis <url>', "the run's Redis (the live ledger of a running run)")
+    .option('--json', 'print JSON', false)
+    .action(async (id: string, o: { out?: string; redis?: string; json: boolean }) => {
+      const runId = checkRunId(id);
+      if (!o.out && !o.redis) throw new Error('cost needs --out DIR (reads <out>/<runId>/cost.json) or --redis URL (the live ledger)');
+      let ledger: (Ledger & { status?: string }) | null = null;
+      if (o.redis) ledger = await readCostSoFar(o.redis, runId);
+      if (!ledger && o.out) ledger = await readCostFile(o.out, runId);
+      if (!ledger) {
+        ctx.io.stderr.write(`No cost ledger for run ${runId}${o.out ? ` in ${o.out}/${runId}/cost.json` : ''}${o.redis ? ' in Redis' : ''}\n`);
+        ctx.setExit(1);
+        return;
+      }
+      ctx.io.stdout.write(o.json ? JSON.stringify(ledger, null, 2) + '\n' : formatLedger(ledger) + (ledger.status ? `  run status: ${ledger.status}\n` : ''));
+    });
+}

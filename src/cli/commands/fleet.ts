@@ -1,0 +1,148 @@
+/**
+ * `wikireverse fleet up|status|down <runId>` (EC2 spot workers for a run, by hand), and the fleet and cost options of
+ * `run`/`resume` (`--fleet local|ec2`, `--instances`, `--budget-usd`, ...), which become run observers: the fleet
+ * (launched at the start, sized at each tick, torn down at the end) and the cost ledger (with the budget cap).
+ * The EC2 SDK is imported only when an EC2 fleet is used (it takes a second to load).
+ */
+import { Option, type Command } from 'commander';
+import type { EC2Client } from '@aws-sdk/client-ec2';
+import { CancelledError, checkRunId, type RunObserver, type SessionOptions } from '../../coordinator/index.js';
+import { CostTracker, loadPrices, type CostTrackerOptions } from '../../cost/index.js';
+import { FleetObserver } from '../../fleet/observer.js';
+import type { Ec2Fleet } from '../../fleet/ec2-fleet.js';
+import type { Config } from '../../config/index.js';
+import { createLogger, type Logger } from '../../log/index.js';
+import { UsageError, intOption } from '../io.js';
+import type { CommandContext } from '../context.js';
+
+export interface FleetFlags {
+  fleet: 'local' | 'ec2';
+  instances: number;
+  instanceTypes: string;
+  image?: string;
+  subnets?: string;
+  securityGroups?: string;
+  instanceProfile?: string;
+  redisParam?: string;
+  budgetUsd?: number;
+  prices?: string;
+  healthPort: number;
+}
+
+function usd(name: string): (v: string) => number {
+  return (v) => {
+    const n = Number(v);
+    if (!Number.isFinite(n) || n <= 0) throw new UsageError(`${name} must be a positive number of USD, got "${v}"`);
+    return n;
+  };
+}
+
+const list = (s: string | undefined): string[] => (s ?? '').split(',').map((x) => x.trim()).filter(Boolean);
+
+/** The EC2 options shared by `run --fleet ec2` and `fleet up`. */
+function addEc2Options(cmd: Command, config: Config): Command {
+  return cmd
+    .option('--instances <n>', 'EC2 spot instances at most', intOption('--instances', 1), config.instances)
+    .option('--instance-types <list>', 'spot instance types, comma-separated (several: more spot capacity)', config.instanceTypes)
+    .option('--image <image>', 'worker container image (e.g. an ECR URI; see the Dockerfile)', config.image)
+    .option('--subnets <list>', 'subnet ids, comma-separated (default: the default VPC)', config.subnets)
+    .option('--security-groups <list>', 'security group ids, comma-separated', config.securityGroups)
+    .option('--instance-profile <name>', 'instance profile allowed to read --redis-param and pull the image', config.instanceProfile)
+    .option('--redis-param <name>', 'SSM SecureString parameter holding the Redis URL the instances use (kept out of user-data)', config.redisParam);
+}
+
+export function addFleetOptions(cmd: Command, ctx: CommandContext): Command {
+  const { config } = ctx;
+  cmd.addOption(new Option('--fleet <kind>', 'where workers run: local processes (--workers) or EC2 spot instances').choices(['local', 'ec2']).default(config.fleet));
+  return addEc2Options(cmd, config)
+    .option('--budget-usd <usd>', 'cancel the run (and tear its fleet down) when its cost ledger reaches this', usd('--budget-usd'), config.budgetUsd)
+    .option('--prices <file>', 'JSON file overriding the price table', config.prices)
+    .option('--health-port <port>', 'local workers serve /healthz and /metrics on port+i; 0: off', intOption('--health-port'), config.healthPort);
+}
+
+export async function ec2Client(config: Config): Promise<EC2Client> {
+  const { EC2Client } = await import('@aws-sdk/client-ec2');
+  return new EC2Client({ region: config.ec2Region });
+}
+
+export async function makeEc2Fleet(config: Config, f: Omit<FleetFlags, 'fleet' | 'budgetUsd' | 'prices' | 'healthPort'>, runId: string, log: Logger, client?: EC2Client): Promise<Ec2Fleet> {
+  const { Ec2Fleet } = await import('../../fleet/ec2-fleet.js');
+  if (!f.image) throw new UsageError('--fleet ec2 needs --image (the worker container image; see README "Running on EC2 spot")');
+  if (!f.redisParam) throw new UsageError('--fleet ec2 needs --redis-param: the name of an SSM SecureString parameter holding the Redis URL');
+  return new Ec2Fleet({
+    client: client ?? (await ec2Client(config)), runId, maxInstances: f.instances, instanceTypes: list(f.instanceTypes), subnets: list(f.subnets),
+    securityGroupIds: list(f.securityGroups), instanceProfile: f.instanceProfile, amiId: config.amiId, volumeGb: config.volumeGb,
+    image: f.image, redisParam: f.redisParam, concurrency: config.concurrency, healthPort: config.healthPort || 9464,
+    idleExitSecs: config.idleExitSecs || 120, env: { WIKIREVERSE_LOG_LEVEL: 'info' }, log,
+  });
+}
+
+/** The session with the fleet and the cost ledger added as observers (and no local workers on EC2). */
+export async function withFleet(ctx: CommandContext, f: FleetFlags, session: SessionOptions): Promise<SessionOptions> {
+  const { config } = ctx;
+  const prices = loadPrices(f.prices);
+  const log = session.log;
+  const observers: RunObserver[] = [];
+  let fleetObserver: FleetObserver | undefined;
+  let spotHistory: CostTrackerOptions['spotHistory'];
+  if (f.fleet === 'ec2') {
+    if (!session.redisUrl || /\/\/(127\.|localhost|\[::1\])/.test(session.redisUrl)) {
+      throw new UsageError('--fleet ec2 needs --redis with a Redis the instances can reach (not a private or loopback one)');
+    }
+    if (!f.image || !f.redisParam) await makeEc2Fleet(config, f, 'check', log); // throws the usage error
+    const client = await ec2Client(config);
+    const { SpotHistoryCache } = await import('../../fleet/spot-prices.js');
+    const cache = new SpotHistoryCache(client);
+    spotHistory = (t, az, from, to) => cache.get(t, az, from, to);
+    fleetObserver = new FleetObserver((runId) => makeEc2Fleet(config, f, runId, log, client), {
+      maxWorkers: f.instances, filesPerWorker: config.concurrency, resizeIntervalMillis: config.fleetResizeMillis, log,
+    });
+    observers.push(fleetObserver);
+  }
+  const tracker = new CostTracker({
+    prices, budgetUsd: f.budgetUsd, intervalMillis: config.costIntervalMillis, log,
+    lifetimes: () => fleetObserver?.fleet?.lifetimes?.() ?? [],
+    spotHistory,
+    cancelError: (reason) => new CancelledError(reason),
+  });
+  observers.push(tracker);
+  return {
+    ...session,
+    workers: f.fleet === 'ec2' ? 0 : session.workers,
+    healthPortBase: f.healthPort,
+    observers: [...(session.observers ?? []), ...observers],
+  };
+}
+
+export function registerFleet(program: Command, ctx: CommandContext): void {
+  const { config, io } = ctx;
+  const fleet = program.command('fleet').description('EC2 spot workers of a run, by hand (`run --fleet ec2` does this itself)');
+  addEc2Options(
+    fleet.command('up').description('launch spot instances running the worker container for a run (started with --workers 0 and a shared --redis)').argument('<runId>'),
+    config,
+  ).action(async (id: string, o: FleetFlags) => {
+    const log = createLogger(config.logLevel ?? 'info', { cmd: 'fleet' });
+    const f = await makeEc2Fleet(config, o, checkRunId(id), log);
+    await f.start();
+    io.stdout.write(`fleet for run ${id}: ${f.alive} instances launched (they exit when idle; \`wikireverse fleet down ${id}\` stops them now)\n`);
+  });
+  fleet.command('status').description("the run's instances (tagged with it): type, zone, state, since").argument('<runId>').option('--json', 'print JSON', false)
+    .action(async (id: string, o: { json: boolean }) => {
+      const f = await makeEc2Fleet(config, { instances: 0, instanceTypes: config.instanceTypes, image: '-', redisParam: '-' }, checkRunId(id), createLogger('warn'));
+      await f.refresh();
+      if (o.json) io.stdout.write(JSON.stringify({ runId: id, alive: f.alive, instances: f.instances(), lifetimes: f.lifetimes() }, null, 2) + '\n');
+      else {
+        io.stdout.write(`run ${id}: ${f.alive} instances alive, ${f.instances().length} known\n`);
+        for (const i of f.lifetimes()) {
+          const state = f.instances().find((x) => x.instanceId === i.instanceId)?.state ?? '?';
+          io.stdout.write(`  ${i.instanceId} ${i.instanceType} ${i.az} ${state} since ${new Date(i.launchedAtMillis).toISOString()}\n`);
+        }
+      }
+    });
+  fleet.command('down').description("tear a run's fleet down: delete its fleets with their instances, terminate anything tagged with the run").argument('<runId>')
+    .action(async (id: string) => {
+      const f = await makeEc2Fleet(config, { instances: 0, instanceTypes: config.instanceTypes, image: '-', redisParam: '-' }, checkRunId(id), createLogger('warn'));
+      await f.stop();
+      io.stdout.write(`fleet of run ${id} torn down: ${f.lifetimes().length} instances terminated or already gone\n`);
+    });
+}

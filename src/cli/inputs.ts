@@ -1,0 +1,63 @@
+/** The options of `run` that say what to read: a listing (`--paths`) or a Common Crawl crawl, and the slice of it. */
+import { Option, type Command } from 'commander';
+import { parseSegments, type CrawlInput, type CrawlSource, type Selection } from '../coordinator/index.js';
+import { intOption, UsageError } from './io.js';
+import type { CommandContext } from './context.js';
+
+export interface InputFlags {
+  paths?: string;
+  crawl?: string;
+  input: CrawlInput;
+  source?: CrawlSource;
+  inputBase?: string;
+  files?: number;
+  segments?: string;
+  sample?: number;
+  seed?: number;
+}
+
+export function addInputOptions(cmd: Command, ctx: CommandContext): Command {
+  const source = new Option('--source <source>', 'where --crawl reads: https (data.commoncrawl.org) or s3 (s3://commoncrawl/, needs AWS credentials); default: s3 when AWS credentials are found, else https')
+    .choices(['https', 's3']);
+  if (ctx.config.source !== undefined) source.default(ctx.config.source);
+  return cmd
+    .option('--paths <listing>', 'listing of inputs (one per line, gzipped or not; a local path, https:// or s3:// URL), a directory, or a glob')
+    .option('--crawl <id>', 'a Common Crawl crawl, e.g. CC-MAIN-2024-51: its listing and files are read from the source')
+    .addOption(new Option('--input <kind>', 'with --crawl: which files (wat: links metadata, warc: whole responses)').choices(['wat', 'warc']).default('wat'))
+    .addOption(source)
+    .option('--input-base <base>', "base for relative listing entries (default: the listing's directory; with --crawl it replaces the source)")
+    .option('--files <n>', 'only the first N files of the listing', intOption('--files', 1))
+    .option('--segments <A-B>', 'only segments A to B (0-based indexes in listing order, both included)')
+    .option('--sample <n>', 'a reproducible random sample of N files (see --seed)', intOption('--sample', 1))
+    .option('--seed <s>', 'seed of --sample', intOption('--seed'));
+}
+
+/** Checks the combination and returns what `Coordinator.start` needs. */
+export function inputRequest(f: InputFlags): {
+  paths?: string; crawl?: string; input: CrawlInput; source?: CrawlSource; inputBase?: string; selection: Selection;
+} {
+  if ((f.paths === undefined) === (f.crawl === undefined)) {
+    throw new UsageError('give either --paths <listing> or --crawl <id> (e.g. --crawl CC-MAIN-2024-51)');
+  }
+  const chosen = [f.files !== undefined && '--files', f.segments !== undefined && '--segments', f.sample !== undefined && '--sample'].filter(Boolean);
+  if (chosen.length > 1) throw new UsageError(`${chosen.join(' and ')} cannot be combined: choose one way to slice the listing`);
+  if (f.seed !== undefined && f.sample === undefined) throw new UsageError('--seed only applies to --sample');
+  let selection: Selection = { kind: 'all' };
+  if (f.files !== undefined) selection = { kind: 'files', count: f.files };
+  else if (f.sample !== undefined) selection = { kind: 'sample', count: f.sample, seed: f.seed ?? 0 };
+  else if (f.segments !== undefined) {
+    try {
+      selection = parseSegments(f.segments);
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+  }
+  return {
+    ...(f.paths !== undefined ? { paths: f.paths } : {}),
+    ...(f.crawl !== undefined ? { crawl: f.crawl } : {}),
+    input: f.input,
+    ...(f.source !== undefined ? { source: f.source } : {}),
+    ...(f.inputBase !== undefined ? { inputBase: f.inputBase } : {}),
+    selection,
+  };
+}

@@ -1,0 +1,165 @@
+/**
+ * Choosing a run's inputs from a Common Crawl crawl (`--crawl CC-MAIN-2024-51 --input wat`) or a listing (`--paths`),
+ * and the slice of it to process:
+ * - `files`: the first N entries of the listing;
+ * - `segments`: whole segments A-B, 0-based indexes into the crawl's segments in listing order (the distinct
+ *   `segments/<id>/` path components, in order of first appearance), both ends included; `3` alone is one segment;
+ * - `sample`: N entries picked reproducibly by `seed`: the N with the smallest sha256(`<seed>:<entry>`), kept in
+ *   listing order. The same listing and seed always give the same files, and a larger N only adds files.
+ */
+import { createHash } from 'node:crypto';
+import { redactUrl } from '../log/index.js';
+import { DEFAULT_IO_SETTINGS, hasAwsCredentials, type IoSession } from '../storage/index.js';
+import { listEntries, readListing, toInputFiles, type InputFile } from './listing.js';
+
+export type Selection =
+  | { readonly kind: 'all' }
+  | { readonly kind: 'files'; readonly count: number }
+  | { readonly kind: 'segments'; readonly from: number; readonly to: number }
+  | { readonly kind: 'sample'; readonly count: number; readonly seed: number };
+
+export type CrawlInput = 'wat' | 'warc';
+export type CrawlSource = 'https' | 's3';
+
+/** Where Common Crawl's files are, by source. */
+export const COMMON_CRAWL_BASES: Readonly<Record<CrawlSource, string>> = {
+  https: 'https://data.commoncrawl.org/',
+  s3: 's3://commoncrawl/',
+};
+
+export function checkCrawlId(crawl: string): string {
+  if (!/^CC-MAIN-\d{4}-\d{2}$/.test(crawl)) {
+    throw new Error(`--crawl ${JSON.stringify(crawl)}: expected a crawl id such as CC-MAIN-2024-51 (see https://commoncrawl.org/overview)`);
+  }
+  return crawl;
+}
+
+/** The listing of a crawl's files of one kind, relative to the source base. */
+export function crawlListingPath(crawl: string, input: CrawlInput): string {
+  return `crawl-data/${crawl}/${input}.paths.gz`;
+}
+
+/** Parses `A-B` or `A` (0-based segment indexes, inclusive). */
+export function parseSegments(spec: string): Selection {
+  const m = /^(\d+)(?:-(\d+))?$/.exec(spec.trim());
+  if (!m) throw new Error(`--segments ${JSON.stringify(spec)}: expected A-B or A (0-based segment indexes in listing order, both included)`);
+  const from = Number(m[1]);
+  const to = m[2] === undefined ? from : Number(m[2]);
+  if (to < from) throw new Error(`--segments ${spec}: the end (${to}) is before the start (${from})`);
+  return { kind: 'segments', from, to };
+}
+
+/** The segment id of a Common Crawl path (`.../segments/<id>/...`), or undefined. */
+export function segmentOf(entry: string): string | undefined {
+  return /(?:^|\/)segments\/([^/]+)\//.exec(entry)?.[1];
+}
+
+/** The segment ids of a listing, in order of first appearance. */
+export function segmentsOf(entries: readonly string[]): string[] {
+  const seen = new Set<string>();
+  for (const e of entries) {
+    const s = segmentOf(e);
+    if (s !== undefined) seen.add(s);
+  }
+  return [...seen];
+}
+
+function sampleRank(seed: number, entry: string): string {
+  return createHash('sha256').update(`${seed}:${entry}`).digest('hex');
+}
+
+/** The entries a selection picks, in listing order. */
+export function selectEntries(entries: readonly string[], sel: Selection): string[] {
+  switch (sel.kind) {
+    case 'all':
+      return [...entries];
+    case 'files':
+      return entries.slice(0, sel.count);
+    case 'segments': {
+      const segments = segmentsOf(entries);
+      if (segments.length === 0) throw new Error('--segments: the listing has no segments/<id>/ paths (is it a Common Crawl listing?)');
+      if (sel.from >= segments.length) {
+        throw new Error(`--segments ${sel.from}-${sel.to}: the listing has ${segments.length} segments (indexes 0-${segments.length - 1})`);
+      }
+      const wanted = new Set(segments.slice(sel.from, sel.to + 1));
+      return entries.filter((e) => wanted.has(segmentOf(e) ?? ''));
+    }
+    case 'sample': {
+      const ranked = entries.map((e, i) => ({ i, rank: sampleRank(sel.seed, e) }));
+      ranked.sort((a, b) => (a.rank < b.rank ? -1 : a.rank > b.rank ? 1 : a.i - b.i));
+      const keep = new Set(ranked.slice(0, sel.count).map((r) => r.i));
+      return entries.filter((_, i) => keep.has(i));
+    }
+  }
+}
+
+export function describeSelection(sel: Selection): string {
+  switch (sel.kind) {
+    case 'all': return 'all files';
+    case 'files': return `first ${sel.count} files`;
+    case 'segments': return `segments ${sel.from}-${sel.to}`;
+    case 'sample': return `sample of ${sel.count} files (seed ${sel.seed})`;
+  }
+}
+
+export interface InputRequest {
+  /** A listing (`--paths`); or */
+  readonly paths?: string | undefined;
+  /** a crawl id (`--crawl`). */
+  readonly crawl?: string | undefined;
+  /** @default 'wat' */
+  readonly input?: CrawlInput | undefined;
+  /** Source of the crawl; ignored when `inputBase` is given. */
+  readonly source?: CrawlSource | undefined;
+  readonly inputBase?: string | undefined;
+  readonly selection?: Selection | undefined;
+}
+
+/** What `planInputs` resolved: the inputs and how they were chosen (recorded in the manifest). */
+export interface InputPlan {
+  readonly inputs: InputFile[];
+  readonly listing: string;
+  /** Entries in the listing before selection. */
+  readonly listed: number;
+  readonly crawl: string | null;
+  readonly input: CrawlInput | null;
+  /** `https`, `s3`, `input-base` (crawl read from --input-base), or `paths`. */
+  readonly source: CrawlSource | 'input-base' | 'paths';
+  readonly selection: Selection;
+  readonly selectionText: string;
+}
+
+/** Fetches the listing, selects the slice and resolves the inputs. */
+export async function planInputs(req: InputRequest, io?: IoSession): Promise<InputPlan> {
+  const selection = req.selection ?? { kind: 'all' };
+  let entries: string[];
+  let base: string;
+  let listing: string;
+  let crawl: string | null = null;
+  let input: CrawlInput | null = null;
+  let source: InputPlan['source'] = 'paths';
+  if (req.crawl !== undefined) {
+    crawl = checkCrawlId(req.crawl);
+    input = req.input ?? 'wat';
+    const from: CrawlSource =
+      req.source ?? (req.inputBase === undefined && (await hasAwsCredentials(io?.settings ?? DEFAULT_IO_SETTINGS)) ? 's3' : 'https');
+    source = req.inputBase !== undefined ? 'input-base' : from;
+    base = req.inputBase ?? COMMON_CRAWL_BASES[from];
+    if (!base.endsWith('/')) base += '/';
+    listing = new URL(crawlListingPath(crawl, input), base).toString();
+    entries = await readListing(listing, io).catch((err: unknown) => {
+      throw new Error(`Cannot read the listing of crawl ${crawl}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    });
+  } else if (req.paths !== undefined) {
+    listing = req.paths;
+    ({ entries, base } = await listEntries(req.paths, io));
+    if (req.inputBase !== undefined) base = req.inputBase;
+  } else {
+    throw new Error('Give the inputs: --crawl <id> (a Common Crawl crawl) or --paths <listing>');
+  }
+  const inputs = toInputFiles(selectEntries(entries, selection), base);
+  if (inputs.length === 0) {
+    throw new Error(`${redactUrl(listing)}: no input files ${entries.length === 0 ? 'listed' : `selected (${describeSelection(selection)} of ${entries.length})`}`);
+  }
+  return { inputs, listing: redactUrl(listing), listed: entries.length, crawl, input, source, selection, selectionText: describeSelection(selection) };
+}

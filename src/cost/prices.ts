@@ -1,0 +1,91 @@
+/**
+ * Prices the ledger uses when they are not fetched from the AWS API (us-east-1 list prices, USD, 2025).
+ * The user overrides any of them with a JSON file (`--prices FILE` or `WIKIREVERSE_PRICES`) holding a partial table,
+ * e.g. `{"ebsGbMonth": 0.1, "fixedPerHour": {"redis-host": 0.0208}}`; nested maps are merged key by key.
+ */
+import fs from 'node:fs';
+
+export interface PriceTable {
+  /** Spot price per hour by instance type, used when DescribeSpotPriceHistory is not available (estimate, offline). */
+  readonly spotPerHour: Readonly<Record<string, number>>;
+  /** vCPUs by instance type (throughput projections). */
+  readonly vcpus: Readonly<Record<string, number>>;
+  /** Spot price per vCPU-hour, for projecting a local run's CPU time onto EC2. */
+  readonly spotPerVcpuHour: number;
+  /** EBS gp3 storage, per GB-month (730 hours). */
+  readonly ebsGbMonth: number;
+  /** Root volume size per instance, GB (what the launch template asks for). */
+  readonly ebsVolumeGb: number;
+  /** S3 requests per 1,000: class A (PUT, COPY, POST, LIST), class B (GET, HEAD, others). DELETE and aborts are free. */
+  readonly s3ClassAPer1000: number;
+  readonly s3ClassBPer1000: number;
+  /** S3 bytes read within the region, per GB (0 in-region; set it for cross-region or internet egress). */
+  readonly s3TransferPerGb: number;
+  /** HTTPS (data.commoncrawl.org) requests and bytes; free for the reader. */
+  readonly httpPer1000: number;
+  readonly httpTransferPerGb: number;
+  /** S3 Standard storage, per GB-month (the outputs; reported per month, not added to the run's total). */
+  readonly s3StorageGbMonth: number;
+  /** Fixed hourly items charged for the run's whole wall time, e.g. the Redis host or the coordinator's instance. */
+  readonly fixedPerHour: Readonly<Record<string, number>>;
+}
+
+export const DEFAULT_PRICES: PriceTable = {
+  spotPerHour: {
+    'm6i.large': 0.035, 'm6a.large': 0.032, 'm5.large': 0.036, 'm7i.large': 0.04, 'c6i.large': 0.032, 'c5.large': 0.03,
+    'c6a.large': 0.029, 'm6i.xlarge': 0.07, 'c6i.xlarge': 0.064, 'c7i.xlarge': 0.07,
+  },
+  vcpus: {
+    'm6i.large': 2, 'm6a.large': 2, 'm5.large': 2, 'm7i.large': 2, 'c6i.large': 2, 'c5.large': 2, 'c6a.large': 2,
+    'm6i.xlarge': 4, 'c6i.xlarge': 4, 'c7i.xlarge': 4,
+  },
+  spotPerVcpuHour: 0.0175,
+  ebsGbMonth: 0.08,
+  ebsVolumeGb: 30,
+  s3ClassAPer1000: 0.005,
+  s3ClassBPer1000: 0.0004,
+  s3TransferPerGb: 0,
+  httpPer1000: 0,
+  httpTransferPerGb: 0,
+  s3StorageGbMonth: 0.023,
+  fixedPerHour: {},
+};
+
+export const HOURS_PER_MONTH = 730;
+
+/** The default table with a user's partial table merged over it. */
+export function mergePrices(base: PriceTable, override: Partial<Record<keyof PriceTable, unknown>>): PriceTable {
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(override)) {
+    if (!(k in base)) throw new Error(`Unknown price "${k}" in the price table; known: ${Object.keys(base).join(', ')}`);
+    const cur = (base as unknown as Record<string, unknown>)[k];
+    if (typeof cur === 'object' && cur !== null) {
+      if (typeof v !== 'object' || v === null) throw new Error(`Price "${k}" must be an object of numbers`);
+      out[k] = { ...cur, ...checkNumbers(k, v as Record<string, unknown>) };
+    } else {
+      if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new Error(`Price "${k}" must be a non-negative number, got ${JSON.stringify(v)}`);
+      out[k] = v;
+    }
+  }
+  return out as unknown as PriceTable;
+}
+
+function checkNumbers(k: string, o: Record<string, unknown>): Record<string, number> {
+  for (const [name, v] of Object.entries(o)) {
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new Error(`Price "${k}.${name}" must be a non-negative number`);
+  }
+  return o as Record<string, number>;
+}
+
+/** The price table: defaults, with the JSON file at `file` merged over them when given. */
+export function loadPrices(file?: string): PriceTable {
+  if (!file) return DEFAULT_PRICES;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new Error(`Cannot read the price table ${file}: ${(err as Error).message}. It must be a JSON object such as {"ebsGbMonth": 0.08}`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error(`The price table ${file} must be a JSON object`);
+  return mergePrices(DEFAULT_PRICES, parsed as Record<keyof PriceTable, unknown>);
+}

@@ -1,0 +1,154 @@
+/**
+ * Keeps a run's cost ledger as the run goes (a coordinator RunObserver): at most every `intervalMillis` it gathers the
+ * fleet's instance lifetimes, their spot price history, and the counters and CPU time of the committed files, computes
+ * the ledger, stores it in Redis (for `status`) and writes `<out>/<runId>/cost.json`; once more at the end. When the
+ * total reaches the budget, the run is cancelled with the reason.
+ */
+import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Logger } from '../log/index.js';
+import { ACTIVE_RUNS_KEY, connect, costKey, runKey, type FileResult } from '../queue/index.js';
+import { openStore, type OutputStore } from '../storage/index.js';
+import { computeLedger, historyKey, type InstanceLife, type Ledger, type PricePoint } from './ledger.js';
+import type { PriceTable } from './prices.js';
+
+export { costKey };
+
+export function costPath(runId: string): string {
+  return `${runId}/cost.json`;
+}
+
+export interface CostTrackerOptions {
+  readonly prices: PriceTable;
+  /** Cancel the run when the ledger's total reaches this many USD. */
+  readonly budgetUsd?: number | undefined;
+  /** @default 10000 */
+  readonly intervalMillis?: number;
+  readonly log: Logger;
+  /** Instance lifetimes (EC2 fleets). */
+  readonly lifetimes?: () => readonly InstanceLife[];
+  /** Spot price history of a type in an AZ (EC2 API); absent: the price table. */
+  readonly spotHistory?: (instanceType: string, az: string, fromMillis: number, toMillis: number) => Promise<PricePoint[]>;
+  /** The error that cancels the run (the coordinator's CancelledError). */
+  readonly cancelError: (reason: string) => Error;
+}
+
+/** The parts of the coordinator's hooks the tracker uses. */
+interface RunHandle {
+  readonly manifest: { readonly runId: string; readonly settings: { readonly out: string } };
+  readonly redis: Redis;
+  readonly queue: Queue;
+}
+interface FinalManifest {
+  readonly runId: string;
+  readonly status: string;
+  readonly counters: Readonly<Record<string, number>>;
+  readonly outputs: ReadonlyArray<{ readonly bytes: number }>;
+}
+
+export class CostTracker {
+  private run: RunHandle | undefined;
+  private store: OutputStore | undefined;
+  private startedAt = Date.now();
+  private last = 0;
+  private readonly files = new Map<string, { counters: Record<string, number>; cpuSeconds: number }>();
+  latest: Ledger | undefined;
+
+  constructor(private readonly opts: CostTrackerOptions) {}
+
+  async onStart(run: RunHandle): Promise<void> {
+    this.run = run;
+    this.store = openStore(run.manifest.settings.out);
+    const key = costKey(run.manifest.runId);
+    await run.redis.hsetnx(key, 'startedAt', String(Date.now()));
+    this.startedAt = Number(await run.redis.hget(key, 'startedAt')) || Date.now();
+    await this.update(null);
+  }
+
+  async onTick(): Promise<void> {
+    if (!this.run || Date.now() - this.last < (this.opts.intervalMillis ?? 10_000)) return;
+    const ledger = await this.update(null);
+    const budget = this.opts.budgetUsd;
+    if (budget !== undefined && budget > 0 && ledger.totalUsd >= budget) {
+      const runId = this.run.manifest.runId;
+      const reason = `budget reached: the run has cost $${ledger.totalUsd.toFixed(4)} of its $${budget} budget (--budget-usd); see ${runId}/cost.json`;
+      this.opts.log.warn({ runId, totalUsd: ledger.totalUsd, budgetUsd: budget }, 'budget reached; cancelling the run');
+      await this.run.redis.hset(runKey(runId), { status: 'cancelled', reason });
+      await this.run.redis.srem(ACTIVE_RUNS_KEY, runId);
+      throw this.opts.cancelError(reason);
+    }
+  }
+
+  async onFinish(manifest: FinalManifest): Promise<void> {
+    if (!this.run) return;
+    await this.update(manifest).catch((err: unknown) => this.opts.log.warn({ err: (err as Error).message }, 'final cost ledger not written'));
+  }
+
+  /** Computes the ledger now and stores it in Redis and the output store. */
+  async update(final: FinalManifest | null): Promise<Ledger> {
+    const run = this.run as RunHandle;
+    const runId = run.manifest.runId;
+    this.last = Date.now();
+    await this.collectFiles(run.queue);
+    const counters: Record<string, number> = {};
+    let cpuSeconds = 0;
+    for (const f of this.files.values()) {
+      cpuSeconds += f.cpuSeconds;
+      for (const [k, v] of Object.entries(f.counters)) if (k.startsWith('io.')) counters[k] = (counters[k] ?? 0) + v;
+    }
+    // At the end the manifest holds the final counters, including the coordinator's own requests.
+    if (final) for (const [k, v] of Object.entries(final.counters)) if (k.startsWith('io.')) counters[k] = Math.max(counters[k] ?? 0, v);
+    const instances = this.opts.lifetimes?.() ?? [];
+    const now = Date.now();
+    const spotHistory: Record<string, PricePoint[]> = {};
+    if (this.opts.spotHistory) {
+      for (const i of instances) {
+        const key = historyKey(i.instanceType, i.az);
+        if (spotHistory[key] || !i.az) continue;
+        const from = Math.min(...instances.filter((x) => historyKey(x.instanceType, x.az) === key).map((x) => x.launchedAtMillis));
+        spotHistory[key] = await this.opts.spotHistory(i.instanceType, i.az, from, now).catch((err: unknown) => {
+          this.opts.log.warn({ err: (err as Error).message, key }, 'spot price history unavailable; using the price table');
+          return [];
+        });
+      }
+    }
+    const ledger = computeLedger({
+      runId, nowMillis: now, startedAtMillis: this.startedAt, endedAtMillis: final ? now : null, instances, spotHistory, counters,
+      outputBytes: final ? final.outputs.reduce((s, o) => s + o.bytes, 0) : 0, cpuSeconds, prices: this.opts.prices,
+    });
+    this.latest = ledger;
+    await run.redis.hset(costKey(runId), { ledger: JSON.stringify(ledger), totalUsd: String(ledger.totalUsd) });
+    await this.store?.put(costPath(runId), JSON.stringify({ ...ledger, status: final?.status ?? 'running', budgetUsd: this.opts.budgetUsd ?? null }, null, 2) + '\n');
+    return ledger;
+  }
+
+  /** Adds the results of files completed since the last look (newest first, so only the new ones are read). */
+  private async collectFiles(queue: Queue): Promise<void> {
+    const count = await queue.getCompletedCount();
+    const missing = count - this.files.size;
+    if (missing <= 0) return;
+    const jobs = await queue.getJobs(['completed'], 0, missing + 100, false);
+    for (const j of jobs) {
+      if (!j?.id || this.files.has(j.id)) continue;
+      const r = j.returnvalue as FileResult | null;
+      this.files.set(j.id, { counters: r?.counters ?? {}, cpuSeconds: r?.cpuSeconds ?? 0 });
+    }
+  }
+}
+
+/** The ledger stored in Redis for a run, or null. */
+export async function readCostSoFar(redisUrl: string, runId: string): Promise<Ledger | null> {
+  const redis = connect(redisUrl, 'wikireverse-cost');
+  try {
+    const raw = await redis.hget(costKey(runId), 'ledger');
+    return raw ? (JSON.parse(raw) as Ledger) : null;
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/** The ledger written in the output store (`<out>/<runId>/cost.json`), or null. */
+export async function readCostFile(out: string, runId: string): Promise<(Ledger & { status?: string; budgetUsd?: number | null }) | null> {
+  const buf = await openStore(out).get(costPath(runId));
+  return buf ? (JSON.parse(buf.toString('utf8')) as Ledger) : null;
+}

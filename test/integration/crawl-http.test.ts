@@ -1,0 +1,131 @@
+/**
+ * `wikireverse run --crawl` against a fake Common Crawl on loopback (`--input-base http://127.0.0.1:PORT/`) that
+ * throttles (503 SlowDown), cuts a connection mid-body, stalls and trickles. The run must output exactly the planted
+ * links, and the manifest's counters must show the retries and the Range resumes.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { startRedisServer, type EmbeddedRedis } from '../../src/queue/index.js';
+import { selectEntries } from '../../src/coordinator/crawl.js';
+import type { ExpectedRow } from '../../scripts/fixtures/index.js';
+import { runCli } from '../helpers/cli.js';
+import { readParquet } from '../helpers/parquet.js';
+import { keyOf, plant, tempDir } from '../helpers/fixtures.js';
+import { FaultServer, type Fault } from '../helpers/fault-server.js';
+
+const CRAWL = 'CC-MAIN-2099-01';
+const SEGMENTS = ['1733066035857.0', '1733066035857.1'];
+const LISTING = `/crawl-data/${CRAWL}/wat.paths.gz`;
+const ENV = { WIKIREVERSE_IO_BACKOFF_MS: '20', WIKIREVERSE_IO_MAX_BACKOFF_MS: '100', WIKIREVERSE_IO_IDLE_TIMEOUT_MS: '800' };
+
+let redis: EmbeddedRedis;
+let server: FaultServer;
+let work: string;
+/** Listing entries (paths relative to the crawl base), in listing order. */
+let entries: string[];
+/** Planted rows by listing entry, with input_file as the URL the run reads. */
+const rowsByEntry = new Map<string, ExpectedRow[]>();
+const sizes = new Map<string, number>();
+
+beforeAll(async () => {
+  [redis, server, work] = await Promise.all([startRedisServer(), new FaultServer().start(), tempDir('crawl')]);
+  const planted = await plant(path.join(work, 'in'), [{ kind: 'wat', files: 4, pagesPerFile: 150, seed: 31, wikiLinkRate: 0.2, prefix: 'CC-MAIN-20990101' }]);
+  entries = [];
+  for (const [i, file] of planted.files.entries()) {
+    const entry = `crawl-data/${CRAWL}/segments/${SEGMENTS[Math.floor(i / 2)]}/wat/${path.basename(file)}`;
+    const bytes = await fsp.readFile(file);
+    entries.push(entry);
+    server.objects.set(`/${entry}`, bytes);
+    sizes.set(`/${entry}`, bytes.length);
+    const url = `${server.base}${entry}`;
+    rowsByEntry.set(entry, planted.expected.filter((r) => r.input_file === file).map((r) => ({ ...r, input_file: url })));
+  }
+  server.objects.set(LISTING, zlib.gzipSync(entries.join('\n') + '\n'));
+});
+
+afterAll(async () => {
+  await Promise.all([redis?.stop(), server?.stop()]);
+  if (work) await fsp.rm(work, { recursive: true, force: true });
+});
+
+const expectedKeys = (picked: string[]): string[] =>
+  picked.flatMap((e) => rowsByEntry.get(e) ?? []).map((r) => keyOf(r as unknown as Record<string, unknown>)).sort();
+
+describe('run --crawl over a faulty https source', () => {
+  it('completes with exactly the planted links despite 503s, a cut connection, a stall and a trickle', async () => {
+    const [e0, e1, e2, e3] = entries.map((e) => `/${e}`);
+    server.plan = (p, n): Fault => {
+      if (p === LISTING && n === 1) return { kind: 'status', status: 503 };
+      if (p === e0 && n <= 2) return { kind: 'status', status: 503 };
+      if (p === e1 && n === 1) return { kind: 'cut', afterBytes: Math.floor((sizes.get(p) ?? 0) * 0.4) };
+      if (p === e2 && n === 1) return { kind: 'stall', afterBytes: Math.floor((sizes.get(p) ?? 0) * 0.3), millis: 5_000 };
+      if (p === e3) return { kind: 'trickle', chunkBytes: 16 * 1024, everyMillis: 2 };
+      return { kind: 'ok' };
+    };
+    const out = path.join(work, 'out');
+    const res = await runCli(
+      ['run', '--crawl', CRAWL, '--input-base', server.base, '--out', out, '--workers', '2', '--redis', redis.url, '--run-id', 'crawl-1', '--partitions', '2'],
+      ENV,
+    );
+    expect(res.stderr + res.stdout).toContain('succeeded');
+    expect(res.code).toBe(0);
+
+    const links = await readParquet(`${out}/crawl-1/links/*.parquet`);
+    expect(links.length).toBeGreaterThan(20);
+    expect(links.map(keyOf).sort()).toEqual(expectedKeys(entries));
+
+    const manifest = JSON.parse(await fsp.readFile(`${out}/crawl-1/manifest.json`, 'utf8'));
+    expect(manifest.options).toMatchObject({ crawl: CRAWL, input: 'wat', source: 'input-base', listed: 4, selection: { kind: 'all' } });
+    expect(manifest.options.listing).toBe(`${server.base}${LISTING.slice(1)}`);
+    expect(manifest.files.map((f: { input: string }) => f.input)).toEqual(entries.map((e) => `${server.base}${e}`));
+    const c = manifest.counters as Record<string, number>;
+    expect(c['io.http.retries']).toBeGreaterThanOrEqual(3); // listing once, first file twice
+    expect(c['io.http.resumes']).toBeGreaterThanOrEqual(2); // the cut and the stall
+    expect(c['io.http.get']).toBeGreaterThanOrEqual(1 + 4 + 3 + 2);
+    expect(c['io.http.bytes_in']).toBeGreaterThanOrEqual([...sizes.values()].reduce((a, b) => a + b, 0));
+    // The resumes asked for the rest of the body, not the whole of it again.
+    for (const p of [e1, e2]) {
+      const resumed = server.requestsFor(p ?? '').filter((r) => r.range);
+      expect(resumed.length).toBeGreaterThanOrEqual(1);
+      expect(Number(/bytes=(\d+)-/.exec(resumed[0]?.range ?? '')?.[1])).toBeGreaterThan(0);
+    }
+    console.log('crawl run counters:', JSON.stringify(Object.fromEntries(Object.entries(c).filter(([k]) => k.startsWith('io.')))));
+  });
+
+  it('--segments 1-1 reads only that segment; --sample N --seed S the documented files; --rate-limit is recorded', async () => {
+    server.plan = () => ({ kind: 'ok' });
+    const out = path.join(work, 'out-slices');
+    const seg = await runCli(
+      ['run', '--crawl', CRAWL, '--input-base', server.base, '--segments', '1-1', '--rate-limit', '5', '--out', out, '--workers', '1', '--redis', redis.url, '--run-id', 'seg-1', '--partitions', '1'],
+      ENV,
+    );
+    expect(seg.code).toBe(0);
+    const picked = entries.filter((e) => e.includes(`/segments/${SEGMENTS[1]}/`));
+    const links = await readParquet(`${out}/seg-1/links/*.parquet`);
+    expect(links.map(keyOf).sort()).toEqual(expectedKeys(picked));
+    const m1 = JSON.parse(await fsp.readFile(`${out}/seg-1/manifest.json`, 'utf8'));
+    expect(m1.options).toMatchObject({ selection: { kind: 'segments', from: 1, to: 1 }, rateLimit: 5, listed: 4 });
+
+    const sample = await runCli(
+      ['run', '--crawl', CRAWL, '--input-base', server.base, '--sample', '2', '--seed', '7', '--out', out, '--workers', '1', '--redis', redis.url, '--run-id', 'sample-1', '--partitions', '1', '--json'],
+      ENV,
+    );
+    expect(sample.code).toBe(0);
+    const m2 = JSON.parse(await fsp.readFile(`${out}/sample-1/manifest.json`, 'utf8'));
+    const want = selectEntries(entries, { kind: 'sample', count: 2, seed: 7 });
+    expect(m2.files.map((f: { input: string }) => f.input)).toEqual(want.map((e) => `${server.base}${e}`));
+    expect(m2.summary.links).toBe(expectedKeys(want).length);
+  });
+
+  it('rejects conflicting or missing input options with exit code 2', async () => {
+    const out = path.join(work, 'out-usage');
+    const both = await runCli(['run', '--crawl', CRAWL, '--paths', 'x.txt', '--out', out]);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toMatch(/either --paths <listing> or --crawl <id>/);
+    const two = await runCli(['run', '--crawl', CRAWL, '--files', '2', '--sample', '1', '--out', out]);
+    expect(two.code).toBe(2);
+    expect(two.stderr).toMatch(/--files and --sample cannot be combined/);
+  });
+});

@@ -1,0 +1,126 @@
+/**
+ * Remote inputs over a misbehaving loopback HTTP server: 503 SlowDown retried with backoff, a connection cut
+ * mid-body resumed with `Range: bytes=<received>-`, stalls abandoned after the idle timeout and resumed, a server
+ * that ignores Range, final errors that name the URL and the byte offset, bodies destroyed when the reader stops.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { DEFAULT_IO_SETTINGS, IoSession, openInput, readAll, type IoSettings } from '../../src/storage/index.js';
+import { FaultServer, type Fault } from '../helpers/fault-server.js';
+import { tempDir } from '../helpers/fixtures.js';
+
+const FAST: IoSettings = { ...DEFAULT_IO_SETTINGS, attempts: 5, backoffMillis: 10, maxBackoffMillis: 50, resumes: 4, idleTimeoutMillis: 400 };
+const OBJECT = randomBytes(3 * 1024 * 1024 + 17);
+let server: FaultServer;
+
+beforeAll(async () => {
+  server = await new FaultServer().start();
+});
+afterAll(async () => {
+  await server?.stop();
+});
+
+async function fetchWith(name: string, faults: Record<number, Fault>, settings: IoSettings = FAST): Promise<{ bytes: Buffer; io: IoSession }> {
+  server.objects.set(`/${name}`, OBJECT);
+  server.plan = (_p, n) => faults[n] ?? { kind: 'ok' };
+  const io = new IoSession(settings);
+  try {
+    return { bytes: await readAll(`${server.base}${name}`, io), io };
+  } finally {
+    io.close();
+  }
+}
+
+describe('http inputs', () => {
+  it('retries 503 SlowDown with backoff and reads the whole object', async () => {
+    const { bytes, io } = await fetchWith('slowdown', { 1: { kind: 'status', status: 503 }, 2: { kind: 'status', status: 503 } });
+    expect(bytes.equals(OBJECT)).toBe(true);
+    expect(io.counters.toJSON()).toMatchObject({ 'io.http.get': 3, 'io.http.retries': 2, 'io.http.bytes_in': OBJECT.length });
+  });
+
+  it('resumes a body cut mid-stream with a Range request from the last byte received', async () => {
+    const { bytes, io } = await fetchWith('cut', { 1: { kind: 'cut', afterBytes: 1_000_000 }, 2: { kind: 'cut', afterBytes: 500_000 } });
+    expect(bytes.equals(OBJECT)).toBe(true);
+    const ranges = server.requestsFor('/cut').map((r) => r.range);
+    expect(ranges).toHaveLength(3);
+    expect(ranges[0]).toBeUndefined();
+    const first = Number(/bytes=(\d+)-/.exec(ranges[1] ?? '')?.[1]);
+    const second = Number(/bytes=(\d+)-/.exec(ranges[2] ?? '')?.[1]);
+    expect(first).toBeGreaterThan(0);
+    expect(first).toBeLessThanOrEqual(1_000_000);
+    expect(second).toBeGreaterThan(first);
+    expect(io.counters.get('http', 'resumes')).toBe(2);
+    expect(io.counters.get('http', 'bytes_in')).toBe(OBJECT.length);
+  });
+
+  it('abandons a stalled body after the idle timeout and resumes it', async () => {
+    const { bytes, io } = await fetchWith('stall', { 1: { kind: 'stall', afterBytes: 700_000, millis: 5_000 } });
+    expect(bytes.equals(OBJECT)).toBe(true);
+    expect(io.counters.get('http', 'resumes')).toBe(1);
+    expect(server.requestsFor('/stall')[1]?.range).toMatch(/^bytes=[1-9]\d*-$/);
+  });
+
+  it('copes with a server that ignores the Range header on resume', async () => {
+    const { bytes } = await fetchWith('norange', { 1: { kind: 'cut', afterBytes: 800_000 }, 2: { kind: 'ignore-range' } });
+    expect(bytes.equals(OBJECT)).toBe(true);
+    expect(server.requestsFor('/norange')[1]?.status).toBe(200);
+  });
+
+  it('gives up after the capped resumes with an error naming the URL and the byte offset', async () => {
+    const cut = (n: number): Fault => ({ kind: 'cut', afterBytes: 100_000 * n });
+    const err = await fetchWith('alwayscut', { 1: cut(1), 2: cut(1), 3: cut(1), 4: cut(1), 5: cut(1), 6: cut(1) }).catch((e: Error) => e);
+    expect(err).toBeInstanceOf(Error);
+    expect((err as Error).message).toMatch(new RegExp(`Reading ${server.base}alwayscut failed at byte offset [1-9]\\d* after 4 resumes`));
+    expect(server.requestsFor('/alwayscut')).toHaveLength(5);
+  });
+
+  it('fails at once on 404, and after the capped attempts on persistent 503, naming the URL', async () => {
+    const io = new IoSession(FAST);
+    try {
+      await expect(readAll(`${server.base}missing.wat.gz`, io)).rejects.toThrow(/missing\.wat\.gz.*HTTP 404/);
+      expect(io.counters.get('http', 'get')).toBe(1);
+      server.objects.set('/busy', OBJECT);
+      server.plan = () => ({ kind: 'status', status: 503 });
+      await expect(readAll(`${server.base}busy`, io)).rejects.toThrow(/Cannot read input http:.*busy: GET .*busy: HTTP 503/);
+      expect(io.counters.get('http', 'retries')).toBe(FAST.attempts - 1);
+    } finally {
+      io.close();
+    }
+  });
+
+  it('destroys the response body when the reader stops early (no leaked sockets)', async () => {
+    server.objects.set('/early', OBJECT);
+    server.plan = () => ({ kind: 'trickle', chunkBytes: 64 * 1024, everyMillis: 5 });
+    const io = new IoSession(FAST);
+    const stream = await openInput(`${server.base}early`, io);
+    for await (const _ of stream) break; // for-await destroys the stream on break
+    const agent = io.agentFor('http:');
+    await new Promise((r) => setTimeout(r, 50));
+    expect(Object.values(agent.sockets).flat()).toHaveLength(0);
+    io.close();
+  });
+
+  it('measures throughput: loopback http vs local file', async () => {
+    const big = randomBytes(64 * 1024 * 1024);
+    const dir = await tempDir('throughput');
+    const file = path.join(dir, 'big.bin');
+    await fsp.writeFile(file, big);
+    server.objects.set('/big', big);
+    server.plan = () => ({ kind: 'ok' });
+    const time = async (location: string): Promise<number> => {
+      const t = process.hrtime.bigint();
+      let n = 0;
+      for await (const c of await openInput(location)) n += (c as Buffer).length;
+      expect(n).toBe(big.length);
+      return Number(process.hrtime.bigint() - t) / 1e9;
+    };
+    const local = await time(file);
+    const remote = await time(`${server.base}big`);
+    const mbps = (s: number): string => (big.length / 1024 / 1024 / s).toFixed(0);
+    console.log(`throughput (64 MiB): local file ${mbps(local)} MiB/s, loopback http ${mbps(remote)} MiB/s`);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+});

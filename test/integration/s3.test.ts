@@ -1,0 +1,143 @@
+/**
+ * S3 end to end against a real S3 protocol server on loopback (s3rver in a child process), through @aws-sdk/client-s3:
+ * a run that writes to `--out s3://...` (outputs downloaded and read back with DuckDB), a run whose inputs are
+ * s3:// objects, multipart uploads and paged listings of the S3 store, and secrets that never leak.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import { startRedisServer, type EmbeddedRedis } from '../../src/queue/index.js';
+import { DEFAULT_IO_SETTINGS, IoSession, S3Store } from '../../src/storage/index.js';
+import { runCli } from '../helpers/cli.js';
+import { readParquet } from '../helpers/parquet.js';
+import { expectedArticles, keyOf, plant, tempDir, type PlantedSet } from '../helpers/fixtures.js';
+import { S3_ACCESS_KEY, startS3, type TestS3 } from '../helpers/s3.js';
+
+let redis: EmbeddedRedis;
+let s3: TestS3;
+let work: string;
+let planted: PlantedSet;
+
+beforeAll(async () => {
+  work = await tempDir('s3');
+  [redis, s3] = await Promise.all([startRedisServer(), startS3(path.join(work, 's3rver'), ['out', 'in'])]);
+  planted = await plant(path.join(work, 'in'), [
+    { kind: 'wat', files: 2, pagesPerFile: 200, seed: 21, wikiLinkRate: 0.2, prefix: 'wat' },
+    { kind: 'warc', files: 1, pagesPerFile: 150, seed: 22, wikiLinkRate: 0.2, prefix: 'warc' },
+  ]);
+  for (const f of planted.files) await s3.put('in', `data/${path.basename(f)}`, await fsp.readFile(f));
+  await s3.put('in', 'data/listing.txt', planted.files.map((f) => path.basename(f)).join('\n') + '\n');
+});
+
+afterAll(async () => {
+  await Promise.all([redis?.stop(), s3?.stop()]);
+  if (work) await fsp.rm(work, { recursive: true, force: true });
+});
+
+const keys = (rows: Array<Record<string, unknown>>): string[] => rows.map(keyOf).sort();
+
+describe('S3', () => {
+  it('run --out s3://bucket/prefix writes partials, Parquet outputs and the manifest to S3', async () => {
+    const res = await runCli(
+      ['run', '--paths', planted.listing, '--out', 's3://out/results/v1', '--s3-endpoint', s3.endpoint, '--workers', '2', '--redis', redis.url, '--run-id', 's3-out-1', '--partitions', '2'],
+      s3.env,
+    );
+    expect(res.stderr + res.stdout).toContain('succeeded');
+    expect(res.code).toBe(0);
+    expect(res.stdout).toContain('outputs: s3://out/results/v1/s3-out-1/');
+
+    const objects = await s3.list('out', 'results/v1/s3-out-1/');
+    expect(objects).toContain('results/v1/s3-out-1/manifest.json');
+    expect(objects.filter((k) => /\/links\/part-\d+\.parquet$/.test(k))).toHaveLength(2);
+    expect(objects.filter((k) => /\/articles\/part-\d+\.parquet$/.test(k))).toHaveLength(2);
+    expect(objects.filter((k) => k.endsWith('/_SUCCESS.json'))).toHaveLength(3);
+
+    const local = path.join(work, 'download');
+    await s3.download('out', 'results/v1/s3-out-1/', local);
+    const dir = path.join(local, 'results/v1/s3-out-1');
+    expect(keys(await readParquet(`${dir}/links/*.parquet`))).toEqual(keys(planted.expected as unknown as Array<Record<string, unknown>>));
+    const articles = await readParquet(`${dir}/articles/*.parquet`, 'lang, article');
+    expect(articles.map((a) => ({ ...a, link_count: Number(a.link_count), host_count: Number(a.host_count), domain_count: Number(a.domain_count) })))
+      .toEqual(expectedArticles(planted.expected));
+
+    const manifest = JSON.parse(await fsp.readFile(`${dir}/manifest.json`, 'utf8'));
+    expect(manifest.status).toBe('succeeded');
+    expect(manifest.options.out).toBe('s3://out/results/v1');
+    expect(manifest.options.s3Endpoint).toBe(`${s3.endpoint}/`);
+    const c = manifest.counters as Record<string, number>;
+    // Workers: one PUT per partial (2 partitions x 3 files, some may be empty) and the markers are not self-counted;
+    // coordinator: manifests, marker reads, partial downloads, 4 Parquet uploads.
+    expect(c['io.s3.put']).toBeGreaterThanOrEqual(3 + 4 + 2);
+    expect(c['io.s3.get']).toBeGreaterThanOrEqual(3 + 3);
+    expect(c['io.s3.bytes_out']).toBeGreaterThan(0);
+    expect(c['io.s3.bytes_in']).toBeGreaterThan(0);
+    console.log('s3 out counters:', JSON.stringify(Object.fromEntries(Object.entries(c).filter(([k]) => k.startsWith('io.')))));
+  });
+
+  it('run --paths s3://... reads its listing and inputs from S3 (endpoint from WIKIREVERSE_S3_ENDPOINT)', async () => {
+    const out = path.join(work, 'out-s3-in');
+    const res = await runCli(
+      ['run', '--paths', 's3://in/data/listing.txt', '--out', out, '--workers', '2', '--redis', redis.url, '--run-id', 's3-in-1', '--partitions', '2'],
+      { ...s3.env, WIKIREVERSE_S3_ENDPOINT: s3.endpoint },
+    );
+    expect(res.stderr + res.stdout).toContain('succeeded');
+    expect(res.code).toBe(0);
+    const want = planted.expected.map((r) => ({ ...r, input_file: `s3://in/data/${path.basename(r.input_file)}` }));
+    expect(keys(await readParquet(`${out}/s3-in-1/links/*.parquet`))).toEqual(keys(want as unknown as Array<Record<string, unknown>>));
+    const manifest = JSON.parse(await fsp.readFile(`${out}/s3-in-1/manifest.json`, 'utf8'));
+    const c = manifest.counters as Record<string, number>;
+    let total = 0;
+    for (const f of planted.files) total += (await fsp.stat(f)).size;
+    expect(c['io.s3.get']).toBe(3 + 1); // 3 inputs and the listing
+    expect(c['io.s3.bytes_in']).toBe(total + Buffer.byteLength(planted.files.map((f) => path.basename(f)).join('\n') + '\n'));
+  });
+
+  it('never prints, logs or records secrets (AWS_SECRET_ACCESS_KEY, credentials in the endpoint URL)', async () => {
+    const envSecret = 'envSecretValue-7f3a9c';
+    const urlSecret = 'urlSecretValue-b81e44';
+    const endpoint = `http://${S3_ACCESS_KEY}:${urlSecret}@127.0.0.1:${s3.port}`;
+    await s3.put('in', 'data/listing-with-missing.txt', ['wat-00000.warc.wat.gz', 'missing-00000.warc.wat.gz'].join('\n'));
+    const res = await runCli(
+      ['run', '--paths', 's3://in/data/listing-with-missing.txt', '--out', 's3://out/secret-test', '--s3-endpoint', endpoint, '--workers', '1', '--redis', redis.url,
+        '--run-id', 'secret-1', '--partitions', '1', '--attempts', '1', '--log-level', 'debug'],
+      { AWS_ACCESS_KEY_ID: 'AKIAEXAMPLEKEY', AWS_SECRET_ACCESS_KEY: envSecret, WIKIREVERSE_IO_ATTEMPTS: '2', WIKIREVERSE_IO_BACKOFF_MS: '10' },
+    );
+    expect(res.code).toBe(1); // the missing input failed; the rest succeeded
+    expect(res.stdout).toMatch(/failed: s3:\/\/in\/data\/missing-00000\.warc\.wat\.gz: .*NoSuchKey/);
+    const everything = [res.stdout, res.stderr];
+    for (const key of await s3.list('out', 'secret-test/')) everything.push((await s3.get('out', key)).toString('latin1'));
+    for (const text of everything) {
+      expect(text).not.toContain(envSecret);
+      expect(text).not.toContain(urlSecret);
+    }
+    const manifest = JSON.parse((await s3.get('out', 'secret-test/secret-1/manifest.json')).toString('utf8'));
+    expect(manifest.options.s3Endpoint).toBe(`http://***:***@127.0.0.1:${s3.port}/`);
+  });
+
+  it('uploads large objects in parts, pages through long listings, removes prefixes', async () => {
+    const io = new IoSession({ ...DEFAULT_IO_SETTINGS, s3Endpoint: `http://${S3_ACCESS_KEY}:x@127.0.0.1:${s3.port}` });
+    try {
+      const store = new S3Store('s3://out/store-test', io, { listPageSize: 100 });
+      const big = Buffer.alloc(19 * 1024 * 1024);
+      for (let i = 0; i < big.length; i += 4096) big.writeUInt32LE(i, i);
+      const w = await store.openWrite('big/object.bin');
+      for (let i = 0; i < big.length; i += 1 << 20) w.stream.write(big.subarray(i, i + (1 << 20)));
+      await w.commit();
+      expect(io.counters.get('s3', 'multipart_parts')).toBe(3);
+      expect(io.counters.get('s3', 'multipart_complete')).toBe(1);
+      expect((await store.get('big/object.bin'))?.equals(big)).toBe(true);
+      expect(await store.get('big/absent')).toBeNull();
+
+      const n = 250; // three ListObjectsV2 pages of 100: truncated answers and continuation tokens
+      await Promise.all(Array.from({ length: n }, (_, i) => store.put(`many/${String(i).padStart(5, '0')}`, 'x')));
+      const listed = await store.list('many');
+      expect(listed).toHaveLength(n);
+      expect(listed[0]).toBe('many/00000');
+      expect(io.counters.get('s3', 'list')).toBe(3);
+      await store.removePrefix('many');
+      expect(await store.list('many')).toEqual([]);
+    } finally {
+      io.close();
+    }
+  });
+});

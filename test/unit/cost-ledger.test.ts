@@ -1,0 +1,98 @@
+/** The cost ledger as a pure function, against hand-computed cases. */
+import { describe, expect, it } from 'vitest';
+import { billedSeconds, computeLedger, DEFAULT_PRICES, integratePrice, mergePrices, projectRun, s3RequestClass, type LedgerInput } from '../../src/cost/index.js';
+
+const T0 = Date.parse('2025-05-01T10:00:00Z');
+const H = 3_600_000;
+const prices = mergePrices(DEFAULT_PRICES, { ebsGbMonth: 0.073, ebsVolumeGb: 10, fixedPerHour: {} });
+
+function input(over: Partial<LedgerInput>): LedgerInput {
+  return { runId: 'r1', nowMillis: T0 + 2 * H, startedAtMillis: T0, instances: [], spotHistory: {}, counters: {}, outputBytes: 0, cpuSeconds: 0, prices, ...over };
+}
+
+describe('cost ledger', () => {
+  it('integrates a price change in the middle of an instance\'s life', () => {
+    // 10:00-10:30 at $0.04/h (price set at 09:00), 10:30-11:30 at $0.10/h: 0.02 + 0.10 = $0.12.
+    const history = [{ atMillis: T0 - H, usdPerHour: 0.04 }, { atMillis: T0 + H / 2, usdPerHour: 0.1 }];
+    expect(integratePrice(history, T0, T0 + 1.5 * H, 99)).toBeCloseTo(0.12, 10);
+    const l = computeLedger(input({
+      instances: [{ instanceId: 'i-1', instanceType: 'm6i.large', az: 'us-east-1a', launchedAtMillis: T0, terminatedAtMillis: T0 + 1.5 * H }],
+      spotHistory: { 'm6i.large/us-east-1a': history },
+    }));
+    expect(l.instances[0]?.billedSeconds).toBe(5400);
+    expect(l.instances[0]?.ec2Usd).toBeCloseTo(0.12, 6);
+    // EBS: 10 GB x $0.073/GB-month x 1.5 h / 730 h = $0.0015.
+    expect(l.instances[0]?.ebsUsd).toBeCloseTo(0.0015, 6);
+    expect(l.totalUsd).toBeCloseTo(0.1215, 6);
+    expect(l.byCategory).toEqual({ ec2: 0.12, ebs: 0.0015 });
+  });
+
+  it('bills an instance shorter than 60 s for 60 s', () => {
+    expect(billedSeconds(T0, T0 + 12_300)).toBe(60);
+    expect(billedSeconds(T0, T0 + 60_001)).toBe(61);
+    const l = computeLedger(input({
+      instances: [{ instanceId: 'i-2', instanceType: 'c6i.large', az: 'us-east-1b', launchedAtMillis: T0, terminatedAtMillis: T0 + 12_300 }],
+      spotHistory: { 'c6i.large/us-east-1b': [{ atMillis: T0 - H, usdPerHour: 0.36 }] },
+    }));
+    // 60 s at $0.36/h = $0.006.
+    expect(l.instances[0]?.billedSeconds).toBe(60);
+    expect(l.instances[0]?.ec2Usd).toBeCloseTo(0.006, 9);
+  });
+
+  it('bills an instance still running up to now, and falls back to the table without a history', () => {
+    const l = computeLedger(input({
+      nowMillis: T0 + 30 * 60_000,
+      instances: [{ instanceId: 'i-3', instanceType: 'm5.large', az: 'us-east-1c', launchedAtMillis: T0, terminatedAtMillis: null }],
+    }));
+    // 30 min at the table's $0.036/h = $0.018.
+    expect(l.instances[0]?.terminatedAt).toBeNull();
+    expect(l.instances[0]?.billedSeconds).toBe(1800);
+    expect(l.instances[0]?.ec2Usd).toBeCloseTo(0.018, 9);
+  });
+
+  it('prices S3 requests by class, with DELETE free and http inputs free', () => {
+    expect(s3RequestClass('put')).toBe('A');
+    expect(s3RequestClass('multipart_parts')).toBe('A');
+    expect(s3RequestClass('get')).toBe('B');
+    expect(s3RequestClass('delete')).toBe('free');
+    const l = computeLedger(input({
+      counters: {
+        'io.s3.get': 100_000, 'io.s3.head': 20_000, 'io.s3.put': 3000, 'io.s3.list': 1000, 'io.s3.multipart_parts': 1000,
+        'io.s3.delete': 500, 'io.s3.bytes_in': 5 * 1024 ** 3, 'io.s3.retries': 7, 'io.http.get': 999, 'io.http.bytes_in': 1024 ** 3, pages: 12,
+      },
+    }));
+    const a = l.items.find((i) => i.name.startsWith('requests class A'));
+    const b = l.items.find((i) => i.name.startsWith('requests class B'));
+    // A: 5000 x $0.005/1000 = $0.025; B: 120000 x $0.0004/1000 = $0.048; in-region bytes and https: $0.
+    expect(a).toMatchObject({ quantity: 5000, usd: 0.025 });
+    expect(b).toMatchObject({ quantity: 120_000, usd: 0.048 });
+    expect(l.items.find((i) => i.name === 'bytes read')).toMatchObject({ quantity: 5, usd: 0 });
+    expect(l.totalUsd).toBeCloseTo(0.073, 9);
+  });
+
+  it('adds fixed hourly items for the run\'s wall time, storage per month, and projects CPU time onto spot', () => {
+    const p = mergePrices(prices, { fixedPerHour: { 'redis-host': 0.05 }, spotPerVcpuHour: 0.02 });
+    const l = computeLedger(input({ prices: p, endedAtMillis: T0 + 3 * H, nowMillis: T0 + 5 * H, outputBytes: 2 * 1024 ** 3, cpuSeconds: 7200 }));
+    expect(l.items).toEqual([{ category: 'fixed', name: 'redis-host', quantity: 3, unit: 'hours', usd: 0.15 }]);
+    expect(l.monthlyStorageUsd).toBeCloseTo(0.046, 9);
+    expect(l.projected).toEqual({ cpuSeconds: 7200, vcpuHours: 2, ec2SpotUsd: 0.04 });
+  });
+
+  it('rejects unknown or negative prices in an override', () => {
+    expect(() => mergePrices(DEFAULT_PRICES, { nope: 1 } as never)).toThrow(/Unknown price "nope"/);
+    expect(() => mergePrices(DEFAULT_PRICES, { ebsGbMonth: -1 })).toThrow(/non-negative/);
+  });
+
+  it('projects a selection from a sample', () => {
+    const p = projectRun({
+      sample: { files: 1, seconds: 36, bytes: 100e6 }, filesTotal: 1000, instances: 10, instanceTypes: ['m6i.large', 'c6i.xlarge'],
+      spotPerHour: { 'm6i.large': 0.04 }, prices: DEFAULT_PRICES, requestsPerFile: 13,
+    });
+    // m6i.large (API) $0.04/2 = $0.02 per vCPU-hour; c6i.xlarge (table) $0.064/4 = $0.016: the cheaper per vCPU wins.
+    expect(p.instanceType).toBe('c6i.xlarge');
+    // 1000 files x 36 s = 10 vCPU-hours = 2.5 instance-hours of 4 vCPUs; 40 slots -> 25 waves x 36 s = 15 min.
+    expect(p.instanceHours).toBeCloseTo(2.5, 9);
+    expect(p.wallHours).toBeCloseTo(0.25, 9);
+    expect(p.ec2Usd).toBeCloseTo(0.16, 9);
+  });
+});

@@ -1,0 +1,156 @@
+/**
+ * The hand-written WARC framing (src/warc/records.ts, headers.ts) must give exactly the records warcio gives:
+ * on the real samples, on generated fixtures, and on broken input (truncated record, lying Content-Length,
+ * garbage between records, folded and non-ASCII headers, chunked payloads).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import { parseRecords, warcioRecords, parseSimpleHeaders, type ParsedRecord } from '../../src/warc/index.js';
+import { generateFixtures } from '../../scripts/fixtures/index.js';
+import { tempDir } from '../helpers/fixtures.js';
+
+const SAMPLES = path.resolve(import.meta.dirname, '../fixtures/samples');
+
+async function* chunked(bytes: Buffer, size: number): AsyncGenerator<Buffer> {
+  for (let i = 0; i < bytes.length; i += size) yield bytes.subarray(i, i + size);
+}
+
+interface Seen {
+  header: ParsedRecord['header'];
+  offset?: number;
+  payload: string;
+  truncated: boolean;
+}
+
+async function collect(records: AsyncIterable<ParsedRecord>, maxBytes: number, withOffsets: boolean): Promise<Seen[]> {
+  const out: Seen[] = [];
+  for await (const r of records) {
+    const v = await r.read(maxBytes);
+    out.push({
+      header: r.header,
+      ...(withOffsets ? { offset: r.offset } : {}),
+      payload: v.payload.toString('latin1'),
+      truncated: v.truncated,
+    });
+  }
+  return out;
+}
+
+/** Both readers over the same bytes, fed in chunks of `size`; results must be equal. */
+async function expectSame(bytes: Buffer, size = 997, maxBytes = 1 << 20, withOffsets = true): Promise<Seen[]> {
+  const fast = await collect(parseRecords(chunked(bytes, size)), maxBytes, withOffsets);
+  const slow = await collect(warcioRecords(chunked(bytes, size)), maxBytes, withOffsets);
+  expect(fast).toEqual(slow);
+  return fast;
+}
+
+function record(type: string, block: string, extra = '', length?: number): string {
+  const len = length ?? Buffer.byteLength(block);
+  return `WARC/1.0\r\nWARC-Type: ${type}\r\nWARC-Target-URI: https://example.com/${type}\r\nWARC-Date: 2024-05-18T00:00:00Z\r\n${extra}Content-Type: application/json\r\nContent-Length: ${len}\r\n\r\n${block}\r\n\r\n`;
+}
+
+const HTML = 'HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nServer: x\r\n\r\n<a href="https://en.wikipedia.org/wiki/A">A</a>';
+const response = (http = HTML, extra = ''): string =>
+  `WARC/1.0\r\nWARC-Type: response\r\nWARC-Target-URI: <https://example.com/r>\r\nWARC-Date: 2024-05-18T00:00:00Z\r\n${extra}Content-Type: application/http; msgtype=response\r\nContent-Length: ${Buffer.byteLength(http)}\r\n\r\n${http}\r\n\r\n`;
+
+describe('parseSimpleHeaders', () => {
+  const parse = (s: string) => {
+    const b = Buffer.from(s, 'utf8');
+    const m = parseSimpleHeaders(b, 0, b.length);
+    return m === null ? null : Object.fromEntries(m);
+  };
+  it('reads names case-insensitively, trims values, joins repeated headers, drops empty values', () => {
+    expect(parse('Content-Type:  text/html \r\nX-A: 1\r\nx-a: 2\r\nEmpty:   \r\n\r\n')).toEqual({ 'content-type': 'text/html', 'x-a': '1, 2' });
+  });
+  it('declines folded lines, non-ASCII, bare LF and bad names', () => {
+    expect(parse('A: 1\r\n  more\r\n\r\n')).toBeNull();
+    expect(parse('A: caf\u00e9\r\n\r\n')).toBeNull();
+    expect(parse('A: 1\nB: 2\r\n\r\n')).toBeNull();
+    expect(parse('Bad Name: 1\r\n\r\n')).toBeNull();
+    expect(parse('no colon\r\n\r\n')).toBeNull();
+  });
+});
+
+describe('parseRecords equals warcio', () => {
+  it('on every bundled Common Crawl sample, in several chunk sizes', async () => {
+    for (const name of fs.readdirSync(SAMPLES)) {
+      const bytes = zlib.gunzipSync(fs.readFileSync(path.join(SAMPLES, name)));
+      for (const size of [1 << 20, 4096, 333]) await expectSame(bytes, size, 1 << 24, false);
+      await expectSame(bytes, 65536, 1000, false); // payloads cut at maxBytes
+    }
+  });
+
+  it('on generated WAT and WARC fixtures', async () => {
+    const dir = await tempDir('warc-records');
+    for (const kind of ['wat', 'warc'] as const) {
+      const set = await generateFixtures({ outDir: dir, kind, files: 1, pagesPerFile: 40, seed: 7, prefix: kind });
+      const bytes = zlib.gunzipSync(fs.readFileSync(set.files[0] as string));
+      const records = await expectSame(bytes, 8192);
+      expect(records.length).toBe(1 + 3 * 40);
+    }
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('fails a truncated last record naming its offset, after yielding the complete ones (warcio never returns here)', async () => {
+    const first = record('metadata', '{"a":1}');
+    const bytes = Buffer.from(first + record('metadata', '{"b":2}'));
+    for (const cut of [8, 40, bytes.length - first.length - 30]) {
+      const seen: string[] = [];
+      const reading = (async () => {
+        for await (const r of parseRecords(chunked(bytes.subarray(0, bytes.length - cut), 64))) seen.push((await r.read(100)).payload.toString());
+      })();
+      await expect(reading).rejects.toThrow(new RegExp(`record at uncompressed offset ${Buffer.byteLength(first)} is truncated`));
+      expect(seen).toEqual(['{"a":1}']);
+    }
+  });
+
+  it('on a Content-Length that is too small (garbage before the next record), counting it', async () => {
+    const bytes = Buffer.from(record('metadata', '{"a":1} trailing junk', '', 7) + record('metadata', '{"b":2}'));
+    const records = await expectSame(bytes);
+    expect(records.map((r) => r.payload)).toEqual(['{"a":1}', '{"b":2}']);
+    const skipped: number[] = [];
+    for await (const r of parseRecords(chunked(bytes, 50), { onMisframed: (_o, n) => skipped.push(n) })) void r;
+    expect(skipped).toEqual([' trailing junk'.length]);
+  });
+
+  it('on a Content-Length that is too large', async () => {
+    await expectSame(Buffer.from(record('metadata', '{"a":1}', '', 30) + record('metadata', '{"b":2}')));
+  });
+
+  it('on garbage lines between records and extra blank lines', async () => {
+    await expectSame(Buffer.from(record('metadata', '{"a":1}') + 'garbage line\r\n\r\n' + record('metadata', '{"b":2}')));
+    await expectSame(Buffer.from(record('metadata', '{"a":1}') + '\r\n\r\n\r\n' + record('metadata', '{"b":2}')));
+  });
+
+  it('on a missing or non-numeric Content-Length', async () => {
+    const a = record('metadata', '{"a":1}');
+    await expectSame(Buffer.from(a + record('metadata', '{"b":2}').replace(/Content-Length: \d+/, 'Content-Length: x') + a));
+    await expectSame(Buffer.from(a + record('metadata', '{"b":2}').replace(/Content-Length: \d+\r\n/, '') + a));
+  });
+
+  it('on folded and non-ASCII WARC headers', async () => {
+    const a = record('metadata', '{"a":1}');
+    await expectSame(Buffer.from(a + record('metadata', '{"b":2}', 'X-Folded: one\r\n  two\r\n') + a));
+    await expectSame(Buffer.from(a + record('metadata', '{"b":2}', 'X-Note: caf\u00e9 \u4e2d\r\n') + a));
+  });
+
+  it('on HTTP responses: plain, chunked, unusual headers, headers running past the block', async () => {
+    const chunkedBody = 'HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n';
+    const records = await expectSame(Buffer.from(response() + response(chunkedBody) + response()));
+    expect(records[1]?.payload).toBe('hello world');
+    expect(records[0]?.header).toEqual({
+      warcType: 'response', targetUri: 'https://example.com/r', date: '2024-05-18T00:00:00Z', contentType: 'text/html; charset=utf-8',
+    });
+    await expectSame(Buffer.from(response() + response(HTML.replace('Server: x', 'Server: caf\u00e9')) + response()));
+    await expectSame(Buffer.from(response() + response(HTML.replace('Server: x', 'Server: x\r\n  folded')) + response()));
+    await expectSame(Buffer.from(response() + response('HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n') + response()));
+    await expectSame(Buffer.from(response() + response('\r\n<html>') + response()));
+  });
+
+  it('on a stream that is not WARC at all, and on an empty one', async () => {
+    await expectSame(Buffer.from('this is not a warc file\r\n\r\nat all\r\n'));
+    await expectSame(Buffer.alloc(0));
+  });
+});
