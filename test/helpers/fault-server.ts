@@ -24,6 +24,8 @@ export interface RequestLog {
   readonly range: string | undefined;
   readonly status: number;
   readonly fault: Fault['kind'];
+  /** When it arrived (ms since the epoch). */
+  readonly at: number;
 }
 
 /** Decides the fault of a request: `n` is the 1-based count of requests for this path so far. */
@@ -63,7 +65,8 @@ export class FaultServer {
     const body = this.objects.get(path);
     const fault = body ? this.plan(path, n) : { kind: 'ok' as const };
     const range = req.headers.range;
-    const log = (status: number): void => void this.requests.push({ path, range, status, fault: fault.kind });
+    const at = Date.now();
+    const log = (status: number): void => void this.requests.push({ path, range, status, fault: fault.kind, at });
     if (!body) {
       log(404);
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');

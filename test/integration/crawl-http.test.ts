@@ -94,7 +94,7 @@ describe('run --crawl over a faulty https source', () => {
     console.log('crawl run counters:', JSON.stringify(Object.fromEntries(Object.entries(c).filter(([k]) => k.startsWith('io.')))));
   });
 
-  it('--segments 1-1 reads only that segment; --sample N --seed S the documented files; --rate-limit is recorded', async () => {
+  it('--segments 1-1 reads only that segment; --sample N --seed S the documented files; --rate-limit spaces the GETs', async () => {
     server.plan = () => ({ kind: 'ok' });
     const out = path.join(work, 'out-slices');
     const seg = await runCli(
@@ -109,7 +109,7 @@ describe('run --crawl over a faulty https source', () => {
     expect(m1.options).toMatchObject({ selection: { kind: 'segments', from: 1, to: 1 }, rateLimit: 5, listed: 4 });
 
     const sample = await runCli(
-      ['run', '--crawl', CRAWL, '--input-base', server.base, '--sample', '2', '--seed', '7', '--out', out, '--workers', '1', '--redis', redis.url, '--run-id', 'sample-1', '--partitions', '1', '--json'],
+      ['run', '--crawl', CRAWL, '--input-base', server.base, '--sample', '2', '--seed', '7', '--rate-limit', '1', '--out', out, '--workers', '2', '--redis', redis.url, '--run-id', 'sample-1', '--partitions', '1', '--json'],
       ENV,
     );
     expect(sample.code).toBe(0);
@@ -117,6 +117,9 @@ describe('run --crawl over a faulty https source', () => {
     const want = selectEntries(entries, { kind: 'sample', count: 2, seed: 7 });
     expect(m2.files.map((f: { input: string }) => f.input)).toEqual(want.map((e) => `${server.base}${e}`));
     expect(m2.summary.links).toBe(expectedKeys(want).length);
+    // One file per second across both workers: the two GETs are about a second apart.
+    const starts = want.map((e) => server.requestsFor(`/${e}`).at(-1)?.at ?? 0).sort((a, b) => a - b);
+    expect((starts[1] ?? 0) - (starts[0] ?? 0)).toBeGreaterThanOrEqual(900);
   });
 
   it('rejects conflicting or missing input options with exit code 2', async () => {
