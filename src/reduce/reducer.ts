@@ -51,9 +51,13 @@ async function copyToParquet(conn: DuckDBConnection, select: string, file: strin
 export async function reduceRun(opts: ReduceOptions): Promise<ReduceResult> {
   const { job, store, runId } = opts;
   const tmp = await fsp.mkdtemp(path.join(os.tmpdir(), `wikireverse-reduce-${runId}-`));
-  const instance = await DuckDBInstance.create(':memory:', {
-    memory_limit: `${opts.memoryMb}MB`,
-    threads: String(opts.threads ?? Math.max(1, Math.min(4, os.availableParallelism()))),
+  // An on-disk database (in the temp dir), so merged rows live on disk, not in memory.
+  // DuckDB's memory_limit covers its buffer pool only; its other allocations (JSON reader, Parquet writer, per-thread
+  // state) and Node's heap come on top. 40% of the budget for the pool and at most 2 threads keep the whole process
+  // near `memoryMb` whatever the input size: past the pool, sorts and aggregates spill to the temp directory.
+  const instance = await DuckDBInstance.create(path.join(tmp, 'reduce.duckdb'), {
+    memory_limit: `${Math.max(64, Math.floor(opts.memoryMb * 0.4))}MB`,
+    threads: String(opts.threads ?? 1),
     temp_directory: path.join(tmp, 'spill'),
     preserve_insertion_order: 'false',
   });
