@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs what WikiReverse needs on a fresh Debian/Ubuntu machine with Node 20: redis-server, chromium (tests), the npm
+# Installs what WikiReverse needs on a fresh Debian/Ubuntu machine with Node 20: redis-server, the npm
 # dependencies (npm ci, pinned by package-lock.json), and builds dist/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -9,14 +9,6 @@ if ! command -v redis-server >/dev/null 2>&1; then
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq redis-server >/dev/null
-fi
-
-# The report test opens report.html in a real headless browser (playwright-core drives Debian's chromium).
-if ! command -v chromium >/dev/null 2>&1; then
-  echo "== installing chromium (Debian package, for the report.html browser test)"
-  SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
 fi
 
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then

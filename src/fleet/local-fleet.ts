@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from '../log/index.js';
 import type { Fleet } from './fleet.js';
+import { childEnv } from '../config/index.js';
 
 export interface LocalFleetOptions {
   readonly count: number;
@@ -52,7 +53,7 @@ export class LocalFleet implements Fleet {
     const health = (opts.healthPortBase ?? 0) > 0 ? ['--health-port', String((opts.healthPortBase ?? 0) + slot)] : ['--health-port', '0'];
     const args = [cliEntry(), 'worker', '--redis', opts.redisUrl, '--run', opts.runId, ...health, ...(opts.extraArgs ?? [])];
     // The IPC channel tells the child when this coordinator dies (it then stops instead of running on as an orphan).
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], env: opts.env ?? process.env });
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], env: opts.env ?? childEnv() });
     this.children.set(child, slot);
     opts.log.info({ runId: opts.runId, slot, workerPid: child.pid }, 'local worker started');
     child.once('exit', (code, signal) => {
