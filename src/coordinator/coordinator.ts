@@ -17,7 +17,7 @@ import {
 import { IoSession, openStore, type IoSettings, type OutputStore } from '../storage/index.js';
 import { mergeCounters } from '../extract/index.js';
 import { reduceRun } from '../reduce/index.js';
-import { planInputs, type CrawlInput, type CrawlSource, type Selection } from './crawl.js';
+import { planInputs, type InputRequest } from './crawl.js';
 import { readManifest, writeManifest, type Manifest, type RunSettings } from './manifest.js';
 import { newRunId } from './run-id.js';
 import { LocalFleet } from '../fleet/local-fleet.js';
@@ -62,16 +62,7 @@ export interface RunObserver {
   onFinish?(manifest: Manifest): Promise<void> | void;
 }
 
-export interface StartOptions {
-  /** The inputs: a listing (`--paths`), or a Common Crawl crawl (`--crawl`, `--input`, `--source`). */
-  readonly paths?: string | undefined;
-  readonly crawl?: string | undefined;
-  readonly input?: CrawlInput | undefined;
-  /** Default: s3 when AWS credentials are found, else https. */
-  readonly source?: CrawlSource | undefined;
-  /** The slice of the listing (`--files`, `--segments`, `--sample`); default: all. */
-  readonly selection?: Selection | undefined;
-  readonly inputBase?: string | undefined;
+export interface StartOptions extends InputRequest {
   readonly out: string;
   readonly runId?: string | undefined;
   readonly settings: Omit<RunSettings, 'out'>;

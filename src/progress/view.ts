@@ -3,17 +3,14 @@
  * in Redis (pages, links, bytes, cost). Pure: the renderers and `status` format a `ProgressView`.
  */
 import type { LiveTotals } from '../queue/index.js';
+import type { ProgressSnapshot } from '../coordinator/index.js';
 
-export interface ProgressView {
-  readonly runId: string;
+/** Queue counts at one poll: the coordinator's snapshot, or the same numbers read by `status`. */
+export type QueueCounts = ProgressSnapshot;
+
+export interface ProgressView extends QueueCounts {
   /** `running`, `stopping` (first Ctrl-C), `reducing`, or a final status. */
   readonly status: string;
-  readonly total: number;
-  readonly done: number;
-  readonly failed: number;
-  readonly active: number;
-  readonly waiting: number;
-  readonly elapsedMillis: number;
   readonly pages: number;
   readonly links: number;
   readonly bytes: number;
@@ -23,16 +20,6 @@ export interface ProgressView {
   readonly etaMillis: number | null;
   /** From the cost ledger in Redis; null when no ledger runs. */
   readonly costUsd: number | null;
-}
-
-export interface QueueCounts {
-  readonly runId: string;
-  readonly total: number;
-  readonly done: number;
-  readonly failed: number;
-  readonly active: number;
-  readonly waiting: number;
-  readonly elapsedMillis: number;
 }
 
 interface Sample {
