@@ -53,10 +53,10 @@ export async function reduceRun(opts: ReduceOptions): Promise<ReduceResult> {
   const tmp = await fsp.mkdtemp(path.join(os.tmpdir(), `wikireverse-reduce-${runId}-`));
   // An on-disk database (in the temp dir), so merged rows live on disk, not in memory.
   // DuckDB's memory_limit covers its buffer pool only; its other allocations (JSON reader, Parquet writer, per-thread
-  // state) and Node's heap come on top. 40% of the budget for the pool and at most 2 threads keep the whole process
+  // state) and Node's heap come on top. a quarter of the budget for the pool and one thread keep the whole process
   // near `memoryMb` whatever the input size: past the pool, sorts and aggregates spill to the temp directory.
   const instance = await DuckDBInstance.create(path.join(tmp, 'reduce.duckdb'), {
-    memory_limit: `${Math.max(64, Math.floor(opts.memoryMb * 0.4))}MB`,
+    memory_limit: `${Math.max(64, Math.floor(opts.memoryMb * 0.25))}MB`,
     threads: String(opts.threads ?? 1),
     temp_directory: path.join(tmp, 'spill'),
     preserve_insertion_order: 'false',
@@ -80,24 +80,23 @@ export async function reduceRun(opts: ReduceOptions): Promise<ReduceResult> {
         files.length === 0
           ? emptySelect
           : `SELECT * FROM read_json([${files.map(sqlString).join(', ')}], format = 'newline_delimited', compression = 'gzip', columns = ${columns})`;
-      await conn.run(
-        `CREATE OR REPLACE TEMP TABLE rows AS SELECT * FROM (${source}) QUALIFY row_number() OVER (PARTITION BY ${key} ORDER BY ${order}) = 1`,
-      );
-      const selects: Array<[string, string]> = [
-        [job.rowsOutput, `SELECT * FROM rows ORDER BY ${order}`],
-        ...job.derived.map((d): [string, string] => [d.name, d.sql]),
-      ];
+      // The merged rows go straight to their Parquet file (DuckDB sorts and de-duplicates out of core); the derived
+      // outputs then read that file back as the table `rows`. Nothing of the partition is held in memory.
+      const merged = `SELECT * FROM (${source}) QUALIFY row_number() OVER (PARTITION BY ${key} ORDER BY ${order}) = 1 ORDER BY ${order}`;
+      const mainLocal = path.join(tmp, `${job.rowsOutput}-${p}.parquet`);
+      const selects: Array<[string, string]> = [[job.rowsOutput, merged], ...job.derived.map((d): [string, string] => [d.name, d.sql])];
       for (const [name, select] of selects) {
-        const local = path.join(tmp, `${name}-${p}.parquet`);
+        const local = name === job.rowsOutput ? mainLocal : path.join(tmp, `${name}-${p}.parquet`);
         const rows = await copyToParquet(conn, select, local);
+        if (name === job.rowsOutput) await conn.run(`CREATE OR REPLACE VIEW rows AS SELECT * FROM read_parquet(${sqlString(mainLocal)})`);
         const target = outputPath(runId, name, p);
         const { size } = await fsp.stat(local);
         await store.upload(local, target);
-        await fsp.rm(local, { force: true });
         outputs.push({ output: name, path: target, rows, bytes: size });
         totals[name] = (totals[name] ?? 0) + rows;
       }
-      await conn.run('DROP TABLE rows');
+      await conn.run('DROP VIEW rows');
+      for (const [name] of selects) await fsp.rm(path.join(tmp, `${name}-${p}.parquet`), { force: true });
     }
   } finally {
     conn.closeSync();
