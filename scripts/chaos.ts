@@ -1,7 +1,7 @@
 /**
  * Chaos run: a larger local run (default 200 generated files, 4 workers) while worker processes are SIGKILLed and
  * redis-server is restarted at random; then the Parquet output is checked against the planted set.
- *   node dist/scripts/chaos.js [--files 200] [--pages 150] [--workers 4] [--seed 7] [--interval-ms 4000]
+ *   node dist/scripts/chaos.js [--files 200] [--pages 500] [--workers 4] [--seed 7] [--interval-ms 2500]
  * Prints `lost=0 duplicated=0 extra=0` and exits 0 when the output is exact; exits 1 otherwise.
  */
 import { spawn } from 'node:child_process';
@@ -16,8 +16,8 @@ import { startRedisServer, freePort, type EmbeddedRedis } from '../src/queue/red
 
 const { values } = parseArgs({
   options: {
-    files: { type: 'string', default: '200' }, pages: { type: 'string', default: '150' }, workers: { type: 'string', default: '4' },
-    seed: { type: 'string', default: '7' }, 'interval-ms': { type: 'string', default: '4000' }, keep: { type: 'boolean', default: false },
+    files: { type: 'string', default: '200' }, pages: { type: 'string', default: '500' }, workers: { type: 'string', default: '4' },
+    seed: { type: 'string', default: '7' }, 'interval-ms': { type: 'string', default: '2500' }, keep: { type: 'boolean', default: false },
   },
 });
 const files = Number(values.files);
