@@ -142,13 +142,20 @@ export class Coordinator {
       const redisUrl = await this.startRedis();
       this.redis = connect(redisUrl, 'wikireverse-coordinator');
       await waitForRedis(this.redis, this.session.redisUrl ? redactUrl(this.session.redisUrl) : 'the private redis-server');
+      this.queue = new Queue(queueName(runId), { connection: redisOptions(redisUrl, 'wikireverse-queue'), prefix: QUEUE_PREFIX });
+      if (!resuming) {
+        // A run id reused on a shared Redis: its old jobs would be taken for this run's (BullMQ ignores a job id it has).
+        const counts = await this.queue.getJobCounts();
+        if (Object.values(counts).some((n) => n > 0)) {
+          throw new Error(`Run id ${runId} already has jobs in this Redis (an earlier run with the same --run-id): choose another --run-id`);
+        }
+      }
       await this.redis.hset(runKey(runId), {
         out: settings.out, job: settings.job, files: String(manifest.files.length), createdAt: manifest.createdAt, status: 'running',
       });
       manifest.redis = this.embedded ? this.embedded.url : redactUrl(redisUrl);
       await writeManifest(store, manifest);
       await this.redis.sadd(ACTIVE_RUNS_KEY, runId);
-      this.queue = new Queue(queueName(runId), { connection: redisOptions(redisUrl, 'wikireverse-queue'), prefix: QUEUE_PREFIX });
 
       // Everything not committed in the store goes (back) into the queue.
       const committed = resuming ? await committedFiles(store, runId, manifest.files) : new Set<string>();

@@ -50,7 +50,8 @@ export async function ensureQueued(queue: Queue, manifest: Manifest, todo: reado
     for (const f of todo) {
       const job = await queue.getJob(f.fileId);
       if (!job) {
-        add.push(f);
+        // Failed for good in an earlier session (its job gone with that Redis): only `--retry-failed` retries it.
+        if (f.status !== 'failed' || retryFailed) add.push(f);
         continue;
       }
       const state = await job.getState();
@@ -135,7 +136,7 @@ export async function waitUntilSettled(o: SettleOptions): Promise<void> {
       const known = new Set([...(await jobIds(queue, 'completed')), ...(await jobIds(queue, 'failed'))]);
       const unknown = manifest.files.filter((f) => !known.has(f.fileId));
       const committed = await committedFiles(o.store, manifest.runId, unknown);
-      const lost = unknown.filter((f) => !committed.has(f.fileId));
+      const lost = unknown.filter((f) => !committed.has(f.fileId) && f.status !== 'failed');
       if (lost.length === 0) return;
       // Redis lost these jobs (restarted empty, or flushed): put the run back on the map and enqueue them again.
       o.progress(`${lost.length} files missing from Redis (restarted or flushed?): enqueueing them again`);

@@ -15,6 +15,8 @@ export interface ScanOptions {
   readonly inputName: string;
   /** Payload bytes read per record; the rest is skipped and counted as `records_truncated`. */
   readonly maxRecordBytes: number;
+  /** Largest gzip member inflated whole (larger ones: the rest of the input is streamed). @default max(4 x maxRecordBytes, 64 MiB) */
+  readonly maxMemberBytes?: number;
 }
 
 export interface ScanResult {
@@ -35,6 +37,14 @@ export class InputError extends Error {
     const reason = cause instanceof Error ? cause.message : String(cause);
     super(`Input ${input} is unreadable at byte offset ${offset}: ${reason}`, { cause });
     this.name = 'InputError';
+  }
+}
+
+/** Rows of an input could not be written (the output store failed): the file fails and is retried. */
+export class OutputWriteError extends Error {
+  override readonly name = 'OutputWriteError';
+  constructor(input: string, cause: unknown) {
+    super(`Writing the rows of ${input} failed: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
   }
 }
 
@@ -61,7 +71,7 @@ export async function scanInput<R extends Row>(
     counters.add(`input_damage.${d.kind}`, d.kind === 'garbage_bytes' ? d.bytes : 1);
   let input: InputRecords;
   try {
-    input = await inputRecords(source, { onMisframed, onDamage, maxMemberBytes: Math.max(opts.maxRecordBytes * 8, 256 << 20) });
+    input = await inputRecords(source, { onMisframed, onDamage, maxMemberBytes: opts.maxMemberBytes ?? Math.max(opts.maxRecordBytes * 4, 64 << 20) });
   } catch (err) {
     throw new InputError(opts.inputName, 0, err);
   }
@@ -76,23 +86,30 @@ export async function scanInput<R extends Row>(
       if (!job.wants(header)) continue;
       const view = await rec.read(opts.maxRecordBytes);
       if (view.truncated) counters.add('records_truncated');
-      let out: Iterable<R>;
+      let out: R[];
       try {
-        out = job.map(view, ctx);
-        for (const row of out) {
-          rows++;
-          const p = emit(row);
-          if (p) await p;
-        }
+        out = [...job.map(view, ctx)];
       } catch (err) {
         // A job bug or a record the job cannot handle: count it and go on with the next record.
         counters.add('records_failed');
         counters.add(`records_failed.${err instanceof Error ? err.name : 'error'}`);
+        continue;
+      }
+      // Writing rows is not the record's fault: an error here (the output store failing) fails the file.
+      for (const row of out) {
+        rows++;
+        try {
+          const p = emit(row);
+          if (p) await p;
+        } catch (err) {
+          throw new OutputWriteError(opts.inputName, err);
+        }
       }
     }
   } catch (err) {
-    const offset = err instanceof InputFramingError ? err.offset : input.compressedOffset();
     input.destroy();
+    if (err instanceof OutputWriteError) throw err;
+    const offset = err instanceof InputFramingError ? err.offset : input.compressedOffset();
     throw new InputError(opts.inputName, offset, err);
   }
   return { kind, gzipped: input.gzipped, counters, compressedBytes: input.compressedOffset(), rows };

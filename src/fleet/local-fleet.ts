@@ -51,9 +51,12 @@ export class LocalFleet implements Fleet {
   private spawnOne(slot: number): void {
     const { opts } = this;
     const health = (opts.healthPortBase ?? 0) > 0 ? ['--health-port', String((opts.healthPortBase ?? 0) + slot)] : ['--health-port', '0'];
-    const args = [cliEntry(), 'worker', '--redis', opts.redisUrl, '--run', opts.runId, ...health, ...(opts.extraArgs ?? [])];
+    const args = [cliEntry(), 'worker', '--run', opts.runId, ...health, ...(opts.extraArgs ?? [])];
+    // The Redis URL (it may hold a password) goes through the environment, never the command line (`ps` shows that).
     // The IPC channel tells the child when this coordinator dies (it then stops instead of running on as an orphan).
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], env: opts.env ?? childEnv() });
+    const env = { ...(opts.env ?? childEnv()), WIKIREVERSE_REDIS_URL: opts.redisUrl };
+    // Their own process group: a Ctrl-C on the terminal reaches the coordinator only, which then stops them with one SIGTERM.
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], env, detached: true });
     this.children.set(child, slot);
     opts.log.info({ runId: opts.runId, slot, workerPid: child.pid }, 'local worker started');
     child.once('exit', (code, signal) => {

@@ -56,7 +56,8 @@ export class LocalStore implements OutputStore {
     try {
       return await fsp.readFile(this.resolve(rel));
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') return null;
       throw err;
     }
   }

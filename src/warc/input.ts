@@ -1,11 +1,13 @@
 /**
  * The records of one input, whatever its form: gzip with one member per record (Common Crawl's layout) is read member
- * by member so damage stays inside its member (see members.ts); any other input (plain WARC, a single gzip member
- * holding many records) is read as one stream. Input that is neither gzip nor WARC fails at once, at offset 0.
+ * by member so damage stays inside its member (see members.ts); from a member too large to hold whole (a whole file
+ * gzipped as one member) on, and for plain WARC, the input is read as one stream. Input that is neither gzip nor WARC fails at once, at offset 0.
  */
 import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import zlib from 'node:zlib';
 import { decodeInput, peekFirstChunk } from './decompress.js';
-import { gzipMembers, TruncatedInputError, type MemberDamage } from './members.js';
+import { gzipMembers, MemberTooLargeError, TruncatedInputError, type MemberDamage } from './members.js';
 import { parseRecords, type ParsedRecord, type ParseOptions } from './records.js';
 
 export interface InputRecordsOptions extends ParseOptions {
@@ -57,6 +59,19 @@ function framingOf(data: Buffer): 'ok' | 'bad_length' | 'not_warc' {
 }
 
 async function* memberRecords(source: AsyncIterable<Uint8Array>, opts: InputRecordsOptions): AsyncGenerator<ParsedRecord> {
+  try {
+    yield* eachMember(source, opts);
+  } catch (err) {
+    if (!(err instanceof MemberTooLargeError)) throw err;
+    // A member too large to hold (e.g. a whole file gzipped as one member): stream the rest through one gunzip.
+    const gunzip = zlib.createGunzip({ chunkSize: 256 * 1024 });
+    const fed = pipeline(Readable.from(err.rest), gunzip);
+    fed.catch(() => undefined); // its error surfaces on `gunzip`, which the parser reads
+    for await (const rec of parseRecords(gunzip, opts)) yield { ...rec, offset: err.offset + rec.offset };
+  }
+}
+
+async function* eachMember(source: AsyncIterable<Uint8Array>, opts: InputRecordsOptions): AsyncGenerator<ParsedRecord> {
   for await (const member of gzipMembers(source, opts)) {
     const framing = framingOf(member.data);
     if (framing !== 'ok') {

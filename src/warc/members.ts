@@ -26,8 +26,23 @@ export class TruncatedInputError extends Error {
   }
 }
 
+/**
+ * A member inflates to more than `maxMemberBytes` (a whole file gzipped as one member, or a giant record): the caller
+ * should stream the rest of the input, from this member's first byte, through a plain gunzip instead.
+ */
+export class MemberTooLargeError extends Error {
+  override readonly name = 'MemberTooLargeError';
+  constructor(
+    readonly offset: number,
+    /** The input's bytes from this member's first byte to its end. */
+    readonly rest: AsyncGenerator<Uint8Array>,
+  ) {
+    super(`gzip member at byte offset ${offset} is too large to read whole`);
+  }
+}
+
 export interface MemberOptions {
-  /** Largest inflated member accepted; a larger one is skipped as damage. */
+  /** Largest inflated member read whole; at a larger one, `MemberTooLargeError` hands over the rest of the input. */
   readonly maxMemberBytes: number;
   readonly onDamage: (d: MemberDamage) => void;
 }
@@ -60,6 +75,17 @@ class Window {
     const chunk = Buffer.isBuffer(r.value) ? r.value : Buffer.from(r.value.buffer, r.value.byteOffset, r.value.byteLength);
     this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
     return true;
+  }
+
+  /** The bytes from `pos` on, then the rest of the source. */
+  async *rest(pos: number): AsyncGenerator<Uint8Array> {
+    if (this.buf.length > pos) yield this.buf.subarray(pos);
+    this.buf = Buffer.alloc(0);
+    for (;;) {
+      const r = await this.it.next();
+      if (r.done) return;
+      yield r.value;
+    }
   }
 
   /** Drops the bytes before `pos`. */
@@ -129,6 +155,7 @@ export async function* gzipMembers(source: AsyncIterable<Uint8Array>, opts: Memb
     }
     if (damage === null) {
       const result = await inflateMember(w, pos, hlen, opts.maxMemberBytes, memberOffset);
+      if ('tooLarge' in result) throw new MemberTooLargeError(memberOffset, w.rest(pos));
       if ('data' in result) {
         pos = result.next;
         yield { offset: memberOffset, data: result.data };
@@ -159,7 +186,7 @@ async function findMagic(w: Window, from: number): Promise<{ pos: number }> {
   }
 }
 
-type Inflated = { data: Buffer; next: number } | { damage: string };
+type Inflated = { data: Buffer; next: number } | { damage: string } | { tooLarge: true };
 
 async function inflateMember(w: Window, pos: number, hlen: number, maxBytes: number, memberOffset: number): Promise<Inflated> {
   // Start with what is buffered; on "unexpected end of file" pull (at least doubling the window) and try again.
@@ -176,7 +203,7 @@ async function inflateMember(w: Window, pos: number, hlen: number, maxBytes: num
         await w.ensure(pos, want);
         continue;
       }
-      if (e instanceof RangeError || e.code === 'ERR_BUFFER_TOO_LARGE') return { damage: `member inflates to more than ${maxBytes} bytes` };
+      if (e instanceof RangeError || e.code === 'ERR_BUFFER_TOO_LARGE') return { tooLarge: true };
       return { damage: `broken deflate data (${e.message})` };
     }
     const end = pos + hlen + out.engine.bytesWritten;

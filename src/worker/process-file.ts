@@ -38,7 +38,9 @@ export async function processFile(
     if (!w) {
       w = store.openWrite(partialPath(data.runId, data.fileId, p)).then((pending) => {
         const gzip = zlib.createGzip({ level: 1 });
-        const flushed = pipeline(gzip, pending.stream);
+        const flushed = pipeline(gzip, pending.stream).then(() => {
+          if (gzip.destroyed && !gzip.writableFinished) throw new Error(`writing partition ${p} of ${data.input} was cut short`);
+        });
         flushed.catch(() => undefined); // awaited at commit; avoid an unhandled rejection before then
         const writer = { gzip, pending, flushed, rows: 0 };
         writers.set(p, writer);
@@ -53,7 +55,10 @@ export async function processFile(
     const p = partitionOf(job.partitionKey(row), data.partitions);
     const w = writers.get(p) ?? (await writerFor(p));
     w.rows++;
-    if (!w.gzip.write(JSON.stringify(row) + '\n')) await once(w.gzip, 'drain');
+    // A failed output stream destroys the gzip stream, which then never drains: wait for whichever comes first.
+    if (w.gzip.destroyed) await w.flushed;
+    if (!w.gzip.write(JSON.stringify(row) + '\n')) await Promise.race([once(w.gzip, 'drain'), w.flushed]);
+    if (w.gzip.destroyed) await w.flushed;
   };
 
   try {

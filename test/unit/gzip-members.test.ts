@@ -1,7 +1,11 @@
 /** gzipMembers: member-by-member inflation with local recovery, fed in chunks of every size. */
 import { describe, expect, it } from 'vitest';
 import zlib from 'node:zlib';
-import { gzipMembers, TruncatedInputError, type MemberDamage } from '../../src/warc/members.js';
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { gzipMembers, MemberTooLargeError, TruncatedInputError, type MemberDamage } from '../../src/warc/members.js';
+import { inputRecords } from '../../src/warc/input.js';
 import { badHeaderMember, garbage, gzipMember, truncatedMember } from '../../scripts/fixtures/corrupt.js';
 
 async function* chunks(buf: Buffer, size: number): AsyncGenerator<Buffer> {
@@ -59,10 +63,28 @@ describe('gzipMembers', () => {
     expect(r.damage).toMatchObject([{ kind: 'gzip_member', offset: 0 }]);
   });
 
-  it('skips a member that inflates past the limit', async () => {
-    const r = await read(Buffer.concat([members[1]!, members[2]!]), 1000, 1000);
-    expect(r.data).toEqual([texts[2]]);
-    expect(r.damage).toMatchObject([{ kind: 'gzip_member', offset: 0, reason: expect.stringContaining('more than 1000 bytes') }]);
+  it('hands over the rest of the input at a member that inflates past the limit', async () => {
+    const err = await read(Buffer.concat([members[0]!, members[1]!, members[2]!]), 1000, 1000).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(MemberTooLargeError);
+    expect((err as MemberTooLargeError).offset).toBe(members[0]!.length);
+    const rest: Buffer[] = [];
+    for await (const c of (err as MemberTooLargeError).rest) rest.push(Buffer.from(c));
+    expect(Buffer.concat(rest)).toEqual(Buffer.concat([members[1]!, members[2]!]));
+  });
+
+  it('reads a whole file gzipped as one member (too large to hold) as one stream, with the same records', async () => {
+    const plain = await fsp.readFile(path.resolve('test/fixtures/samples/CC-MAIN-2020-34-resiliparse.warc.gz')).then((b) => zlib.gunzipSync(b));
+    const types = async (input: Buffer, maxMemberBytes: number): Promise<string[]> => {
+      const damage: unknown[] = [];
+      const r = await inputRecords(Readable.from([input]), { maxMemberBytes, onDamage: (d) => damage.push(d) });
+      const out: string[] = [];
+      for await (const rec of r.records) out.push(`${rec.header.warcType} ${rec.header.targetUri}`);
+      expect(damage).toEqual([]);
+      return out;
+    };
+    const expected = await types(plain, 1 << 20);
+    expect(expected).toHaveLength(50);
+    expect(await types(zlib.gzipSync(plain), 10_000)).toEqual(expected);
   });
 
   it('throws TruncatedInputError with the member offset when the input ends inside a member', async () => {

@@ -65,7 +65,7 @@ export async function ec2Client(config: Config): Promise<EC2Client> {
   return new EC2Client({ region: config.ec2Region });
 }
 
-export async function makeEc2Fleet(config: Config, f: Omit<FleetFlags, 'fleet' | 'budgetUsd' | 'prices' | 'healthPort'>, runId: string, log: Logger, client?: EC2Client): Promise<Ec2Fleet> {
+export async function makeEc2Fleet(config: Config, f: Omit<FleetFlags, 'fleet' | 'budgetUsd' | 'prices' | 'healthPort'>, runId: string, log: Logger, client?: EC2Client, rateLimit = config.rateLimit): Promise<Ec2Fleet> {
   const { Ec2Fleet } = await import('../../fleet/ec2-fleet.js');
   if (!f.image) throw new UsageError('--fleet ec2 needs --image (the worker container image; see README "Running on EC2 spot")');
   if (!f.redisParam) throw new UsageError('--fleet ec2 needs --redis-param: the name of an SSM SecureString parameter holding the Redis URL');
@@ -73,7 +73,7 @@ export async function makeEc2Fleet(config: Config, f: Omit<FleetFlags, 'fleet' |
     client: client ?? (await ec2Client(config)), runId, maxInstances: f.instances, instanceTypes: list(f.instanceTypes), subnets: list(f.subnets),
     securityGroupIds: list(f.securityGroups), instanceProfile: f.instanceProfile, amiId: config.amiId, volumeGb: config.volumeGb,
     image: f.image, redisParam: f.redisParam, concurrency: config.concurrency, healthPort: config.healthPort || 9464,
-    idleExitSecs: config.idleExitSecs || 120, env: { WIKIREVERSE_LOG_LEVEL: 'info' }, log,
+    idleExitSecs: config.idleExitSecs || 120, env: { WIKIREVERSE_LOG_LEVEL: 'info', WIKIREVERSE_RATE_LIMIT: String(rateLimit) }, log,
   });
 }
 
@@ -94,7 +94,7 @@ export async function withFleet(ctx: CommandContext, f: FleetFlags, session: Ses
     const { SpotHistoryCache } = await import('../../fleet/spot-prices.js');
     const cache = new SpotHistoryCache(client);
     spotHistory = (t, az, from, to) => cache.get(t, az, from, to);
-    fleetObserver = new FleetObserver((runId) => makeEc2Fleet(config, f, runId, log, client), {
+    fleetObserver = new FleetObserver((runId) => makeEc2Fleet(config, f, runId, log, client, session.rateLimit ?? config.rateLimit), {
       maxWorkers: f.instances, filesPerWorker: config.concurrency, resizeIntervalMillis: config.fleetResizeMillis, log,
     });
     observers.push(fleetObserver);
