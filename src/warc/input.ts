@@ -39,6 +39,25 @@ export class InputFramingError extends Error {
 const WARC_SLASH = Buffer.from('WARC/');
 
 /**
+ * Whether bytes hold only well-framed records, end to end: each `WARC/` header block, a block of exactly its
+ * Content-Length, then CRLF CRLF (the next record, or the end).
+ */
+function wellFramed(data: Buffer): boolean {
+  let pos = 0;
+  while (pos < data.length) {
+    if (data[pos] !== 0x57 || !data.subarray(pos, pos + 5).equals(WARC_SLASH)) return false;
+    const headEnd = data.indexOf('\r\n\r\n', pos, 'latin1');
+    if (headEnd < 0) return false;
+    const m = /\r\nContent-Length:[ \t]*(\d+)\r\n/i.exec(data.toString('latin1', pos, headEnd + 2));
+    if (!m) return false;
+    const end = headEnd + 4 + Number(m[1]);
+    if (end + 4 > data.length || data[end] !== 0x0d || data[end + 1] !== 0x0a || data[end + 2] !== 0x0d || data[end + 3] !== 0x0a) return false;
+    pos = end + 4;
+  }
+  return true;
+}
+
+/**
  * Whether a member's bytes are well framed: one record whose Content-Length ends exactly at the member's end (give or
  * take the CRLFs), or several records back to back (then the record reader frames them).
  */
@@ -72,7 +91,7 @@ async function* memberRecords(source: AsyncIterable<Uint8Array>, opts: InputReco
 }
 
 async function* eachMember(source: AsyncIterable<Uint8Array>, opts: InputRecordsOptions): AsyncGenerator<ParsedRecord> {
-  for await (const member of gzipMembers(source, opts)) {
+  for await (const member of gzipMembers(source, { ...opts, validateBatch: wellFramed })) {
     const framing = framingOf(member.data);
     if (framing !== 'ok') {
       opts.onDamage({ kind: framing, offset: member.offset });

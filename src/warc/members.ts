@@ -42,6 +42,11 @@ export class MemberTooLargeError extends Error {
 }
 
 export interface MemberOptions {
+  /**
+   * Checks the inflated bytes of several members read at once (their records must be well framed end to end).
+   * When it says no, or absent, those members are read one by one, so that damage stays inside its member.
+   */
+  readonly validateBatch?: (data: Buffer) => boolean;
   /** Largest inflated member read whole; at a larger one, `MemberTooLargeError` hands over the rest of the input. */
   readonly maxMemberBytes: number;
   readonly onDamage: (d: MemberDamage) => void;
@@ -124,6 +129,7 @@ const isMagic = (buf: Buffer, i: number): boolean => buf[i] === 0x1f && buf[i + 
 export async function* gzipMembers(source: AsyncIterable<Uint8Array>, opts: MemberOptions): AsyncGenerator<Member> {
   const w = new Window(source[Symbol.asyncIterator]());
   let pos = 0;
+  let noBatchBefore = 0;
   for (;;) {
     if (pos > 1 << 20) {
       w.drop(pos);
@@ -138,6 +144,16 @@ export async function* gzipMembers(source: AsyncIterable<Uint8Array>, opts: Memb
       pos = next.pos;
       opts.onDamage({ kind: 'garbage_bytes', offset: start, bytes: w.base + pos - start });
       continue;
+    }
+    if (w.base + pos >= noBatchBefore) {
+      const batch = inflateBatch(w.buf, pos, opts);
+      if ('data' in batch) {
+        yield { offset: w.base + pos, data: batch.data };
+        pos = batch.next;
+        continue;
+      }
+      // No batch here: read one by one up to where this one would have ended (no retrying the same range).
+      if (batch.tried) noBatchBefore = w.base + batch.end;
     }
     const memberOffset = w.base + pos;
     let damage: string | null = null;
@@ -168,6 +184,32 @@ export async function* gzipMembers(source: AsyncIterable<Uint8Array>, opts: Memb
     pos = (await findMagic(w, pos + 1)).pos;
   }
 }
+
+/** Members read at once must span at least this many compressed bytes (else one by one is as cheap). */
+const MIN_BATCH_BYTES = 16 * 1024;
+/** ... and at most this many: a damaged member sends only its own batch down the one-by-one path. */
+const MAX_BATCH_BYTES = 128 * 1024;
+
+/**
+ * The fast path: all complete members buffered from `pos` inflated by one gunzip call (one zlib engine instead of one
+ * per member). The batch ends just before the last gzip magic in the buffer: if that is not a member start, or any
+ * member in the batch is damaged, zlib fails and the members are read one by one instead. Success means every member
+ * in the range inflated and matched its trailer, and `validateBatch` accepted the records they hold.
+ */
+function inflateBatch(buf: Buffer, pos: number, opts: MemberOptions): { data: Buffer; next: number } | { tried: boolean; end: number } {
+  if (!opts.validateBatch) return { tried: false, end: pos };
+  const end = buf.lastIndexOf(MAGIC, Math.min(buf.length, pos + MAX_BATCH_BYTES) - 1);
+  if (end <= pos || end - pos < MIN_BATCH_BYTES) return { tried: false, end: pos };
+  let data: Buffer;
+  try {
+    data = zlib.gunzipSync(buf.subarray(pos, end), { maxOutputLength: opts.maxMemberBytes });
+  } catch {
+    return { tried: true, end };
+  }
+  return opts.validateBatch(data) ? { data, next: end } : { tried: true, end };
+}
+
+const MAGIC = Buffer.from([0x1f, 0x8b, 0x08]);
 
 /** Finds the next gzip magic at or after `from`, pulling input as needed; returns the end of input if none. */
 async function findMagic(w: Window, from: number): Promise<{ pos: number }> {

@@ -93,4 +93,31 @@ describe('gzipMembers', () => {
     await expect(read(cut, 64)).rejects.toBeInstanceOf(TruncatedInputError);
     await expect(read(cut, 64)).rejects.toMatchObject({ offset: members[0]!.length });
   });
+
+  it('reads intact runs of members in one batch, and damaged runs one by one, with the same result', async () => {
+    const many = Array.from({ length: 1000 }, (_, i) => `record ${i} ${garbage(1500 + (i % 7), i + 1).toString()}`);
+    const parts = many.map((t, i) => (i === 150 ? truncatedMember(Buffer.from(t)) : i === 800 ? Buffer.concat([gzipMember(Buffer.from(t)), garbage(77)]) : gzipMember(Buffer.from(t))));
+    const input = Buffer.concat(parts);
+    const run = async (validateBatch?: (d: Buffer) => boolean): Promise<{ text: string; damage: MemberDamage[]; yields: number }> => {
+      const damage: MemberDamage[] = [];
+      let text = '';
+      let yields = 0;
+      for await (const m of gzipMembers(chunks(input, 64 * 1024), { maxMemberBytes: 1 << 20, onDamage: (d) => damage.push(d), ...(validateBatch ? { validateBatch } : {}) })) {
+        text += m.data.toString();
+        yields++;
+      }
+      return { text, damage, yields };
+    };
+    const one = await run();
+    const batched = await run(() => true);
+    expect(one.text).toBe(many.filter((_, i) => i !== 150).join(''));
+    expect(batched.text).toBe(one.text);
+    expect(batched.damage).toEqual(one.damage);
+    expect(one.yields).toBe(999);
+    expect(batched.yields).toBeLessThan(one.yields / 2); // most members came in batches
+    // A batch the validator refuses is read member by member.
+    const refused = await run(() => false);
+    expect(refused.text).toBe(one.text);
+    expect(refused.yields).toBe(999);
+  });
 });
