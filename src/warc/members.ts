@@ -131,7 +131,8 @@ export async function* gzipMembers(source: AsyncIterable<Uint8Array>, opts: Memb
   let pos = 0;
   let noBatchBefore = 0;
   for (;;) {
-    if (pos > 1 << 20) {
+    // Forget what is consumed (a view, no copy), so that pulling more copies only the unread tail.
+    if (pos > 0) {
       w.drop(pos);
       pos = 0;
     }
