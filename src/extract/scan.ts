@@ -86,9 +86,10 @@ export async function scanInput<R extends Row>(
       if (!job.wants(header)) continue;
       const view = await rec.read(opts.maxRecordBytes);
       if (view.truncated) counters.add('records_truncated');
-      let out: R[];
+      let out: readonly R[];
       try {
-        out = [...job.map(view, ctx)];
+        const mapped = job.map(view, ctx);
+        out = Array.isArray(mapped) ? (mapped as readonly R[]) : [...mapped]; // a generator's errors surface here too
       } catch (err) {
         // A job bug or a record the job cannot handle: count it and go on with the next record.
         counters.add('records_failed');
