@@ -78,31 +78,31 @@ export class ResumableReadable extends Readable {
    */
   async ready(): Promise<void> {
     if (this.body || this.connecting || this.destroyed) return;
-    this.connecting = true;
-    let opened: OpenedBody;
-    try {
-      opened = await this.o.open(this.received, this.etag);
-    } catch (err) {
-      this.connecting = false;
+    const failed = await this.openBody();
+    if (failed) {
       this.destroy();
-      throw err;
+      throw failed.error;
     }
-    this.connecting = false;
-    this.adopt(opened);
   }
 
   private async connect(): Promise<void> {
+    const failed = await this.openBody();
+    if (failed && !this.destroyed) this.destroy(new RemoteReadError(this.o.describe, this.received, failed.error, this.resumes));
+  }
+
+  /** Requests the body from the bytes received so far on; returns the error when that fails (the caller decides). */
+  private async openBody(): Promise<{ error: unknown } | null> {
     this.connecting = true;
     let opened: OpenedBody;
     try {
       opened = await this.o.open(this.received, this.etag);
-    } catch (err) {
+    } catch (error) {
       this.connecting = false;
-      if (!this.destroyed) this.destroy(new RemoteReadError(this.o.describe, this.received, err, this.resumes));
-      return;
+      return { error };
     }
     this.connecting = false;
     this.adopt(opened);
+    return null;
   }
 
   private adopt(opened: OpenedBody): void {
