@@ -25,12 +25,17 @@ export class LocalStore implements OutputStore {
     return full;
   }
 
-  async put(rel: string, body: string | Buffer): Promise<void> {
+  /** Writes `rel` through a temporary file renamed into place, so readers see the whole object or none. */
+  private async atomically(rel: string, write: (tmp: string) => Promise<void>): Promise<void> {
     const target = this.resolve(rel);
     await fsp.mkdir(path.dirname(target), { recursive: true });
     const tmp = tmpName(target);
-    await fsp.writeFile(tmp, body);
+    await write(tmp);
     await fsp.rename(tmp, target);
+  }
+
+  async put(rel: string, body: string | Buffer): Promise<void> {
+    await this.atomically(rel, (tmp) => fsp.writeFile(tmp, body));
   }
 
   async openWrite(rel: string): Promise<PendingObject> {
@@ -78,11 +83,7 @@ export class LocalStore implements OutputStore {
   }
 
   async upload(localFile: string, rel: string): Promise<void> {
-    const target = this.resolve(rel);
-    await fsp.mkdir(path.dirname(target), { recursive: true });
-    const tmp = tmpName(target);
-    await fsp.copyFile(localFile, tmp);
-    await fsp.rename(tmp, target);
+    await this.atomically(rel, (tmp) => fsp.copyFile(localFile, tmp));
   }
 
   async localCopy(rel: string): Promise<string> {
