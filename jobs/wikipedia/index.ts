@@ -36,12 +36,15 @@ const HTML_METADATA = Buffer.from('"HTML-Metadata"', 'latin1');
 
 /** True for the HTTP content types read as HTML: text/html, application/xhtml+xml, and none at all. */
 export function isHtmlContentType(contentType: string): boolean {
+  if (contentType.startsWith('text/html')) return true; // the common case, without copies
   const t = contentType.trimStart().toLowerCase();
   return t === '' || t.startsWith('text/html') || t.startsWith('application/xhtml+xml');
 }
 
 export function wants(header: RecordHeader): boolean {
-  if (header.warcType === 'metadata') return header.contentType.trimStart().toLowerCase().startsWith('application/json');
+  if (header.warcType === 'metadata') {
+    return header.contentType.startsWith('application/json') || header.contentType.trimStart().toLowerCase().startsWith('application/json');
+  }
   if (header.warcType === 'response') return isHtmlContentType(header.contentType);
   return false;
 }

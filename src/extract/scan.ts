@@ -77,33 +77,39 @@ export async function scanInput<R extends Row>(
   }
   let kind: InputKind = 'unknown';
   let rows = 0;
+  const typeKeys = new Map<string, string>();
   try {
-    for await (const rec of input.records) {
-      const { header } = rec;
-      counters.add('records');
-      counters.add(`records.${header.warcType || 'untyped'}`);
-      if (kind === 'unknown') kind = kindOf(header.warcType, header.contentType);
-      if (!job.wants(header)) continue;
-      const view = await rec.read(opts.maxRecordBytes);
-      if (view.truncated) counters.add('records_truncated');
-      let out: readonly R[];
-      try {
-        const mapped = job.map(view, ctx);
-        out = Array.isArray(mapped) ? (mapped as readonly R[]) : [...mapped]; // a generator's errors surface here too
-      } catch (err) {
-        // A job bug or a record the job cannot handle: count it and go on with the next record.
-        counters.add('records_failed');
-        counters.add(`records_failed.${err instanceof Error ? err.name : 'error'}`);
-        continue;
-      }
-      // Writing rows is not the record's fault: an error here (the output store failing) fails the file.
-      for (const row of out) {
-        rows++;
+    for await (const batch of input.batches) {
+      for (const item of batch) {
+        const rec = item instanceof Promise ? await item : item;
+        const { header } = rec;
+        let typeKey = typeKeys.get(header.warcType);
+        if (typeKey === undefined) typeKeys.set(header.warcType, (typeKey = `records.${header.warcType || 'untyped'}`));
+        counters.add('records');
+        counters.add(typeKey);
+        if (kind === 'unknown') kind = kindOf(header.warcType, header.contentType);
+        if (!job.wants(header)) continue;
+        const view = rec.readSync ? rec.readSync(opts.maxRecordBytes) : await rec.read(opts.maxRecordBytes);
+        if (view.truncated) counters.add('records_truncated');
+        let out: readonly R[];
         try {
-          const p = emit(row);
-          if (p) await p;
+          const mapped = job.map(view, ctx);
+          out = Array.isArray(mapped) ? (mapped as readonly R[]) : [...mapped]; // a generator's errors surface here too
         } catch (err) {
-          throw new OutputWriteError(opts.inputName, err);
+          // A job bug or a record the job cannot handle: count it and go on with the next record.
+          counters.add('records_failed');
+          counters.add(`records_failed.${err instanceof Error ? err.name : 'error'}`);
+          continue;
+        }
+        // Writing rows is not the record's fault: an error here (the output store failing) fails the file.
+        for (const row of out) {
+          rows++;
+          try {
+            const p = emit(row);
+            if (p) await p;
+          } catch (err) {
+            throw new OutputWriteError(opts.inputName, err);
+          }
         }
       }
     }

@@ -8,7 +8,7 @@ import { pipeline } from 'node:stream/promises';
 import zlib from 'node:zlib';
 import { decodeInput, peekFirstChunk } from './decompress.js';
 import { gzipMembers, MemberTooLargeError, TruncatedInputError, type MemberDamage } from './members.js';
-import { parseRecords, type ParsedRecord, type ParseOptions } from './records.js';
+import { framedRecords, parseRecords, type BatchRecord, type ParseOptions } from './records.js';
 
 export interface InputRecordsOptions extends ParseOptions {
   /** Largest inflated gzip member read (larger ones are skipped as damage). */
@@ -19,7 +19,11 @@ export interface InputRecordsOptions extends ParseOptions {
 
 export interface InputRecords {
   readonly gzipped: boolean;
-  readonly records: AsyncGenerator<ParsedRecord>;
+  /**
+   * The records in input order, a batch at a time: the records of a run of gzip members read at once (framed
+   * without a promise per record), or a single record. A record warcio is still reading comes as a promise.
+   */
+  readonly batches: AsyncGenerator<readonly BatchRecord[]>;
   /** Input bytes consumed so far (an offset to name in errors). */
   compressedOffset(): number;
   destroy(): void;
@@ -37,25 +41,6 @@ export class InputFramingError extends Error {
 }
 
 const WARC_SLASH = Buffer.from('WARC/');
-
-/**
- * Whether bytes hold only well-framed records, end to end: each `WARC/` header block, a block of exactly its
- * Content-Length, then CRLF CRLF (the next record, or the end).
- */
-function wellFramed(data: Buffer): boolean {
-  let pos = 0;
-  while (pos < data.length) {
-    if (data[pos] !== 0x57 || !data.subarray(pos, pos + 5).equals(WARC_SLASH)) return false;
-    const headEnd = data.indexOf('\r\n\r\n', pos, 'latin1');
-    if (headEnd < 0) return false;
-    const m = /\r\nContent-Length:[ \t]*(\d+)\r\n/i.exec(data.toString('latin1', pos, headEnd + 2));
-    if (!m) return false;
-    const end = headEnd + 4 + Number(m[1]);
-    if (end + 4 > data.length || data[end] !== 0x0d || data[end + 1] !== 0x0a || data[end + 2] !== 0x0d || data[end + 3] !== 0x0a) return false;
-    pos = end + 4;
-  }
-  return true;
-}
 
 /**
  * Whether a member's bytes are well framed: one record whose Content-Length ends exactly at the member's end (give or
@@ -77,7 +62,7 @@ function framingOf(data: Buffer): 'ok' | 'bad_length' | 'not_warc' {
   return 'ok';
 }
 
-async function* memberRecords(source: AsyncIterable<Uint8Array>, opts: InputRecordsOptions): AsyncGenerator<ParsedRecord> {
+async function* memberRecords(source: AsyncIterable<Uint8Array>, opts: InputRecordsOptions): AsyncGenerator<readonly BatchRecord[]> {
   try {
     yield* eachMember(source, opts);
   } catch (err) {
@@ -86,21 +71,30 @@ async function* memberRecords(source: AsyncIterable<Uint8Array>, opts: InputReco
     const gunzip = zlib.createGunzip({ chunkSize: 256 * 1024 });
     const fed = pipeline(Readable.from(err.rest), gunzip);
     fed.catch(() => undefined); // its error surfaces on `gunzip`, which the parser reads
-    for await (const rec of parseRecords(gunzip, opts)) yield { ...rec, offset: err.offset + rec.offset };
+    for await (const rec of parseRecords(gunzip, opts)) yield [{ ...rec, offset: err.offset + rec.offset }];
   }
 }
 
-async function* eachMember(source: AsyncIterable<Uint8Array>, opts: InputRecordsOptions): AsyncGenerator<ParsedRecord> {
-  for await (const member of gzipMembers(source, { ...opts, validateBatch: wellFramed })) {
+async function* eachMember(source: AsyncIterable<Uint8Array>, opts: InputRecordsOptions): AsyncGenerator<readonly BatchRecord[]> {
+  for await (const member of gzipMembers(source, { ...opts, readBatch: framedRecords })) {
+    if (member.batch !== undefined) {
+      yield member.batch;
+      continue;
+    }
     const framing = framingOf(member.data);
     if (framing !== 'ok') {
       opts.onDamage({ kind: framing, offset: member.offset });
       continue;
     }
+    const framed = framedRecords(member.data, member.offset);
+    if (framed !== null) {
+      yield framed;
+      continue;
+    }
     const one = (async function* () {
       yield member.data;
     })();
-    for await (const rec of parseRecords(one, opts)) yield { ...rec, offset: member.offset };
+    for await (const rec of parseRecords(one, opts)) yield [{ ...rec, offset: member.offset }];
   }
 }
 
@@ -116,7 +110,7 @@ export async function inputRecords(source: Readable, opts: InputRecordsOptions):
     })();
     return {
       gzipped: true,
-      records: (async function* () {
+      batches: (async function* () {
         try {
           yield* memberRecords(counted, opts);
         } catch (err) {
@@ -133,8 +127,8 @@ export async function inputRecords(source: Readable, opts: InputRecordsOptions):
   const plain = decoded.stream;
   return {
     gzipped: false,
-    records: (async function* () {
-      for await (const rec of parseRecords(checkWarcStart(plain, () => first, () => (first = false)), opts)) yield rec;
+    batches: (async function* () {
+      for await (const rec of parseRecords(checkWarcStart(plain, () => first, () => (first = false)), opts)) yield [rec];
     })(),
     compressedOffset: () => decoded.compressedOffset(),
     destroy: () => {

@@ -7,11 +7,13 @@
  */
 import zlib from 'node:zlib';
 
-export interface Member {
+export interface Member<T = never> {
   /** Offset of the member's first byte in the input. */
   readonly offset: number;
-  /** Its inflated bytes. */
+  /** Its inflated bytes (of several members, when `batch` is set). */
   readonly data: Buffer;
+  /** What `readBatch` made of the inflated bytes of several members read at once. */
+  readonly batch?: T;
 }
 
 export type MemberDamage =
@@ -41,12 +43,12 @@ export class MemberTooLargeError extends Error {
   }
 }
 
-export interface MemberOptions {
+export interface MemberOptions<T = never> {
   /**
-   * Checks the inflated bytes of several members read at once (their records must be well framed end to end).
-   * When it says no, or absent, those members are read one by one, so that damage stays inside its member.
+   * Reads the inflated bytes of several members read at once (their records must be well framed end to end), or
+   * returns null. When it returns null, or is absent, those members are read one by one, so that damage stays inside its member.
    */
-  readonly validateBatch?: (data: Buffer) => boolean;
+  readonly readBatch?: (data: Buffer, offset: number) => T | null;
   /** Largest inflated member read whole; at a larger one, `MemberTooLargeError` hands over the rest of the input. */
   readonly maxMemberBytes: number;
   readonly onDamage: (d: MemberDamage) => void;
@@ -126,7 +128,7 @@ function headerLength(buf: Buffer, pos: number): number {
 const isMagic = (buf: Buffer, i: number): boolean => buf[i] === 0x1f && buf[i + 1] === 0x8b && buf[i + 2] === 8;
 
 /** Yields the inflated members of a gzip input, skipping and reporting damaged ones. */
-export async function* gzipMembers(source: AsyncIterable<Uint8Array>, opts: MemberOptions): AsyncGenerator<Member> {
+export async function* gzipMembers<T = never>(source: AsyncIterable<Uint8Array>, opts: MemberOptions<T>): AsyncGenerator<Member<T>> {
   const w = new Window(source[Symbol.asyncIterator]());
   let pos = 0;
   let noBatchBefore = 0;
@@ -147,9 +149,9 @@ export async function* gzipMembers(source: AsyncIterable<Uint8Array>, opts: Memb
       continue;
     }
     if (w.base + pos >= noBatchBefore) {
-      const batch = inflateBatch(w.buf, pos, opts);
+      const batch = inflateBatch(w.buf, pos, w.base + pos, opts);
       if ('data' in batch) {
-        yield { offset: w.base + pos, data: batch.data };
+        yield { offset: w.base + pos, data: batch.data, batch: batch.read };
         pos = batch.next;
         continue;
       }
@@ -192,22 +194,36 @@ const MIN_BATCH_BYTES = 16 * 1024;
 const MAX_BATCH_BYTES = 128 * 1024;
 
 /**
+ * Output buffer size for inflating `compressed` bytes: large enough that zlib mostly fills one buffer (no copying of
+ * pieces together afterwards), since web archive records inflate to 2-5 times their size.
+ */
+export function inflateChunkBytes(compressed: number, maxBytes: number): number {
+  return Math.max(64 * 1024, Math.min(compressed * 4, maxBytes));
+}
+
+/**
  * The fast path: all complete members buffered from `pos` inflated by one gunzip call (one zlib engine instead of one
  * per member). The batch ends just before the last gzip magic in the buffer: if that is not a member start, or any
  * member in the batch is damaged, zlib fails and the members are read one by one instead. Success means every member
- * in the range inflated and matched its trailer, and `validateBatch` accepted the records they hold.
+ * in the range inflated and matched its trailer, and `readBatch` read the records they hold.
  */
-function inflateBatch(buf: Buffer, pos: number, opts: MemberOptions): { data: Buffer; next: number } | { tried: boolean; end: number } {
-  if (!opts.validateBatch) return { tried: false, end: pos };
+function inflateBatch<T>(
+  buf: Buffer,
+  pos: number,
+  offset: number,
+  opts: MemberOptions<T>,
+): { data: Buffer; read: T; next: number } | { tried: boolean; end: number } {
+  if (!opts.readBatch) return { tried: false, end: pos };
   const end = buf.lastIndexOf(MAGIC, Math.min(buf.length, pos + MAX_BATCH_BYTES) - 1);
   if (end <= pos || end - pos < MIN_BATCH_BYTES) return { tried: false, end: pos };
   let data: Buffer;
   try {
-    data = zlib.gunzipSync(buf.subarray(pos, end), { maxOutputLength: opts.maxMemberBytes });
+    data = zlib.gunzipSync(buf.subarray(pos, end), { maxOutputLength: opts.maxMemberBytes, chunkSize: inflateChunkBytes(end - pos, opts.maxMemberBytes) });
   } catch {
     return { tried: true, end };
   }
-  return opts.validateBatch(data) ? { data, next: end } : { tried: true, end };
+  const read = opts.readBatch(data, offset);
+  return read === null ? { tried: true, end } : { data, read, next: end };
 }
 
 const MAGIC = Buffer.from([0x1f, 0x8b, 0x08]);
@@ -237,7 +253,7 @@ async function inflateMember(w: Window, pos: number, hlen: number, maxBytes: num
     const deflate = w.buf.subarray(pos + hlen);
     let out: { buffer: Buffer; engine: zlib.InflateRaw };
     try {
-      out = zlib.inflateRawSync(deflate, { info: true, maxOutputLength: maxBytes }) as unknown as { buffer: Buffer; engine: zlib.InflateRaw };
+      out = zlib.inflateRawSync(deflate, { info: true, maxOutputLength: maxBytes, chunkSize: 64 * 1024 }) as unknown as { buffer: Buffer; engine: zlib.InflateRaw };
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
       if (e.code === 'Z_BUF_ERROR' || /unexpected end of file/.test(e.message)) {

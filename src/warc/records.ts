@@ -14,7 +14,7 @@
  */
 import { AsyncIterReader, WARCParser, type WARCRecord } from 'warcio';
 import type { RecordHeader, RecordView } from '../job/types.js';
-import { endOfHeaderBlock, endOfLine, parseSimpleHeaders, type SimpleHeaders } from './headers.js';
+import { endOfHeaderBlock, endOfLine, headerNames, pickHeaders } from './headers.js';
 
 export interface ParsedRecord {
   readonly header: RecordHeader;
@@ -22,6 +22,8 @@ export interface ParsedRecord {
   readonly offset: number;
   /** Reads the payload (decoded from chunked/content-encoding for HTTP records), at most `maxBytes`. */
   read(maxBytes: number): Promise<RecordView>;
+  /** Present when the payload is at hand: `read` without a promise. */
+  readSync?(maxBytes: number): RecordView;
 }
 
 export interface ParseOptions {
@@ -159,13 +161,102 @@ export class TruncatedRecordError extends Error {
   override readonly name = 'TruncatedRecordError';
 }
 
-function sliceView(header: RecordHeader, payload: Buffer, maxBytes: number): RecordView {
-  const truncated = payload.length > maxBytes;
-  return { ...header, payload: truncated ? payload.subarray(0, maxBytes) : payload, truncated };
+/** A record whose payload is at hand (a slice of the decompressed bytes): read without a promise. */
+class SlicedRecord implements ParsedRecord {
+  constructor(
+    readonly header: RecordHeader,
+    readonly offset: number,
+    private readonly payload: Buffer,
+  ) {}
+
+  readSync(maxBytes: number): RecordView {
+    const h = this.header;
+    const truncated = this.payload.length > maxBytes;
+    return {
+      warcType: h.warcType,
+      targetUri: h.targetUri,
+      date: h.date,
+      contentType: h.contentType,
+      payload: truncated ? this.payload.subarray(0, maxBytes) : this.payload,
+      truncated,
+    };
+  }
+
+  read(maxBytes: number): Promise<RecordView> {
+    return Promise.resolve(this.readSync(maxBytes));
+  }
 }
 
 const isHttpRecord = (warcType: string, contentLength: number): boolean =>
   warcType === 'response' || warcType === 'request' || (warcType === 'revisit' && contentLength > 0);
+
+const WARC_FIELDS = headerNames('warc-type', 'warc-target-uri', 'warc-date', 'content-type', 'content-length');
+const HTTP_FIELDS = headerNames('content-type', 'content-encoding', 'transfer-encoding');
+
+/** What the fast path reads of a WARC header block. */
+interface WarcFields {
+  readonly warcType: string;
+  readonly targetUri: string;
+  readonly date: string;
+  readonly contentType: string;
+  readonly contentLength: number;
+}
+
+/** Whether the line `buf[start, firstLineEnd)` is a `WARC/x.y` line ending in CRLF. */
+function isWarcLine(buf: Buffer, start: number, firstLineEnd: number): boolean {
+  return (
+    firstLineEnd - start >= WARC_SLASH.length + 2 &&
+    buf[firstLineEnd - 2] === 0x0d &&
+    buf.compare(WARC_SLASH, 0, WARC_SLASH.length, start, start + WARC_SLASH.length) === 0
+  );
+}
+
+/** The fields of the header lines `buf[firstLineEnd, headEnd)`, or null when warcio must read the record. */
+function warcFields(buf: Buffer, firstLineEnd: number, headEnd: number): WarcFields | null {
+  const v = pickHeaders(buf, firstLineEnd, headEnd, WARC_FIELDS);
+  if (v === null) return null;
+  const lengthText = v[4];
+  if (lengthText === undefined || !/^[0-9]{1,15}$/.test(lengthText)) return null;
+  return { warcType: v[0] ?? '', targetUri: stripBrackets(v[1] ?? ''), date: v[2] ?? '', contentType: v[3] ?? '', contentLength: Number(lengthText) };
+}
+
+/** A record warcio reads (its header included), from its complete bytes. */
+async function warcioWhole(bytes: Buffer, offset: number, header?: RecordHeader): Promise<ParsedRecord> {
+  const record = await warcioRecord(bytes);
+  if (record === null) throw new Error(`WARC record at offset ${offset} could not be re-read`);
+  const h = header ?? headerOf(record);
+  return { header: h, offset, read: (maxBytes) => readPayload(record, h, maxBytes) };
+}
+
+/** A record whose header warcio must read first. */
+type Deferred = () => Promise<ParsedRecord>;
+
+/**
+ * The record whose header block is `bytes[recordStart, blockStart)` (read into `f`) and whose block follows whole.
+ * Null when warcio must read the stream from this record on; a `Deferred` when warcio reads this record alone
+ * to learn its header (HTTP headers the fast path does not read).
+ */
+function recordOf(bytes: Buffer, recordStart: number, blockStart: number, f: WarcFields, offset: number): ParsedRecord | Deferred | null {
+  const blockEnd = blockStart + f.contentLength;
+  const header = (contentType: string): RecordHeader => ({ warcType: f.warcType, targetUri: f.targetUri, date: f.date, contentType });
+  if (!isHttpRecord(f.warcType, f.contentLength)) return new SlicedRecord(header(f.contentType), offset, bytes.subarray(blockStart, blockEnd));
+
+  // warcio reads the HTTP status line and headers from the stream, not from the block: they must end inside it.
+  const statusEnd = endOfLine(bytes, blockStart, blockEnd);
+  if (statusEnd === -1 || bytes.toString('latin1', blockStart, statusEnd).trimEnd() === '') return null;
+  const httpEnd = endOfHeaderBlock(bytes, statusEnd, blockEnd);
+  if (httpEnd === -1) return null;
+  const http = pickHeaders(bytes, statusEnd, httpEnd, HTTP_FIELDS);
+  const whole = bytes.subarray(recordStart, blockEnd);
+  // The content type comes from HTTP headers the fast path does not read: warcio reads this record.
+  if (http === null && f.warcType === 'response') return () => warcioWhole(whole, offset);
+  const h = header(f.warcType === 'response' ? (http?.[0] ?? '') : f.contentType);
+  // Chunked or content-encoded payload (or unusual HTTP headers): warcio decodes it.
+  if (http === null || http[1] !== undefined || http[2] !== undefined) {
+    return { header: h, offset, read: async (maxBytes) => (await warcioWhole(whole, offset, h)).read(maxBytes) };
+  }
+  return new SlicedRecord(h, offset, bytes.subarray(httpEnd, blockEnd));
+}
 
 /**
  * Reads the record at the queue's position, or returns null (nothing consumed) when warcio must take over
@@ -188,75 +279,61 @@ async function fastRecord(q: ByteQueue): Promise<ParsedRecord | null> {
       return null;
     }
   }
-  const start = q.pos;
-  const buf = q.buf;
-  if (firstLineEnd - start < WARC_SLASH.length + 2 || buf[firstLineEnd - 2] !== 0x0d) return null;
-  if (buf.compare(WARC_SLASH, 0, WARC_SLASH.length, start, start + WARC_SLASH.length) !== 0) return null;
-  const warc = parseSimpleHeaders(buf, firstLineEnd, headEnd);
-  if (warc === null) return null;
-  const lengthText = warc.get('content-length');
-  if (lengthText === undefined || !/^[0-9]{1,15}$/.test(lengthText)) return null;
-  const contentLength = Number(lengthText);
-  const headLength = headEnd - start;
-  if (headLength + contentLength > MAX_FAST_RECORD_BYTES) return null;
-  if (!(await q.fill(headLength + contentLength))) {
+  if (!isWarcLine(q.buf, q.pos, firstLineEnd)) return null;
+  const f = warcFields(q.buf, firstLineEnd, headEnd);
+  if (f === null) return null;
+  const headLength = headEnd - q.pos;
+  if (headLength + f.contentLength > MAX_FAST_RECORD_BYTES) return null;
+  if (!(await q.fill(headLength + f.contentLength))) {
     throw new TruncatedRecordError(
-      `the WARC record at uncompressed offset ${q.offset} is truncated: Content-Length ${contentLength}, ` +
+      `the WARC record at uncompressed offset ${q.offset} is truncated: Content-Length ${f.contentLength}, ` +
         `but the input ends ${Math.max(0, q.avail - headLength)} bytes into its block`,
     );
   }
-  const offset = q.offset;
-  const recordStart = q.pos;
-  const blockStart = recordStart + headLength;
-  const blockEnd = blockStart + contentLength;
-  const bytes = q.buf; // q.buf may be replaced by later reads; slices of this one stay valid
-  const warcType = warc.get('warc-type') ?? '';
-  const header = (contentType: string): RecordHeader => ({
-    warcType,
-    targetUri: stripBrackets(warc.get('warc-target-uri') ?? ''),
-    date: warc.get('warc-date') ?? '',
-    contentType,
+  const record = recordOf(q.buf, q.pos, q.pos + headLength, f, q.offset);
+  if (record === null) return null;
+  q.pos += headLength + f.contentLength;
+  return typeof record === 'function' ? record() : record;
+}
+
+/** A record of a batch: at hand, or still being read by warcio. */
+export type BatchRecord = ParsedRecord | Promise<ParsedRecord>;
+
+/**
+ * The records of complete decompressed bytes (the members of one gzip batch) when they are framed exactly:
+ * records back to back, each block followed by CRLF CRLF and then the next record or the end, every header
+ * block one the fast path reads. Otherwise null, and the caller reads the bytes another way (nothing is lost).
+ * Read synchronously, with no promise per record; every record's offset is `offset`.
+ */
+export function framedRecords(buf: Buffer, offset: number): BatchRecord[] | null {
+  if (buf.length === 0) return null;
+  const out: (ParsedRecord | Deferred)[] = [];
+  let deferred = false;
+  let pos = 0;
+  while (pos < buf.length) {
+    const firstLineEnd = endOfLine(buf, pos, buf.length);
+    if (firstLineEnd === -1 || !isWarcLine(buf, pos, firstLineEnd)) return null;
+    const headEnd = endOfHeaderBlock(buf, firstLineEnd, buf.length);
+    if (headEnd === -1 || headEnd - pos > MAX_HEADER_BYTES) return null;
+    const f = warcFields(buf, firstLineEnd, headEnd);
+    if (f === null) return null;
+    const blockEnd = headEnd + f.contentLength;
+    if (blockEnd + 4 > buf.length || buf[blockEnd] !== 0x0d || buf[blockEnd + 1] !== 0x0a || buf[blockEnd + 2] !== 0x0d || buf[blockEnd + 3] !== 0x0a) {
+      return null;
+    }
+    const record = recordOf(buf, pos, headEnd, f, offset);
+    if (record === null) return null;
+    if (typeof record === 'function') deferred = true;
+    out.push(record);
+    pos = blockEnd + 4;
+  }
+  if (!deferred) return out as ParsedRecord[];
+  return out.map((r) => {
+    if (typeof r !== 'function') return r;
+    const p = r();
+    p.catch(() => undefined); // its error surfaces where the reader awaits it (or nowhere, if an earlier record fails the file)
+    return p;
   });
-
-  if (!isHttpRecord(warcType, contentLength)) {
-    q.pos = blockEnd;
-    const h = header(warc.get('content-type') ?? '');
-    const payload = bytes.subarray(blockStart, blockEnd);
-    return { header: h, offset, read: async (maxBytes) => sliceView(h, payload, maxBytes) };
-  }
-
-  // warcio reads the HTTP status line and headers from the stream, not from the block: they must end inside it.
-  const statusEnd = endOfLine(bytes, blockStart, blockEnd);
-  if (statusEnd === -1 || bytes.toString('latin1', blockStart, statusEnd).trimEnd() === '') return null;
-  const httpEnd = endOfHeaderBlock(bytes, statusEnd, blockEnd);
-  if (httpEnd === -1) return null;
-  q.pos = blockEnd;
-  const http: SimpleHeaders | null = parseSimpleHeaders(bytes, statusEnd, httpEnd);
-  const whole = (): Buffer => bytes.subarray(recordStart, blockEnd);
-
-  if (http === null && warcType === 'response') {
-    // The content type comes from HTTP headers the fast path does not read: warcio reads this record.
-    const record = await warcioRecord(whole());
-    if (record === null) throw new Error(`WARC record at offset ${offset} could not be re-read`);
-    const h = headerOf(record);
-    return { header: h, offset, read: (maxBytes) => readPayload(record, h, maxBytes) };
-  }
-  const h = header(warcType === 'response' ? (http?.get('content-type') ?? '') : (warc.get('content-type') ?? ''));
-  const encoded = http === null || http.has('content-encoding') || http.has('transfer-encoding');
-  if (encoded) {
-    // Chunked or content-encoded payload (or unusual HTTP headers): warcio decodes it.
-    return {
-      header: h,
-      offset,
-      read: async (maxBytes) => {
-        const record = await warcioRecord(whole());
-        if (record === null) throw new Error(`WARC record at offset ${offset} could not be re-read`);
-        return readPayload(record, h, maxBytes);
-      },
-    };
-  }
-  const payload = bytes.subarray(httpEnd, blockEnd);
-  return { header: h, offset, read: async (maxBytes) => sliceView(h, payload, maxBytes) };
 }
 
 /** Length of the line at the queue's position (through its `\n`, or to the end of the input); 0 at the end. */

@@ -78,7 +78,12 @@ describe('gzipMembers', () => {
       const damage: unknown[] = [];
       const r = await inputRecords(Readable.from([input]), { maxMemberBytes, onDamage: (d) => damage.push(d) });
       const out: string[] = [];
-      for await (const rec of r.records) out.push(`${rec.header.warcType} ${rec.header.targetUri}`);
+      for await (const batch of r.batches) {
+        for (const item of batch) {
+          const rec = await item;
+          out.push(`${rec.header.warcType} ${rec.header.targetUri}`);
+        }
+      }
       expect(damage).toEqual([]);
       return out;
     };
@@ -98,11 +103,11 @@ describe('gzipMembers', () => {
     const many = Array.from({ length: 1000 }, (_, i) => `record ${i} ${garbage(1500 + (i % 7), i + 1).toString()}`);
     const parts = many.map((t, i) => (i === 150 ? truncatedMember(Buffer.from(t)) : i === 800 ? Buffer.concat([gzipMember(Buffer.from(t)), garbage(77)]) : gzipMember(Buffer.from(t))));
     const input = Buffer.concat(parts);
-    const run = async (validateBatch?: (d: Buffer) => boolean): Promise<{ text: string; damage: MemberDamage[]; yields: number }> => {
+    const run = async (readBatch?: (d: Buffer) => boolean | null): Promise<{ text: string; damage: MemberDamage[]; yields: number }> => {
       const damage: MemberDamage[] = [];
       let text = '';
       let yields = 0;
-      for await (const m of gzipMembers(chunks(input, 64 * 1024), { maxMemberBytes: 1 << 20, onDamage: (d) => damage.push(d), ...(validateBatch ? { validateBatch } : {}) })) {
+      for await (const m of gzipMembers(chunks(input, 64 * 1024), { maxMemberBytes: 1 << 20, onDamage: (d) => damage.push(d), ...(readBatch ? { readBatch } : {}) })) {
         text += m.data.toString();
         yields++;
       }
@@ -115,8 +120,8 @@ describe('gzipMembers', () => {
     expect(batched.damage).toEqual(one.damage);
     expect(one.yields).toBe(999);
     expect(batched.yields).toBeLessThan(one.yields / 2); // most members came in batches
-    // A batch the validator refuses is read member by member.
-    const refused = await run(() => false);
+    // A batch the reader refuses is read member by member.
+    const refused = await run(() => null);
     expect(refused.text).toBe(one.text);
     expect(refused.yields).toBe(999);
   });

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { parseRecords, warcioRecords, parseSimpleHeaders, type ParsedRecord } from '../../src/warc/index.js';
+import { framedRecords, headerNames, parseRecords, pickHeaders, warcioRecords, type ParsedRecord } from '../../src/warc/index.js';
 import { generateFixtures } from '../../scripts/fixtures/index.js';
 import { tempDir } from '../helpers/fixtures.js';
 
@@ -24,10 +24,16 @@ interface Seen {
   truncated: boolean;
 }
 
-async function collect(records: AsyncIterable<ParsedRecord>, maxBytes: number, withOffsets: boolean): Promise<Seen[]> {
+async function collect(records: AsyncIterable<ParsedRecord> | Iterable<ParsedRecord | Promise<ParsedRecord>>, maxBytes: number, withOffsets: boolean): Promise<Seen[]> {
   const out: Seen[] = [];
   for await (const r of records) {
     const v = await r.read(maxBytes);
+    if (r.readSync) {
+      const { payload, ...rest } = r.readSync(maxBytes);
+      expect(payload.equals(v.payload)).toBe(true);
+      const { payload: _, ...expected } = v;
+      expect(rest).toEqual(expected);
+    }
     out.push({
       header: r.header,
       ...(withOffsets ? { offset: r.offset } : {}),
@@ -38,11 +44,23 @@ async function collect(records: AsyncIterable<ParsedRecord>, maxBytes: number, w
   return out;
 }
 
-/** Both readers over the same bytes, fed in chunks of `size`; results must be equal. */
+/** How many `expectSame` calls the synchronous batch framer (framedRecords) took on, and how many it declined. */
+const batchFramer = { took: 0, declined: 0 };
+
+/**
+ * Both readers over the same bytes, fed in chunks of `size`; results must be equal. The batch framer, given the
+ * same bytes whole, must either decline them or give the same records too.
+ */
 async function expectSame(bytes: Buffer, size = 997, maxBytes = 1 << 20, withOffsets = true): Promise<Seen[]> {
   const fast = await collect(parseRecords(chunked(bytes, size)), maxBytes, withOffsets);
   const slow = await collect(warcioRecords(chunked(bytes, size)), maxBytes, withOffsets);
   expect(fast).toEqual(slow);
+  const framed = framedRecords(bytes, 0);
+  if (framed === null) batchFramer.declined++;
+  else {
+    batchFramer.took++;
+    expect(await collect(framed, maxBytes, false)).toEqual(slow.map(({ offset: _, ...r }) => r));
+  }
   return fast;
 }
 
@@ -55,14 +73,19 @@ const HTML = 'HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nServe
 const response = (http = HTML, extra = ''): string =>
   `WARC/1.0\r\nWARC-Type: response\r\nWARC-Target-URI: <https://example.com/r>\r\nWARC-Date: 2024-05-18T00:00:00Z\r\n${extra}Content-Type: application/http; msgtype=response\r\nContent-Length: ${Buffer.byteLength(http)}\r\n\r\n${http}\r\n\r\n`;
 
-describe('parseSimpleHeaders', () => {
+describe('pickHeaders', () => {
+  const NAMES = headerNames('content-type', 'x-a', 'empty', 'absent');
   const parse = (s: string) => {
     const b = Buffer.from(s, 'utf8');
-    const m = parseSimpleHeaders(b, 0, b.length);
-    return m === null ? null : Object.fromEntries(m);
+    return pickHeaders(b, 0, b.length, NAMES);
   };
   it('reads names case-insensitively, trims values, joins repeated headers, drops empty values', () => {
-    expect(parse('Content-Type:  text/html \r\nX-A: 1\r\nx-a: 2\r\nEmpty:   \r\n\r\n')).toEqual({ 'content-type': 'text/html', 'x-a': '1, 2' });
+    expect(parse('Content-Type:  text/html \r\nX-A: 1\r\nOther: \tx\r\nx-a: 2\r\nEmpty:   \r\n\r\n')).toEqual(['text/html', '1, 2', undefined, undefined]);
+    expect(parse('CONTENT-TYPE:\tA/B\t\r\n\r\n')).toEqual(['A/B', undefined, undefined, undefined]);
+  });
+  it('checks the lines it does not pick', () => {
+    expect(parse('Content-Type: a\r\nOther: caf\u00e9\r\n\r\n')).toBeNull();
+    expect(parse('Content-Type: a\r\nBad[Name]: 1\r\n\r\n')).toBeNull();
   });
   it('declines folded lines, non-ASCII, bare LF and bad names', () => {
     expect(parse('A: 1\r\n  more\r\n\r\n')).toBeNull();
@@ -152,5 +175,32 @@ describe('parseRecords equals warcio', () => {
   it('on a stream that is not WARC at all, and on an empty one', async () => {
     await expectSame(Buffer.from('this is not a warc file\r\n\r\nat all\r\n'));
     await expectSame(Buffer.alloc(0));
+  });
+
+  it('the batch framer reads exactly framed bytes (samples, fixtures, HTTP records warcio must read) and declines the rest', async () => {
+    for (const name of fs.readdirSync(SAMPLES)) {
+      expect(framedRecords(zlib.gunzipSync(fs.readFileSync(path.join(SAMPLES, name))), 0), name).not.toBeNull();
+    }
+    const nonAsciiHttp = response(HTML.replace('Server: x', 'Server: caf\u00e9'));
+    const chunkedHttp = response('HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhi\r\n0\r\n\r\n');
+    const framed = framedRecords(Buffer.from(response() + nonAsciiHttp + chunkedHttp), 42);
+    expect(framed).toHaveLength(3);
+    const [plain, deferred, encoded] = framed as [ParsedRecord, Promise<ParsedRecord>, ParsedRecord];
+    expect(plain.readSync?.(100).payload.toString()).toContain('wikipedia.org');
+    expect(deferred).toBeInstanceOf(Promise); // its header comes from HTTP headers only warcio reads
+    expect((await deferred).header.contentType).toBe('text/html; charset=utf-8');
+    expect(encoded.readSync).toBeUndefined();
+    expect((await encoded.read(100)).payload.toString()).toBe('hi');
+    expect(framed?.map((r) => (r instanceof Promise ? 42 : r.offset))).toEqual([42, 42, 42]);
+    // Anything but records back to back, each block followed by exactly CRLF CRLF:
+    const a = record('metadata', '{"a":1}');
+    expect(framedRecords(Buffer.from(a + a), 0)).toHaveLength(2);
+    expect(framedRecords(Buffer.from(a + '\r\n' + a), 0)).toBeNull();
+    expect(framedRecords(Buffer.from(record('metadata', '{"a":1}', '', 6) + a), 0)).toBeNull();
+    expect(framedRecords(Buffer.from(a + record('metadata', '{"b":2}', 'X-Folded: one\r\n  two\r\n')), 0)).toBeNull();
+    expect(framedRecords(Buffer.from(a.slice(0, -1)), 0)).toBeNull();
+    expect(framedRecords(Buffer.alloc(0), 0)).toBeNull();
+    expect(batchFramer.took).toBeGreaterThan(10);
+    expect(batchFramer.declined).toBeGreaterThan(5);
   });
 });
