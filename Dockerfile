@@ -26,4 +26,5 @@ USER node
 EXPOSE 9464
 STOPSIGNAL SIGTERM
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.WIKIREVERSE_HEALTH_PORT||9464)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
-ENTRYPOINT ["node", "/app/dist/cli.js", "worker"]
+# --single-threaded: WORKER_NODE_FLAGS in src/config (one worker process per vCPU; V8 background threads would only compete).
+ENTRYPOINT ["node", "--single-threaded", "/app/dist/cli.js", "worker"]

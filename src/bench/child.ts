@@ -21,7 +21,16 @@ import type { FileResult } from '../queue/names.js';
 export type ChildTask =
   | { readonly variant: 'gunzip'; readonly files: readonly string[] }
   | { readonly variant: 'extract'; readonly files: readonly string[]; readonly maxRecordBytes: number }
-  | { readonly variant: 'worker'; readonly files: readonly string[]; readonly maxRecordBytes: number; readonly partitions: number }
+  | {
+      readonly variant: 'worker';
+      readonly files: readonly string[];
+      readonly maxRecordBytes: number;
+      readonly partitions: number;
+      /** Files read first, untimed: a worker process that has been running a while (its code compiled by the JIT). */
+      readonly warmup?: readonly string[];
+      /** After the warm-up, print `ready` and wait for a line on stdin before the timed work (several workers start together). */
+      readonly barrier?: boolean;
+    }
   | { readonly variant: 'reduce'; readonly storeDir: string; readonly runId: string; readonly partitions: number; readonly memoryMb: number };
 
 export interface ChildReport {
@@ -104,7 +113,20 @@ async function reduce(task: Extract<ChildTask, { variant: 'reduce' }>): Promise<
   }
 }
 
+/** Prints `ready` and resolves at the first line on stdin. */
+function barrier(): Promise<void> {
+  process.stdout.write('ready\n');
+  return new Promise((resolve) => {
+    process.stdin.once('data', () => {
+      process.stdin.pause();
+      resolve();
+    });
+  });
+}
+
 export async function runTask(task: ChildTask): Promise<ChildReport> {
+  if (task.variant === 'worker' && task.warmup?.length) await worker(task.warmup, task.maxRecordBytes, task.partitions);
+  if (task.variant === 'worker' && task.barrier) await barrier();
   const cpu0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
   let r: { pages?: number; rows?: number; bytes: number };

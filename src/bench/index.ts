@@ -18,7 +18,8 @@ import { realpathSync } from 'node:fs';
 import { loadConfig } from '../config/index.js';
 import { generatedInputs, givenInputs, type InputSet, type InputSpec } from './inputs.js';
 import { reduceInput } from './reduce-input.js';
-import { measureChild, measureParallel, measureZcat, median, medianSample, type Sample } from './measure.js';
+import type { ChildTask } from './child.js';
+import { measureChild, measureParallel, measureZcat, median, medianSample, zcatParallel, type Sample } from './measure.js';
 import { formatProfile, summariseProfile } from './profile.js';
 import {
   TARGETS, crawlCost, figures, formatCost, formatInput, formatReduce, formatScaling, formatTargets, machine,
@@ -105,20 +106,25 @@ async function measureInput(label: string, set: InputSet, repeats: number, maxRe
 async function measureScaling(set: InputSet, repeats: number, maxRecordBytes: number, partitions: number): Promise<ScalingFigures> {
   const one: number[] = [];
   const two: number[] = [];
+  const zcatOne: number[] = [];
+  const zcatTwo: number[] = [];
   let pages = 0;
   const half = Math.ceil(set.files.length / 2);
+  const halves = [set.files.slice(0, half), set.files.slice(half)];
+  // Workers are long-lived: each process first reads one file untimed (its code compiled by the JIT, as in a
+  // worker that has been running a while), then all start the timed files together. Time is from that start to
+  // the last file's end in each process.
+  const worker = (files: readonly string[]): ChildTask => ({ variant: 'worker', files, maxRecordBytes, partitions, warmup: set.files.slice(0, 1), barrier: true });
   for (let r = 0; r < repeats; r++) {
     log(`scaling: run ${r + 1}/${repeats}`);
-    // Time from the first file's start to the last file's end in each process (node's start-up, paid once per
-    // worker process and not per file, is left out).
-    const a = await measureParallel([{ variant: 'worker', files: set.files, maxRecordBytes, partitions }]);
+    const a = await measureParallel([worker(set.files)]);
     one.push(Math.max(...a.samples.map((x) => x.seconds)));
     pages = a.samples[0]?.pages ?? 0;
-    const b = await measureParallel([
-      { variant: 'worker', files: set.files.slice(0, half), maxRecordBytes, partitions },
-      { variant: 'worker', files: set.files.slice(half), maxRecordBytes, partitions },
-    ]);
+    const b = await measureParallel(halves.map(worker));
     two.push(Math.max(...b.samples.map((x) => x.seconds)));
+    // The same split for zcat: how far this machine's cores scale on the floor itself.
+    zcatOne.push(await zcatParallel([set.files]));
+    zcatTwo.push(await zcatParallel(halves));
   }
   const oneWorkerSeconds = median(one);
   const twoWorkersSeconds = median(two);
@@ -128,6 +134,7 @@ async function measureScaling(set: InputSet, repeats: number, maxRecordBytes: nu
     oneWorkerSeconds,
     twoWorkersSeconds,
     speedup: oneWorkerSeconds / twoWorkersSeconds,
+    zcatSpeedup: median(zcatOne) / median(zcatTwo),
     runs: repeats,
     pagesPerCoreSec: pages / (twoWorkersSeconds * Math.min(2, os.availableParallelism())),
   };

@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { WORKER_NODE_FLAGS } from '../config/index.js';
 import type { ChildReport, ChildTask } from './child.js';
 
 const CHILD = path.join(path.dirname(fileURLToPath(import.meta.url)), 'child.js');
@@ -52,21 +53,60 @@ export async function measureZcat(files: readonly string[]): Promise<Sample> {
   }
 }
 
+/** Worker variants run with the node flags of real worker processes. */
+const nodeArgsOf = (task: ChildTask): readonly string[] => (task.variant === 'worker' ? WORKER_NODE_FLAGS : []);
+
 /** Runs `task` in a fresh node process. `nodeArgs` e.g. ['--cpu-prof', '--cpu-prof-dir=...'] for profiling. */
 export async function measureChild(task: ChildTask, nodeArgs: readonly string[] = []): Promise<Sample> {
   const { stdout } = await collect(
-    spawn(process.execPath, [...nodeArgs, CHILD, JSON.stringify(task)], { stdio: ['ignore', 'pipe', 'pipe'] }),
+    spawn(process.execPath, [...nodeArgsOf(task), ...nodeArgs, CHILD, JSON.stringify(task)], { stdio: ['ignore', 'pipe', 'pipe'] }),
     `bench child (${task.variant})`,
   );
   const line = stdout.trim().split('\n').pop() ?? '';
   return JSON.parse(line) as Sample;
 }
 
-/** Starts several children at once (scaling runs) and returns the wall time until the last one ends. */
+/**
+ * Starts several children at once (scaling runs) and returns the wall time until the last one ends. Children with
+ * `barrier` set are started together: each reports `ready` (after its warm-up), and all are told to go at once.
+ */
 export async function measureParallel(tasks: readonly ChildTask[]): Promise<{ seconds: number; samples: Sample[] }> {
-  const t0 = process.hrtime.bigint();
-  const samples = await Promise.all(tasks.map((t) => measureChild(t)));
+  const children = tasks.map((task) => {
+    const child = spawn(process.execPath, [...nodeArgsOf(task), CHILD, JSON.stringify(task)], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const ready = new Promise<void>((resolve) => {
+      if (!('barrier' in task && task.barrier)) return resolve();
+      let seen = '';
+      const onData = (b: Buffer): void => {
+        seen += b.toString();
+        if (!seen.includes('ready\n')) return;
+        child.stdout?.off('data', onData);
+        resolve();
+      };
+      child.stdout?.on('data', onData);
+    });
+    return { child, ready, done: collect(child, `bench child (${task.variant})`) };
+  });
+  let outputs: { stdout: string }[];
+  let t0: bigint;
+  try {
+    // A child that fails before it is ready fails the measurement instead of leaving the others waiting.
+    await Promise.race([Promise.all(children.map((c) => c.ready)), Promise.all(children.map((c) => c.done))]);
+    t0 = process.hrtime.bigint();
+    for (const c of children) c.child.stdin?.end('go\n');
+    outputs = await Promise.all(children.map((c) => c.done));
+  } catch (err) {
+    for (const c of children) c.child.kill();
+    throw err;
+  }
+  const samples = outputs.map(({ stdout }) => JSON.parse(stdout.trim().split('\n').pop() ?? '') as Sample);
   return { seconds: Number(process.hrtime.bigint() - t0) / 1e9, samples };
+}
+
+/** `zcat` over several sets of files at once, one process per set: the wall time until the last one ends. */
+export async function zcatParallel(sets: readonly (readonly string[])[]): Promise<number> {
+  const t0 = process.hrtime.bigint();
+  await Promise.all(sets.map((files) => measureZcat(files)));
+  return Number(process.hrtime.bigint() - t0) / 1e9;
 }
 
 export function median(xs: readonly number[]): number {

@@ -44,6 +44,8 @@ export interface ScalingFigures {
   readonly oneWorkerSeconds: number;
   readonly twoWorkersSeconds: number;
   readonly speedup: number;
+  /** The same split for `zcat` (one process vs two): how far this machine's cores scale on the floor itself. */
+  readonly zcatSpeedup: number;
   readonly runs: number;
   /** Pages per second per core with two workers on two cores (what a fleet pays for). */
   readonly pagesPerCoreSec: number;
@@ -154,8 +156,9 @@ export function formatInput(f: InputFigures): string {
 
 export function formatScaling(s: ScalingFigures): string {
   return (
-    `scaling: ${s.files} WAT files, ${int(s.pages)} pages: 1 worker ${fix(s.oneWorkerSeconds, 2)} s, 2 workers ${fix(s.twoWorkersSeconds, 2)} s ` +
-    `-> speed-up ${fix(s.speedup, 2)}x on ${os.availableParallelism()} cores (median of ${s.runs}; ${int(s.pagesPerCoreSec)} pages/s/core with 2 workers)`
+    `scaling: ${s.files} WAT files, ${int(s.pages)} pages, warm workers: 1 worker ${fix(s.oneWorkerSeconds, 2)} s, 2 workers ${fix(s.twoWorkersSeconds, 2)} s ` +
+    `-> speed-up ${fix(s.speedup, 2)}x on ${os.availableParallelism()} cores (median of ${s.runs}; ${int(s.pagesPerCoreSec)} pages/s/core with 2 workers; ` +
+    `zcat on the same split: ${fix(s.zcatSpeedup, 2)}x)`
   );
 }
 

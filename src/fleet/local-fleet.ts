@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from '../log/index.js';
 import type { Fleet } from './fleet.js';
-import { childEnv } from '../config/index.js';
+import { childEnv, WORKER_NODE_FLAGS } from '../config/index.js';
 
 export interface LocalFleetOptions {
   readonly count: number;
@@ -51,7 +51,7 @@ export class LocalFleet implements Fleet {
   private spawnOne(slot: number): void {
     const { opts } = this;
     const health = (opts.healthPortBase ?? 0) > 0 ? ['--health-port', String((opts.healthPortBase ?? 0) + slot)] : ['--health-port', '0'];
-    const args = [cliEntry(), 'worker', '--run', opts.runId, ...health, ...(opts.extraArgs ?? [])];
+    const args = [...WORKER_NODE_FLAGS, cliEntry(), 'worker', '--run', opts.runId, ...health, ...(opts.extraArgs ?? [])];
     // The Redis URL (it may hold a password) goes through the environment, never the command line (`ps` shows that).
     // The IPC channel tells the child when this coordinator dies (it then stops instead of running on as an orphan).
     const env = { ...(opts.env ?? childEnv()), WIKIREVERSE_REDIS_URL: opts.redisUrl };

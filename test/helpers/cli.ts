@@ -18,6 +18,8 @@ export interface RunningCli {
   readonly done: Promise<CliResult>;
   /** Resolves with the first stderr line matching `pred` (parsed as JSON when possible). */
   waitForLine(pred: (line: string) => boolean, timeoutMillis?: number): Promise<string>;
+  /** Everything written to stderr so far. */
+  stderr(): string;
 }
 
 export function startCli(args: string[], env: NodeJS.ProcessEnv = {}): RunningCli {
@@ -48,6 +50,7 @@ export function startCli(args: string[], env: NodeJS.ProcessEnv = {}): RunningCl
   return {
     child,
     done,
+    stderr: () => stderr,
     waitForLine(pred, timeoutMillis = 60_000) {
       return new Promise((resolve, reject) => {
         const existing = stderr.split('\n').find(pred);

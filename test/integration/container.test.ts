@@ -8,6 +8,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
+import { WORKER_NODE_FLAGS } from '../../src/config/index.js';
 import { startRedisServer, type EmbeddedRedis } from '../../src/queue/index.js';
 import { ROOT, runCli } from '../helpers/cli.js';
 import { freePort } from '../helpers/redis.js';
@@ -62,7 +63,7 @@ describe('Dockerfile', () => {
     expect(instr(runtime, 'COPY')).toEqual(['package.json package-lock.json ./', '--from=build /app/dist ./dist']);
     expect(instr(runtime, 'USER')).toEqual(['node']);
     expect(instr(runtime, 'HEALTHCHECK')[0]).toContain('/healthz');
-    expect(JSON.parse(instr(runtime, 'ENTRYPOINT')[0] as string)).toEqual(['node', '/app/dist/cli.js', 'worker']);
+    expect(JSON.parse(instr(runtime, 'ENTRYPOINT')[0] as string)).toEqual(['node', ...WORKER_NODE_FLAGS, '/app/dist/cli.js', 'worker']);
     expect(fs.readFileSync(path.join(ROOT, '.dockerignore'), 'utf8')).toMatch(/^node_modules$/m);
   });
 

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
+import { WORKER_NODE_FLAGS } from '../../src/config/index.js';
 import { runCli, startCli } from '../helpers/cli.js';
 import { readParquet } from '../helpers/parquet.js';
 import { keyOf, plant, tempDir, type PlantedSet } from '../helpers/fixtures.js';
@@ -43,12 +44,19 @@ function alive(pid: number): boolean {
 async function killCoordinatorMidRun(redisUrl: string, out: string, runId: string): Promise<number[]> {
   const run = startCli(['run', '--paths', planted.listing, '--out', out, '--workers', '2', '--redis', redisUrl, '--run-id', runId, '--partitions', '3', '--log-level', 'info'], FAST);
   await run.waitForLine((l) => l.includes('"msg":"file committed"'));
+  const started = (): number[] =>
+    run.stderr()
+      .split('\n')
+      .filter((l) => l.includes('"msg":"local worker started"'))
+      .map((l) => (JSON.parse(l) as { workerPid: number }).workerPid);
+  // Local workers run with the node flags of the container's worker (WORKER_NODE_FLAGS).
+  for (const pid of started()) {
+    const argv = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    expect(argv.slice(1, 1 + WORKER_NODE_FLAGS.length)).toEqual(WORKER_NODE_FLAGS);
+  }
   run.child.kill('SIGKILL');
-  const res = await run.done;
-  return res.stderr
-    .split('\n')
-    .filter((l) => l.includes('"msg":"local worker started"'))
-    .map((l) => (JSON.parse(l) as { workerPid: number }).workerPid);
+  await run.done;
+  return started();
 }
 
 describe('resume', () => {
