@@ -5,14 +5,8 @@
  * Anything else returns null, and the caller lets warcio read the record.
  */
 
-const CR = 0x0d;
 const LF = 0x0a;
-const COLON = 0x3a;
 const TAB = 0x09;
-
-/** RFC 7230 tchar: the characters WHATWG `Headers` accepts in a header name. */
-const TCHAR = new Uint8Array(128);
-for (const c of "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") TCHAR[c.charCodeAt(0)] = 1;
 
 /** The index just past the first CRLF CRLF at or after `from` and before `end`, or -1. */
 export function endOfHeaderBlock(buf: Buffer, from: number, end: number): number {
@@ -28,69 +22,63 @@ export function endOfLine(buf: Buffer, from: number, end: number): number {
   return i === -1 || i >= end ? -1 : i + 1;
 }
 
-/** Lower-case header names to pick from a block with `pickHeaders`, as bytes. */
-export function headerNames(...names: string[]): readonly Buffer[] {
-  return names.map((n) => Buffer.from(n.toLowerCase(), 'latin1'));
+/** Header names to pick from a block with `pickHeaders` (lower-cased). */
+export function headerNames(...names: string[]): readonly string[] {
+  return names.map((n) => n.toLowerCase());
 }
 
 /**
- * The values of the `names` headers in `buf[start, end)`, in the order of `names`, by the same rules as
- * `parseSimpleHeaders` (undefined when absent or empty, repeated ones joined with ", "), or null when any line is
- * not of the simple form. Only the picked values become strings: the other lines are checked, not copied.
+ * A block of simple header lines: each a token name, a colon and a value of TABs and printable ASCII, ending in
+ * CRLF; empty lines anywhere. (One regular expression over the block is faster than a byte loop in JavaScript.)
  */
-export function pickHeaders(buf: Buffer, start: number, end: number, names: readonly Buffer[]): (string | undefined)[] | null {
+const SIMPLE_BLOCK = /^(?:(?:[!#$%&'*+\-.^_`|~0-9A-Za-z]+:[\t\x20-\x7e]*)?\r\n)*$/;
+
+/**
+ * The values of the `names` headers (lower-case) in `buf[start, end)`, in the order of `names`: undefined when
+ * absent or empty, trimmed, repeated ones joined with ", ". Null when any line is not of the simple form
+ * (`SIMPLE_BLOCK`: then warcio reads the record).
+ */
+export function pickHeaders(buf: Buffer, start: number, end: number, names: readonly string[]): (string | undefined)[] | null {
+  const text = buf.toString('latin1', start, end);
+  if (!SIMPLE_BLOCK.test(text)) return null;
   const values: (string | undefined)[] = names.map(() => undefined);
-  let i = start;
-  while (i < end) {
-    if (buf[i] === CR && buf[i + 1] === LF) {
-      i += 2; // the empty line that ends the block
+  let i = 0;
+  while (i < text.length) {
+    const eol = text.indexOf('\r\n', i);
+    if (eol === i) {
+      i += 2; // an empty line (the one that ends the block)
       continue;
     }
-    let colon = -1;
-    let j = i;
-    for (; j < end; j++) {
-      const c = buf[j] as number;
-      if (c === CR) break;
-      if (colon === -1) {
-        if (c === COLON) {
-          colon = j;
-          continue;
-        }
-        if (c >= 128 || TCHAR[c] !== 1) return null;
-      } else if ((c < 0x20 && c !== TAB) || c > 0x7e) {
-        return null;
-      }
-    }
-    if (colon <= i || j >= end || buf[j + 1] !== LF) return null;
-    const k = nameIndex(buf, i, colon, names);
+    const colon = text.indexOf(':', i);
+    const k = nameIndex(text, i, colon, names);
     if (k !== -1) {
-      // String.prototype.trim on these bytes (no controls but TAB, all ASCII): spaces and tabs.
+      // String.prototype.trim on these characters (no controls but TAB): spaces and tabs.
       let a = colon + 1;
-      let b = j;
-      while (a < b && (buf[a] === 0x20 || buf[a] === TAB)) a++;
-      while (b > a && (buf[b - 1] === 0x20 || buf[b - 1] === TAB)) b--;
+      let b = eol;
+      while (a < b && (text.charCodeAt(a) === 0x20 || text.charCodeAt(a) === TAB)) a++;
+      while (b > a && (text.charCodeAt(b - 1) === 0x20 || text.charCodeAt(b - 1) === TAB)) b--;
       if (b > a) {
-        const value = buf.toString('latin1', a, b);
+        const value = text.slice(a, b);
         const prev = values[k];
         values[k] = prev === undefined ? value : `${prev}, ${value}`;
       }
     }
-    i = j + 2;
+    i = eol + 2;
   }
   return values;
 }
 
-/** Which of `names` the token `buf[from, to)` is, ASCII case-insensitively; -1 for none. */
-function nameIndex(buf: Buffer, from: number, to: number, names: readonly Buffer[]): number {
+/** Which of `names` the name `text[from, to)` is, ASCII case-insensitively; -1 for none. */
+function nameIndex(text: string, from: number, to: number, names: readonly string[]): number {
   const len = to - from;
   for (let k = 0; k < names.length; k++) {
-    const name = names[k] as Buffer;
+    const name = names[k] as string;
     if (name.length !== len) continue;
     let m = 0;
     for (; m < len; m++) {
-      let c = buf[from + m] as number;
+      let c = text.charCodeAt(from + m);
       if (c >= 0x41 && c <= 0x5a) c += 0x20;
-      if (c !== name[m]) break;
+      if (c !== name.charCodeAt(m)) break;
     }
     if (m === len) return k;
   }
