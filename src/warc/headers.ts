@@ -33,12 +33,16 @@ export function headerNames(...names: string[]): readonly string[] {
  */
 const SIMPLE_BLOCK = /^(?:(?:[!#$%&'*+\-.^_`|~0-9A-Za-z]+:[\t\x20-\x7e]*)?\r\n)*$/;
 
+/** Larger blocks are left to warcio (V8's regular expressions keep a backtrack entry per line: ~8 MiB of lines overflow its stack). */
+const MAX_PICK_BYTES = 1 << 20;
+
 /**
  * The values of the `names` headers (lower-case) in `buf[start, end)`, in the order of `names`: undefined when
  * absent or empty, trimmed, repeated ones joined with ", ". Null when any line is not of the simple form
  * (`SIMPLE_BLOCK`: then warcio reads the record).
  */
 export function pickHeaders(buf: Buffer, start: number, end: number, names: readonly string[]): (string | undefined)[] | null {
+  if (end - start > MAX_PICK_BYTES) return null;
   const text = buf.toString('latin1', start, end);
   if (!SIMPLE_BLOCK.test(text)) return null;
   const values: (string | undefined)[] = names.map(() => undefined);

@@ -8,7 +8,7 @@ import { pipeline } from 'node:stream/promises';
 import zlib from 'node:zlib';
 import { decodeInput, peekFirstChunk } from './decompress.js';
 import { gzipMembers, MemberTooLargeError, TruncatedInputError, type MemberDamage } from './members.js';
-import { framedRecords, parseRecords, type BatchRecord, type ParseOptions } from './records.js';
+import { framedRecords, parseRecords, type BatchRecord, type ParsedRecord, type ParseOptions } from './records.js';
 
 export interface InputRecordsOptions extends ParseOptions {
   /** Largest inflated gzip member read (larger ones are skipped as damage). */
@@ -62,6 +62,17 @@ function framingOf(data: Buffer): 'ok' | 'bad_length' | 'not_warc' {
   return 'ok';
 }
 
+/** The record with another offset (records may be class instances: their methods are not own properties to spread). */
+function atOffset(rec: ParsedRecord, offset: number): ParsedRecord {
+  const { readSync } = rec;
+  return {
+    header: rec.header,
+    offset,
+    read: (maxBytes) => rec.read(maxBytes),
+    ...(readSync ? { readSync: (maxBytes: number) => readSync.call(rec, maxBytes) } : {}),
+  };
+}
+
 async function* memberRecords(source: AsyncIterable<Uint8Array>, opts: InputRecordsOptions): AsyncGenerator<readonly BatchRecord[]> {
   try {
     yield* eachMember(source, opts);
@@ -71,7 +82,7 @@ async function* memberRecords(source: AsyncIterable<Uint8Array>, opts: InputReco
     const gunzip = zlib.createGunzip({ chunkSize: 256 * 1024 });
     const fed = pipeline(Readable.from(err.rest), gunzip);
     fed.catch(() => undefined); // its error surfaces on `gunzip`, which the parser reads
-    for await (const rec of parseRecords(gunzip, opts)) yield [{ ...rec, offset: err.offset + rec.offset }];
+    for await (const rec of parseRecords(gunzip, opts)) yield [atOffset(rec, err.offset + rec.offset)];
   }
 }
 
@@ -94,7 +105,7 @@ async function* eachMember(source: AsyncIterable<Uint8Array>, opts: InputRecords
     const one = (async function* () {
       yield member.data;
     })();
-    for await (const rec of parseRecords(one, opts)) yield [{ ...rec, offset: member.offset }];
+    for await (const rec of parseRecords(one, opts)) yield [atOffset(rec, member.offset)];
   }
 }
 

@@ -26,6 +26,23 @@ async function read(buf: Buffer, size: number, maxMemberBytes = 1 << 20): Promis
 const texts = ['alpha '.repeat(50), 'beta '.repeat(3000), 'gamma', 'delta '.repeat(10)];
 const members = texts.map((t) => gzipMember(Buffer.from(t)));
 
+/** The records inputRecords gives for `input`: header, offset and payload (read as scanInput reads them). */
+async function recordsOf(input: Buffer, maxMemberBytes: number): Promise<{ type: string; uri: string; offset: number; payload: string }[]> {
+  const damage: unknown[] = [];
+  const r = await inputRecords(Readable.from([input]), { maxMemberBytes, onDamage: (d) => damage.push(d) });
+  const out: { type: string; uri: string; offset: number; payload: string }[] = [];
+  for await (const batch of r.batches) {
+    for (const item of batch) {
+      const rec = await item;
+      const view = rec.readSync ? rec.readSync(1 << 20) : await rec.read(1 << 20);
+      expect((await rec.read(1 << 20)).payload.equals(view.payload)).toBe(true);
+      out.push({ type: rec.header.warcType, uri: rec.header.targetUri, offset: rec.offset, payload: view.payload.toString('latin1') });
+    }
+  }
+  expect(damage).toEqual([]);
+  return out;
+}
+
 describe('gzipMembers', () => {
   for (const size of [1, 7, 64, 4096, 1 << 20]) {
     it(`inflates every member with its offset (chunks of ${size} bytes)`, async () => {
@@ -72,24 +89,22 @@ describe('gzipMembers', () => {
     expect(Buffer.concat(rest)).toEqual(Buffer.concat([members[1]!, members[2]!]));
   });
 
-  it('reads a whole file gzipped as one member (too large to hold) as one stream, with the same records', async () => {
+  it('reads a whole file gzipped as one member (too large to hold) as one stream, with the same records and payloads', async () => {
     const plain = await fsp.readFile(path.resolve('test/fixtures/samples/CC-MAIN-2020-34-resiliparse.warc.gz')).then((b) => zlib.gunzipSync(b));
-    const types = async (input: Buffer, maxMemberBytes: number): Promise<string[]> => {
-      const damage: unknown[] = [];
-      const r = await inputRecords(Readable.from([input]), { maxMemberBytes, onDamage: (d) => damage.push(d) });
-      const out: string[] = [];
-      for await (const batch of r.batches) {
-        for (const item of batch) {
-          const rec = await item;
-          out.push(`${rec.header.warcType} ${rec.header.targetUri}`);
-        }
-      }
-      expect(damage).toEqual([]);
-      return out;
-    };
-    const expected = await types(plain, 1 << 20);
+    const expected = await recordsOf(plain, 1 << 20);
     expect(expected).toHaveLength(50);
-    expect(await types(zlib.gzipSync(plain), 10_000)).toEqual(expected);
+    expect(expected.filter((r) => r.payload.length > 0).length).toBeGreaterThan(30);
+    expect(await recordsOf(zlib.gzipSync(plain), 10_000)).toEqual(expected);
+  });
+
+  it('reads members that are framed loosely (no CRLF CRLF after the block, extra CRLFs) record by record, payloads included', async () => {
+    const rec = (body: string, tail: string): string =>
+      `WARC/1.0\r\nWARC-Type: metadata\r\nWARC-Target-URI: <https://x/${body.length}>\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}${tail}`;
+    const bodies = ['{"a":1}', '{"b":22}', '{"c":333}'];
+    const input = Buffer.concat(bodies.map((b, i) => zlib.gzipSync(rec(b, ['', '\r\n', '\r\n\r\n\r\n'][i] as string))));
+    const got = await recordsOf(input, 1 << 20);
+    expect(got.map((r) => r.payload)).toEqual(bodies);
+    expect(got.map((r) => r.offset)).toEqual([0, zlib.gzipSync(rec(bodies[0] as string, '')).length, expect.any(Number)]);
   });
 
   it('throws TruncatedInputError with the member offset when the input ends inside a member', async () => {

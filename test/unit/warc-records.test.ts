@@ -83,6 +83,16 @@ describe('pickHeaders', () => {
     expect(parse('Content-Type:  text/html \r\nX-A: 1\r\nOther: \tx\r\nx-a: 2\r\nEmpty:   \r\n\r\n')).toEqual(['text/html', '1, 2', undefined, undefined]);
     expect(parse('CONTENT-TYPE:\tA/B\t\r\n\r\n')).toEqual(['A/B', undefined, undefined, undefined]);
   });
+  it('leaves blocks over 1 MiB to warcio (a regular expression over ~8 MiB of lines overflows the stack)', async () => {
+    const lines = Buffer.from('Content-Type: a\r\n' + 'a:\r\n'.repeat(2_200_000) + '\r\n');
+    expect(pickHeaders(lines, 0, lines.length, NAMES)).toBeNull();
+    const http = 'HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n' + 'a:\r\n'.repeat(400_000) + '\r\n<a href="https://en.wikipedia.org/wiki/A">A</a>';
+    const framed = framedRecords(Buffer.from(response(http)), 0);
+    expect(framed?.[0]).toBeInstanceOf(Promise); // warcio reads its headers
+    const rec = await (framed?.[0] as Promise<ParsedRecord>);
+    expect(rec.header.contentType).toBe('text/html');
+    expect((await rec.read(1000)).payload.toString()).toContain('wikipedia.org');
+  });
   it('checks the lines it does not pick', () => {
     expect(parse('Content-Type: a\r\nOther: caf\u00e9\r\n\r\n')).toBeNull();
     expect(parse('Content-Type: a\r\nBad[Name]: 1\r\n\r\n')).toBeNull();
