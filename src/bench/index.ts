@@ -64,7 +64,7 @@ const MODES: Record<'quick' | 'full', Mode> = {
     wat: { ...shape, kind: 'wat', files: 1, pagesPerFile: 20_000 },
     warc: { ...shape, kind: 'warc', files: 1, pagesPerFile: 9_000 },
     scaling: { ...shape, kind: 'wat', files: 4, pagesPerFile: 5_000 },
-    scalingRepeats: 3,
+    scalingRepeats: 5,
     reduceRows: [1_000_000, 4_000_000],
   },
 };
