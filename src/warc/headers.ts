@@ -53,11 +53,11 @@ export function pickHeaders(buf: Buffer, start: number, end: number, names: read
       i += 2; // an empty line (the one that ends the block)
       continue;
     }
-    const colon = text.indexOf(':', i);
-    const k = nameIndex(text, i, colon, names);
+    // A name ends at the line's first colon, and names hold no colon: `names[k]` matches when it is followed by one.
+    const k = nameAt(text, i, names);
     if (k !== -1) {
       // String.prototype.trim on these characters (no controls but TAB): spaces and tabs.
-      let a = colon + 1;
+      let a = i + (names[k] as string).length + 1;
       let b = eol;
       while (a < b && (text.charCodeAt(a) === 0x20 || text.charCodeAt(a) === TAB)) a++;
       while (b > a && (text.charCodeAt(b - 1) === 0x20 || text.charCodeAt(b - 1) === TAB)) b--;
@@ -72,12 +72,12 @@ export function pickHeaders(buf: Buffer, start: number, end: number, names: read
   return values;
 }
 
-/** Which of `names` the name `text[from, to)` is, ASCII case-insensitively; -1 for none. */
-function nameIndex(text: string, from: number, to: number, names: readonly string[]): number {
-  const len = to - from;
+/** Which of `names` the line at `from` starts with, ASCII case-insensitively and followed by a colon; -1 for none. */
+function nameAt(text: string, from: number, names: readonly string[]): number {
   for (let k = 0; k < names.length; k++) {
     const name = names[k] as string;
-    if (name.length !== len) continue;
+    const len = name.length;
+    if (text.charCodeAt(from + len) !== 0x3a) continue;
     let m = 0;
     for (; m < len; m++) {
       let c = text.charCodeAt(from + m);
