@@ -8,6 +8,7 @@ import { resolveJob, type JobRegistry } from '../job/index.js';
 import { ACTIVE_RUNS_KEY, QUEUE_PREFIX, connect, recordCommitted, redisOptions, queueName, type FileJobData, type FileResult } from '../queue/index.js';
 import { InputNotFoundError, IoSession, openStore, type IoSettings } from '../storage/index.js';
 import type { Logger } from '../log/index.js';
+import { CpuShare } from './cpu-share.js';
 import { processFile } from './process-file.js';
 import type { WorkerMetrics } from './metrics.js';
 
@@ -47,6 +48,8 @@ export class FileWorker {
   private counters: Redis | undefined;
   private closing = false;
   private readonly active = new Map<string, ActiveFile>();
+  /** CPU time of each file being processed, shared fairly when several run at once. */
+  private readonly cpu = new CpuShare();
   private health: Redis | undefined;
   /** When a file last started or ended (or the worker started): the heartbeat of /healthz and the idle exit. */
   lastProgressAt = Date.now();
@@ -120,19 +123,20 @@ export class FileWorker {
     const handedBack = new Promise<never>((_, reject) => (entry.abort = reject));
     this.active.set(String(job.id), entry);
     this.lastProgressAt = Date.now();
-    const cpu = process.cpuUsage();
+    const fileKey = String(job.id);
+    this.cpu.start(fileKey);
     const started = Date.now();
     this.opts.metrics?.fileStarted();
     try {
       const result = await Promise.race([this.processOne(job), handedBack]);
-      const used = process.cpuUsage(cpu);
-      const withCpu: FileResult = { ...result, cpuSeconds: (used.user + used.system) / 1e6 };
+      const withCpu: FileResult = { ...result, cpuSeconds: this.cpu.end(fileKey) };
       this.opts.metrics?.fileCommitted(withCpu, (Date.now() - started) / 1000);
       return withCpu;
     } catch (err) {
       this.opts.metrics?.fileEnded(err instanceof WaitingError ? 'handed_back' : 'failed', (Date.now() - started) / 1000);
       throw err;
     } finally {
+      this.cpu.end(fileKey); // no-op after a commit
       this.active.delete(String(job.id));
       this.lastProgressAt = Date.now();
     }
