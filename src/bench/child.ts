@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
+import { Session } from 'node:inspector/promises';
 import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { jobRegistry, DEFAULT_JOB } from '../../jobs/index.js';
@@ -30,6 +31,8 @@ export type ChildTask =
       readonly warmup?: readonly string[];
       /** After the warm-up, print `ready` and wait for a line on stdin before the timed work (several workers start together). */
       readonly barrier?: boolean;
+      /** Write a V8 CPU profile of the timed work (not start-up or warm-up) to this `.cpuprofile` file. */
+      readonly profileFile?: string;
     }
   | { readonly variant: 'reduce'; readonly storeDir: string; readonly runId: string; readonly partitions: number; readonly memoryMb: number };
 
@@ -113,6 +116,23 @@ async function reduce(task: Extract<ChildTask, { variant: 'reduce' }>): Promise<
   }
 }
 
+/** Starts the inspector's sampling profiler in this process; `stop` writes the profile. */
+async function startProfile(): Promise<{ stop(file: string): Promise<void> }> {
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.setSamplingInterval', { interval: 250 });
+  await session.post('Profiler.start');
+  return {
+    async stop(file) {
+      const { profile } = await session.post('Profiler.stop');
+      session.disconnect();
+      await fsp.mkdir(path.dirname(file), { recursive: true });
+      await fsp.writeFile(file, JSON.stringify(profile));
+    },
+  };
+}
+
 /** Prints `ready` and resolves at the first line on stdin. */
 function barrier(): Promise<void> {
   process.stdout.write('ready\n');
@@ -127,6 +147,7 @@ function barrier(): Promise<void> {
 export async function runTask(task: ChildTask): Promise<ChildReport> {
   if (task.variant === 'worker' && task.warmup?.length) await worker(task.warmup, task.maxRecordBytes, task.partitions);
   if (task.variant === 'worker' && task.barrier) await barrier();
+  const profiling = task.variant === 'worker' && task.profileFile ? await startProfile() : undefined;
   const cpu0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
   let r: { pages?: number; rows?: number; bytes: number };
@@ -138,6 +159,7 @@ export async function runTask(task: ChildTask): Promise<ChildReport> {
   }
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   const cpu = process.cpuUsage(cpu0);
+  if (profiling && task.variant === 'worker' && task.profileFile) await profiling.stop(task.profileFile);
   return {
     seconds,
     cpuSeconds: (cpu.user + cpu.system) / 1e6,

@@ -30,7 +30,8 @@ export async function summariseProfile(file: string, top = 20): Promise<ProfileE
   const self = new Map<string, number>();
   let total = 0;
   profile.samples.forEach((id, i) => {
-    const dt = profile.timeDeltas[i] ?? 0;
+    // The first delta runs from the profiler's start to its first sample: not time spent where that sample was taken.
+    const dt = i === 0 ? 0 : (profile.timeDeltas[i] ?? 0);
     total += dt;
     const name = names.get(id) ?? '?';
     self.set(name, (self.get(name) ?? 0) + dt);
