@@ -151,15 +151,20 @@ export async function runTask(task: ChildTask): Promise<ChildReport> {
   const cpu0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
   let r: { pages?: number; rows?: number; bytes: number };
-  switch (task.variant) {
-    case 'gunzip': r = await gunzipOnly(task.files); break;
-    case 'extract': r = await extract(task.files, task.maxRecordBytes); break;
-    case 'worker': r = await worker(task.files, task.maxRecordBytes, task.partitions); break;
-    case 'reduce': r = await reduce(task); break;
+  let seconds: number;
+  let cpu: NodeJS.CpuUsage;
+  try {
+    switch (task.variant) {
+      case 'gunzip': r = await gunzipOnly(task.files); break;
+      case 'extract': r = await extract(task.files, task.maxRecordBytes); break;
+      case 'worker': r = await worker(task.files, task.maxRecordBytes, task.partitions); break;
+      case 'reduce': r = await reduce(task); break;
+    }
+    seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+    cpu = process.cpuUsage(cpu0);
+  } finally {
+    if (profiling && task.variant === 'worker' && task.profileFile) await profiling.stop(task.profileFile);
   }
-  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-  const cpu = process.cpuUsage(cpu0);
-  if (profiling && task.variant === 'worker' && task.profileFile) await profiling.stop(task.profileFile);
   return {
     seconds,
     cpuSeconds: (cpu.user + cpu.system) / 1e6,

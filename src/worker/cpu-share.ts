@@ -4,7 +4,9 @@
  * files' figures add up to the process's CPU time instead of counting it once per file.
  */
 export class CpuShare {
-  private readonly used = new Map<string, number>();
+  /** CPU seconds so far of each file being processed, by the handle `start` gave it. */
+  private readonly used = new Map<number, number>();
+  private nextHandle = 1;
   private last: number;
 
   /** @param cpuSeconds the process's CPU time so far (user + system), in seconds. */
@@ -12,17 +14,19 @@ export class CpuShare {
     this.last = cpuSeconds();
   }
 
-  /** A file starts: its share counts from now. */
-  start(id: string): void {
+  /** A file starts: its share counts from now. Returns its handle (one per call: the same file may run twice at once). */
+  start(): number {
     this.settle();
-    this.used.set(id, 0);
+    const handle = this.nextHandle++;
+    this.used.set(handle, 0);
+    return handle;
   }
 
-  /** A file ends (committed, failed or handed back): its CPU seconds. */
-  end(id: string): number {
+  /** A file ends (committed, failed or handed back): its CPU seconds; 0 for a handle already ended. */
+  end(handle: number): number {
     this.settle();
-    const seconds = this.used.get(id) ?? 0;
-    this.used.delete(id);
+    const seconds = this.used.get(handle) ?? 0;
+    this.used.delete(handle);
     return seconds;
   }
 

@@ -47,7 +47,7 @@ export class FileWorker {
   /** Connection for the run's live progress totals, opened on the first commit. */
   private counters: Redis | undefined;
   private closing = false;
-  private readonly active = new Map<string, ActiveFile>();
+  private readonly active = new Set<ActiveFile>();
   /** CPU time of each file being processed, shared fairly when several run at once. */
   private readonly cpu = new CpuShare();
   private health: Redis | undefined;
@@ -121,23 +121,24 @@ export class FileWorker {
   private async process(job: Job<FileJobData, FileResult>, token?: string): Promise<FileResult> {
     const entry: ActiveFile = { job, token, abort: () => undefined };
     const handedBack = new Promise<never>((_, reject) => (entry.abort = reject));
-    this.active.set(String(job.id), entry);
+    // One entry per call: two runs over the same inputs (or a stalled file fetched again) may share a job id.
+    this.active.add(entry);
     this.lastProgressAt = Date.now();
-    const fileKey = String(job.id);
-    this.cpu.start(fileKey);
     const started = Date.now();
-    this.opts.metrics?.fileStarted();
+    let cpu: number | undefined;
     try {
+      this.opts.metrics?.fileStarted();
+      cpu = this.cpu.start();
       const result = await Promise.race([this.processOne(job), handedBack]);
-      const withCpu: FileResult = { ...result, cpuSeconds: this.cpu.end(fileKey) };
+      const withCpu: FileResult = { ...result, cpuSeconds: this.cpu.end(cpu) };
       this.opts.metrics?.fileCommitted(withCpu, (Date.now() - started) / 1000);
       return withCpu;
     } catch (err) {
       this.opts.metrics?.fileEnded(err instanceof WaitingError ? 'handed_back' : 'failed', (Date.now() - started) / 1000);
       throw err;
     } finally {
-      this.cpu.end(fileKey); // no-op after a commit
-      this.active.delete(String(job.id));
+      if (cpu !== undefined) this.cpu.end(cpu); // no-op after a commit
+      this.active.delete(entry);
       this.lastProgressAt = Date.now();
     }
   }
@@ -180,7 +181,7 @@ export class FileWorker {
     this.closing = true;
     if (this.discovery) clearInterval(this.discovery);
     const closed = [...this.workers.values()].map((w) => w.close());
-    const entries = [...this.active.values()];
+    const entries = [...this.active];
     await Promise.all(entries.map(async (e) => {
       try {
         await e.job.moveToWait(e.token);
