@@ -15,7 +15,7 @@ import {
   type EmbeddedRedis,
 } from '../queue/index.js';
 import { IoSession, openStore, type IoSettings, type OutputStore } from '../storage/index.js';
-import { mergeCounters } from '../extract/index.js';
+import { mergeCounters, type CounterMap } from '../extract/index.js';
 import { reduceRun } from '../reduce/index.js';
 import { planInputs, type InputRequest } from './crawl.js';
 import { readManifest, writeManifest, type Manifest, type RunSettings } from './manifest.js';
@@ -81,6 +81,8 @@ export class Coordinator {
   private workers: Fleet | undefined;
   private interrupted = false;
   private io: IoSession | undefined;
+  /** The `io.*` counters of earlier coordinator sessions of the run being resumed. */
+  private carriedIo: CounterMap = {};
 
   constructor(
     private readonly jobs: ReadonlyMap<string, JobDefinition>,
@@ -107,7 +109,7 @@ export class Coordinator {
       counters: {}, outputs: [], sessions: 0,
       files: inputs.map((f) => ({ fileId: f.fileId, input: f.input, status: 'pending' })),
     };
-    await writeManifest(store, manifest);
+    await this.save(store, manifest);
     this.session.progress(`run ${runId}: ${inputs.length} files -> ${store.location}/${runId}`);
     return this.execute(store, manifest, false, false);
   }
@@ -117,6 +119,7 @@ export class Coordinator {
     const store = openStore(out, this.ioSession());
     const manifest = await readManifest(store, runId);
     if (!manifest) throw new Error(`No run ${runId} in ${store.location} (no ${runId}/manifest.json)`);
+    this.carriedIo = { ...(manifest.coordinatorIo ?? {}) };
     const failed = manifest.files.filter((f) => f.status === 'failed').length;
     if (manifest.status === 'succeeded' || (manifest.status === 'failed' && manifest.outputs.length > 0 && !retryFailed)) {
       this.session.progress(
@@ -126,7 +129,7 @@ export class Coordinator {
     }
     manifest.status = 'running';
     delete manifest.reason;
-    await writeManifest(store, manifest);
+    await this.save(store, manifest);
     this.session.progress(`run ${runId}: resuming (${manifest.files.length} files) -> ${store.location}/${runId}`);
     return this.execute(store, manifest, true, retryFailed);
   }
@@ -154,7 +157,7 @@ export class Coordinator {
         out: settings.out, job: settings.job, files: String(manifest.files.length), createdAt: manifest.createdAt, status: 'running',
       });
       manifest.redis = this.embedded ? this.embedded.url : redactUrl(redisUrl);
-      await writeManifest(store, manifest);
+      await this.save(store, manifest);
       await this.redis.sadd(ACTIVE_RUNS_KEY, runId);
 
       // Everything not committed in the store goes (back) into the queue.
@@ -185,11 +188,11 @@ export class Coordinator {
 
       const results = await collectResults(store, this.queue, manifest);
       manifest.status = 'reducing';
-      await writeManifest(store, manifest);
+      await this.save(store, manifest);
       this.session.progress(`run ${runId}: reducing ${results.length} committed files into ${settings.partitions} partitions`);
       const reduced = await reduceRun({ runId, job, store, partitions: settings.partitions, files: results, memoryMb: this.session.reducerMemoryMb });
-      // The coordinator's own requests (listing, manifests, reducer reads and writes) join the workers' io.* counters.
-      mergeCounters(manifest.counters, this.ioSession().counters.toJSON());
+      // The coordinators' own requests (listing, manifests, reducer reads and writes) join the workers' io.* counters.
+      mergeCounters(manifest.counters, this.coordinatorIo());
       const failed = manifest.files.filter((f) => f.status !== 'done');
       manifest.outputs = reduced.outputs;
       manifest.status = failed.length === 0 ? 'succeeded' : 'failed';
@@ -206,7 +209,7 @@ export class Coordinator {
         articles: reduced.totals[job.derived[0]?.name ?? ''] ?? 0,
         seconds: Math.round((Date.now() - started) / 100) / 10,
       };
-      await writeManifest(store, manifest);
+      await this.save(store, manifest);
       await this.redis.hset(runKey(runId), { status: manifest.status, finishedAt: manifest.finishedAt ?? new Date().toISOString() });
       log.info({ status: manifest.status, summary: manifest.summary }, 'run finished');
       return { manifest, exitCode: manifest.status === 'succeeded' ? 0 : 1 };
@@ -215,16 +218,16 @@ export class Coordinator {
         manifest.status = 'cancelled';
         manifest.reason = err.message;
         manifest.finishedAt = new Date().toISOString();
-        await writeManifest(store, manifest).catch(() => undefined);
+        await this.save(store, manifest).catch(() => undefined);
         return { manifest, exitCode: 3 };
       }
       if (err instanceof InterruptedError) {
         manifest.reason = `interrupted; continue with: wikireverse resume ${runId} --out ${settings.out}`;
-        await writeManifest(store, manifest).catch(() => undefined);
+        await this.save(store, manifest).catch(() => undefined);
         return { manifest, exitCode: 130 };
       }
       manifest.reason = `${err instanceof Error ? err.message : String(err)}; the run can be resumed: wikireverse resume ${runId} --out ${settings.out}`;
-      await writeManifest(store, manifest).catch(() => undefined);
+      await this.save(store, manifest).catch(() => undefined);
       throw err;
     } finally {
       for (const ob of this.session.observers ?? []) await Promise.resolve(ob.onFinish?.(manifest)).catch(() => undefined);
@@ -242,6 +245,17 @@ export class Coordinator {
   /** First Ctrl-C: stop waiting, let local workers finish their current files, leave the run resumable. */
   interrupt(): void {
     this.interrupted = true;
+  }
+
+  /** The coordinators' own `io.*` counters: earlier sessions' and this one's. */
+  private coordinatorIo(): CounterMap {
+    return mergeCounters({ ...this.carriedIo }, this.ioSession().counters.toJSON());
+  }
+
+  /** Writes the manifest with the coordinators' own counters so far (a later `resume` carries them on). */
+  private async save(store: OutputStore, manifest: Manifest): Promise<void> {
+    manifest.coordinatorIo = this.coordinatorIo();
+    await writeManifest(store, manifest);
   }
 
   private ioSession(): IoSession {

@@ -45,6 +45,11 @@ export interface Manifest {
   /** Coordinator sessions so far (1 + number of resumes). */
   sessions?: number;
   counters: CounterMap;
+  /**
+   * The coordinators' own requests (`io.*`: listing, manifests, reducer reads and writes), over every session up to
+   * the last manifest write: a resumed run adds to them, and the final `counters` include them.
+   */
+  coordinatorIo?: CounterMap;
   summary?: { files: number; filesDone: number; filesFailed: number; pages: number; links: number; articles: number; seconds: number };
   outputs: OutputFile[];
   files: ManifestFile[];

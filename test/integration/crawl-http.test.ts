@@ -10,7 +10,7 @@ import zlib from 'node:zlib';
 import { startRedisServer, type EmbeddedRedis } from '../../src/queue/index.js';
 import { selectEntries } from '../../src/coordinator/crawl.js';
 import type { ExpectedRow } from '../../scripts/fixtures/index.js';
-import { runCli } from '../helpers/cli.js';
+import { runCli, startCli } from '../helpers/cli.js';
 import { readParquet } from '../helpers/parquet.js';
 import { keyOf, plant, tempDir } from '../helpers/fixtures.js';
 import { FaultServer, type Fault } from '../helpers/fault-server.js';
@@ -92,6 +92,32 @@ describe('run --crawl over a faulty https source', () => {
       expect(Number(/bytes=(\d+)-/.exec(resumed[0]?.range ?? '')?.[1])).toBeGreaterThan(0);
     }
     console.log('crawl run counters:', JSON.stringify(Object.fromEntries(Object.entries(c).filter(([k]) => k.startsWith('io.')))));
+  });
+
+  it("a resumed run keeps the first coordinator's listing request in its counters", async () => {
+    // The last file trickles (first request only), so the coordinator can be killed while it waits.
+    const last = `/${entries[3]}`;
+    const base = server.requestsFor(last).length;
+    server.plan = (p, n): Fault => (p === last && n <= base + 1 ? { kind: 'trickle', chunkBytes: 8192, everyMillis: 50 } : { kind: 'ok' });
+    const listed = server.requestsFor(LISTING).length;
+    const out = path.join(work, 'out-resume');
+    const env = { ...ENV, WIKIREVERSE_LOCK_MS: '2000', WIKIREVERSE_STALLED_INTERVAL_MS: '1000', WIKIREVERSE_BACKOFF_MS: '200' };
+    const args = ['--out', out, '--redis', redis.url, '--workers', '1'];
+    const run = startCli(['run', '--crawl', CRAWL, '--input-base', server.base, '--run-id', 'crawl-resume', '--partitions', '1', '--log-level', 'info', ...args], env);
+    await run.waitForLine((l) => l.includes('"msg":"file committed"'));
+    run.child.kill('SIGKILL');
+    await run.done;
+    expect(server.requestsFor(LISTING).length - listed).toBe(1);
+
+    const res = await runCli(['resume', 'crawl-resume', ...args], env);
+    expect(res.code, res.stderr.slice(-2000)).toBe(0);
+    expect(server.requestsFor(LISTING).length - listed).toBe(1); // the resume read the file list from the manifest
+    const manifest = JSON.parse(await fsp.readFile(`${out}/crawl-resume/manifest.json`, 'utf8'));
+    expect(manifest.sessions).toBe(2);
+    expect(manifest.coordinatorIo['io.http.get']).toBe(1); // the listing, read by the first coordinator
+    expect(manifest.counters['io.http.get']).toBeGreaterThanOrEqual(1 + entries.length);
+    const links = await readParquet(`${out}/crawl-resume/links/*.parquet`);
+    expect(links.map(keyOf).sort()).toEqual(expectedKeys(entries));
   });
 
   it('--segments 1-1 reads only that segment; --sample N --seed S the documented files; --rate-limit spaces the GETs', async () => {
