@@ -4,7 +4,7 @@
  * error naming the input and the byte offset.
  */
 import type { Readable } from 'node:stream';
-import type { JobDefinition, MapContext, Row } from '../job/types.js';
+import type { JobDefinition, MapContext, RecordHeader, RecordView, Row } from '../job/types.js';
 import { inputRecords, InputFramingError, type InputRecords } from '../warc/index.js';
 import { Counters } from './counters.js';
 
@@ -78,32 +78,36 @@ export async function scanInput<R extends Row>(
   let kind: InputKind = 'unknown';
   let rows = 0;
   const typeKeys = new Map<string, string>();
+  /** Counts the record, and says whether the job reads it. */
+  const wanted = (header: RecordHeader): boolean => {
+    let typeKey = typeKeys.get(header.warcType);
+    if (typeKey === undefined) typeKeys.set(header.warcType, (typeKey = `records.${header.warcType || 'untyped'}`));
+    counters.add('records');
+    counters.add(typeKey);
+    if (kind === 'unknown') kind = kindOf(header.warcType, header.contentType);
+    return job.wants(header);
+  };
+  /** The job's rows for a record; none when the job fails on it (a job bug or a record it cannot handle: counted). */
+  const rowsOf = (view: RecordView): readonly R[] => {
+    if (view.truncated) counters.add('records_truncated');
+    try {
+      const mapped = job.map(view, ctx);
+      return Array.isArray(mapped) ? (mapped as readonly R[]) : [...mapped]; // a generator's errors surface here too
+    } catch (err) {
+      counters.add('records_failed');
+      counters.add(`records_failed.${err instanceof Error ? err.name : 'error'}`);
+      return [];
+    }
+  };
   try {
     for await (const batch of input.batches) {
       for (const item of batch) {
         const rec = item instanceof Promise ? await item : item;
-        const { header } = rec;
-        let typeKey = typeKeys.get(header.warcType);
-        if (typeKey === undefined) typeKeys.set(header.warcType, (typeKey = `records.${header.warcType || 'untyped'}`));
-        counters.add('records');
-        counters.add(typeKey);
-        if (kind === 'unknown') kind = kindOf(header.warcType, header.contentType);
-        if (!job.wants(header)) continue;
+        if (!wanted(rec.header)) continue;
         const view = rec.readSync ? rec.readSync(opts.maxRecordBytes) : await rec.read(opts.maxRecordBytes);
-        if (view.truncated) counters.add('records_truncated');
-        let out: readonly R[];
-        try {
-          const mapped = job.map(view, ctx);
-          out = Array.isArray(mapped) ? (mapped as readonly R[]) : [...mapped]; // a generator's errors surface here too
-        } catch (err) {
-          // A job bug or a record the job cannot handle: count it and go on with the next record.
-          counters.add('records_failed');
-          counters.add(`records_failed.${err instanceof Error ? err.name : 'error'}`);
-          continue;
-        }
-        // Writing rows is not the record's fault: an error here (the output store failing) fails the file.
-        for (const row of out) {
+        for (const row of rowsOf(view)) {
           rows++;
+          // Writing rows is not the record's fault: an error here (the output store failing) fails the file.
           try {
             const p = emit(row);
             if (p) await p;
