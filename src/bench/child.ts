@@ -116,15 +116,15 @@ async function reduce(task: Extract<ChildTask, { variant: 'reduce' }>): Promise<
   }
 }
 
-/** Starts the inspector's sampling profiler in this process; `stop` writes the profile. */
-async function startProfile(): Promise<{ stop(file: string): Promise<void> }> {
+/** Starts the inspector's sampling profiler in this process; `stop` writes the profile to `file`. */
+async function startProfile(file: string): Promise<{ stop(): Promise<void> }> {
   const session = new Session();
   session.connect();
   await session.post('Profiler.enable');
   await session.post('Profiler.setSamplingInterval', { interval: 250 });
   await session.post('Profiler.start');
   return {
-    async stop(file) {
+    async stop() {
       const { profile } = await session.post('Profiler.stop');
       session.disconnect();
       await fsp.mkdir(path.dirname(file), { recursive: true });
@@ -147,7 +147,7 @@ function barrier(): Promise<void> {
 export async function runTask(task: ChildTask): Promise<ChildReport> {
   if (task.variant === 'worker' && task.warmup?.length) await worker(task.warmup, task.maxRecordBytes, task.partitions);
   if (task.variant === 'worker' && task.barrier) await barrier();
-  const profiling = task.variant === 'worker' && task.profileFile ? await startProfile() : undefined;
+  const profiling = task.variant === 'worker' && task.profileFile ? await startProfile(task.profileFile) : undefined;
   const cpu0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
   let r: { pages?: number; rows?: number; bytes: number };
@@ -163,7 +163,7 @@ export async function runTask(task: ChildTask): Promise<ChildReport> {
     seconds = Number(process.hrtime.bigint() - t0) / 1e9;
     cpu = process.cpuUsage(cpu0);
   } finally {
-    if (profiling && task.variant === 'worker' && task.profileFile) await profiling.stop(task.profileFile);
+    await profiling?.stop();
   }
   return {
     seconds,

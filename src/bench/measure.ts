@@ -56,14 +56,10 @@ export async function measureZcat(files: readonly string[]): Promise<Sample> {
 /** Worker variants run with the node flags of real worker processes. */
 const nodeArgsOf = (task: ChildTask): readonly string[] => (task.variant === 'worker' ? WORKER_NODE_FLAGS : []);
 
-/** Runs `task` in a fresh node process. `nodeArgs` e.g. ['--cpu-prof', '--cpu-prof-dir=...'] for profiling. */
-export async function measureChild(task: ChildTask, nodeArgs: readonly string[] = []): Promise<Sample> {
-  const { stdout } = await collect(
-    spawn(process.execPath, [...nodeArgsOf(task), ...nodeArgs, CHILD, JSON.stringify(task)], { stdio: ['ignore', 'pipe', 'pipe'] }),
-    `bench child (${task.variant})`,
-  );
-  const line = stdout.trim().split('\n').pop() ?? '';
-  return JSON.parse(line) as Sample;
+/** Runs `task` in a fresh node process; its own figures. */
+export async function measureChild(task: ChildTask): Promise<Sample> {
+  const { samples } = await measureParallel([task]);
+  return samples[0] as Sample;
 }
 
 /**

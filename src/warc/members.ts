@@ -197,7 +197,7 @@ const MAX_BATCH_BYTES = 128 * 1024;
  * Output buffer size for inflating `compressed` bytes: large enough that zlib mostly fills one buffer (no copying of
  * pieces together afterwards), since web archive records inflate to 2-5 times their size.
  */
-export function inflateChunkBytes(compressed: number, maxBytes: number): number {
+function inflateChunkBytes(compressed: number, maxBytes: number): number {
   return Math.max(64 * 1024, Math.min(compressed * 4, maxBytes));
 }
 
