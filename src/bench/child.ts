@@ -15,9 +15,8 @@ import { jobRegistry, DEFAULT_JOB } from '../../jobs/index.js';
 import { resolveJob } from '../job/index.js';
 import { scanInput, formatRow } from '../extract/index.js';
 import { processFile } from '../worker/index.js';
-import { reduceRun } from '../reduce/index.js';
-import { LocalStore, openInput, INPUT_CHUNK_BYTES } from '../storage/index.js';
-import type { FileResult } from '../queue/names.js';
+import { runReduceTask } from '../reduce/index.js';
+import { LocalStore, openInput, reduceInputsPath, INPUT_CHUNK_BYTES, type FileResult } from '../storage/index.js';
 
 export type ChildTask =
   | { readonly variant: 'gunzip'; readonly files: readonly string[] }
@@ -99,20 +98,22 @@ async function worker(files: readonly string[], maxRecordBytes: number, partitio
 async function reduce(task: Extract<ChildTask, { variant: 'reduce' }>): Promise<{ pages: number; rows: number; bytes: number }> {
   const job = resolveJob(jobRegistry, DEFAULT_JOB);
   const store = new LocalStore(task.storeDir);
-  const files: FileResult[] = [];
+  let rows = 0;
   for (const p of await store.list(`${task.runId}/partials`)) {
-    if (!p.endsWith('/_SUCCESS.json')) continue;
+    if (!p.endsWith('.commit.json')) continue;
     const body = await store.get(p);
-    if (body !== null) files.push(JSON.parse(body.toString('utf8')) as FileResult);
+    if (body !== null) rows += (JSON.parse(body.toString('utf8')) as FileResult).rows;
   }
-  const outputs = `${task.runId}/${job.rowsOutput}`;
   try {
-    const result = await reduceRun({ runId: task.runId, job, store, partitions: task.partitions, files, memoryMb: task.memoryMb });
-    const rows = files.reduce((n, f) => n + f.rows, 0);
-    return { pages: 0, rows, bytes: result.totals[job.rowsOutput] ?? 0 };
+    // One reduce task over every partition, as a worker runs it.
+    const results = await runReduceTask(
+      { runId: task.runId, out: task.storeDir, job: job.name, partitions: task.partitions, first: 0, count: task.partitions, inputs: reduceInputsPath(task.runId), inputsDigest: 'bench' },
+      { job, store, memoryMb: task.memoryMb },
+    );
+    const merged = results.reduce((n, r) => n + (r.outputs.find((o) => o.output === job.rowsOutput)?.rows ?? 0), 0);
+    return { pages: 0, rows, bytes: merged };
   } finally {
-    await store.removePrefix(outputs);
-    for (const d of job.derived) await store.removePrefix(`${task.runId}/${d.name}`);
+    for (const name of [job.rowsOutput, ...job.derived.map((d) => d.name), 'reduce/part-']) await store.removePrefix(`${task.runId}/${name}`);
   }
 }
 

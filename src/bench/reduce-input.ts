@@ -1,6 +1,6 @@
 /**
- * Reducer benchmark input: a run's committed partials, written in the workers' format (gzipped JSON lines per
- * partition + `_SUCCESS.json` FileResult markers), with N generated link rows. Article popularity is skewed
+ * Reducer benchmark input: a run's committed partials, written in the workers' format (one object per file with a
+ * gzip member per partition + its commit record), and the reduce tasks' input list, with N generated link rows. Article popularity is skewed
  * (a few articles get most links) and ~5% of the rows repeat a key from another file, so the de-duplication works.
  * Cached by (rows, partitions, seed).
  */
@@ -11,8 +11,8 @@ import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import { jobRegistry, DEFAULT_JOB } from '../../jobs/index.js';
 import { resolveJob, partitionOf } from '../job/index.js';
-import { LocalStore, partialPath, successPath } from '../storage/index.js';
-import type { FileResult } from '../queue/names.js';
+import { LocalStore, commitPath, partialPath, reduceInputsPath, type FileResult, type PartRange } from '../storage/index.js';
+import { inputLine } from '../reduce/index.js';
 import { Rng } from '../../scripts/fixtures/rng.js';
 
 const gzip = promisify(zlib.gzip);
@@ -56,7 +56,7 @@ function makeRow(rng: Rng, i: number, fileIndex: number): Record<string, string 
 
 /** The cached partials for `rows` rows, generated first when missing. */
 export async function reduceInput(cacheDir: string, rows: number, partitions: number, seed: number, log: (l: string) => void): Promise<ReduceInput> {
-  const storeDir = path.join(cacheDir, `v1-reduce-r${rows}-p${partitions}-s${seed}`);
+  const storeDir = path.join(cacheDir, `v2-reduce-r${rows}-p${partitions}-s${seed}`);
   const marker = path.join(storeDir, 'bench-input.json');
   if (fs.existsSync(marker)) return JSON.parse(await fsp.readFile(marker, 'utf8')) as ReduceInput;
   await fsp.rm(storeDir, { recursive: true, force: true });
@@ -65,6 +65,7 @@ export async function reduceInput(cacheDir: string, rows: number, partitions: nu
   const store = new LocalStore(storeDir);
   const files = Math.ceil(rows / ROWS_PER_FILE);
   let bytes = 0;
+  const list: string[] = [];
   for (let f = 0; f < files; f++) {
     const rng = Rng.derive(seed, 0x12ed, f);
     const n = Math.min(ROWS_PER_FILE, rows - f * ROWS_PER_FILE);
@@ -74,21 +75,23 @@ export async function reduceInput(cacheDir: string, rows: number, partitions: nu
       (parts[partitionOf(job.partitionKey(row), partitions)] as string[]).push(JSON.stringify(row));
     }
     const fileId = `file-${String(f).padStart(5, '0')}`;
-    const partitionRows: Record<string, number> = {};
-    await Promise.all(
-      parts.map(async (lines, p) => {
-        if (lines.length === 0) return;
-        const body = await gzip(lines.join('\n') + '\n', { level: 1 });
-        bytes += body.length;
-        partitionRows[String(p)] = lines.length;
-        await store.put(partialPath(REDUCE_RUN_ID, fileId, p), body);
-      }),
-    );
+    const members = await Promise.all(parts.map(async (lines) => (lines.length === 0 ? null : gzip(lines.join('\n') + '\n', { level: 1 }))));
+    const ranges: PartRange[] = [];
+    let offset = 0;
+    members.forEach((m, p) => {
+      if (!m) return;
+      ranges.push({ partition: p, offset, bytes: m.length, rows: (parts[p] as string[]).length });
+      offset += m.length;
+    });
+    bytes += offset;
+    await store.put(partialPath(REDUCE_RUN_ID, fileId), Buffer.concat(members.flatMap((m) => (m ? [m] : []))));
     const result: FileResult = {
-      fileId, input: `file-${f}`, kind: 'wat', rows: n, partitionRows, counters: {}, compressedBytes: 0, seconds: 0, attempt: 1,
+      fileId, input: `file-${f}`, kind: 'wat', rows: n, parts: ranges, counters: {}, compressedBytes: 0, seconds: 0, attempt: 1,
     };
-    await store.put(successPath(REDUCE_RUN_ID, fileId), JSON.stringify(result, null, 2));
+    await store.put(commitPath(REDUCE_RUN_ID, fileId), JSON.stringify(result));
+    list.push(inputLine(result));
   }
+  await store.put(reduceInputsPath(REDUCE_RUN_ID), list.join(''));
   const input: ReduceInput = { storeDir, runId: REDUCE_RUN_ID, rows, files, partitions, bytes };
   await fsp.writeFile(marker, JSON.stringify(input, null, 2));
   return input;

@@ -34,7 +34,6 @@ export function sessionOptions(ctx: CommandContext, f: SessionFlags, io: CliIO, 
     redisUrl: f.redis,
     redisServerBin: config.redisServerBin,
     maxWorkerRestarts: config.maxWorkerRestarts,
-    reducerMemoryMb: config.reducerMemoryMb,
     pollMillis: config.pollMillis,
     workerArgs: ['--log-level', f.logLevel, '--concurrency', String(config.concurrency), '--rate-limit', String(f.rateLimit)],
     // The endpoint may carry credentials: it goes to local workers in their environment, not on their command line.

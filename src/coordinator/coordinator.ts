@@ -1,9 +1,10 @@
 /**
  * The coordinator of one run. `start` creates a run: resolves the inputs, writes the manifest, enqueues one BullMQ
  * job per input (job id = file id, so a file is never enqueued twice). `resume` continues a run from its manifest
- * and the committed partials in the output store (the source of truth, not Redis). Both then start local workers,
- * wait until every file is committed or failed (re-enqueueing files whose jobs Redis lost), run the reducer over
- * the committed partials, and finalise the manifest.
+ * and the commit records in the output store (the source of truth, not Redis). Both then start local workers,
+ * wait until every file is committed or failed (re-enqueueing files whose jobs Redis lost), enqueue the reduce tasks
+ * (which the same workers run; see reduce-phase.ts), wait for them, and finalise the manifest. The coordinator itself
+ * never loads DuckDB or a row.
  */
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -11,18 +12,18 @@ import type { JobDefinition } from '../job/types.js';
 import type { Logger } from '../log/index.js';
 import { redactUrl } from '../log/index.js';
 import {
-  ACTIVE_RUNS_KEY, QUEUE_PREFIX, connect, queueName, redisOptions, runKey, startRedisServer, waitForRedis,
+  ACTIVE_RUNS_KEY, QUEUE_PREFIX, connect, queueName, reduceQueueName, redisOptions, runKey, startRedisServer, waitForRedis,
   type EmbeddedRedis,
 } from '../queue/index.js';
 import { IoSession, openStore, type IoSettings, type OutputStore } from '../storage/index.js';
 import { mergeCounters, type CounterMap } from '../extract/index.js';
-import { reduceRun } from '../reduce/index.js';
 import { planInputs, type InputRequest } from './crawl.js';
 import { readManifest, writeManifest, type Manifest, type RunSettings } from './manifest.js';
 import { newRunId } from './run-id.js';
 import { LocalFleet } from '../fleet/local-fleet.js';
 import type { Fleet } from '../fleet/fleet.js';
-import { collectResults, committedFiles, ensureQueued, waitUntilSettled, CancelledError, InterruptedError, type ProgressSnapshot } from './settle.js';
+import { committedFiles, ensureQueued, waitUntilSettled, CancelledError, InterruptedError, type ProgressSnapshot } from './settle.js';
+import { collectCommits, collectReduce, defaultPartitions, enqueueReduce, reduceTasks, waitForReduce } from './reduce-phase.js';
 
 /** How this coordinator session runs (not part of the run's identity; may differ on resume). */
 export interface SessionOptions {
@@ -32,7 +33,6 @@ export interface SessionOptions {
   readonly redisUrl?: string | undefined;
   readonly redisServerBin: string;
   readonly maxWorkerRestarts: number;
-  readonly reducerMemoryMb: number;
   readonly pollMillis: number;
   /** When > 0, local worker i serves /healthz and /metrics on this port + i. */
   readonly healthPortBase?: number | undefined;
@@ -78,6 +78,7 @@ export class Coordinator {
   private embedded: EmbeddedRedis | undefined;
   private redis: Redis | undefined;
   private queue: Queue | undefined;
+  private reduceQueue: Queue | undefined;
   private workers: Fleet | undefined;
   private interrupted = false;
   private io: IoSession | undefined;
@@ -100,7 +101,7 @@ export class Coordinator {
     }
     const manifest: Manifest = {
       version: 1, runId, job: opts.settings.job, status: 'running', createdAt: new Date().toISOString(),
-      settings: { ...opts.settings, out: opts.out },
+      settings: { ...opts.settings, out: opts.out, partitions: opts.settings.partitions > 0 ? opts.settings.partitions : defaultPartitions(inputs.length) },
       options: { paths: opts.paths ?? null, inputBase: opts.inputBase ? redactUrl(opts.inputBase) : null, out: store.location, workers: this.session.workers,
         redis: this.session.redisUrl ? redactUrl(this.session.redisUrl) : 'embedded',
         crawl: plan.crawl, input: plan.input, source: plan.source, listing: plan.listing, listed: plan.listed,
@@ -182,16 +183,30 @@ export class Coordinator {
         progress: this.session.progress, progressDisplay: this.session.progressDisplay, workersAlive: () => (this.workers ? this.workers.alive : undefined),
         interrupted: () => this.interrupted,
       });
+      // The aggregate: reduce tasks on the same workers (local and fleet alike); the run stays active until they end.
+      const { committed: filesDone, digest } = await collectCommits(store, this.queue, manifest);
+      manifest.status = 'reducing';
+      await this.save(store, manifest);
+      this.reduceQueue = new Queue(reduceQueueName(runId), { connection: redisOptions(redisUrl, 'wikireverse-reduce-queue'), prefix: QUEUE_PREFIX });
+      const added = await enqueueReduce(this.reduceQueue, store, manifest, digest);
+      this.session.progress(
+        `run ${runId}: reducing ${filesDone} committed files into ${settings.partitions} partitions (${reduceTasks(manifest).length} reduce tasks, ${added} to run)`,
+      );
+      await waitForReduce({
+        queue: this.reduceQueue, redis: this.redis, manifest, pollMillis: this.session.pollMillis, started, progress: this.session.progress,
+        workersAlive: () => (this.workers ? this.workers.alive : undefined), interrupted: () => this.interrupted,
+      });
       await this.redis.srem(ACTIVE_RUNS_KEY, runId);
       await this.workers?.stop();
       this.workers = undefined;
-
-      const results = await collectResults(store, this.queue, manifest);
-      manifest.status = 'reducing';
-      await this.save(store, manifest);
-      this.session.progress(`run ${runId}: reducing ${results.length} committed files into ${settings.partitions} partitions`);
-      const reduced = await reduceRun({ runId, job, store, partitions: settings.partitions, files: results, memoryMb: this.session.reducerMemoryMb });
-      // The coordinators' own requests (listing, manifests, reducer reads and writes) join the workers' io.* counters.
+      const reduced = await collectReduce(store, manifest, digest);
+      if (reduced.missing.length > 0) {
+        const failedTasks = await this.reduceQueue.getFailed();
+        const why = failedTasks.map((j) => `${j.id}: ${j.failedReason}`).join('; ') || 'not committed';
+        throw new Error(`${reduced.missing.length} of ${settings.partitions} partitions were not merged (${why})`);
+      }
+      // The coordinators' own requests (listing, manifests, commit records) and the reduce tasks' join the files' io.* counters.
+      mergeCounters(manifest.counters, reduced.counters);
       mergeCounters(manifest.counters, this.coordinatorIo());
       const failed = manifest.files.filter((f) => f.status !== 'done');
       manifest.outputs = reduced.outputs;
@@ -202,7 +217,7 @@ export class Coordinator {
       manifest.finishedAt = new Date().toISOString();
       manifest.summary = {
         files: manifest.files.length,
-        filesDone: results.length,
+        filesDone,
         filesFailed: failed.length,
         pages: manifest.counters.pages ?? 0,
         links: reduced.totals[job.rowsOutput] ?? 0,
@@ -271,6 +286,8 @@ export class Coordinator {
     this.workers = undefined;
     await this.queue?.close().catch(() => undefined);
     this.queue = undefined;
+    await this.reduceQueue?.close().catch(() => undefined);
+    this.reduceQueue = undefined;
     this.redis?.disconnect();
     this.redis = undefined;
     await this.embedded?.stop().catch(() => undefined);

@@ -2,7 +2,7 @@
 import type { OutputStore } from '../storage/index.js';
 import { manifestPath } from '../storage/layout.js';
 import type { CounterMap } from '../extract/index.js';
-import type { OutputFile } from '../reduce/index.js';
+import type { OutputFile } from '../storage/layout.js';
 
 export type RunStatus = 'running' | 'reducing' | 'succeeded' | 'failed' | 'cancelled';
 export type FileStatus = 'pending' | 'done' | 'failed';
@@ -23,7 +23,10 @@ export interface RunSettings {
   readonly job: string;
   /** Output store location as given (`--out`). */
   readonly out: string;
+  /** Output partitions; 0 when starting: sized to the run (`defaultPartitions`), the manifest holds the number chosen. */
   readonly partitions: number;
+  /** Partitions merged by one reduce task (absent in manifests from before reduce tasks: 4). */
+  readonly reduceTaskPartitions?: number;
   readonly attempts: number;
   readonly backoffMillis: number;
   readonly maxRecordBytes: number;

@@ -2,11 +2,10 @@
  * Getting a run's files into the queue and waiting until each is committed or failed for good.
  * The output store decides what is committed (`_SUCCESS.json`); Redis only says what is still to do.
  */
-import type { Job, Queue } from 'bullmq';
+import type { JobType, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { ACTIVE_RUNS_KEY, runKey, type FileJobData, type FileResult } from '../queue/index.js';
-import { successPath, type OutputStore } from '../storage/index.js';
-import { mergeCounters } from '../extract/index.js';
+import { ACTIVE_RUNS_KEY, runKey, type FileJobData } from '../queue/index.js';
+import { fileIdOfCommit, partialsDir, type OutputStore } from '../storage/index.js';
 import type { Manifest, ManifestFile } from './manifest.js';
 
 export class CancelledError extends Error {
@@ -26,14 +25,13 @@ function jobFor(manifest: Manifest, f: ManifestFile): { name: string; data: File
   };
 }
 
-/** Ids of files whose partials are committed in the store. */
+/** Ids of the given files whose commit records are in the store (one listing: a request per 1,000 files on S3). */
 export async function committedFiles(store: OutputStore, runId: string, files: readonly ManifestFile[]): Promise<Set<string>> {
+  const wanted = new Set(files.map((f) => f.fileId));
   const done = new Set<string>();
-  const BATCH = 32;
-  for (let i = 0; i < files.length; i += BATCH) {
-    const batch = files.slice(i, i + BATCH);
-    const found = await Promise.all(batch.map(async (f) => ((await store.get(successPath(runId, f.fileId))) ? f.fileId : null)));
-    for (const id of found) if (id) done.add(id);
+  for (const listed of await store.list(partialsDir(runId))) {
+    const id = fileIdOfCommit(runId, listed);
+    if (id !== null && wanted.has(id)) done.add(id);
   }
   return done;
 }
@@ -47,16 +45,17 @@ export async function ensureQueued(queue: Queue, manifest: Manifest, todo: reado
   const add: ManifestFile[] = [];
   if (!resuming) add.push(...todo);
   else {
+    // Job ids by state, one request per state (linear in the files; a job-by-job state lookup scans the wait list).
+    const live = await jobIds(queue, ['waiting', 'active', 'delayed', 'prioritized', 'waiting-children']);
+    const completed = await jobIds(queue, ['completed']);
+    const failed = await jobIds(queue, ['failed']);
     for (const f of todo) {
-      const job = await queue.getJob(f.fileId);
-      if (!job) {
-        // Failed for good in an earlier session (its job gone with that Redis): only `--retry-failed` retries it.
-        if (f.status !== 'failed' || retryFailed) add.push(f);
-        continue;
-      }
-      const state = await job.getState();
-      if (state === 'completed' || (state === 'failed' && retryFailed)) {
-        await job.remove();
+      if (live.has(f.fileId)) continue;
+      if (completed.has(f.fileId) || (failed.has(f.fileId) && retryFailed)) {
+        await queue.remove(f.fileId);
+        add.push(f);
+      } else if (!failed.has(f.fileId) && (f.status !== 'failed' || retryFailed)) {
+        // Missing (Redis lost it). Failed for good in an earlier session (its job gone with that Redis): only `--retry-failed` retries it.
         add.push(f);
       }
     }
@@ -95,14 +94,9 @@ export interface SettleOptions {
   readonly interrupted: () => boolean;
 }
 
-async function jobIds(queue: Queue, state: 'completed' | 'failed'): Promise<Set<string>> {
-  const ids = new Set<string>();
-  const PAGE = 1000;
-  for (let start = 0; ; start += PAGE) {
-    const jobs = await queue.getJobs([state], start, start + PAGE - 1, true);
-    for (const j of jobs) if (j?.id) ids.add(j.id);
-    if (jobs.length < PAGE) return ids;
-  }
+/** The ids of the queue's jobs in the given states (ids only, one request). */
+async function jobIds(queue: Queue, states: JobType[]): Promise<Set<string>> {
+  return new Set(await queue.getRanges(states, 0, -1));
 }
 
 /**
@@ -133,7 +127,7 @@ export async function waitUntilSettled(o: SettleOptions): Promise<void> {
       lastPrint = now;
     }
     if (pending === 0) {
-      const known = new Set([...(await jobIds(queue, 'completed')), ...(await jobIds(queue, 'failed'))]);
+      const known = await jobIds(queue, ['completed', 'failed']);
       const unknown = manifest.files.filter((f) => !known.has(f.fileId));
       const committed = await committedFiles(o.store, manifest.runId, unknown);
       const lost = unknown.filter((f) => !committed.has(f.fileId) && f.status !== 'failed');
@@ -149,27 +143,4 @@ export async function waitUntilSettled(o: SettleOptions): Promise<void> {
     if (alive === 0) throw new Error('All local worker processes died and could not be restarted; see the log above');
     await new Promise((r) => setTimeout(r, o.pollMillis));
   }
-}
-
-/** Reads each file's commit marker (the store is the source of truth) and fills in the manifest's files and counters. */
-export async function collectResults(store: OutputStore, queue: Queue, manifest: Manifest): Promise<FileResult[]> {
-  const results: FileResult[] = [];
-  const requeued = manifest.counters.files_requeued;
-  manifest.counters = requeued ? { files_requeued: requeued } : {};
-  for (const entry of manifest.files) {
-    const marker = await store.get(successPath(manifest.runId, entry.fileId));
-    const job = (await queue.getJob(entry.fileId)) as Job<FileJobData, FileResult> | undefined;
-    if (marker) {
-      const r = JSON.parse(marker.toString('utf8')) as FileResult;
-      results.push(r);
-      mergeCounters(manifest.counters, r.counters);
-      Object.assign(entry, { status: 'done', rows: r.rows, kind: r.kind, seconds: r.seconds, attempts: Math.max(r.attempt, job?.attemptsMade ?? 0) });
-      delete entry.error;
-    } else {
-      entry.status = 'failed';
-      entry.attempts = job?.attemptsMade ?? entry.attempts ?? 0;
-      entry.error = job?.failedReason || entry.error || 'not committed';
-    }
-  }
-  return results;
 }

@@ -7,7 +7,8 @@
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../log/index.js';
-import { ACTIVE_RUNS_KEY, connect, costKey, runKey, type FileResult } from '../queue/index.js';
+import { ACTIVE_RUNS_KEY, connect, costKey, runKey } from '../queue/index.js';
+import type { FileResult } from '../storage/index.js';
 import { openStore, type OutputStore } from '../storage/index.js';
 import { computeLedger, historyKey, type InstanceLife, type Ledger, type PricePoint } from './ledger.js';
 import type { PriceTable } from './prices.js';

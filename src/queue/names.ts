@@ -9,6 +9,11 @@ export function queueName(runId: string): string {
   return `run-${runId}`;
 }
 
+/** The queue of a run's reduce tasks (separate from its files, so file counts stay file counts). */
+export function reduceQueueName(runId: string): string {
+  return `reduce-${runId}`;
+}
+
 export function runKey(runId: string): string {
   return `wikireverse:run:${runId}`;
 }
@@ -43,18 +48,22 @@ export interface FileJobData {
   readonly maxRecordBytes: number;
 }
 
-/** What a worker returns for a committed file (also stored as its `_SUCCESS.json`). */
-export interface FileResult {
-  readonly fileId: string;
-  readonly input: string;
-  readonly kind: string;
-  readonly rows: number;
-  /** Rows per partition index; partitions without rows are absent. */
-  readonly partitionRows: Record<string, number>;
-  readonly counters: Record<string, number>;
-  readonly compressedBytes: number;
-  readonly seconds: number;
-  readonly attempt: number;
-  /** CPU seconds the worker process used for this file (user + system; set by the worker, not in `_SUCCESS.json`). */
-  readonly cpuSeconds?: number;
+/** The data of one reduce task: a run of partitions, merged from the committed files listed in `inputs`. */
+export interface ReduceTaskData {
+  readonly runId: string;
+  readonly out: string;
+  readonly job: string;
+  readonly partitions: number;
+  /** First partition of the task, and how many (partitions first .. first + count - 1). */
+  readonly first: number;
+  readonly count: number;
+  /** Path in the output store of the committed files' list (one `FileResult` per line). */
+  readonly inputs: string;
+  /** Identifies the set of files in `inputs`: a partition committed from another set is merged again. */
+  readonly inputsDigest: string;
+}
+
+/** The job id of the reduce task that starts at partition `first` (file ids start with `f`, so never collide). */
+export function reduceTaskId(first: number): string {
+  return `reduce-${String(first).padStart(5, '0')}`;
 }

@@ -3,7 +3,8 @@
  * coordinators and `status` read them. The output store stays the source of truth for the final summary.
  */
 import type { Redis } from 'ioredis';
-import { costKey, progressFilesKey, progressKey, type FileResult } from './names.js';
+import { costKey, progressFilesKey, progressKey } from './names.js';
+import type { FileResult } from '../storage/layout.js';
 
 export interface LiveTotals {
   readonly files: number;

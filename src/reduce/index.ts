@@ -1,2 +1,4 @@
-/** The reducer: committed partials -> sorted, de-duplicated Parquet outputs. */
-export { reduceRun, type ReduceOptions, type ReduceResult, type OutputFile } from './reducer.js';
+/** The reduce side: reduce tasks (committed partials -> sorted, de-duplicated Parquet per partition) and their input list. */
+export { runReduceTask, mergeSql, type ReduceTaskOptions } from './reducer.js';
+export { inputLine, parseInputLine, type ReduceInputFile } from './inputs.js';
+export { forEachLimit } from './pool.js';

@@ -1,107 +1,155 @@
 /**
- * The reducer: merges the committed partials of a run, partition by partition, with DuckDB
- * (out-of-core: it spills to disk past its memory limit), keeps exactly one row per unique key,
- * and writes sorted Parquet outputs: the job's rows and its derived outputs.
+ * A reduce task: merges one run of partitions of a run, on a worker. It reads the committed files' list, fetches each
+ * file's byte range for its partitions (one ranged request per file, many in flight), spools every partition's gzip
+ * members into one local file, and per partition has DuckDB (out of core: it spills to disk past its memory limit) keep
+ * exactly one row per unique key and write the sorted Parquet outputs, then commits the partition. A partition already
+ * committed (an earlier attempt, a resumed run) is not redone.
  */
+import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import type { JobDefinition } from '../job/types.js';
 import type { OutputStore } from '../storage/index.js';
-import type { FileResult } from '../queue/names.js';
-import { outputPath, partialPath } from '../storage/layout.js';
+import type { ReduceTaskData } from '../queue/names.js';
+import { outputPath, partialPath, reduceCommitPath, type OutputFile, type PartitionResult } from '../storage/layout.js';
+import { parseInputLine, type ReduceInputFile } from './inputs.js';
+import { forEachLimit } from './pool.js';
 
-export interface ReduceOptions {
-  readonly runId: string;
+export interface ReduceTaskOptions {
   readonly job: JobDefinition;
   readonly store: OutputStore;
-  readonly partitions: number;
-  /** Committed files: exactly one partial set per file is read. */
-  readonly files: readonly FileResult[];
-  /** DuckDB memory limit; it spills to a temp directory past it. */
+  /** The process's memory budget for DuckDB and its surroundings; DuckDB's buffer pool gets a share and spills past it. */
   readonly memoryMb: number;
+  /** Ranged requests in flight while fetching the partials. @default 16 */
+  readonly fetchConcurrency?: number;
+  /** DuckDB threads. @default 1 */
   readonly threads?: number;
-}
-
-export interface OutputFile {
-  readonly output: string;
-  readonly path: string;
-  readonly rows: number;
-  readonly bytes: number;
-}
-
-export interface ReduceResult {
-  readonly outputs: OutputFile[];
-  /** Rows per output (all partitions). */
-  readonly totals: Record<string, number>;
+  /** The storage counters of this task (requests, bytes): each partition's commit record gets those made since the last. */
+  readonly counters?: () => Record<string, number>;
 }
 
 const sqlString = (s: string): string => `'${s.replace(/'/g, "''")}'`;
 const ident = (s: string): string => `"${s.replace(/"/g, '""')}"`;
 
 async function copyToParquet(conn: DuckDBConnection, select: string, file: string): Promise<number> {
-  const res = await conn.runAndReadAll(
-    `COPY (${select}) TO ${sqlString(file)} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)`,
-  );
-  const first = res.getRows()[0]?.[0];
-  return Number(first ?? 0);
+  const res = await conn.runAndReadAll(`COPY (${select}) TO ${sqlString(file)} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)`);
+  return Number(res.getRows()[0]?.[0] ?? 0);
 }
 
-export async function reduceRun(opts: ReduceOptions): Promise<ReduceResult> {
-  const { job, store, runId } = opts;
-  const tmp = await fsp.mkdtemp(path.join(os.tmpdir(), `wikireverse-reduce-${runId}-`));
-  // An on-disk database (in the temp dir), so merged rows live on disk, not in memory.
-  // DuckDB's memory_limit covers its buffer pool only; its other allocations (JSON reader, Parquet writer, per-thread
-  // state) and Node's heap come on top. a quarter of the budget for the pool and one thread keep the whole process
-  // near `memoryMb` whatever the input size: past the pool, sorts and aggregates spill to the temp directory.
-  const instance = await DuckDBInstance.create(path.join(tmp, 'reduce.duckdb'), {
-    memory_limit: `${Math.max(64, Math.floor(opts.memoryMb * 0.25))}MB`,
-    threads: String(opts.threads ?? 1),
-    temp_directory: path.join(tmp, 'spill'),
-    preserve_insertion_order: 'false',
-  });
-  const conn = await instance.connect();
-  const columns = `{${job.columns.map((c) => `${sqlString(c.name)}: ${sqlString(c.type)}`).join(', ')}}`;
-  const emptySelect = `SELECT ${job.columns.map((c) => `CAST(NULL AS ${c.type}) AS ${ident(c.name)}`).join(', ')} WHERE false`;
+/** One row per unique key (the first by the job's order), sorted by that order: a form DuckDB can spill (see README). */
+export function mergeSql(job: JobDefinition, source: string): string {
   const key = job.uniqueKey.map(ident).join(', ');
   const order = job.orderBy.map(ident).join(', ');
-  const outputs: OutputFile[] = [];
-  const totals: Record<string, number> = {};
+  return `SELECT * FROM (${source}) QUALIFY row_number() OVER (PARTITION BY ${key} ORDER BY ${order}) = 1 ORDER BY ${order}`;
+}
+
+function delta(now: Record<string, number>, before: Record<string, number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(now)) if (v - (before[k] ?? 0) !== 0) out[k] = v - (before[k] ?? 0);
+  return out;
+}
+
+/** The committed partitions' results, and the outputs of those this task merged now. */
+export async function runReduceTask(data: ReduceTaskData, o: ReduceTaskOptions): Promise<PartitionResult[]> {
+  const { job, store } = o;
+  const { runId } = data;
+  const results: PartitionResult[] = [];
+  const todo: number[] = [];
+  for (let p = data.first; p < data.first + data.count; p++) {
+    const body = await store.get(reduceCommitPath(runId, p));
+    const done = body ? (JSON.parse(body.toString('utf8')) as PartitionResult) : null;
+    if (done && done.inputsDigest === data.inputsDigest) results.push(done);
+    else todo.push(p);
+  }
+  if (todo.length === 0) return results;
+
+  const list = await store.get(data.inputs);
+  if (!list) throw new Error(`The reduce inputs list ${store.location}/${data.inputs} is missing; resume the run to write it again`);
+  // The process id in the name: a test (or an operator) can tell which worker is merging.
+  const tmp = await fsp.mkdtemp(path.join(os.tmpdir(), `wikireverse-reduce-${process.pid}-`));
+  const wanted = new Set(todo);
+  const spool = new Map(todo.map((p) => [p, { file: path.join(tmp, `in-${p}.jsonl.gz`), fd: -1, files: 0, rows: 0 }]));
+  let counted = o.counters?.() ?? {};
+  let instance: DuckDBInstance | undefined;
+  let conn: DuckDBConnection | undefined;
   try {
-    for (let p = 0; p < opts.partitions; p++) {
-      const files: string[] = [];
-      for (const f of opts.files) {
-        if ((f.partitionRows[String(p)] ?? 0) > 0) {
-          files.push(await store.localCopy(partialPath(runId, f.fileId, p), path.join(tmp, 'in')));
-        }
+    for (const s of spool.values()) s.fd = fs.openSync(s.file, 'w');
+    // One ranged request per file: its partitions of this task are contiguous in its object.
+    const wantedParts = function* (): Generator<ReduceInputFile> {
+      let lineNo = 0;
+      for (const line of list.toString('utf8').split('\n')) {
+        lineNo++;
+        if (line === '') continue;
+        const f = parseInputLine(line, lineNo, data.partitions);
+        const parts = f.parts.filter((p) => wanted.has(p.partition));
+        if (parts.length > 0) yield { fileId: f.fileId, parts };
       }
-      const source =
-        files.length === 0
-          ? emptySelect
-          : `SELECT * FROM read_json([${files.map(sqlString).join(', ')}], format = 'newline_delimited', compression = 'gzip', columns = ${columns})`;
-      // The merged rows go straight to their Parquet file (DuckDB sorts and de-duplicates out of core); the derived
-      // outputs then read that file back as the table `rows`. Nothing of the partition is held in memory.
-      const merged = `SELECT * FROM (${source}) QUALIFY row_number() OVER (PARTITION BY ${key} ORDER BY ${order}) = 1 ORDER BY ${order}`;
+    };
+    await forEachLimit(wantedParts(), o.fetchConcurrency ?? 16, async (f) => {
+      const first = f.parts[0] as ReduceInputFile['parts'][number];
+      const lastPart = f.parts[f.parts.length - 1] as ReduceInputFile['parts'][number];
+      const key = partialPath(runId, f.fileId);
+      const buf = await store.getRange(key, first.offset, lastPart.offset + lastPart.bytes - first.offset);
+      if (!buf) throw new Error(`The committed partial ${store.location}/${key} is missing: resume the run to redo its file`);
+      for (const p of f.parts) {
+        const s = spool.get(p.partition) as { fd: number; files: number; rows: number };
+        // Synchronous: slices of different files never interleave in a partition's spool.
+        fs.writeSync(s.fd, buf, p.offset - first.offset, p.bytes);
+        s.files++;
+        s.rows += p.rows;
+      }
+    });
+    for (const s of spool.values()) fs.closeSync(s.fd);
+
+    // An on-disk database in the temp dir: merged rows live on disk. DuckDB's memory_limit covers its buffer pool only;
+    // the JSON reader, the Parquet writer and Node's heap come on top, so the pool gets a quarter of the budget.
+    instance = await DuckDBInstance.create(path.join(tmp, 'reduce.duckdb'), {
+      memory_limit: `${Math.max(64, Math.floor(o.memoryMb * 0.25))}MB`,
+      threads: String(o.threads ?? 1),
+      temp_directory: path.join(tmp, 'spill'),
+      preserve_insertion_order: 'false',
+    });
+    conn = await instance.connect();
+    const columns = `{${job.columns.map((c) => `${sqlString(c.name)}: ${sqlString(c.type)}`).join(', ')}}`;
+    const emptySelect = `SELECT ${job.columns.map((c) => `CAST(NULL AS ${c.type}) AS ${ident(c.name)}`).join(', ')} WHERE false`;
+    for (const p of todo) {
+      const started = Date.now();
+      const s = spool.get(p) as { file: string; files: number; rows: number };
+      const source = s.files === 0
+        ? emptySelect
+        : `SELECT * FROM read_json(${sqlString(s.file)}, format = 'newline_delimited', compression = 'gzip', columns = ${columns})`;
       const mainLocal = path.join(tmp, `${job.rowsOutput}-${p}.parquet`);
-      const selects: Array<[string, string]> = [[job.rowsOutput, merged], ...job.derived.map((d): [string, string] => [d.name, d.sql])];
+      const selects: Array<[string, string]> = [[job.rowsOutput, mergeSql(job, source)], ...job.derived.map((d): [string, string] => [d.name, d.sql])];
+      const outputs: OutputFile[] = [];
       for (const [name, select] of selects) {
         const local = name === job.rowsOutput ? mainLocal : path.join(tmp, `${name}-${p}.parquet`);
         const rows = await copyToParquet(conn, select, local);
-        if (name === job.rowsOutput) await conn.run(`CREATE OR REPLACE VIEW rows AS SELECT * FROM read_parquet(${sqlString(mainLocal)})`);
+        if (name === job.rowsOutput) {
+          await fsp.rm(s.file, { force: true });
+          await conn.run(`CREATE OR REPLACE VIEW rows AS SELECT * FROM read_parquet(${sqlString(mainLocal)})`);
+        }
         const target = outputPath(runId, name, p);
         const { size } = await fsp.stat(local);
         await store.upload(local, target);
         outputs.push({ output: name, path: target, rows, bytes: size });
-        totals[name] = (totals[name] ?? 0) + rows;
       }
       await conn.run('DROP VIEW rows');
       for (const [name] of selects) await fsp.rm(path.join(tmp, `${name}-${p}.parquet`), { force: true });
+      const now = o.counters?.() ?? {};
+      const result: PartitionResult = {
+        partition: p, inputsDigest: data.inputsDigest, files: s.files, rowsIn: s.rows, outputs, seconds: (Date.now() - started) / 1000, counters: delta(now, counted),
+      };
+      counted = now;
+      await store.put(reduceCommitPath(runId, p), JSON.stringify(result));
+      results.push(result);
     }
   } finally {
-    conn.closeSync();
-    instance.closeSync();
+    for (const s of spool.values()) if (s.fd >= 0) fs.closeSync(s.fd);
+    conn?.closeSync();
+    instance?.closeSync();
     await fsp.rm(tmp, { recursive: true, force: true });
   }
-  return { outputs, totals };
+  return results.sort((a, b) => a.partition - b.partition);
 }

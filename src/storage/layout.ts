@@ -1,12 +1,78 @@
-/** Where a run's files live in the output store. */
+/**
+ * Where a run's files live in the output store, and the shape of the records that commit them.
+ *
+ * Map side: one object per input file, `partials/<fileId>.jsonl.gz`, holding its rows partition by partition (one gzip
+ * member per non-empty partition, in partition order, so any run of partitions is one byte range), and the file's commit
+ * record `partials/<fileId>.commit.json` (a `FileResult`, with each partition's byte range), written last.
+ * Reduce side: `<output>/part-NNNNN.parquet` per partition, and `reduce/part-NNNNN.commit.json` (a `PartitionResult`)
+ * once every output of that partition is in place.
+ */
 import { partName } from '../job/partition.js';
 
 export const runDir = (runId: string): string => runId;
 export const manifestPath = (runId: string): string => `${runId}/manifest.json`;
-export const partialsDir = (runId: string, fileId: string): string => `${runId}/partials/${fileId}`;
-export const partialPath = (runId: string, fileId: string, partition: number): string =>
-  `${partialsDir(runId, fileId)}/${partName(partition, 'jsonl.gz')}`;
-/** Written last, after every partition of the file: its presence is what "committed" means. */
-export const successPath = (runId: string, fileId: string): string => `${partialsDir(runId, fileId)}/_SUCCESS.json`;
+export const partialsDir = (runId: string): string => `${runId}/partials`;
+/** The rows of one input file, every partition in one object. */
+export const partialPath = (runId: string, fileId: string): string => `${partialsDir(runId)}/${fileId}.jsonl.gz`;
+const COMMIT_SUFFIX = '.commit.json';
+/** Written last, after the file's rows: its presence is what "committed" means. */
+export const commitPath = (runId: string, fileId: string): string => `${partialsDir(runId)}/${fileId}${COMMIT_SUFFIX}`;
+/** The file id of a commit record's path (as listed under `partialsDir`), or null for any other object. */
+export function fileIdOfCommit(runId: string, listed: string): string | null {
+  const prefix = `${partialsDir(runId)}/`;
+  if (!listed.startsWith(prefix) || !listed.endsWith(COMMIT_SUFFIX)) return null;
+  const id = listed.slice(prefix.length, -COMMIT_SUFFIX.length);
+  return id === '' || id.includes('/') ? null : id;
+}
+/** The committed files of a run, one JSON line each, written by the coordinator for the reduce tasks. */
+export const reduceInputsPath = (runId: string): string => `${runId}/reduce/inputs.jsonl`;
+export const reduceCommitPath = (runId: string, partition: number): string => `${runId}/reduce/${partName(partition, 'commit.json')}`;
 export const outputPath = (runId: string, output: string, partition: number): string =>
   `${runId}/${output}/${partName(partition, 'parquet')}`;
+
+/** One partition's rows inside a file's partial object. */
+export interface PartRange {
+  readonly partition: number;
+  /** Byte offset of the partition's gzip member in the partial object. */
+  readonly offset: number;
+  readonly bytes: number;
+  readonly rows: number;
+}
+
+/** What a worker returns for a committed file (also stored as its commit record). */
+export interface FileResult {
+  readonly fileId: string;
+  readonly input: string;
+  readonly kind: string;
+  readonly rows: number;
+  /** The non-empty partitions, in partition order (so in offset order). */
+  readonly parts: readonly PartRange[];
+  readonly counters: Record<string, number>;
+  readonly compressedBytes: number;
+  readonly seconds: number;
+  readonly attempt: number;
+  /** CPU seconds the worker process used for this file (user + system; set by the worker, not in the commit record). */
+  readonly cpuSeconds?: number;
+}
+
+/** One output file of one partition. */
+export interface OutputFile {
+  readonly output: string;
+  readonly path: string;
+  readonly rows: number;
+  readonly bytes: number;
+}
+
+/** What a reduce task commits for one partition. */
+export interface PartitionResult {
+  readonly partition: number;
+  /** The set of committed files it was merged from (`ReduceTaskData.inputsDigest`). */
+  readonly inputsDigest: string;
+  /** Committed input files whose rows were merged. */
+  readonly files: number;
+  /** Rows read before de-duplication. */
+  readonly rowsIn: number;
+  readonly outputs: readonly OutputFile[];
+  readonly seconds: number;
+  readonly counters: Record<string, number>;
+}

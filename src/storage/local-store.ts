@@ -67,6 +67,25 @@ export class LocalStore implements OutputStore {
     }
   }
 
+  async getRange(rel: string, offset: number, length: number): Promise<Buffer | null> {
+    let fh: fsp.FileHandle;
+    try {
+      fh = await fsp.open(this.resolve(rel), 'r');
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') return null;
+      throw err;
+    }
+    try {
+      const buf = Buffer.alloc(length);
+      const { bytesRead } = await fh.read(buf, 0, length, offset);
+      if (bytesRead !== length) throw new Error(`${this.resolve(rel)} is shorter than its commit record says (${offset + bytesRead} < ${offset + length} bytes)`);
+      return buf;
+    } finally {
+      await fh.close();
+    }
+  }
+
   async list(prefix: string): Promise<string[]> {
     const dir = this.resolve(prefix);
     let entries: fs.Dirent[];

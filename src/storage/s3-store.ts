@@ -108,6 +108,22 @@ export class S3Store implements OutputStore {
     }
   }
 
+  async getRange(rel: string, offset: number, length: number): Promise<Buffer | null> {
+    if (length === 0) return Buffer.alloc(0);
+    try {
+      const res = await this.io.s3Client().send(
+        new GetObjectCommand({ Bucket: this.bucket, Key: this.key(rel), Range: `bytes=${offset}-${offset + length - 1}` }),
+      );
+      const bytes = Buffer.from((await res.Body?.transformToByteArray()) ?? new Uint8Array());
+      this.io.counters.add('s3', 'bytes_in', bytes.length);
+      if (bytes.length !== length) throw new Error(`S3 GetObject ${this.url(rel)} bytes ${offset}-${offset + length - 1} returned ${bytes.length} bytes, not ${length}`);
+      return bytes;
+    } catch (err) {
+      if (isNotFound(err)) return null;
+      throw explainS3Error(err, 'GetObject', this.url(rel));
+    }
+  }
+
   async list(prefix: string): Promise<string[]> {
     const p = this.key(prefix);
     const full = p === '' || p.endsWith('/') ? p : `${p}/`;

@@ -20,6 +20,11 @@ export interface OutputStore {
   openWrite(path: string): Promise<PendingObject>;
   /** The object's bytes, or null when it does not exist. */
   get(path: string): Promise<Buffer | null>;
+  /**
+   * `length` bytes of the object from `offset` (one ranged request), or null when it does not exist.
+   * Fails when the object is shorter than the range asks.
+   */
+  getRange(path: string, offset: number, length: number): Promise<Buffer | null>;
   /** Paths of all objects under `prefix` (recursively), sorted. */
   list(prefix: string): Promise<string[]>;
   /** Copies a local file into the store under `path`. */

@@ -1,12 +1,16 @@
 /**
- * A worker process's BullMQ side: one BullMQ `Worker` per run it serves (a given run, or every active run
- * found in Redis), each processing input files with `processFile`.
+ * A worker process's BullMQ side: for each run it serves (a given run, or every active run found in Redis), one BullMQ
+ * `Worker` on the run's file queue (`processFile`) and one on its reduce queue (`runReduceTask`): the map and the
+ * aggregate run on the same processes.
  */
 import { Worker, UnrecoverableError, WaitingError, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { resolveJob, type JobRegistry } from '../job/index.js';
-import { ACTIVE_RUNS_KEY, QUEUE_PREFIX, connect, recordCommitted, redisOptions, queueName, type FileJobData, type FileResult } from '../queue/index.js';
-import { InputNotFoundError, IoSession, openStore, type IoSettings } from '../storage/index.js';
+import {
+  ACTIVE_RUNS_KEY, QUEUE_PREFIX, connect, recordCommitted, redisOptions, queueName, reduceQueueName, type FileJobData, type ReduceTaskData,
+} from '../queue/index.js';
+import { InputNotFoundError, IoSession, openStore, type FileResult, type IoSettings, type PartitionResult } from '../storage/index.js';
+import { runReduceTask } from '../reduce/index.js';
 import type { Logger } from '../log/index.js';
 import { CpuShare } from './cpu-share.js';
 import { processFile } from './process-file.js';
@@ -31,17 +35,20 @@ export interface FileWorkerOptions {
   readonly discoverIntervalMillis?: number;
   /** Counters and timings for /metrics (src/worker/metrics.ts). */
   readonly metrics?: WorkerMetrics | undefined;
+  /** Memory budget of a reduce task (DuckDB spills to disk past its share). @default 512 */
+  readonly reducerMemoryMb?: number | undefined;
 }
 
-/** A file being processed: its job, the lock token, and how to abandon it when it is handed back. */
+/** A task being processed (a file or a reduce task): its job, the lock token, and how to abandon it when it is handed back. */
 interface ActiveFile {
-  readonly job: Job<FileJobData, FileResult>;
+  readonly job: Job;
   readonly token: string | undefined;
   abort: (err: Error) => void;
 }
 
 export class FileWorker {
   private readonly workers = new Map<string, Worker<FileJobData, FileResult>>();
+  private readonly reducers = new Map<string, Worker<ReduceTaskData, PartitionResult[]>>();
   private discovery: NodeJS.Timeout | undefined;
   private redis: Redis | undefined;
   /** Connection for the run's live progress totals, opened on the first commit. */
@@ -80,7 +87,9 @@ export class FileWorker {
     for (const [runId, worker] of this.workers) {
       if (!active.has(runId)) {
         this.workers.delete(runId);
-        await worker.close();
+        const reducer = this.reducers.get(runId);
+        this.reducers.delete(runId);
+        await Promise.all([worker.close(), reducer?.close()]);
         this.opts.log.info({ runId }, 'run no longer active; stopped serving it');
       }
     }
@@ -103,6 +112,18 @@ export class FileWorker {
       log.warn({ runId, jobId: job?.id, input: job?.data.input, attempt: job?.attemptsMade, err: err.message }, 'file attempt failed'),
     );
     this.workers.set(runId, worker);
+    const reducer = new Worker<ReduceTaskData, PartitionResult[]>(reduceQueueName(runId), (job, token) => this.track(job, token, () => this.reduceOne(job)), {
+      connection: redisOptions(this.opts.redisUrl, `wikireverse-reducer-${runId}`),
+      prefix: QUEUE_PREFIX,
+      concurrency: 1,
+      lockDuration: this.opts.lockDurationMillis,
+      stalledInterval: this.opts.stalledIntervalMillis,
+      maxStalledCount: this.opts.maxStalledCount,
+      autorun: true,
+    });
+    reducer.on('error', (err) => log.warn({ runId, err: err.message }, 'reducer error'));
+    reducer.on('failed', (job, err) => log.warn({ runId, jobId: job?.id, attempt: job?.attemptsMade, err: err.message }, 'reduce attempt failed'));
+    this.reducers.set(runId, reducer);
     log.info({ runId }, 'serving run');
   }
 
@@ -118,28 +139,61 @@ export class FileWorker {
     return (await this.health.ping()) === 'PONG';
   }
 
-  private async process(job: Job<FileJobData, FileResult>, token?: string): Promise<FileResult> {
+  /** Runs one task as an active entry: counted for /healthz and the idle exit, abandoned at once when handed back. */
+  private async track<T>(job: Job, token: string | undefined, run: (entry: ActiveFile) => Promise<T>): Promise<T> {
     const entry: ActiveFile = { job, token, abort: () => undefined };
     const handedBack = new Promise<never>((_, reject) => (entry.abort = reject));
     // One entry per call: two runs over the same inputs (or a stalled file fetched again) may share a job id.
     this.active.add(entry);
     this.lastProgressAt = Date.now();
-    const started = Date.now();
-    let cpu: number | undefined;
     try {
-      this.opts.metrics?.fileStarted();
-      cpu = this.cpu.start();
-      const result = await Promise.race([this.processOne(job), handedBack]);
-      const withCpu: FileResult = { ...result, cpuSeconds: this.cpu.end(cpu) };
-      this.opts.metrics?.fileCommitted(withCpu, (Date.now() - started) / 1000);
-      return withCpu;
-    } catch (err) {
-      this.opts.metrics?.fileEnded(err instanceof WaitingError ? 'handed_back' : 'failed', (Date.now() - started) / 1000);
-      throw err;
+      return await Promise.race([run(entry), handedBack]);
     } finally {
-      if (cpu !== undefined) this.cpu.end(cpu); // no-op after a commit
       this.active.delete(entry);
       this.lastProgressAt = Date.now();
+    }
+  }
+
+  private async process(job: Job<FileJobData, FileResult>, token?: string): Promise<FileResult> {
+    return this.track(job, token, async () => {
+      const started = Date.now();
+      let cpu: number | undefined;
+      try {
+        this.opts.metrics?.fileStarted();
+        cpu = this.cpu.start();
+        const result = await this.processOne(job);
+        const withCpu: FileResult = { ...result, cpuSeconds: this.cpu.end(cpu) };
+        this.opts.metrics?.fileCommitted(withCpu, (Date.now() - started) / 1000);
+        return withCpu;
+      } catch (err) {
+        this.opts.metrics?.fileEnded(err instanceof WaitingError ? 'handed_back' : 'failed', (Date.now() - started) / 1000);
+        throw err;
+      } finally {
+        if (cpu !== undefined) this.cpu.end(cpu); // no-op after a commit
+      }
+    });
+  }
+
+  /** One reduce task: its partitions merged and committed (those committed earlier are skipped). */
+  private async reduceOne(job: Job<ReduceTaskData, PartitionResult[]>): Promise<PartitionResult[]> {
+    const { data } = job;
+    const log = this.opts.log.child({ runId: data.runId, jobId: job.id });
+    let definition;
+    try {
+      definition = resolveJob(this.opts.jobs, data.job);
+    } catch (err) {
+      throw new UnrecoverableError((err as Error).message);
+    }
+    log.info({ attempt: job.attemptsMade + 1, first: data.first, count: data.count }, 'reduce task started');
+    const io = new IoSession(this.opts.io);
+    try {
+      const results = await runReduceTask(data, {
+        job: definition, store: openStore(data.out, io), memoryMb: this.opts.reducerMemoryMb ?? 512, counters: () => io.counters.toJSON(),
+      });
+      log.info({ partitions: results.length, rows: results.reduce((n, r) => n + (r.outputs[0]?.rows ?? 0), 0) }, 'reduce task committed');
+      return results;
+    } finally {
+      io.close();
     }
   }
 
@@ -180,7 +234,7 @@ export class FileWorker {
   async handBack(reason: string): Promise<number> {
     this.closing = true;
     if (this.discovery) clearInterval(this.discovery);
-    const closed = [...this.workers.values()].map((w) => w.close());
+    const closed = [...this.workers.values(), ...this.reducers.values()].map((w) => w.close());
     const entries = [...this.active];
     await Promise.all(entries.map(async (e) => {
       try {
@@ -192,6 +246,7 @@ export class FileWorker {
     }));
     await Promise.all(closed);
     this.workers.clear();
+    this.reducers.clear();
     this.redis?.disconnect();
     this.counters?.disconnect();
     this.health?.disconnect();
@@ -202,8 +257,9 @@ export class FileWorker {
   async close(force = false): Promise<void> {
     this.closing = true;
     if (this.discovery) clearInterval(this.discovery);
-    await Promise.all([...this.workers.values()].map((w) => w.close(force)));
+    await Promise.all([...this.workers.values(), ...this.reducers.values()].map((w) => w.close(force)));
     this.workers.clear();
+    this.reducers.clear();
     this.redis?.disconnect();
     this.counters?.disconnect();
     this.health?.disconnect();

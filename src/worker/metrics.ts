@@ -3,7 +3,7 @@
  * errors, plus the Node.js process metrics (CPU, memory, event loop lag).
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { FileResult } from '../queue/index.js';
+import type { FileResult } from '../storage/index.js';
 
 export class WorkerMetrics {
   readonly registry = new Registry();

@@ -1,8 +1,13 @@
 /**
- * One input file, end to end on a worker: open -> scan with the job -> rows split into partitions,
- * each written as gzipped JSON lines -> all partitions committed -> `_SUCCESS.json` written last.
- * A retry writes the same paths, so it replaces an earlier attempt instead of adding to it.
+ * One input file, end to end on a worker: open -> scan with the job -> rows split into partitions (each a gzip stream
+ * of JSON lines in a local spool file) -> the partitions copied in order into ONE object in the store -> the commit
+ * record written last, with each partition's byte range. Two objects per file (one when it has no rows), however many
+ * partitions the run has. A retry writes the same paths, so it replaces an earlier attempt instead of adding to it.
  */
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import zlib from 'node:zlib';
 import { once } from 'node:events';
 import { pipeline } from 'node:stream/promises';
@@ -10,13 +15,13 @@ import type { JobDefinition, Row } from '../job/types.js';
 import { partitionOf } from '../job/partition.js';
 import { scanInput } from '../extract/scan.js';
 import { openInput, type IoSession, type OutputStore, type PendingObject } from '../storage/index.js';
-import type { FileJobData, FileResult } from '../queue/names.js';
-import { partialPath, successPath } from '../storage/layout.js';
+import type { FileJobData } from '../queue/names.js';
+import { commitPath, partialPath, type FileResult, type PartRange } from '../storage/layout.js';
 
-interface PartitionWriter {
+interface PartitionSpool {
+  readonly file: string;
   readonly gzip: zlib.Gzip;
-  readonly pending: PendingObject;
-  /** Settles when the gzip stream has been fully written to the pending object. */
+  /** Settles when the gzip stream has been fully written to the spool file. */
   readonly flushed: Promise<void>;
   rows: number;
 }
@@ -30,67 +35,80 @@ export async function processFile(
   io?: IoSession,
 ): Promise<FileResult> {
   const started = Date.now();
-  const writers = new Map<number, PartitionWriter>();
-  const opening = new Map<number, Promise<PartitionWriter>>();
+  const spools = new Map<number, PartitionSpool>();
+  let spoolDir: string | undefined;
+  let pending: PendingObject | undefined;
 
-  const writerFor = (p: number): Promise<PartitionWriter> => {
-    let w = opening.get(p);
-    if (!w) {
-      w = store.openWrite(partialPath(data.runId, data.fileId, p)).then((pending) => {
-        const gzip = zlib.createGzip({ level: 1 });
-        const flushed = pipeline(gzip, pending.stream).then(() => {
-          if (gzip.destroyed && !gzip.writableFinished) throw new Error(`writing partition ${p} of ${data.input} was cut short`);
-        });
-        flushed.catch(() => undefined); // awaited at commit; avoid an unhandled rejection before then
-        const writer = { gzip, pending, flushed, rows: 0 };
-        writers.set(p, writer);
-        return writer;
+  const spoolFor = (p: number): PartitionSpool => {
+    let s = spools.get(p);
+    if (!s) {
+      const file = path.join(spoolDir as string, `p${p}.gz`);
+      const gzip = zlib.createGzip({ level: 1 });
+      const flushed = pipeline(gzip, fs.createWriteStream(file)).then(() => {
+        if (gzip.destroyed && !gzip.writableFinished) throw new Error(`spooling partition ${p} of ${data.input} was cut short`);
       });
-      opening.set(p, w);
+      flushed.catch(() => undefined); // awaited at commit; avoid an unhandled rejection before then
+      s = { file, gzip, flushed, rows: 0 };
+      spools.set(p, s);
     }
-    return w;
+    return s;
   };
 
   const emit = async (row: Row): Promise<void> => {
-    const p = partitionOf(job.partitionKey(row), data.partitions);
-    const w = writers.get(p) ?? (await writerFor(p));
+    const w = spoolFor(partitionOf(job.partitionKey(row), data.partitions));
     w.rows++;
-    // A failed output stream destroys the gzip stream, which then never drains: wait for whichever comes first.
+    // A failed spool stream destroys the gzip stream, which then never drains: wait for whichever comes first.
     if (w.gzip.destroyed) await w.flushed;
     if (!w.gzip.write(JSON.stringify(row) + '\n')) await Promise.race([once(w.gzip, 'drain'), w.flushed]);
     if (w.gzip.destroyed) await w.flushed;
   };
 
   try {
+    spoolDir = await fsp.mkdtemp(path.join(os.tmpdir(), 'wikireverse-map-'));
     const source = await openInput(data.input, io);
     const result = await scanInput(source, job, { inputName: data.input, maxRecordBytes: data.maxRecordBytes }, emit);
-    const partitionRows: Record<string, number> = {};
-    for (const [p, w] of [...writers.entries()].sort(([a], [b]) => a - b)) {
-      w.gzip.end();
-      await w.flushed;
-      await w.pending.commit();
-      partitionRows[String(p)] = w.rows;
+    const ordered = [...spools.entries()].sort(([a], [b]) => a - b);
+    for (const [, s] of ordered) {
+      s.gzip.end();
+      await s.flushed;
+    }
+    const parts: PartRange[] = [];
+    if (ordered.length > 0) {
+      const target = partialPath(data.runId, data.fileId);
+      try {
+        pending = await store.openWrite(target);
+        let offset = 0;
+        for (const [p, s] of ordered) {
+          const { size } = await fsp.stat(s.file);
+          // Each spool goes into the object without ending it; a failed output stream rejects here.
+          await pipeline(fs.createReadStream(s.file), pending.stream, { end: false });
+          parts.push({ partition: p, offset, bytes: size, rows: s.rows });
+          offset += size;
+        }
+        await pending.commit();
+        pending = undefined;
+      } catch (err) {
+        throw new Error(`Writing the rows of ${data.input} to ${store.location}/${target} failed: ${(err as Error).message}`, { cause: err });
+      }
     }
     const fileResult: FileResult = {
       fileId: data.fileId,
       input: data.input,
       kind: result.kind,
       rows: result.rows,
-      partitionRows,
+      parts,
       counters: { ...result.counters.toJSON(), ...io?.counters.toJSON() },
       compressedBytes: result.compressedBytes,
       seconds: (Date.now() - started) / 1000,
       attempt,
     };
-    await store.put(successPath(data.runId, data.fileId), JSON.stringify(fileResult, null, 2));
+    await store.put(commitPath(data.runId, data.fileId), JSON.stringify(fileResult));
     return fileResult;
   } catch (err) {
-    await Promise.all(
-      [...writers.values()].map((w) => {
-        w.gzip.destroy();
-        return w.pending.abort().catch(() => undefined);
-      }),
-    );
+    for (const s of spools.values()) s.gzip.destroy();
+    await pending?.abort().catch(() => undefined);
     throw err;
+  } finally {
+    if (spoolDir) await fsp.rm(spoolDir, { recursive: true, force: true });
   }
 }

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { processFile } from '../../src/worker/index.js';
-import { LocalStore, successPath } from '../../src/storage/index.js';
+import { LocalStore, commitPath } from '../../src/storage/index.js';
 import { wikipediaLinksJob } from '../../jobs/wikipedia/index.js';
 import type { JobDefinition } from '../../src/job/index.js';
 import { plant, tempDir, type PlantedSet } from '../helpers/fixtures.js';
@@ -27,14 +27,14 @@ describe('output write failures', () => {
   it('fail the file instead of committing it without its rows', async () => {
     const out = path.join(work, 'out');
     await fsp.mkdir(path.join(out, 'run-x'), { recursive: true });
-    await fsp.writeFile(path.join(out, 'run-x', 'partials'), 'not a folder'); // mkdir of partials/<fileId> fails: ENOTDIR
+    await fsp.writeFile(path.join(out, 'run-x', 'partials'), 'not a folder'); // mkdir of partials fails: EEXIST
     const store = new LocalStore(out);
     const data = {
       runId: 'run-x', fileId: 'f000000-test', input: planted.files[0] as string, out, job: wikipediaLinksJob.name,
       partitions: 4, maxRecordBytes: 1 << 24,
     };
     expect(planted.expected.length).toBeGreaterThan(10);
-    await expect(processFile(data, wikipediaLinksJob as unknown as JobDefinition, store, 1)).rejects.toThrow(/Writing the rows of .* failed: .*ENOTDIR/);
-    expect(await store.get(successPath('run-x', 'f000000-test'))).toBeNull();
+    await expect(processFile(data, wikipediaLinksJob as unknown as JobDefinition, store, 1)).rejects.toThrow(/Writing the rows of .* to .*partials\/f000000-test.jsonl.gz failed: .*EEXIST/);
+    expect(await store.get(commitPath('run-x', 'f000000-test'))).toBeNull();
   });
 });

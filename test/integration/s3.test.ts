@@ -50,7 +50,14 @@ describe('S3', () => {
     expect(objects).toContain('results/v1/s3-out-1/manifest.json');
     expect(objects.filter((k) => /\/links\/part-\d+\.parquet$/.test(k))).toHaveLength(2);
     expect(objects.filter((k) => /\/articles\/part-\d+\.parquet$/.test(k))).toHaveLength(2);
-    expect(objects.filter((k) => k.endsWith('/_SUCCESS.json'))).toHaveLength(3);
+    // Per input file: one object with all its partitions, and its commit record (never one object per partition).
+    const partials = objects.filter((k) => k.includes('/partials/'));
+    expect(partials.filter((k) => k.endsWith('.commit.json'))).toHaveLength(3);
+    expect(partials.filter((k) => k.endsWith('.jsonl.gz')).length).toBeGreaterThanOrEqual(1);
+    expect(partials.length).toBeLessThanOrEqual(2 * 3);
+    // Reduce tasks commit each partition, from the committed files' list.
+    expect(objects.filter((k) => /\/reduce\/part-\d+\.commit\.json$/.test(k))).toHaveLength(2);
+    expect(objects).toContain('results/v1/s3-out-1/reduce/inputs.jsonl');
 
     const local = path.join(work, 'download');
     await s3.download('out', 'results/v1/s3-out-1/', local);
@@ -65,10 +72,11 @@ describe('S3', () => {
     expect(manifest.options.out).toBe('s3://out/results/v1');
     expect(manifest.options.s3Endpoint).toBe(`${s3.endpoint}/`);
     const c = manifest.counters as Record<string, number>;
-    // Workers: one PUT per partial (2 partitions x 3 files, some may be empty) and the markers are not self-counted;
-    // coordinator: manifests, marker reads, partial downloads, 4 Parquet uploads.
-    expect(c['io.s3.put']).toBeGreaterThanOrEqual(3 + 4 + 2);
-    expect(c['io.s3.get']).toBeGreaterThanOrEqual(3 + 3);
+    // Workers: one PUT per file with rows (the commit records are not self-counted); reduce tasks: 4 Parquet uploads and
+    // 2 partition commits, a GET of the list and a ranged GET per file with rows; coordinator: the list, manifests, commit reads.
+    const withRows = partials.filter((k) => k.endsWith('.jsonl.gz')).length;
+    expect(c['io.s3.put']).toBeGreaterThanOrEqual(withRows + 4 + 2 + 1 + 2);
+    expect(c['io.s3.get']).toBeGreaterThanOrEqual(3 + 1 + withRows);
     expect(c['io.s3.bytes_out']).toBeGreaterThan(0);
     expect(c['io.s3.bytes_in']).toBeGreaterThan(0);
     console.log('s3 out counters:', JSON.stringify(Object.fromEntries(Object.entries(c).filter(([k]) => k.startsWith('io.')))));

@@ -57,7 +57,7 @@ export function registerRun(program: Command, ctx: CommandContext): void {
     .command('run')
     .description('run the whole pipeline: coordinator, BullMQ queue, workers, reducer -> Parquet')
     .requiredOption('--out <dir>', 'output directory or s3://bucket/prefix; results go to <out>/<runId>/')
-    .option('--partitions <n>', 'output partitions', intOption('--partitions', 1), config.partitions)
+    .option('--partitions <n>', 'output partitions (default: one per 2,000 input files, 1 to 256)', intOption('--partitions', 1), config.partitions)
     .option('--attempts <n>', 'attempts per input file', intOption('--attempts', 1), config.attempts)
     .option('--max-record-bytes <n>', 'payload bytes read per record', intOption('--max-record-bytes', 1), config.maxRecordBytes)
     .option('--run-id <id>', 'run id (default: generated)')
@@ -73,7 +73,7 @@ export function registerRun(program: Command, ctx: CommandContext): void {
     await coordinate(ctx, coordinator, o.json, () =>
       coordinator.start({
         ...inputs, out: o.out, runId: o.runId ? checkRunId(o.runId) : undefined,
-        settings: { job: o.job, partitions: o.partitions, attempts: o.attempts, backoffMillis: config.backoffMillis, maxRecordBytes: o.maxRecordBytes },
+        settings: { job: o.job, partitions: o.partitions, reduceTaskPartitions: config.reduceTaskPartitions, attempts: o.attempts, backoffMillis: config.backoffMillis, maxRecordBytes: o.maxRecordBytes },
       }),
       display,
     );

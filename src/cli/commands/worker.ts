@@ -30,7 +30,7 @@ export function registerWorker(program: Command, ctx: CommandContext): void {
       const worker = new FileWorker({
         redisUrl: o.redis, runId: o.run ? checkRunId(o.run) : undefined, jobs: ctx.jobs, log, concurrency: o.concurrency,
         lockDurationMillis: config.lockDurationMillis, stalledIntervalMillis: config.stalledIntervalMillis,
-        maxStalledCount: config.maxStalledCount, io: storage, rateLimit: o.rateLimit, metrics,
+        maxStalledCount: config.maxStalledCount, io: storage, rateLimit: o.rateLimit, metrics, reducerMemoryMb: config.reducerMemoryMb,
       });
       await worker.start();
       let leaving: string | null = null;

@@ -1,0 +1,185 @@
+/**
+ * The coordinator's side of the aggregate: it never merges a row itself. When the map phase is settled it reads the
+ * files' commit records (many in flight, nothing kept but counters), writes the reduce tasks' input list to the store,
+ * enqueues one reduce task per run of partitions into the run's reduce queue (job id from the first partition, so a
+ * task is never enqueued twice), waits until each is committed or failed, and reads the partitions' commit records.
+ */
+import { createHash } from 'node:crypto';
+import type { Job, Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { reduceTaskId, runKey, type ReduceTaskData } from '../queue/index.js';
+import {
+  commitPath, reduceCommitPath, reduceInputsPath, type FileResult, type OutputFile, type OutputStore, type PartitionResult,
+} from '../storage/index.js';
+import { mergeCounters } from '../extract/index.js';
+import { forEachLimit, inputLine } from '../reduce/index.js';
+import type { Manifest } from './manifest.js';
+import { CancelledError, InterruptedError } from './settle.js';
+
+/** Input files per partition when `--partitions` is not given (a WAT file gives ~600 links: ~1.2 M rows a partition). */
+export const FILES_PER_PARTITION = 2000;
+export const MAX_DEFAULT_PARTITIONS = 256;
+
+/** The partitions of a run of `files` inputs when the user did not choose: one per 2,000 files, 1 to 256. */
+export function defaultPartitions(files: number): number {
+  return Math.min(MAX_DEFAULT_PARTITIONS, Math.max(1, Math.ceil(files / FILES_PER_PARTITION)));
+}
+
+/** Commit records read at once. */
+const READ_CONCURRENCY = 32;
+
+/**
+ * Identifies a set of committed files whatever the order they are read in: their count and the sum of a hash of each id.
+ * A partition merged from another set (before `resume --retry-failed` committed more files) is merged again.
+ */
+class InputsDigest {
+  private sum = 0n;
+  private count = 0;
+  add(fileId: string): void {
+    this.sum = (this.sum + createHash('sha256').update(fileId).digest().readBigUInt64BE(0)) & 0xffffffffffffffffn;
+    this.count++;
+  }
+  toString(): string {
+    return `${this.count}-${this.sum.toString(16).padStart(16, '0')}`;
+  }
+}
+
+/**
+ * Reads every file's commit record (the store is the source of truth), sets each manifest entry's status, sums the
+ * counters into the manifest, and writes the committed files' list for the reduce tasks.
+ */
+export async function collectCommits(store: OutputStore, queue: Queue, manifest: Manifest): Promise<{ committed: number; digest: string }> {
+  const requeued = manifest.counters.files_requeued;
+  manifest.counters = requeued ? { files_requeued: requeued } : {};
+  const target = reduceInputsPath(manifest.runId);
+  const pending = await store.openWrite(target);
+  let committed = 0;
+  const digest = new InputsDigest();
+  try {
+    await forEachLimit(manifest.files, READ_CONCURRENCY, async (entry) => {
+      const [marker, job] = await Promise.all([
+        store.get(commitPath(manifest.runId, entry.fileId)),
+        queue.getJob(entry.fileId) as Promise<Job | undefined>,
+      ]);
+      if (marker) {
+        const r = JSON.parse(marker.toString('utf8')) as FileResult;
+        mergeCounters(manifest.counters, r.counters);
+        Object.assign(entry, { status: 'done', rows: r.rows, kind: r.kind, seconds: r.seconds, attempts: Math.max(r.attempt, job?.attemptsMade ?? 0) });
+        delete entry.error;
+        committed++;
+        digest.add(entry.fileId);
+        if (r.parts.length > 0 && !pending.stream.write(inputLine(r))) await new Promise((res) => pending.stream.once('drain', res));
+      } else {
+        entry.status = 'failed';
+        entry.attempts = job?.attemptsMade ?? entry.attempts ?? 0;
+        entry.error = job?.failedReason || entry.error || 'not committed';
+      }
+    });
+    await pending.commit();
+  } catch (err) {
+    await pending.abort().catch(() => undefined);
+    throw err;
+  }
+  return { committed, digest: digest.toString() };
+}
+
+/** Whether partition `p` is committed from exactly these inputs. */
+async function partitionDone(store: OutputStore, runId: string, p: number, inputsDigest: string): Promise<boolean> {
+  const body = await store.get(reduceCommitPath(runId, p));
+  return body !== null && (JSON.parse(body.toString('utf8')) as PartitionResult).inputsDigest === inputsDigest;
+}
+
+function reduceJob(manifest: Manifest, first: number, count: number, inputsDigest: string): { name: string; data: ReduceTaskData; opts: Record<string, unknown> } {
+  const s = manifest.settings;
+  return {
+    name: 'reduce',
+    data: { runId: manifest.runId, out: s.out, job: s.job, partitions: s.partitions, first, count, inputs: reduceInputsPath(manifest.runId), inputsDigest },
+    opts: { jobId: reduceTaskId(first), attempts: s.attempts, backoff: { type: 'exponential', delay: s.backoffMillis }, removeOnComplete: false, removeOnFail: false },
+  };
+}
+
+/** The reduce tasks of a run: [first partition, count] each. */
+export function reduceTasks(manifest: Manifest): Array<[number, number]> {
+  const per = Math.max(1, manifest.settings.reduceTaskPartitions ?? 4);
+  const out: Array<[number, number]> = [];
+  for (let first = 0; first < manifest.settings.partitions; first += per) out.push([first, Math.min(per, manifest.settings.partitions - first)]);
+  return out;
+}
+
+/**
+ * Enqueues the reduce tasks that still have an uncommitted partition. A task's job that completed or failed in an earlier
+ * session (without all its commits) is removed and added again; one waiting or active is left alone. Returns the number added.
+ */
+export async function enqueueReduce(queue: Queue, store: OutputStore, manifest: Manifest, inputsDigest: string): Promise<number> {
+  let added = 0;
+  for (const [first, count] of reduceTasks(manifest)) {
+    let open = false;
+    for (let p = first; p < first + count && !open; p++) open = !(await partitionDone(store, manifest.runId, p, inputsDigest));
+    if (!open) continue;
+    const job = await queue.getJob(reduceTaskId(first));
+    if (job) {
+      const state = await job.getState();
+      if (state !== 'completed' && state !== 'failed') continue;
+      await job.remove();
+    }
+    const j = reduceJob(manifest, first, count, inputsDigest);
+    await queue.add(j.name, j.data, j.opts);
+    added++;
+  }
+  return added;
+}
+
+export interface ReduceWaitOptions {
+  readonly queue: Queue;
+  readonly redis: Redis;
+  readonly manifest: Manifest;
+  readonly pollMillis: number;
+  readonly started: number;
+  readonly progress: (line: string) => void;
+  readonly workersAlive: () => number | undefined;
+  readonly interrupted: () => boolean;
+}
+
+/** Polls the reduce queue until no task is waiting or active (cancel and interrupt are seen within a poll). */
+export async function waitForReduce(o: ReduceWaitOptions): Promise<void> {
+  const total = reduceTasks(o.manifest).length;
+  let lastLine = '';
+  for (;;) {
+    if (o.interrupted()) throw new InterruptedError('interrupted');
+    if ((await o.redis.hget(runKey(o.manifest.runId), 'status')) === 'cancelled') throw new CancelledError('cancelled with `wikireverse cancel`');
+    const c = await o.queue.getJobCounts('completed', 'failed', 'active', 'waiting', 'delayed', 'prioritized');
+    const pending = (c.waiting ?? 0) + (c.active ?? 0) + (c.delayed ?? 0) + (c.prioritized ?? 0);
+    const line = `reduce tasks ${c.completed ?? 0}/${total} (failed ${c.failed ?? 0}, active ${c.active ?? 0}, waiting ${pending - (c.active ?? 0)})`;
+    if (line !== lastLine) {
+      o.progress(`${line} ${((Date.now() - o.started) / 1000).toFixed(1)}s`);
+      lastLine = line;
+    }
+    if (pending === 0) return;
+    if (o.workersAlive() === 0) throw new Error('All local worker processes died and could not be restarted; see the log above');
+    await new Promise((r) => setTimeout(r, o.pollMillis));
+  }
+}
+
+/** The partitions' commit records: outputs, row totals, the reduce tasks' counters, and the partitions not committed. */
+export async function collectReduce(store: OutputStore, manifest: Manifest, inputsDigest: string): Promise<{
+  outputs: OutputFile[]; totals: Record<string, number>; counters: Record<string, number>; missing: number[];
+}> {
+  const outputs: OutputFile[] = [];
+  const totals: Record<string, number> = {};
+  const counters: Record<string, number> = {};
+  const missing: number[] = [];
+  for (let p = 0; p < manifest.settings.partitions; p++) {
+    const body = await store.get(reduceCommitPath(manifest.runId, p));
+    const r = body ? (JSON.parse(body.toString('utf8')) as PartitionResult) : null;
+    if (!r || r.inputsDigest !== inputsDigest) {
+      missing.push(p);
+      continue;
+    }
+    mergeCounters(counters, r.counters);
+    for (const o of r.outputs) {
+      outputs.push(o);
+      totals[o.output] = (totals[o.output] ?? 0) + o.rows;
+    }
+  }
+  return { outputs, totals, counters, missing };
+}

@@ -1,0 +1,51 @@
+/**
+ * The reduce tasks' input list: one committed file per line (`FileResult`, as its commit record says), written by the
+ * coordinator once the map phase is settled. A reduce task reads it back and trusts nothing in it beyond its shape:
+ * every line is checked (file id, partition numbers, byte ranges) before a byte of any partial is requested.
+ */
+import type { FileResult, PartRange } from '../storage/layout.js';
+
+/** The part of a commit record a reduce task needs. */
+export interface ReduceInputFile {
+  readonly fileId: string;
+  readonly parts: readonly PartRange[];
+}
+
+const FILE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,200}$/;
+/** No partial object is near this large (a file's rows, gzipped); anything past it is not the run's. */
+const MAX_OFFSET = 2 ** 40;
+
+export function inputLine(r: FileResult): string {
+  const line: ReduceInputFile = { fileId: r.fileId, parts: r.parts };
+  return JSON.stringify(line) + '\n';
+}
+
+const isCount = (n: unknown, max: number): n is number => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0 && n <= max;
+
+/** Parses and checks one line of the list; throws naming the line when it is not what the coordinator writes. */
+export function parseInputLine(line: string, lineNo: number, partitions: number): ReduceInputFile {
+  const bad = (why: string): Error => new Error(`reduce inputs line ${lineNo}: ${why}`);
+  let v: unknown;
+  try {
+    v = JSON.parse(line);
+  } catch {
+    throw bad('not JSON');
+  }
+  if (typeof v !== 'object' || v === null) throw bad('not an object');
+  const { fileId, parts } = v as { fileId?: unknown; parts?: unknown };
+  if (typeof fileId !== 'string' || !FILE_ID.test(fileId)) throw bad('bad file id');
+  if (!Array.isArray(parts) || parts.length > partitions) throw bad('bad parts');
+  let end = 0;
+  let last = -1;
+  const checked: PartRange[] = [];
+  for (const p of parts as unknown[]) {
+    const { partition, offset, bytes, rows } = (p ?? {}) as Record<string, unknown>;
+    if (!isCount(partition, partitions - 1) || partition <= last) throw bad('partitions out of range or order');
+    if (!isCount(offset, MAX_OFFSET) || !isCount(bytes, MAX_OFFSET) || !isCount(rows, Number.MAX_SAFE_INTEGER)) throw bad('bad byte range');
+    if (offset !== end) throw bad('byte ranges not contiguous');
+    end = offset + bytes;
+    last = partition;
+    checked.push({ partition, offset, bytes, rows });
+  }
+  return { fileId, parts: checked };
+}
