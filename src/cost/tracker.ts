@@ -1,14 +1,14 @@
 /**
  * Keeps a run's cost ledger as the run goes (a coordinator RunObserver): at most every `intervalMillis` it gathers the
- * fleet's instance lifetimes, their spot price history, and the counters and CPU time of the committed files, computes
+ * fleet's instance lifetimes, their spot price history, and the workers' CPU time and requests (committed files and reduce
+ * tasks, as the workers add them to the run's totals in Redis), computes
  * the ledger, stores it in Redis (for `status`) and writes `<out>/<runId>/cost.json`; once more at the end. When the
  * total reaches the budget, the run is cancelled with the reason.
  */
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../log/index.js';
-import { ACTIVE_RUNS_KEY, connect, costKey, runKey } from '../queue/index.js';
-import type { FileResult } from '../storage/index.js';
+import { ACTIVE_RUNS_KEY, connect, costKey, readRunUsage, runKey } from '../queue/index.js';
 import { openStore, type OutputStore } from '../storage/index.js';
 import { computeLedger, historyKey, type InstanceLife, type Ledger, type PricePoint } from './ledger.js';
 import type { PriceTable } from './prices.js';
@@ -52,7 +52,6 @@ export class CostTracker {
   private store: OutputStore | undefined;
   private startedAt = Date.now();
   private last = 0;
-  private readonly files = new Map<string, { counters: Record<string, number>; cpuSeconds: number }>();
   latest: Ledger | undefined;
 
   constructor(private readonly opts: CostTrackerOptions) {}
@@ -90,13 +89,11 @@ export class CostTracker {
     const run = this.run as RunHandle;
     const runId = run.manifest.runId;
     this.last = Date.now();
-    await this.collectFiles(run.queue);
-    const counters: Record<string, number> = {};
-    let cpuSeconds = 0;
-    for (const f of this.files.values()) {
-      cpuSeconds += f.cpuSeconds;
-      for (const [k, v] of Object.entries(f.counters)) if (k.startsWith('io.')) counters[k] = (counters[k] ?? 0) + v;
-    }
+    // The workers add each committed file's and reduce task's CPU time and requests to the run's totals in Redis once:
+    // nothing here grows with the number of files.
+    const usage = await readRunUsage(run.redis, runId);
+    const counters: Record<string, number> = { ...usage.counters };
+    const cpuSeconds = usage.cpuSeconds;
     // At the end the manifest holds the final counters, including the coordinator's own requests.
     if (final) for (const [k, v] of Object.entries(final.counters)) if (k.startsWith('io.')) counters[k] = Math.max(counters[k] ?? 0, v);
     const instances = this.opts.lifetimes?.() ?? [];
@@ -121,19 +118,6 @@ export class CostTracker {
     await run.redis.hset(costKey(runId), { ledger: JSON.stringify(ledger), totalUsd: String(ledger.totalUsd) });
     await this.store?.put(costPath(runId), JSON.stringify({ ...ledger, status: final?.status ?? 'running', budgetUsd: this.opts.budgetUsd ?? null }, null, 2) + '\n');
     return ledger;
-  }
-
-  /** Adds the results of files completed since the last look (newest first, so only the new ones are read). */
-  private async collectFiles(queue: Queue): Promise<void> {
-    const count = await queue.getCompletedCount();
-    const missing = count - this.files.size;
-    if (missing <= 0) return;
-    const jobs = await queue.getJobs(['completed'], 0, missing + 100, false);
-    for (const j of jobs) {
-      if (!j?.id || this.files.has(j.id)) continue;
-      const r = j.returnvalue as FileResult | null;
-      this.files.set(j.id, { counters: r?.counters ?? {}, cpuSeconds: r?.cpuSeconds ?? 0 });
-    }
   }
 }
 

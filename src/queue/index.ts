@@ -2,4 +2,4 @@
 export * from './names.js';
 export { connect, redisOptions, waitForRedis } from './connection.js';
 export { startRedisServer, type EmbeddedRedis } from './redis-server.js';
-export { recordCommitted, readLiveTotals, type LiveTotals } from './progress.js';
+export { recordCommitted, recordReduced, readLiveTotals, readRunUsage, type LiveTotals } from './progress.js';

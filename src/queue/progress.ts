@@ -25,12 +25,35 @@ const RECORD = `if redis.call('SADD', KEYS[2], ARGV[1]) == 1 then
 end
 return 0`;
 
+/** Adds a committed file's totals, its CPU time and its storage requests (`io.*`, for the cost ledger) once. */
 export async function recordCommitted(redis: Redis, runId: string, r: FileResult): Promise<void> {
-  const fields = {
+  const fields: Record<string, number> = {
     files: 1, pages: r.counters.pages ?? 0, rows: r.rows, bytes: r.compressedBytes, workerMillis: Math.round(r.seconds * 1000),
+    cpuMillis: Math.round((r.cpuSeconds ?? 0) * 1000), ...ioCounters(r.counters),
   };
+  await record(redis, runId, r.fileId, fields);
+}
+
+/** Adds a reduce task's CPU time and storage requests once per task and set of inputs (`id`). */
+export async function recordReduced(redis: Redis, runId: string, id: string, cpuSeconds: number, counters: Record<string, number>): Promise<void> {
+  await record(redis, runId, `reduce:${id}`, { reduceMillis: Math.round(cpuSeconds * 1000), cpuMillis: Math.round(cpuSeconds * 1000), ...ioCounters(counters) });
+}
+
+function ioCounters(c: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(c).filter(([k]) => k.startsWith('io.')));
+}
+
+async function record(redis: Redis, runId: string, id: string, fields: Record<string, number>): Promise<void> {
   const args = Object.entries(fields).flatMap(([k, v]) => [k, String(Math.round(v))]);
-  await redis.eval(RECORD, 2, progressKey(runId), progressFilesKey(runId), r.fileId, ...args);
+  await redis.eval(RECORD, 2, progressKey(runId), progressFilesKey(runId), id, ...args);
+}
+
+/** The run's workers' CPU seconds and storage requests so far (committed files and reduce tasks), for the cost ledger. */
+export async function readRunUsage(redis: Redis, runId: string): Promise<{ cpuSeconds: number; counters: Record<string, number> }> {
+  const h = await redis.hgetall(progressKey(runId));
+  const counters: Record<string, number> = {};
+  for (const [k, v] of Object.entries(h)) if (k.startsWith('io.') && Number.isFinite(Number(v))) counters[k] = Number(v);
+  return { cpuSeconds: (Number(h.cpuMillis ?? 0) || 0) / 1000, counters };
 }
 
 export async function readLiveTotals(redis: Redis, runId: string): Promise<LiveTotals> {

@@ -55,6 +55,8 @@ function delta(now: Record<string, number>, before: Record<string, number>): Rec
 export async function runReduceTask(data: ReduceTaskData, o: ReduceTaskOptions): Promise<PartitionResult[]> {
   const { job, store } = o;
   const { runId } = data;
+  // Every request of the task (commit checks, the list, the ranged reads, the uploads) lands in a partition's record.
+  let counted = o.counters?.() ?? {};
   const results: PartitionResult[] = [];
   const todo: number[] = [];
   for (let p = data.first; p < data.first + data.count; p++) {
@@ -71,7 +73,6 @@ export async function runReduceTask(data: ReduceTaskData, o: ReduceTaskOptions):
   const tmp = await fsp.mkdtemp(path.join(os.tmpdir(), `wikireverse-reduce-${process.pid}-`));
   const wanted = new Set(todo);
   const spool = new Map(todo.map((p) => [p, { file: path.join(tmp, `in-${p}.jsonl.gz`), fd: -1, files: 0, rows: 0 }]));
-  let counted = o.counters?.() ?? {};
   let instance: DuckDBInstance | undefined;
   let conn: DuckDBConnection | undefined;
   try {

@@ -7,7 +7,7 @@ import { Worker, UnrecoverableError, WaitingError, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { resolveJob, type JobRegistry } from '../job/index.js';
 import {
-  ACTIVE_RUNS_KEY, QUEUE_PREFIX, connect, recordCommitted, redisOptions, queueName, reduceQueueName, type FileJobData, type ReduceTaskData,
+  ACTIVE_RUNS_KEY, QUEUE_PREFIX, connect, recordCommitted, recordReduced, redisOptions, queueName, reduceQueueName, type FileJobData, type ReduceTaskData,
 } from '../queue/index.js';
 import { InputNotFoundError, IoSession, openStore, type FileResult, type IoSettings, type PartitionResult } from '../storage/index.js';
 import { runReduceTask } from '../reduce/index.js';
@@ -164,6 +164,9 @@ export class FileWorker {
         const result = await this.processOne(job);
         const withCpu: FileResult = { ...result, cpuSeconds: this.cpu.end(cpu) };
         this.opts.metrics?.fileCommitted(withCpu, (Date.now() - started) / 1000);
+        this.counters ??= connect(this.opts.redisUrl, 'wikireverse-progress');
+        await recordCommitted(this.counters, job.data.runId, withCpu).catch((err: unknown) =>
+          this.opts.log.warn({ err: (err as Error).message, jobId: job.id }, 'could not add the file to the live totals (display and cost so far only)'));
         return withCpu;
       } catch (err) {
         this.opts.metrics?.fileEnded(err instanceof WaitingError ? 'handed_back' : 'failed', (Date.now() - started) / 1000);
@@ -186,13 +189,21 @@ export class FileWorker {
     }
     log.info({ attempt: job.attemptsMade + 1, first: data.first, count: data.count }, 'reduce task started');
     const io = new IoSession(this.opts.io);
+    const cpu = this.cpu.start();
     try {
       const results = await runReduceTask(data, {
         job: definition, store: openStore(data.out, io), memoryMb: this.opts.reducerMemoryMb ?? 512, counters: () => io.counters.toJSON(),
       });
-      log.info({ partitions: results.length, rows: results.reduce((n, r) => n + (r.outputs[0]?.rows ?? 0), 0) }, 'reduce task committed');
+      const cpuSeconds = this.cpu.end(cpu);
+      log.info({ partitions: results.length, rows: results.reduce((n, r) => n + (r.outputs[0]?.rows ?? 0), 0), cpuSeconds }, 'reduce task committed');
+      this.counters ??= connect(this.opts.redisUrl, 'wikireverse-progress');
+      const counters: Record<string, number> = {};
+      for (const r of results) for (const [k, v] of Object.entries(r.counters)) counters[k] = (counters[k] ?? 0) + v;
+      await recordReduced(this.counters, data.runId, `${String(job.id)}@${data.inputsDigest}`, cpuSeconds, counters).catch((err: unknown) =>
+        log.warn({ err: (err as Error).message }, 'could not add the reduce task to the live totals (cost so far only)'));
       return results;
     } finally {
+      this.cpu.end(cpu);
       io.close();
     }
   }
@@ -220,9 +231,6 @@ export class FileWorker {
       io.close();
     }
     log.info({ rows: result.rows, seconds: result.seconds, kind: result.kind }, 'file committed');
-    this.counters ??= connect(this.opts.redisUrl, 'wikireverse-progress');
-    await recordCommitted(this.counters, data.runId, result).catch((err: unknown) =>
-      log.warn({ err: (err as Error).message }, 'could not add the file to the live progress totals (display only)'));
     return result;
   }
 

@@ -77,6 +77,18 @@ describe('S3', () => {
     const withRows = partials.filter((k) => k.endsWith('.jsonl.gz')).length;
     expect(c['io.s3.put']).toBeGreaterThanOrEqual(withRows + 4 + 2 + 1 + 2);
     expect(c['io.s3.get']).toBeGreaterThanOrEqual(3 + 1 + withRows);
+    // The reduce task's own requests are in its partitions' commit records, in the manifest and in the cost ledger.
+    const reduceCounters: Record<string, number> = {};
+    for (const p of [0, 1]) {
+      const r = JSON.parse(await fsp.readFile(`${dir}/reduce/part-0000${p}.commit.json`, 'utf8')) as { counters: Record<string, number> };
+      for (const [k, v] of Object.entries(r.counters)) reduceCounters[k] = (reduceCounters[k] ?? 0) + v;
+    }
+    expect(reduceCounters['io.s3.get']).toBeGreaterThanOrEqual(1 + withRows); // the inputs list + one ranged GET per file
+    expect(reduceCounters['io.s3.put']).toBeGreaterThanOrEqual(4 + 1); // 4 Parquet files, a commit record (the last is not self-counted)
+    expect(c['io.s3.get']).toBeGreaterThanOrEqual(reduceCounters['io.s3.get'] + 3); // + the coordinator's commit record reads
+    const cost = JSON.parse(await fsp.readFile(`${dir}/cost.json`, 'utf8')) as { items: Array<{ name: string; quantity: number }> };
+    const classB = cost.items.find((i) => i.name.startsWith('requests class B'));
+    expect(classB?.quantity).toBeGreaterThanOrEqual(c['io.s3.get']);
     expect(c['io.s3.bytes_out']).toBeGreaterThan(0);
     expect(c['io.s3.bytes_in']).toBeGreaterThan(0);
     console.log('s3 out counters:', JSON.stringify(Object.fromEntries(Object.entries(c).filter(([k]) => k.startsWith('io.')))));
