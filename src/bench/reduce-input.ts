@@ -33,14 +33,16 @@ export interface ReduceInput {
 }
 
 function makeRow(rng: Rng, i: number, fileIndex: number): Record<string, string | null> {
+  // ~5% of rows are a page of the previous file again: the same key (article and URL follow from the page), captured
+  // on another date in another file, which the merge must drop.
+  const page = fileIndex > 0 && rng.chance(0.05) ? `p${rng.int(ROWS_PER_FILE)}-f${fileIndex - 1}` : `p${i}-f${fileIndex}`;
+  const h = partitionOf(page, 0x7fffffff) / 0x7fffffff;
   // Zipf-like article choice: small ids much more likely.
-  const articleId = Math.floor(Math.pow(rng.next(), 3) * 2_000_000);
+  const articleId = Math.floor(Math.pow(h, 3) * 2_000_000);
   const lang = LANGS[articleId % LANGS.length] as string;
   const article = `${WORDS[articleId % WORDS.length] as string}_of_${articleId.toString(36)}`;
-  const site = rng.int(200_000);
+  const site = partitionOf(`${page}/site`, 200_000);
   const host = `www.site-${site}.example-${site % 97}.com`;
-  // ~5% of rows point at a page of an earlier file: a duplicate key across files.
-  const page = fileIndex > 0 && rng.chance(0.05) ? `p${rng.int(ROWS_PER_FILE)}-f${fileIndex - 1}` : `p${i}-f${fileIndex}`;
   return {
     lang,
     article,
@@ -56,7 +58,7 @@ function makeRow(rng: Rng, i: number, fileIndex: number): Record<string, string 
 
 /** The cached partials for `rows` rows, generated first when missing. */
 export async function reduceInput(cacheDir: string, rows: number, partitions: number, seed: number, log: (l: string) => void): Promise<ReduceInput> {
-  const storeDir = path.join(cacheDir, `v2-reduce-r${rows}-p${partitions}-s${seed}`);
+  const storeDir = path.join(cacheDir, `v3-reduce-r${rows}-p${partitions}-s${seed}`);
   const marker = path.join(storeDir, 'bench-input.json');
   if (fs.existsSync(marker)) return JSON.parse(await fsp.readFile(marker, 'utf8')) as ReduceInput;
   await fsp.rm(storeDir, { recursive: true, force: true });

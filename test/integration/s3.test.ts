@@ -85,10 +85,10 @@ describe('S3', () => {
     }
     expect(reduceCounters['io.s3.get']).toBeGreaterThanOrEqual(1 + withRows); // the inputs list + one ranged GET per file
     expect(reduceCounters['io.s3.put']).toBeGreaterThanOrEqual(4 + 1); // 4 Parquet files, a commit record (the last is not self-counted)
-    expect(c['io.s3.get']).toBeGreaterThanOrEqual(reduceCounters['io.s3.get'] + 3); // + the coordinator's commit record reads
+    expect(c['io.s3.get']).toBeGreaterThanOrEqual((reduceCounters['io.s3.get'] ?? 0) + 3); // + the coordinator's commit record reads
     const cost = JSON.parse(await fsp.readFile(`${dir}/cost.json`, 'utf8')) as { items: Array<{ name: string; quantity: number }> };
     const classB = cost.items.find((i) => i.name.startsWith('requests class B'));
-    expect(classB?.quantity).toBeGreaterThanOrEqual(c['io.s3.get']);
+    expect(classB?.quantity).toBeGreaterThanOrEqual(c['io.s3.get'] ?? Infinity);
     expect(c['io.s3.bytes_out']).toBeGreaterThan(0);
     expect(c['io.s3.bytes_in']).toBeGreaterThan(0);
     console.log('s3 out counters:', JSON.stringify(Object.fromEntries(Object.entries(c).filter(([k]) => k.startsWith('io.')))));
