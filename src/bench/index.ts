@@ -2,7 +2,7 @@
  * `npm run bench`: throughput against the gunzip floor, worker scaling, reducer memory, and the projected cost
  * of a full crawl. Writes bench/results/latest.json and a timestamped copy.
  *
- *   node dist/src/bench/index.js [--quick] [--repeats N] [--only wat,warc,scaling,reduce]
+ *   node dist/src/bench/index.js [--quick] [--repeats N] [--only wat,warc,scaling,reduce,queue]
  *        [--price-per-vcpu-hour P] [--cache-dir D] [--results-dir D] [--no-write] [--label L] [--profile DIR]
  *        [file.warc.wat.gz ...]
  *
@@ -18,6 +18,7 @@ import { realpathSync } from 'node:fs';
 import { loadConfig } from '../config/index.js';
 import { generatedInputs, givenInputs, type InputSet, type InputSpec } from './inputs.js';
 import { reduceInput } from './reduce-input.js';
+import { formatQueueScale, measureQueueScale, type QueueScaleFigures } from './queue-scale.js';
 import type { ChildTask } from './child.js';
 import { measureChild, measureParallel, measureZcat, median, medianSample, zcatParallel, type Sample } from './measure.js';
 import { formatProfile, summariseProfile } from './profile.js';
@@ -41,7 +42,8 @@ interface Mode {
   readonly warc: InputSpec;
   readonly scaling: InputSpec;
   readonly scalingRepeats: number;
-  readonly reduceRows: readonly [number, number];
+  /** Rows in the one partition of each reduce measurement (the worst case: everything in one partition). */
+  readonly reduceRows: readonly number[];
 }
 
 const SEED = 20240518;
@@ -65,7 +67,7 @@ const MODES: Record<'quick' | 'full', Mode> = {
     warc: { ...shape, kind: 'warc', files: 1, pagesPerFile: 9_000 },
     scaling: { ...shape, kind: 'wat', files: 4, pagesPerFile: 5_000 },
     scalingRepeats: 5,
-    reduceRows: [1_000_000, 4_000_000],
+    reduceRows: [1_000_000, 4_000_000, 10_000_000],
   },
 };
 
@@ -174,7 +176,7 @@ export async function main(args: readonly string[], out: NodeJS.WritableStream =
     },
   });
   if (values.help) {
-    out.write('usage: npm run bench -- [--quick] [--repeats N] [--only wat,warc,scaling,reduce] [--price-per-vcpu-hour P] ' +
+    out.write('usage: npm run bench -- [--quick] [--repeats N] [--only wat,warc,scaling,reduce,queue] [--price-per-vcpu-hour P] ' +
       '[--cache-dir D] [--results-dir D] [--no-write] [--label L] [--profile DIR] [files...]\n');
     return 0;
   }
@@ -183,10 +185,11 @@ export async function main(args: readonly string[], out: NodeJS.WritableStream =
   const price = values['price-per-vcpu-hour'] !== undefined ? Number(values['price-per-vcpu-hour']) : DEFAULT_PRICE_PER_VCPU_HOUR;
   if (!Number.isInteger(repeats) || repeats < 1) throw new Error(`--repeats must be a positive integer, got ${values.repeats}`);
   if (!(price > 0)) throw new Error(`--price-per-vcpu-hour must be a positive number, got ${values['price-per-vcpu-hour']}`);
-  const sections = new Set((values.only ?? 'wat,warc,scaling,reduce').split(',').map((s) => s.trim()));
+  const sections = new Set((values.only ?? 'wat,warc,scaling,reduce,queue').split(',').map((s) => s.trim()));
   const cacheDir = path.resolve(values['cache-dir'] ?? path.join(os.tmpdir(), 'wikireverse-bench-cache'));
   const config = loadConfig();
-  const partitions = config.partitions;
+  // The map side writes the partitions of a mid-sized run; each reduce measurement puts all its rows in one partition.
+  const partitions = config.partitions > 0 ? config.partitions : 8;
   const maxRecordBytes = config.maxRecordBytes;
   const startedAt = new Date();
   log(`mode ${mode.name}, ${repeats} runs per variant, cache ${cacheDir}`);
@@ -215,10 +218,16 @@ export async function main(args: readonly string[], out: NodeJS.WritableStream =
     scaling = await measureScaling(set, mode.scalingRepeats, maxRecordBytes, partitions);
     out.write(`${formatScaling(scaling)}\n\n`);
   }
+  let queueScale: QueueScaleFigures[] | undefined;
+  if (sections.has('queue')) {
+    queueScale = [];
+    for (const files of [1000, 63_560]) queueScale.push(await measureQueueScale(files));
+    out.write(`${formatQueueScale(queueScale)}\n\n`);
+  }
   let reduce: ReduceFigures[] | undefined;
   if (sections.has('reduce')) {
     reduce = [];
-    for (const rows of mode.reduceRows) reduce.push(await measureReduce(cacheDir, rows, partitions, config.reducerMemoryMb));
+    for (const rows of mode.reduceRows) reduce.push(await measureReduce(cacheDir, rows, 1, config.reducerMemoryMb));
     out.write(`${formatReduce(reduce)}\n\n`);
   }
 
@@ -256,6 +265,7 @@ export async function main(args: readonly string[], out: NodeJS.WritableStream =
     inputs,
     ...(scaling ? { scaling } : {}),
     ...(reduce ? { reduce } : {}),
+    ...(queueScale ? { queueScale } : {}),
     ...(cost ? { cost } : {}),
     targets,
   };

@@ -9,7 +9,8 @@ export const TARGETS = {
   watWorkerRatio: 0.8,
   warcWorkerRatio: 0.6,
   scalingSpeedup: 1.8,
-  reducerMaxRssMb: 512,
+  /** Peak RSS of a reduce task at the default 512 MB budget, up to 10 M rows in one partition. */
+  reducerMaxRssMb: 700,
   reducerRssGrowth: 1.3,
 } as const;
 
