@@ -1,10 +1,10 @@
 /**
  * Cancelling a run: marks it cancelled in Redis (its coordinator, if alive, sees it within a poll, stops its workers
- * and writes the manifest), removes its queued jobs, takes it off the active-runs set (standalone workers stop
+ * and writes the manifest), removes its queued files and reduce tasks, takes it off the active-runs set (standalone workers stop
  * serving it), and marks the manifest when the coordinator is gone.
  */
 import { Queue } from 'bullmq';
-import { ACTIVE_RUNS_KEY, QUEUE_PREFIX, connect, queueName, redisOptions, runKey } from '../queue/index.js';
+import { ACTIVE_RUNS_KEY, QUEUE_PREFIX, connect, queueName, reduceQueueName, redisOptions, runKey } from '../queue/index.js';
 import { openStore } from '../storage/index.js';
 import { readManifest, writeManifest } from './manifest.js';
 
@@ -16,14 +16,19 @@ export interface CancelResult {
 export async function cancelRun(redisUrl: string, runId: string, out: string | undefined): Promise<CancelResult> {
   const redis = connect(redisUrl, 'wikireverse-cancel');
   const queue = new Queue(queueName(runId), { connection: redisOptions(redisUrl, 'wikireverse-cancel-queue'), prefix: QUEUE_PREFIX });
+  const reduce = new Queue(reduceQueueName(runId), { connection: redisOptions(redisUrl, 'wikireverse-cancel-reduce'), prefix: QUEUE_PREFIX });
   try {
     const meta = await redis.hgetall(runKey(runId));
     const outDir = out ?? meta.out;
     if (Object.keys(meta).length > 0) await redis.hset(runKey(runId), { status: 'cancelled' });
     await redis.srem(ACTIVE_RUNS_KEY, runId);
-    const before = await queue.getJobCounts('waiting', 'delayed', 'prioritized');
-    await queue.drain(true);
-    const removedJobs = (before.waiting ?? 0) + (before.delayed ?? 0) + (before.prioritized ?? 0);
+    let removedJobs = 0;
+    // Queued files and queued reduce tasks alike.
+    for (const q of [queue, reduce]) {
+      const before = await q.getJobCounts('waiting', 'delayed', 'prioritized');
+      await q.drain(true);
+      removedJobs += (before.waiting ?? 0) + (before.delayed ?? 0) + (before.prioritized ?? 0);
+    }
     let manifestUpdated = false;
     if (outDir) {
       const store = openStore(outDir);
@@ -41,6 +46,7 @@ export async function cancelRun(redisUrl: string, runId: string, out: string | u
     return { removedJobs, manifestUpdated };
   } finally {
     await queue.close();
+    await reduce.close();
     redis.disconnect();
   }
 }
