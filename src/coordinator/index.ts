@@ -1,6 +1,7 @@
 /** The coordinator: runs (inputs, manifest, queue, local workers, reduce) and their status. */
 export { Coordinator, type SessionOptions, type StartOptions, type RunResult, type RunObserver } from './coordinator.js';
 export { CancelledError, type ProgressSnapshot } from './settle.js';
+export { defaultPartitions } from './reduce-phase.js';
 export { resolveInputs, type InputFile } from './listing.js';
 export {
   planInputs, selectEntries, parseSegments, segmentOf, segmentsOf, crawlListingPath, checkCrawlId, COMMON_CRAWL_BASES,

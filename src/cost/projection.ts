@@ -1,6 +1,8 @@
 /**
  * Projecting a whole selection from a measured sample (the `estimate` command), as a pure function: per-file time
- * measured on one core, spread over `instances` x vCPUs worker slots, priced at the cheapest chosen type's spot price.
+ * measured on one core, spread over `instances` x vCPUs worker slots, priced at the cheapest chosen type's spot price;
+ * the S3 requests of the map and the reduce by class; fixed hourly items (Redis, the coordinator) over the wall time.
+ * (The reduce's own compute is not projected: it is small beside the map's, about 0.1 s per 10,000 rows.)
  */
 import type { PriceTable } from './prices.js';
 
@@ -15,6 +17,24 @@ export interface ProjectionInput {
   readonly prices: PriceTable;
   /** GET requests per input file (ranged reads). */
   readonly requestsPerFile: number;
+  /** The run's layout, for the map and reduce requests: output partitions, reduce tasks, outputs per partition. */
+  readonly partitions: number;
+  readonly reduceTasks: number;
+  readonly outputsPerPartition: number;
+}
+
+/** S3 requests of a run, by phase and class (the layout in src/storage/layout.ts). */
+export interface ProjectedRequests {
+  /** Input reads (class B). */
+  readonly inputGets: number;
+  /** Map commits: a partial object and a commit record per file (class A). */
+  readonly mapPuts: number;
+  /** The coordinator: commit records listed (one LIST per 1,000) and read once each, the reduce inputs list written. */
+  readonly coordinatorLists: number;
+  readonly coordinatorGets: number;
+  /** Reduce tasks: one ranged GET per file and task, the list read per task; outputs and a commit record per partition. */
+  readonly reduceGets: number;
+  readonly reducePuts: number;
 }
 
 export interface Projection {
@@ -29,6 +49,9 @@ export interface Projection {
   readonly ec2Usd: number;
   readonly ebsUsd: number;
   readonly s3Usd: number;
+  readonly requests: ProjectedRequests;
+  /** Fixed hourly items of the price table (the Redis host, the coordinator's instance) over the wall time. */
+  readonly fixedUsd: number;
   readonly totalUsd: number;
 }
 
@@ -50,9 +73,22 @@ export function projectRun(i: ProjectionInput): Projection {
   const instanceHours = Math.max(cpuHours / best.vcpus, (Math.max(1, i.instances) * 60) / 3600);
   const ec2Usd = instanceHours * best.perHour;
   const ebsUsd = (instanceHours * prices.ebsVolumeGb * prices.ebsGbMonth) / 730;
-  const s3Usd = ((i.filesTotal * i.requestsPerFile) / 1000) * prices.s3ClassBPer1000 + ((i.filesTotal * 10) / 1000) * prices.s3ClassAPer1000;
+  const n = i.filesTotal;
+  const requests: ProjectedRequests = {
+    inputGets: n * i.requestsPerFile,
+    mapPuts: 2 * n,
+    coordinatorLists: Math.ceil(n / 1000),
+    coordinatorGets: n,
+    reduceGets: n * i.reduceTasks + i.reduceTasks,
+    reducePuts: i.partitions * (i.outputsPerPartition + 1) + 1,
+  };
+  const classA = requests.mapPuts + requests.coordinatorLists + requests.reducePuts;
+  const classB = requests.inputGets + requests.coordinatorGets + requests.reduceGets;
+  const s3Usd = (classB / 1000) * prices.s3ClassBPer1000 + (classA / 1000) * prices.s3ClassAPer1000;
+  const fixedUsd = Object.values(prices.fixedPerHour).reduce((sum, perHour) => sum + perHour * wallHours, 0);
   return {
     instanceType: best.t, vcpus: best.vcpus, usdPerInstanceHour: best.perHour, secondsPerFile, filesTotal: i.filesTotal,
-    bytesTotal: Math.round(bytesPerFile * i.filesTotal), instanceHours, wallHours, ec2Usd, ebsUsd, s3Usd, totalUsd: ec2Usd + ebsUsd + s3Usd,
+    bytesTotal: Math.round(bytesPerFile * i.filesTotal), instanceHours, wallHours, ec2Usd, ebsUsd, s3Usd, requests, fixedUsd,
+    totalUsd: ec2Usd + ebsUsd + s3Usd + fixedUsd,
   };
 }

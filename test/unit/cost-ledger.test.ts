@@ -86,7 +86,8 @@ describe('cost ledger', () => {
   it('projects a selection from a sample', () => {
     const p = projectRun({
       sample: { files: 1, seconds: 36, bytes: 100e6 }, filesTotal: 1000, instances: 10, instanceTypes: ['m6i.large', 'c6i.xlarge'],
-      spotPerHour: { 'm6i.large': 0.04 }, prices: DEFAULT_PRICES, requestsPerFile: 13,
+      spotPerHour: { 'm6i.large': 0.04 }, prices: { ...DEFAULT_PRICES, fixedPerHour: { 'redis-host': 0.02, coordinator: 0.02 } },
+      requestsPerFile: 13, partitions: 2, reduceTasks: 1, outputsPerPartition: 2,
     });
     // m6i.large (API) $0.04/2 = $0.02 per vCPU-hour; c6i.xlarge (table) $0.064/4 = $0.016: the cheaper per vCPU wins.
     expect(p.instanceType).toBe('c6i.xlarge');
@@ -94,5 +95,13 @@ describe('cost ledger', () => {
     expect(p.instanceHours).toBeCloseTo(2.5, 9);
     expect(p.wallHours).toBeCloseTo(0.25, 9);
     expect(p.ec2Usd).toBeCloseTo(0.16, 9);
+    // Map: 13 GETs and 2 PUTs per file; coordinator: 1 LIST, 1,000 commit reads; reduce: 1,000 ranged GETs + the list,
+    // 2 partitions x (2 outputs + a commit) + the list.
+    expect(p.requests).toEqual({ inputGets: 13_000, mapPuts: 2000, coordinatorLists: 1, coordinatorGets: 1000, reduceGets: 1001, reducePuts: 7 });
+    const classA = 2000 + 1 + 7;
+    const classB = 13_000 + 1000 + 1001;
+    expect(p.s3Usd).toBeCloseTo((classA / 1000) * DEFAULT_PRICES.s3ClassAPer1000 + (classB / 1000) * DEFAULT_PRICES.s3ClassBPer1000, 9);
+    expect(p.fixedUsd).toBeCloseTo(0.04 * 0.25, 9);
+    expect(p.totalUsd).toBeCloseTo(p.ec2Usd + p.ebsUsd + p.s3Usd + p.fixedUsd, 9);
   });
 });

@@ -5,7 +5,7 @@
  */
 import os from 'node:os';
 import type { Command } from 'commander';
-import { planInputs } from '../../coordinator/index.js';
+import { defaultPartitions, planInputs } from '../../coordinator/index.js';
 import { loadPrices, projectRun } from '../../cost/index.js';
 import { scanInput } from '../../extract/index.js';
 import { resolveJob } from '../../job/index.js';
@@ -84,9 +84,11 @@ export function registerEstimate(program: Command, ctx: CommandContext): void {
         }
       }
       const filesTotal = o.filesTotal ?? plan.inputs.length;
+      const partitions = config.partitions > 0 ? config.partitions : defaultPartitions(filesTotal);
       const p = projectRun({
         sample: { files: sample.length, seconds, bytes }, filesTotal, instances: o.instances, instanceTypes: types, spotPerHour: spot, prices,
         requestsPerFile: Math.max(1, Math.ceil(bytes / Math.max(1, sample.length) / INPUT_CHUNK_BYTES)),
+        partitions, reduceTasks: Math.ceil(partitions / Math.max(1, config.reduceTaskPartitions)), outputsPerPartition: 1 + job.derived.length,
       });
       const out = { sample: { files: sample.map((f) => f.input), seconds, cpuSeconds, bytes, bytesPerSec: seconds > 0 ? bytes / seconds : 0 }, priceSource, localCores: os.availableParallelism(), projection: p };
       if (o.json) io.stdout.write(JSON.stringify(out, null, 2) + '\n');
@@ -96,7 +98,10 @@ export function registerEstimate(program: Command, ctx: CommandContext): void {
             `selection: ${filesTotal} files, ~${(p.bytesTotal / 1e9).toFixed(2)} GB\n` +
             `fleet: ${o.instances} x ${p.instanceType} (${p.vcpus} vCPUs, $${p.usdPerInstanceHour.toFixed(4)}/h spot, ${priceSource})\n` +
             `projected wall time: ${(p.wallHours * 60).toFixed(1)} min; instance-hours ${p.instanceHours.toFixed(3)}\n` +
-            `projected cost: $${p.totalUsd.toFixed(4)} (EC2 $${p.ec2Usd.toFixed(4)}, EBS $${p.ebsUsd.toFixed(4)}, S3 requests $${p.s3Usd.toFixed(4)}); Redis and the coordinator not included\n`,
+            `S3 requests: map ${p.requests.inputGets} GETs + ${p.requests.mapPuts} PUTs; coordinator ${p.requests.coordinatorLists} LISTs + ${p.requests.coordinatorGets} GETs; ` +
+            `reduce (${partitions} partitions) ${p.requests.reduceGets} GETs + ${p.requests.reducePuts} PUTs\n` +
+            `projected cost: $${p.totalUsd.toFixed(4)} (EC2 $${p.ec2Usd.toFixed(4)}, EBS $${p.ebsUsd.toFixed(4)}, S3 requests $${p.s3Usd.toFixed(4)}, ` +
+            `fixed items $${p.fixedUsd.toFixed(4)}${Object.keys(prices.fixedPerHour).length === 0 ? ': none priced; add the Redis host and the coordinator with --prices' : ''})\n`,
         );
       }
     } finally {
