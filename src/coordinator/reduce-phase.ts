@@ -6,15 +6,14 @@
  */
 import { createHash } from 'node:crypto';
 import type { Job, Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
-import { reduceTaskId, runKey, type ReduceTaskData } from '../queue/index.js';
+import { reduceTaskId, type ReduceTaskData } from '../queue/index.js';
 import {
-  commitPath, reduceCommitPath, reduceInputsPath, type FileResult, type OutputFile, type OutputStore, type PartitionResult,
+  commitPath, reduceInputsPath, type FileResult, type OutputFile, type OutputStore,
 } from '../storage/index.js';
 import { mergeCounters } from '../extract/index.js';
-import { forEachLimit, inputLine } from '../reduce/index.js';
+import { committedPartition, forEachLimit, inputLine } from '../reduce/index.js';
 import type { Manifest } from './manifest.js';
-import { CancelledError, InterruptedError } from './settle.js';
+import { throwIfStopped, throwIfWorkersDead, type SettleOptions } from './settle.js';
 
 /** Input files per partition when `--partitions` is not given (a WAT file gives ~600 links: ~1.2 M rows a partition). */
 export const FILES_PER_PARTITION = 2000;
@@ -83,12 +82,6 @@ export async function collectCommits(store: OutputStore, queue: Queue, manifest:
   return { committed, digest: digest.toString() };
 }
 
-/** Whether partition `p` is committed from exactly these inputs. */
-async function partitionDone(store: OutputStore, runId: string, p: number, inputsDigest: string): Promise<boolean> {
-  const body = await store.get(reduceCommitPath(runId, p));
-  return body !== null && (JSON.parse(body.toString('utf8')) as PartitionResult).inputsDigest === inputsDigest;
-}
-
 function reduceJob(manifest: Manifest, first: number, count: number, inputsDigest: string): { name: string; data: ReduceTaskData; opts: Record<string, unknown> } {
   const s = manifest.settings;
   return {
@@ -114,7 +107,7 @@ export async function enqueueReduce(queue: Queue, store: OutputStore, manifest: 
   let added = 0;
   for (const [first, count] of reduceTasks(manifest)) {
     let open = false;
-    for (let p = first; p < first + count && !open; p++) open = !(await partitionDone(store, manifest.runId, p, inputsDigest));
+    for (let p = first; p < first + count && !open; p++) open = (await committedPartition(store, manifest.runId, p, inputsDigest)) === null;
     if (!open) continue;
     const job = await queue.getJob(reduceTaskId(first));
     if (job) {
@@ -129,24 +122,15 @@ export async function enqueueReduce(queue: Queue, store: OutputStore, manifest: 
   return added;
 }
 
-export interface ReduceWaitOptions {
-  readonly queue: Queue;
-  readonly redis: Redis;
-  readonly manifest: Manifest;
-  readonly pollMillis: number;
-  readonly started: number;
-  readonly progress: (line: string) => void;
-  readonly workersAlive: () => number | undefined;
-  readonly interrupted: () => boolean;
-}
+/** The file wait's options, less the store and the progress display (the reduce phase prints plain lines). */
+export type ReduceWaitOptions = Pick<SettleOptions, 'queue' | 'redis' | 'manifest' | 'pollMillis' | 'started' | 'progress' | 'workersAlive' | 'interrupted'>;
 
 /** Polls the reduce queue until no task is waiting or active (cancel and interrupt are seen within a poll). */
 export async function waitForReduce(o: ReduceWaitOptions): Promise<void> {
   const total = reduceTasks(o.manifest).length;
   let lastLine = '';
   for (;;) {
-    if (o.interrupted()) throw new InterruptedError('interrupted');
-    if ((await o.redis.hget(runKey(o.manifest.runId), 'status')) === 'cancelled') throw new CancelledError('cancelled with `wikireverse cancel`');
+    await throwIfStopped(o.redis, o.manifest.runId, o.interrupted);
     const c = await o.queue.getJobCounts('completed', 'failed', 'active', 'waiting', 'delayed', 'prioritized');
     const pending = (c.waiting ?? 0) + (c.active ?? 0) + (c.delayed ?? 0) + (c.prioritized ?? 0);
     const line = `reduce tasks ${c.completed ?? 0}/${total} (failed ${c.failed ?? 0}, active ${c.active ?? 0}, waiting ${pending - (c.active ?? 0)})`;
@@ -155,7 +139,7 @@ export async function waitForReduce(o: ReduceWaitOptions): Promise<void> {
       lastLine = line;
     }
     if (pending === 0) return;
-    if (o.workersAlive() === 0) throw new Error('All local worker processes died and could not be restarted; see the log above');
+    throwIfWorkersDead(o.workersAlive);
     await new Promise((r) => setTimeout(r, o.pollMillis));
   }
 }
@@ -169,9 +153,8 @@ export async function collectReduce(store: OutputStore, manifest: Manifest, inpu
   const counters: Record<string, number> = {};
   const missing: number[] = [];
   for (let p = 0; p < manifest.settings.partitions; p++) {
-    const body = await store.get(reduceCommitPath(manifest.runId, p));
-    const r = body ? (JSON.parse(body.toString('utf8')) as PartitionResult) : null;
-    if (!r || r.inputsDigest !== inputsDigest) {
+    const r = await committedPartition(store, manifest.runId, p, inputsDigest);
+    if (!r) {
       missing.push(p);
       continue;
     }

@@ -1,6 +1,6 @@
 /**
  * Getting a run's files into the queue and waiting until each is committed or failed for good.
- * The output store decides what is committed (`_SUCCESS.json`); Redis only says what is still to do.
+ * The output store decides what is committed (`partials/<fileId>.commit.json`); Redis only says what is still to do.
  */
 import type { JobType, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -14,6 +14,17 @@ export class CancelledError extends Error {
 
 export class InterruptedError extends Error {
   override readonly name = 'InterruptedError';
+}
+
+/** What every wait of the coordinator checks at each poll: a Ctrl-C, or `wikireverse cancel` (the run's status in Redis). */
+export async function throwIfStopped(redis: Redis, runId: string, interrupted: () => boolean): Promise<void> {
+  if (interrupted()) throw new InterruptedError('interrupted');
+  if ((await redis.hget(runKey(runId), 'status')) === 'cancelled') throw new CancelledError('cancelled with `wikireverse cancel`');
+}
+
+/** The run cannot go on: it had local workers and none is left. */
+export function throwIfWorkersDead(workersAlive: () => number | undefined): void {
+  if (workersAlive() === 0) throw new Error('All local worker processes died and could not be restarted; see the log above');
 }
 
 function jobFor(manifest: Manifest, f: ManifestFile): { name: string; data: FileJobData; opts: Record<string, unknown> } {
@@ -109,9 +120,7 @@ export async function waitUntilSettled(o: SettleOptions): Promise<void> {
   let lastLine = '';
   let lastPrint = 0;
   for (;;) {
-    if (o.interrupted()) throw new InterruptedError('interrupted');
-    const status = await redis.hget(runKey(manifest.runId), 'status');
-    if (status === 'cancelled') throw new CancelledError('cancelled with `wikireverse cancel`');
+    await throwIfStopped(redis, manifest.runId, o.interrupted);
     const c = await queue.getJobCounts('completed', 'failed', 'active', 'waiting', 'delayed', 'prioritized', 'waiting-children');
     const pending = (c.waiting ?? 0) + (c.active ?? 0) + (c.delayed ?? 0) + (c.prioritized ?? 0) + (c['waiting-children'] ?? 0);
     const failed = c.failed ?? 0;
@@ -139,8 +148,7 @@ export async function waitUntilSettled(o: SettleOptions): Promise<void> {
       await redis.sadd(ACTIVE_RUNS_KEY, manifest.runId);
       await ensureQueued(queue, manifest, lost, true, false);
     }
-    const alive = o.workersAlive();
-    if (alive === 0) throw new Error('All local worker processes died and could not be restarted; see the log above');
+    throwIfWorkersDead(o.workersAlive);
     await new Promise((r) => setTimeout(r, o.pollMillis));
   }
 }

@@ -5,7 +5,6 @@
  * the ledger, stores it in Redis (for `status`) and writes `<out>/<runId>/cost.json`; once more at the end. When the
  * total reaches the budget, the run is cancelled with the reason.
  */
-import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../log/index.js';
 import { ACTIVE_RUNS_KEY, connect, costKey, readRunUsage, runKey } from '../queue/index.js';
@@ -38,7 +37,6 @@ export interface CostTrackerOptions {
 interface RunHandle {
   readonly manifest: { readonly runId: string; readonly settings: { readonly out: string } };
   readonly redis: Redis;
-  readonly queue: Queue;
 }
 interface FinalManifest {
   readonly runId: string;

@@ -54,6 +54,13 @@ function delta(now: Record<string, number>, before: Record<string, number>): Rec
   return out;
 }
 
+/** Partition `p`'s commit record if it was merged from exactly the inputs `inputsDigest` names, else null. */
+export async function committedPartition(store: OutputStore, runId: string, p: number, inputsDigest: string): Promise<PartitionResult | null> {
+  const body = await store.get(reduceCommitPath(runId, p));
+  const r = body ? (JSON.parse(body.toString('utf8')) as PartitionResult) : null;
+  return r && r.inputsDigest === inputsDigest ? r : null;
+}
+
 /** The committed partitions' results, and the outputs of those this task merged now. */
 export async function runReduceTask(data: ReduceTaskData, o: ReduceTaskOptions): Promise<PartitionResult[]> {
   const { job, store } = o;
@@ -63,9 +70,8 @@ export async function runReduceTask(data: ReduceTaskData, o: ReduceTaskOptions):
   const results: PartitionResult[] = [];
   const todo: number[] = [];
   for (let p = data.first; p < data.first + data.count; p++) {
-    const body = await store.get(reduceCommitPath(runId, p));
-    const done = body ? (JSON.parse(body.toString('utf8')) as PartitionResult) : null;
-    if (done && done.inputsDigest === data.inputsDigest) results.push(done);
+    const done = await committedPartition(store, runId, p, data.inputsDigest);
+    if (done) results.push(done);
     else todo.push(p);
   }
   if (todo.length === 0) return results;

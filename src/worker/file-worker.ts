@@ -3,9 +3,9 @@
  * `Worker` on the run's file queue (`processFile`) and one on its reduce queue (`runReduceTask`): the map and the
  * aggregate run on the same processes.
  */
-import { Worker, UnrecoverableError, WaitingError, type Job } from 'bullmq';
+import { Worker, UnrecoverableError, WaitingError, type Job, type WorkerOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { resolveJob, type JobRegistry } from '../job/index.js';
+import { resolveJob, type JobDefinition, type JobRegistry } from '../job/index.js';
 import {
   ACTIVE_RUNS_KEY, QUEUE_PREFIX, connect, recordCommitted, recordReduced, redisOptions, queueName, reduceQueueName, type FileJobData, type ReduceTaskData,
 } from '../queue/index.js';
@@ -98,14 +98,9 @@ export class FileWorker {
   private serve(runId: string): void {
     const { log } = this.opts;
     const worker = new Worker<FileJobData, FileResult>(queueName(runId), (job, token) => this.process(job, token), {
-      connection: redisOptions(this.opts.redisUrl, `wikireverse-worker-${runId}`),
-      prefix: QUEUE_PREFIX,
+      ...this.workerOptions(`wikireverse-worker-${runId}`),
       concurrency: this.opts.concurrency,
-      lockDuration: this.opts.lockDurationMillis,
-      stalledInterval: this.opts.stalledIntervalMillis,
-      maxStalledCount: this.opts.maxStalledCount,
       ...(this.opts.rateLimit ? { limiter: { max: this.opts.rateLimit, duration: 1000 } } : {}),
-      autorun: true,
     });
     worker.on('error', (err) => log.warn({ runId, err: err.message }, 'worker error'));
     worker.on('failed', (job, err) =>
@@ -113,18 +108,34 @@ export class FileWorker {
     );
     this.workers.set(runId, worker);
     const reducer = new Worker<ReduceTaskData, PartitionResult[]>(reduceQueueName(runId), (job, token) => this.track(job, token, () => this.reduceOne(job)), {
-      connection: redisOptions(this.opts.redisUrl, `wikireverse-reducer-${runId}`),
-      prefix: QUEUE_PREFIX,
+      ...this.workerOptions(`wikireverse-reducer-${runId}`),
       concurrency: 1,
-      lockDuration: this.opts.lockDurationMillis,
-      stalledInterval: this.opts.stalledIntervalMillis,
-      maxStalledCount: this.opts.maxStalledCount,
-      autorun: true,
     });
     reducer.on('error', (err) => log.warn({ runId, err: err.message }, 'reducer error'));
     reducer.on('failed', (job, err) => log.warn({ runId, jobId: job?.id, attempt: job?.attemptsMade, err: err.message }, 'reduce attempt failed'));
     this.reducers.set(runId, reducer);
     log.info({ runId }, 'serving run');
+  }
+
+  /** What the file and reduce queues' BullMQ workers share: the connection, the lock and the stalled-job check. */
+  private workerOptions(connectionName: string): WorkerOptions {
+    return {
+      connection: redisOptions(this.opts.redisUrl, connectionName),
+      prefix: QUEUE_PREFIX,
+      lockDuration: this.opts.lockDurationMillis,
+      stalledInterval: this.opts.stalledIntervalMillis,
+      maxStalledCount: this.opts.maxStalledCount,
+      autorun: true,
+    };
+  }
+
+  /** The job definition a queued task names; an unknown one fails the task at once (no retry can help). */
+  private definition(name: string): JobDefinition {
+    try {
+      return resolveJob(this.opts.jobs, name);
+    } catch (err) {
+      throw new UnrecoverableError((err as Error).message);
+    }
   }
 
   /** Files being processed now. */
@@ -140,14 +151,14 @@ export class FileWorker {
   }
 
   /** Runs one task as an active entry: counted for /healthz and the idle exit, abandoned at once when handed back. */
-  private async track<T>(job: Job, token: string | undefined, run: (entry: ActiveFile) => Promise<T>): Promise<T> {
+  private async track<T>(job: Job, token: string | undefined, run: () => Promise<T>): Promise<T> {
     const entry: ActiveFile = { job, token, abort: () => undefined };
     const handedBack = new Promise<never>((_, reject) => (entry.abort = reject));
     // One entry per call: two runs over the same inputs (or a stalled file fetched again) may share a job id.
     this.active.add(entry);
     this.lastProgressAt = Date.now();
     try {
-      return await Promise.race([run(entry), handedBack]);
+      return await Promise.race([run(), handedBack]);
     } finally {
       this.active.delete(entry);
       this.lastProgressAt = Date.now();
@@ -155,38 +166,30 @@ export class FileWorker {
   }
 
   private async process(job: Job<FileJobData, FileResult>, token?: string): Promise<FileResult> {
-    return this.track(job, token, async () => {
-      const started = Date.now();
-      let cpu: number | undefined;
-      try {
-        this.opts.metrics?.fileStarted();
-        cpu = this.cpu.start();
-        const result = await this.processOne(job);
-        const withCpu: FileResult = { ...result, cpuSeconds: this.cpu.end(cpu) };
-        this.opts.metrics?.fileCommitted(withCpu, (Date.now() - started) / 1000);
-        this.counters ??= connect(this.opts.redisUrl, 'wikireverse-progress');
-        await recordCommitted(this.counters, job.data.runId, withCpu).catch((err: unknown) =>
-          this.opts.log.warn({ err: (err as Error).message, jobId: job.id }, 'could not add the file to the live totals (display and cost so far only)'));
-        return withCpu;
-      } catch (err) {
-        this.opts.metrics?.fileEnded(err instanceof WaitingError ? 'handed_back' : 'failed', (Date.now() - started) / 1000);
-        throw err;
-      } finally {
-        if (cpu !== undefined) this.cpu.end(cpu); // no-op after a commit
-      }
-    });
+    const started = Date.now();
+    this.opts.metrics?.fileStarted();
+    const cpu = this.cpu.start();
+    try {
+      const result = await this.track(job, token, () => this.processOne(job));
+      const withCpu: FileResult = { ...result, cpuSeconds: this.cpu.end(cpu) };
+      this.opts.metrics?.fileCommitted(withCpu, (Date.now() - started) / 1000);
+      this.counters ??= connect(this.opts.redisUrl, 'wikireverse-progress');
+      await recordCommitted(this.counters, job.data.runId, withCpu).catch((err: unknown) =>
+        this.opts.log.warn({ err: (err as Error).message, jobId: job.id }, 'could not add the file to the live totals (display and cost so far only)'));
+      return withCpu;
+    } catch (err) {
+      this.opts.metrics?.fileEnded(err instanceof WaitingError ? 'handed_back' : 'failed', (Date.now() - started) / 1000);
+      throw err;
+    } finally {
+      this.cpu.end(cpu); // no-op after a commit
+    }
   }
 
   /** One reduce task: its partitions merged and committed (those committed earlier are skipped). */
   private async reduceOne(job: Job<ReduceTaskData, PartitionResult[]>): Promise<PartitionResult[]> {
     const { data } = job;
     const log = this.opts.log.child({ runId: data.runId, jobId: job.id });
-    let definition;
-    try {
-      definition = resolveJob(this.opts.jobs, data.job);
-    } catch (err) {
-      throw new UnrecoverableError((err as Error).message);
-    }
+    const definition = this.definition(data.job);
     log.info({ attempt: job.attemptsMade + 1, first: data.first, count: data.count }, 'reduce task started');
     const io = new IoSession(this.opts.io);
     const cpu = this.cpu.start();
@@ -211,12 +214,7 @@ export class FileWorker {
   private async processOne(job: Job<FileJobData, FileResult>): Promise<FileResult> {
     const { data } = job;
     const log = this.opts.log.child({ runId: data.runId, jobId: job.id, input: data.input });
-    let definition;
-    try {
-      definition = resolveJob(this.opts.jobs, data.job);
-    } catch (err) {
-      throw new UnrecoverableError((err as Error).message);
-    }
+    const definition = this.definition(data.job);
     log.info({ attempt: job.attemptsMade + 1 }, 'file started');
     // One storage session per file: its counters (requests, bytes, retries, resumes) go into the file's result.
     const io = new IoSession(this.opts.io);
