@@ -200,9 +200,8 @@ export class FileWorker {
       const cpuSeconds = this.cpu.end(cpu);
       log.info({ partitions: results.length, rows: results.reduce((n, r) => n + (r.outputs[0]?.rows ?? 0), 0), cpuSeconds }, 'reduce task committed');
       this.counters ??= connect(this.opts.redisUrl, 'wikireverse-progress');
-      const counters: Record<string, number> = {};
-      for (const r of results) for (const [k, v] of Object.entries(r.counters)) counters[k] = (counters[k] ?? 0) + v;
-      await recordReduced(this.counters, data.runId, `${String(job.id)}@${data.inputsDigest}`, cpuSeconds, counters).catch((err: unknown) =>
+      // Every request of this attempt, the last partition's commit record included (its own record cannot count it).
+      await recordReduced(this.counters, data.runId, `${String(job.id)}@${data.inputsDigest}`, cpuSeconds, io.counters.toJSON()).catch((err: unknown) =>
         log.warn({ err: (err as Error).message }, 'could not add the reduce task to the live totals (cost so far only)'));
       return results;
     } finally {
@@ -221,6 +220,8 @@ export class FileWorker {
     let result: FileResult;
     try {
       result = await processFile(data, definition, openStore(data.out, io), job.attemptsMade + 1, io);
+      // The commit record cannot count its own PUT; what the worker returns (and adds to the run's totals) does.
+      result = { ...result, counters: { ...result.counters, ...io.counters.toJSON() } };
     } catch (err) {
       // A missing input will still be missing next time: fail the file now instead of after every retry.
       if (err instanceof InputNotFoundError) throw new UnrecoverableError(err.message);

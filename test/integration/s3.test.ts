@@ -86,6 +86,12 @@ describe('S3', () => {
     expect(reduceCounters['io.s3.get']).toBeGreaterThanOrEqual(1 + withRows); // the inputs list + one ranged GET per file
     expect(reduceCounters['io.s3.put']).toBeGreaterThanOrEqual(4 + 1); // 4 Parquet files, a commit record (the last is not self-counted)
     expect(c['io.s3.get']).toBeGreaterThanOrEqual((reduceCounters['io.s3.get'] ?? 0) + 3); // + the coordinator's commit record reads
+    // The run's totals in Redis (what the cost ledger reads) count every PUT under partials/, commit records included.
+    const { connect, readRunUsage } = await import('../../src/queue/index.js');
+    const conn = connect(redis.url, 'test-usage');
+    const usage = await readRunUsage(conn, 's3-out-1');
+    conn.disconnect();
+    expect(usage.counters['io.s3.put']).toBeGreaterThanOrEqual(partials.length + 4 + 2);
     const cost = JSON.parse(await fsp.readFile(`${dir}/cost.json`, 'utf8')) as { items: Array<{ name: string; quantity: number }> };
     const classB = cost.items.find((i) => i.name.startsWith('requests class B'));
     expect(classB?.quantity).toBeGreaterThanOrEqual(c['io.s3.get'] ?? Infinity);
