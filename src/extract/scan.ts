@@ -5,7 +5,7 @@
  */
 import type { Readable } from 'node:stream';
 import type { JobDefinition, MapContext, RecordHeader, RecordView, Row } from '../job/types.js';
-import { inputRecords, InputFramingError, type InputRecords } from '../warc/index.js';
+import { inputRecords, InputFramingError, type InputRecords, type RecordDamage } from '../warc/index.js';
 import { Counters } from './counters.js';
 
 export type InputKind = 'wat' | 'warc' | 'wet' | 'unknown';
@@ -48,6 +48,21 @@ export class OutputWriteError extends Error {
   }
 }
 
+/** The WARC 1.1 record types: the only ones counted by name (the type comes from the input: any other is `other`). */
+const RECORD_TYPES = new Set(['warcinfo', 'response', 'resource', 'request', 'metadata', 'revisit', 'conversion', 'continuation']);
+
+function recordTypeCounter(warcType: string): string {
+  if (warcType === '') return 'records.untyped';
+  return RECORD_TYPES.has(warcType) ? `records.${warcType}` : 'records.other';
+}
+
+/** JavaScript's own error classes are counted by name; any other (a name a job or its input could choose) as `other`. */
+const ERROR_NAMES = new Set(['Error', 'TypeError', 'RangeError', 'SyntaxError', 'URIError', 'ReferenceError', 'EvalError', 'AggregateError']);
+
+function errorCounterName(err: unknown): string {
+  return err instanceof Error && ERROR_NAMES.has(err.name) ? err.name : 'other';
+}
+
 function kindOf(warcType: string, contentType: string): InputKind {
   if (warcType === 'response') return 'warc';
   if (warcType === 'metadata' && contentType.startsWith('application/json')) return 'wat';
@@ -69,21 +84,22 @@ export async function scanInput<R extends Row>(
   };
   const onDamage: Parameters<typeof inputRecords>[1]['onDamage'] = (d) =>
     counters.add(`input_damage.${d.kind}`, d.kind === 'garbage_bytes' ? d.bytes : 1);
+  const onSkipped = (d: RecordDamage): void => {
+    counters.add(`input_damage.${d.kind}`); // not a record (or one with no length, or a header past the limit): skipped to the next
+    counters.add('bytes_skipped', d.bytes);
+  };
   let input: InputRecords;
   try {
-    input = await inputRecords(source, { onMisframed, onDamage, maxMemberBytes: opts.maxMemberBytes ?? Math.max(opts.maxRecordBytes * 4, 64 << 20) });
+    input = await inputRecords(source, { onMisframed, onSkipped, onDamage, maxMemberBytes: opts.maxMemberBytes ?? Math.max(opts.maxRecordBytes * 4, 64 << 20) });
   } catch (err) {
     throw new InputError(opts.inputName, 0, err);
   }
   let kind: InputKind = 'unknown';
   let rows = 0;
-  const typeKeys = new Map<string, string>();
   /** Counts the record, and says whether the job reads it. */
   const wanted = (header: RecordHeader): boolean => {
-    let typeKey = typeKeys.get(header.warcType);
-    if (typeKey === undefined) typeKeys.set(header.warcType, (typeKey = `records.${header.warcType || 'untyped'}`));
     counters.add('records');
-    counters.add(typeKey);
+    counters.add(recordTypeCounter(header.warcType));
     if (kind === 'unknown') kind = kindOf(header.warcType, header.contentType);
     return job.wants(header);
   };
@@ -95,7 +111,7 @@ export async function scanInput<R extends Row>(
       return Array.isArray(mapped) ? (mapped as readonly R[]) : [...mapped]; // a generator's errors surface here too
     } catch (err) {
       counters.add('records_failed');
-      counters.add(`records_failed.${err instanceof Error ? err.name : 'error'}`);
+      counters.add(`records_failed.${errorCounterName(err)}`);
       return [];
     }
   };

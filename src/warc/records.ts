@@ -2,19 +2,25 @@
  * Iterates the records of plain WARC bytes, exposing each as a header-level view first and reading its payload
  * only on request, up to a byte limit.
  *
- * Two readers give the same records:
- * - the fast path (this file): frames records itself on the decompressed chunks, reads simple header blocks by
- *   hand (`headers.ts`) and slices payloads by Content-Length, with no copy and no per-chunk promise;
- * - warcio (`warcioRecords`), which reads anything the fast path does not take on: folded or non-ASCII headers,
- *   chunked or content-encoded HTTP payloads (that record only), and from the first damaged spot on (missing
- *   Content-Length, HTTP headers running past the block) the rest of the stream.
- * A record cut short by the end of the input fails with TruncatedRecordError (warcio would wait forever).
- * Between records, the bytes after a record's block are skipped exactly as warcio skips them (its CRLFs, and
- * leftover bytes when a Content-Length was too small), and reported through `onMisframed`.
+ * The framing is ours: records are found by their header block and Content-Length, headers of the common form are
+ * read by hand (`headers.ts`) and payloads sliced with no copy and no per-chunk promise. warcio (`warcio-reader.ts`)
+ * reads what the hand-written reader does not take on (folded or non-ASCII headers, chunked or content-encoded HTTP
+ * payloads, records over 64 MiB), always ONE record's bytes at a time.
+ *
+ * Every record costs bounded memory, and damage costs only itself:
+ * - a header block over 1 MiB, a record with no Content-Length, bytes that are not a record: skipped to the next line
+ *   that starts with `WARC/`, and reported through `onSkipped`;
+ * - bytes after a record's block other than CRLFs (a Content-Length too small): skipped the same way, reported
+ *   through `onMisframed`;
+ * - a record cut short by the end of the input fails with TruncatedRecordError (warcio would wait forever).
  */
-import { AsyncIterReader, WARCParser, type WARCRecord } from 'warcio';
 import type { RecordHeader, RecordView } from '../job/types.js';
+import { ByteQueue, TruncatedRecordError } from './byte-queue.js';
 import { endOfHeaderBlock, endOfLine, headerNames, pickHeaders } from './headers.js';
+import { readPayload, stripBrackets, warcioOne } from './warcio-reader.js';
+
+export { TruncatedRecordError } from './byte-queue.js';
+export { warcioRecords } from './warcio-reader.js';
 
 export interface ParsedRecord {
   readonly header: RecordHeader;
@@ -26,140 +32,29 @@ export interface ParsedRecord {
   readSync?(maxBytes: number): RecordView;
 }
 
+/** Bytes skipped because they were not a readable record (see the file's comment). */
+export interface RecordDamage {
+  readonly kind: 'header_too_long' | 'bad_length' | 'not_warc';
+  /** Uncompressed offset where the skipped bytes start. */
+  readonly offset: number;
+  /** Bytes skipped, CRs and LFs not counted. */
+  readonly bytes: number;
+}
+
 export interface ParseOptions {
   /** Called when bytes other than CRLFs follow a record's block (its Content-Length was too small). */
   readonly onMisframed?: (offset: number, bytes: number) => void;
+  /** Called when bytes that are not a readable record are skipped up to the next record. */
+  readonly onSkipped?: (d: RecordDamage) => void;
 }
 
-/** Header blocks longer than this are left to warcio. */
-const MAX_HEADER_BYTES = 1 << 20;
-/** Records longer than this are left to warcio (which streams them instead of holding them whole). */
+/** Largest header block read; a longer one is damage (real ones are under 4 KiB). */
+export const MAX_HEADER_BYTES = 1 << 20;
+/** Records longer than this are streamed through warcio instead of held whole. */
 const MAX_FAST_RECORD_BYTES = 64 << 20;
 const WARC_SLASH = Buffer.from('WARC/', 'latin1');
 
-function stripBrackets(uri: string): string {
-  return uri.length >= 2 && uri.startsWith('<') && uri.endsWith('>') ? uri.slice(1, -1) : uri;
-}
-
-// ---- warcio ---------------------------------------------------------------------------------------------------
-
-function headerOf(record: WARCRecord): RecordHeader {
-  const warcType = record.warcType ?? '';
-  const contentType =
-    warcType === 'response' && record.httpHeaders
-      ? (record.httpHeaders.headers.get('content-type') ?? '')
-      : (record.warcContentType ?? '');
-  return {
-    warcType,
-    targetUri: stripBrackets(record.warcTargetURI ?? ''),
-    date: record.warcDate ?? '',
-    contentType,
-  };
-}
-
-async function readPayload(record: WARCRecord, header: RecordHeader, maxBytes: number): Promise<RecordView> {
-  const chunks: Buffer[] = [];
-  let total = 0;
-  let truncated = false;
-  const source = record.httpHeaders ? record.contentReader : record.reader;
-  for await (const chunk of source) {
-    const room = maxBytes - total;
-    if (chunk.length > room) {
-      if (room > 0) chunks.push(Buffer.from(chunk.buffer, chunk.byteOffset, room));
-      total += Math.max(room, 0);
-      truncated = true;
-      break;
-    }
-    chunks.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-    total += chunk.length;
-  }
-  const payload = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, total);
-  return { ...header, payload, truncated };
-}
-
-/** The records of a byte stream, read by warcio; offsets are counted from `baseOffset`. */
-export async function* warcioRecords(plain: AsyncIterable<Uint8Array>, baseOffset = 0): AsyncGenerator<ParsedRecord> {
-  const parser = new WARCParser(new AsyncIterReader(plain, null), { parseHttp: true });
-  for await (const record of parser) {
-    const header = headerOf(record);
-    yield { header, offset: baseOffset + parser.offset, read: (maxBytes) => readPayload(record, header, maxBytes) };
-  }
-}
-
-/** One complete record's bytes, read by warcio alone. */
-async function warcioRecord(bytes: Buffer): Promise<WARCRecord | null> {
-  const parser = new WARCParser(new AsyncIterReader([bytes], null), { parseHttp: true });
-  return parser.parse();
-}
-
 // ---- fast path ------------------------------------------------------------------------------------------------
-
-/** The decompressed bytes not yet consumed, pulled from the source chunk by chunk. */
-class ByteQueue {
-  buf: Buffer = Buffer.alloc(0);
-  pos = 0;
-  /** Input offset of `buf[0]`. */
-  base = 0;
-  done = false;
-
-  constructor(private readonly source: AsyncIterator<Uint8Array>) {}
-
-  get avail(): number {
-    return this.buf.length - this.pos;
-  }
-
-  /** Input offset of `buf[pos]`. */
-  get offset(): number {
-    return this.base + this.pos;
-  }
-
-  /** Pulls one more chunk; false at the end of the source. */
-  async more(): Promise<boolean> {
-    return this.fill(this.avail + 1);
-  }
-
-  /** Makes at least `n` bytes available from `pos` (fewer only at the end of the source); false when short. */
-  async fill(n: number): Promise<boolean> {
-    if (this.avail >= n) return true;
-    const parts: Buffer[] = this.avail > 0 ? [this.buf.subarray(this.pos)] : [];
-    let have = this.avail;
-    while (have < n && !this.done) {
-      const next = await this.source.next();
-      if (next.done === true) {
-        this.done = true;
-        break;
-      }
-      const v = next.value;
-      const chunk = Buffer.isBuffer(v) ? v : Buffer.from(v.buffer, v.byteOffset, v.byteLength);
-      parts.push(chunk);
-      have += chunk.length;
-    }
-    this.base += this.pos;
-    this.buf = parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts, have); // [] -> empty
-    this.pos = 0;
-    return have >= n;
-  }
-
-  /** What is left: the unconsumed bytes, then the rest of the source. */
-  async *rest(): AsyncGenerator<Uint8Array> {
-    if (this.avail > 0) yield this.buf.subarray(this.pos);
-    this.buf = Buffer.alloc(0);
-    this.pos = 0;
-    while (!this.done) {
-      const next = await this.source.next();
-      if (next.done === true) {
-        this.done = true;
-        return;
-      }
-      yield next.value;
-    }
-  }
-}
-
-/** The input ends inside a record: the file cannot be read to its end (warcio, given the same bytes, never returns). */
-export class TruncatedRecordError extends Error {
-  override readonly name = 'TruncatedRecordError';
-}
 
 /** A record whose payload is at hand (a slice of the decompressed bytes): read without a promise. */
 class SlicedRecord implements ParsedRecord {
@@ -222,32 +117,34 @@ function warcFields(buf: Buffer, firstLineEnd: number, headEnd: number): WarcFie
 
 /** A record warcio reads (its header included), from its complete bytes. */
 async function warcioWhole(bytes: Buffer, offset: number, header?: RecordHeader): Promise<ParsedRecord> {
-  const record = await warcioRecord(bytes);
-  if (record === null) throw new Error(`WARC record at offset ${offset} could not be re-read`);
-  const h = header ?? headerOf(record);
-  return { header: h, offset, read: (maxBytes) => readPayload(record, h, maxBytes) };
+  const one = await warcioOne((async function* () {
+    yield bytes;
+  })(), offset);
+  if (one === null) throw new Error(`WARC record at offset ${offset} could not be re-read`);
+  const h = header ?? one.header;
+  return { header: h, offset, read: (maxBytes) => readPayload(one.record, h, maxBytes) };
 }
 
 /** A record whose header warcio must read first. */
 type Deferred = () => Promise<ParsedRecord>;
 
 /**
- * The record whose header block is `bytes[recordStart, blockStart)` (read into `f`) and whose block follows whole.
- * Null when warcio must read the stream from this record on; a `Deferred` when warcio reads this record alone
- * to learn its header (HTTP headers the fast path does not read).
+ * The record whose header block is `bytes[recordStart, blockStart)` (read into `f`) and whose block follows whole;
+ * a `Deferred` when warcio reads this record to learn its header (HTTP headers the fast path does not read, or that
+ * do not end inside the block).
  */
-function recordOf(bytes: Buffer, recordStart: number, blockStart: number, f: WarcFields, offset: number): ParsedRecord | Deferred | null {
+function recordOf(bytes: Buffer, recordStart: number, blockStart: number, f: WarcFields, offset: number): ParsedRecord | Deferred {
   const blockEnd = blockStart + f.contentLength;
   const header = (contentType: string): RecordHeader => ({ warcType: f.warcType, targetUri: f.targetUri, date: f.date, contentType });
   if (!isHttpRecord(f.warcType, f.contentLength)) return new SlicedRecord(header(f.contentType), offset, bytes.subarray(blockStart, blockEnd));
 
-  // warcio reads the HTTP status line and headers from the stream, not from the block: they must end inside it.
-  const statusEnd = endOfLine(bytes, blockStart, blockEnd);
-  if (statusEnd === -1 || bytes.toString('latin1', blockStart, statusEnd).trimEnd() === '') return null;
-  const httpEnd = endOfHeaderBlock(bytes, statusEnd, blockEnd);
-  if (httpEnd === -1) return null;
-  const http = pickHeaders(bytes, statusEnd, httpEnd, HTTP_FIELDS);
   const whole = bytes.subarray(recordStart, blockEnd);
+  // HTTP headers that do not end inside the block (or an empty status line): warcio reads this record's bytes.
+  const statusEnd = endOfLine(bytes, blockStart, blockEnd);
+  if (statusEnd === -1 || bytes.toString('latin1', blockStart, statusEnd).trimEnd() === '') return () => warcioWhole(whole, offset);
+  const httpEnd = endOfHeaderBlock(bytes, statusEnd, blockEnd);
+  if (httpEnd === -1) return () => warcioWhole(whole, offset);
+  const http = pickHeaders(bytes, statusEnd, httpEnd, HTTP_FIELDS);
   // The content type comes from HTTP headers the fast path does not read: warcio reads this record.
   if (http === null && f.warcType === 'response') return () => warcioWhole(whole, offset);
   const h = header(f.warcType === 'response' ? (http?.[0] ?? '') : f.contentType);
@@ -258,42 +155,66 @@ function recordOf(bytes: Buffer, recordStart: number, blockStart: number, f: War
   return new SlicedRecord(h, offset, bytes.subarray(httpEnd, blockEnd));
 }
 
+/** The Content-Length of a header block the fast path does not read (folded or non-ASCII lines), or null. */
+function lenientLength(buf: Buffer, firstLineEnd: number, headEnd: number): number | null {
+  const m = /(?:^|\n)content-length[ \t]*:[ \t]*([0-9]{1,15})[ \t]*\r?\n/i.exec(buf.toString('latin1', firstLineEnd, headEnd));
+  return m ? Number(m[1]) : null;
+}
+
+/** The outcome of reading at the queue's position: a record (and, for one streamed through warcio, how to skip its rest), or damage. */
+type Step = { readonly record: ParsedRecord; readonly rest?: () => Promise<void> } | { readonly damage: RecordDamage['kind'] };
+
+const startsWithWarc = (q: ByteQueue): boolean =>
+  q.avail >= WARC_SLASH.length && q.buf.compare(WARC_SLASH, 0, WARC_SLASH.length, q.pos, q.pos + WARC_SLASH.length) === 0;
+
 /**
- * Reads the record at the queue's position, or returns null (nothing consumed) when warcio must take over
- * from here on. On success the queue is left just past the record's block.
+ * Reads the record at the queue's position. On a record the queue is left just past its block (for a streamed one,
+ * once `rest` has run); on damage, where it was.
  */
-async function fastRecord(q: ByteQueue): Promise<ParsedRecord | null> {
-  // As warcio: the first line, then the header lines up to the first CRLF CRLF after it.
-  let firstLineEnd = -1;
-  let headEnd = -1;
+async function nextRecord(q: ByteQueue): Promise<Step> {
+  // The first line, then the header lines up to the first CRLF CRLF after it, within MAX_HEADER_BYTES.
+  let firstLineEnd: number;
+  let headEnd: number;
   for (;;) {
-    firstLineEnd = endOfLine(q.buf, q.pos, q.buf.length);
-    if (firstLineEnd !== -1) headEnd = endOfHeaderBlock(q.buf, firstLineEnd, q.buf.length);
+    const limit = Math.min(q.buf.length, q.pos + MAX_HEADER_BYTES);
+    firstLineEnd = endOfLine(q.buf, q.pos, limit);
+    if (firstLineEnd !== -1 && !isWarcLine(q.buf, q.pos, firstLineEnd)) return { damage: 'not_warc' };
+    if (firstLineEnd === -1 && q.avail >= WARC_SLASH.length && !startsWithWarc(q)) return { damage: 'not_warc' };
+    headEnd = firstLineEnd === -1 ? -1 : endOfHeaderBlock(q.buf, firstLineEnd, limit);
     if (headEnd !== -1) break;
-    if (q.avail > MAX_HEADER_BYTES) return null;
+    if (q.avail >= MAX_HEADER_BYTES) return { damage: 'header_too_long' };
     if (!(await q.more())) {
-      // The input ends inside what starts like a WARC header (warcio would wait forever for the rest).
-      if (q.avail >= WARC_SLASH.length && q.buf.compare(WARC_SLASH, 0, WARC_SLASH.length, q.pos, q.pos + WARC_SLASH.length) === 0) {
-        throw new TruncatedRecordError(`the WARC record at uncompressed offset ${q.offset} is truncated: the input ends inside its header`);
-      }
-      return null;
+      if (startsWithWarc(q)) throw new TruncatedRecordError(`the WARC record at uncompressed offset ${q.offset} is truncated: the input ends inside its header`);
+      return { damage: 'not_warc' };
     }
   }
-  if (!isWarcLine(q.buf, q.pos, firstLineEnd)) return null;
   const f = warcFields(q.buf, firstLineEnd, headEnd);
-  if (f === null) return null;
+  const contentLength = f?.contentLength ?? lenientLength(q.buf, firstLineEnd, headEnd);
+  if (contentLength === null) return { damage: 'bad_length' };
   const headLength = headEnd - q.pos;
-  if (headLength + f.contentLength > MAX_FAST_RECORD_BYTES) return null;
-  if (!(await q.fill(headLength + f.contentLength))) {
-    throw new TruncatedRecordError(
-      `the WARC record at uncompressed offset ${q.offset} is truncated: Content-Length ${f.contentLength}, ` +
-        `but the input ends ${Math.max(0, q.avail - headLength)} bytes into its block`,
-    );
+  const total = headLength + contentLength;
+  const offset = q.offset;
+  const truncated = (): string =>
+    `the WARC record at uncompressed offset ${offset} is truncated: Content-Length ${contentLength}, but the input ends ` +
+    `${Math.max(0, q.offset - offset - headLength)} bytes into its block`;
+  if (total > MAX_FAST_RECORD_BYTES) {
+    // Too large to hold: warcio reads it from a stream of exactly its bytes; what the reader leaves is skipped.
+    const bytes = q.take(total, truncated);
+    const one = await warcioOne(bytes, offset);
+    if (one === null) return { damage: 'bad_length' };
+    const rest = async (): Promise<void> => {
+      for await (const chunk of bytes) void chunk;
+    };
+    return { record: { header: one.header, offset, read: (maxBytes) => readPayload(one.record, one.header, maxBytes) }, rest };
   }
-  const record = recordOf(q.buf, q.pos, q.pos + headLength, f, q.offset);
-  if (record === null) return null;
-  q.pos += headLength + f.contentLength;
-  return typeof record === 'function' ? record() : record;
+  if (!(await q.fill(total))) {
+    q.pos += q.avail; // for the message: how far into the block the input ends
+    throw new TruncatedRecordError(truncated());
+  }
+  const whole = q.buf.subarray(q.pos, q.pos + total);
+  const record = f !== null ? recordOf(q.buf, q.pos, q.pos + headLength, f, offset) : () => warcioWhole(whole, offset);
+  q.pos += total;
+  return { record: typeof record === 'function' ? await record() : record };
 }
 
 /** A record of a batch: at hand, or still being read by warcio. */
@@ -336,28 +257,18 @@ export function framedRecords(buf: Buffer, offset: number): BatchRecord[] | null
   });
 }
 
-/** Length of the line at the queue's position (through its `\n`, or to the end of the input); 0 at the end. */
-async function lineLength(q: ByteQueue): Promise<number> {
-  for (;;) {
-    const end = endOfLine(q.buf, q.pos, q.buf.length);
-    if (end !== -1) return end - q.pos;
-    if (!(await q.more())) return q.avail;
-  }
-}
-
 /**
- * Skips what follows a record's block the way warcio does on plain input: one line (unless it is a 10-byte
- * `WARC/x.y` line: the next record), then every 2-byte line. Returns the bytes skipped that were not line ends.
+ * Skips what follows a record's block: CRs and LFs, then, unless the next record starts there, everything up to the
+ * next line that starts with `WARC/`. Returns the bytes skipped that were not CRs or LFs.
  */
-async function skipToNextRecord(q: ByteQueue): Promise<number> {
-  const first = await lineLength(q);
-  if (first === 0) return 0;
-  if (first === 10 && q.buf.compare(WARC_SLASH, 0, WARC_SLASH.length, q.pos, q.pos + WARC_SLASH.length) === 0) return 0;
-  let junk = first;
-  while (junk > 0 && (q.buf[q.pos + junk - 1] === 0x0a || q.buf[q.pos + junk - 1] === 0x0d)) junk--;
-  q.pos += first;
-  while ((await lineLength(q)) === 2) q.pos += 2;
-  return junk;
+async function skipBetweenRecords(q: ByteQueue): Promise<number> {
+  for (;;) {
+    while (q.avail > 0 && (q.buf[q.pos] === 0x0d || q.buf[q.pos] === 0x0a)) q.pos++;
+    if (q.avail > 0 || !(await q.more())) break;
+  }
+  if (q.avail === 0) return 0;
+  await q.fill(WARC_SLASH.length);
+  return startsWithWarc(q) ? 0 : q.skipToRecordStart();
 }
 
 /** Yields the records of a plain WARC/WAT/WET byte stream. */
@@ -365,15 +276,18 @@ export async function* parseRecords(plain: AsyncIterable<Uint8Array>, opts: Pars
   const q = new ByteQueue(plain[Symbol.asyncIterator]());
   await q.fill(1);
   while (q.avail > 0) {
-    const record = await fastRecord(q);
-    if (record === null) {
-      yield* warcioRecords(q.rest(), q.offset);
-      return;
-    }
-    yield record;
     const at = q.offset;
-    const junk = await skipToNextRecord(q);
-    if (junk > 0) opts.onMisframed?.(at, junk);
+    const step = await nextRecord(q);
+    if ('damage' in step) {
+      const bytes = await q.skipToRecordStart(); // moves at least one byte: the loop always ends
+      opts.onSkipped?.({ kind: step.damage, offset: at, bytes });
+    } else {
+      yield step.record;
+      if (step.rest) await step.rest();
+      const end = q.offset;
+      const junk = await skipBetweenRecords(q);
+      if (junk > 0) opts.onMisframed?.(end, junk);
+    }
     if (q.avail === 0) await q.fill(1);
   }
 }

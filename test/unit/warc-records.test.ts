@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { framedRecords, headerNames, parseRecords, pickHeaders, warcioRecords, type ParsedRecord } from '../../src/warc/index.js';
+import { framedRecords, headerNames, parseRecords, pickHeaders, warcioRecords, type ParsedRecord, type RecordDamage } from '../../src/warc/index.js';
 import { generateFixtures } from '../../scripts/fixtures/index.js';
 import { tempDir } from '../helpers/fixtures.js';
 
@@ -209,19 +209,108 @@ describe('parseRecords equals warcio', () => {
     expect(skipped).toEqual([' trailing junk'.length]);
   });
 
-  it('on a Content-Length that is too large', async () => {
-    await expectSame(Buffer.from(record('metadata', '{"a":1}', '', 30) + record('metadata', '{"b":2}')));
-  });
-
-  it('on garbage lines between records and extra blank lines', async () => {
-    await expectSame(Buffer.from(record('metadata', '{"a":1}') + 'garbage line\r\n\r\n' + record('metadata', '{"b":2}')));
+  it('on extra blank lines between records', async () => {
     await expectSame(Buffer.from(record('metadata', '{"a":1}') + '\r\n\r\n\r\n' + record('metadata', '{"b":2}')));
   });
+});
 
-  it('on a missing or non-numeric Content-Length', async () => {
-    const a = record('metadata', '{"a":1}');
-    await expectSame(Buffer.from(a + record('metadata', '{"b":2}').replace(/Content-Length: \d+/, 'Content-Length: x') + a));
-    await expectSame(Buffer.from(a + record('metadata', '{"b":2}').replace(/Content-Length: \d+\r\n/, '') + a));
+/** What parseRecords reads, and what it skips, where warcio's reading is not the reference (damage). */
+async function readDamaged(bytes: Buffer, size = 997): Promise<{ records: Array<[number, string, string]>; skipped: unknown[] }> {
+  const records: Array<[number, string, string]> = [];
+  const skipped: unknown[] = [];
+  const opts = { onSkipped: (d: RecordDamage) => skipped.push(d), onMisframed: (offset: number, bytes: number) => skipped.push({ kind: 'misframed', offset, bytes }) };
+  for await (const r of parseRecords(chunked(bytes, size), opts)) records.push([r.offset, r.header.warcType, (await r.read(100)).payload.toString()]);
+  return { records, skipped };
+}
+
+describe('parseRecords on damage (skipped to the next record and reported; warcio reads garbage records or never returns here)', () => {
+  const a = record('metadata', '{"a":1}');
+
+  it('a Content-Length that is too large: the block runs into the next record, which is lost; the bytes past it are skipped', async () => {
+    const bytes = Buffer.from(record('metadata', '{"a":1}', '', 30) + record('metadata', '{"b":2}'));
+    const { records, skipped } = await readDamaged(bytes);
+    expect(records).toEqual([[0, 'metadata', '{"a":1}\r\n\r\nWARC/1.0\r\nWARC-Type']]);
+    expect(skipped).toEqual([{ kind: 'misframed', offset: 195, bytes: 140 }]);
+  });
+
+  it('garbage lines between records: skipped, the next record read at its own offset', async () => {
+    const { records, skipped } = await readDamaged(Buffer.from(a + 'garbage line\r\n\r\n' + record('metadata', '{"b":2}')));
+    expect(records).toEqual([[0, 'metadata', '{"a":1}'], [a.length + 16, 'metadata', '{"b":2}']]);
+    expect(skipped).toEqual([{ kind: 'misframed', offset: a.length - 4, bytes: 'garbage line'.length }]);
+  });
+
+  it('a missing or non-numeric Content-Length: that record is skipped, the next one read', async () => {
+    for (const bad of [record('metadata', '{"b":2}').replace(/Content-Length: \d+/, 'Content-Length: x'), record('metadata', '{"b":2}').replace(/Content-Length: \d+\r\n/, '')]) {
+      const { records, skipped } = await readDamaged(Buffer.from(a + bad + a));
+      expect(records).toEqual([[0, 'metadata', '{"a":1}'], [a.length + bad.length, 'metadata', '{"a":1}']]);
+      expect(skipped).toEqual([{ kind: 'bad_length', offset: a.length, bytes: expect.any(Number) as number }]);
+    }
+  });
+
+  it('a stream that is not WARC at all gives no record; an empty one nothing', async () => {
+    expect(await readDamaged(Buffer.from('this is not a warc file\r\n\r\nat all\r\n'))).toEqual({ records: [], skipped: [{ kind: 'not_warc', offset: 0, bytes: 29 }] });
+    expect(await readDamaged(Buffer.alloc(0))).toEqual({ records: [], skipped: [] });
+  });
+
+  it('a non-ASCII header on a record cut short fails the stream (warcio spins forever on it, starving the event loop)', async () => {
+    const bytes = Buffer.from('WARC/1.0\r\nWARC-Type: resource\r\nX-Note: caf\xc3\xa9\r\nContent-Length: 1000\r\n\r\nshort', 'latin1');
+    expect(bytes.length).toBe(75);
+    for (const size of [1, 7, 75]) {
+      await expect(readDamaged(bytes, size)).rejects.toThrow(/record at uncompressed offset 0 is truncated: Content-Length 1000, but the input ends 5 bytes into its block/);
+    }
+    // warcio alone on the same bytes now fails instead of looping (its source refuses endless reads past the end).
+    await expect((async () => {
+      for await (const r of warcioRecords(chunked(bytes, 16))) await r.read(10);
+    })()).rejects.toThrow(/past the end of the input/);
+  });
+
+  it('an unterminated header line of 80 MiB between two records: skipped in bounded memory, the record after it read', async () => {
+    const bad = Buffer.concat([Buffer.from('WARC/1.0\r\nWARC-Type: response\r\nX: '), Buffer.alloc(80 << 20)]);
+    async function* stream(): AsyncGenerator<Buffer> {
+      yield Buffer.from(a);
+      for (let i = 0; i < bad.length; i += 1 << 16) yield bad.subarray(i, i + (1 << 16));
+      yield Buffer.from('\r\n\r\n' + record('metadata', '{"b":2}'));
+    }
+    const before = process.memoryUsage();
+    const records: string[] = [];
+    const skipped: RecordDamage[] = [];
+    for await (const r of parseRecords(stream(), { onSkipped: (d) => skipped.push(d) })) records.push((await r.read(100)).payload.toString());
+    const after = process.memoryUsage();
+    expect(records).toEqual(['{"a":1}', '{"b":2}']);
+    expect(skipped.map((d) => [d.kind, d.offset])).toEqual([['header_too_long', a.length]]);
+    expect(skipped[0]?.bytes).toBeGreaterThan(80 << 20);
+    // The reader holds a header's worth (1 MiB) at a time: the heap does not grow with the line (it grew by GBs before).
+    expect(after.heapUsed - before.heapUsed).toBeLessThan(64 << 20);
+  });
+
+  it('a record over 64 MiB is streamed through warcio (not held), its payload cut at the limit, and the next record read', async () => {
+    const big = 70 << 20;
+    const head = Buffer.from(`WARC/1.0\r\nWARC-Type: resource\r\nWARC-Target-URI: https://example.com/big\r\nX-Note: caf\xc3\xa9\r\nContent-Type: text/plain\r\nContent-Length: ${big}\r\n\r\n`, 'latin1');
+    async function* stream(): AsyncGenerator<Buffer> {
+      yield head;
+      const block = Buffer.alloc(1 << 20, 0x61);
+      for (let i = 0; i < big; i += block.length) yield block;
+      yield Buffer.from('\r\n\r\n' + a);
+    }
+    const seen: Array<[number, string, number]> = [];
+    for await (const r of parseRecords(stream())) seen.push([r.offset, r.header.targetUri, (await r.read(1000)).payload.length]);
+    expect(seen).toEqual([[0, 'https://example.com/big', 1000], [head.length + big + 4, 'https://example.com/metadata', 7]]);
+    // Cut short: it fails naming the record.
+    async function* cut(): AsyncGenerator<Buffer> {
+      yield head;
+      yield Buffer.alloc(1 << 20);
+    }
+    await expect((async () => {
+      for await (const r of parseRecords(cut())) await r.read(10);
+    })()).rejects.toThrow(/record at uncompressed offset 0 is truncated/);
+  });
+
+  it('headers that run past the record\'s block are read by warcio from that record alone: the next record is intact', async () => {
+    const bytes = Buffer.from(response() + response('HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n') + response());
+    const { records, skipped } = await readDamaged(bytes);
+    expect(records.map((r) => r[1])).toEqual(['response', 'response', 'response']);
+    expect(records[2]?.[2]).toContain('wikipedia.org');
+    expect(skipped).toEqual([]);
   });
 
   it('on folded and non-ASCII WARC headers', async () => {
@@ -239,13 +328,7 @@ describe('parseRecords equals warcio', () => {
     });
     await expectSame(Buffer.from(response() + response(HTML.replace('Server: x', 'Server: caf\u00e9')) + response()));
     await expectSame(Buffer.from(response() + response(HTML.replace('Server: x', 'Server: x\r\n  folded')) + response()));
-    await expectSame(Buffer.from(response() + response('HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n') + response()));
     await expectSame(Buffer.from(response() + response('\r\n<html>') + response()));
-  });
-
-  it('on a stream that is not WARC at all, and on an empty one', async () => {
-    await expectSame(Buffer.from('this is not a warc file\r\n\r\nat all\r\n'));
-    await expectSame(Buffer.alloc(0));
   });
 
   it('the batch framer reads exactly framed bytes (samples, fixtures, HTTP records warcio must read) and declines the rest', async () => {
@@ -272,6 +355,6 @@ describe('parseRecords equals warcio', () => {
     expect(framedRecords(Buffer.from(a.slice(0, -1)), 0)).toBeNull();
     expect(framedRecords(Buffer.alloc(0), 0)).toBeNull();
     expect(batchFramer.took).toBeGreaterThan(10);
-    expect(batchFramer.declined).toBeGreaterThan(5);
+    expect(batchFramer.declined).toBeGreaterThan(2);
   });
 });
