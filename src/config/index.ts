@@ -27,6 +27,8 @@ export const SETTINGS = {
   stalledIntervalMillis: { env: 'WIKIREVERSE_STALLED_INTERVAL_MS', kind: 'int', default: 15000, doc: 'how often workers look for stalled files' },
   maxStalledCount: { env: 'WIKIREVERSE_MAX_STALLED', kind: 'int', default: 20, doc: 'times a file may stall (its worker died) before it is failed' },
   maxRecordBytes: { env: 'WIKIREVERSE_MAX_RECORD_BYTES', kind: 'int', default: 16 * 1024 * 1024, doc: 'payload bytes read per record; the rest is skipped and counted' },
+  noProgressSecs: { env: 'WIKIREVERSE_NO_PROGRESS_SECS', kind: 'int', default: 120, doc: 'a file whose reading makes no progress this long fails (a reader stuck in a loop: for good; no bytes arriving: this attempt)' },
+  fileHeapMb: { env: 'WIKIREVERSE_FILE_HEAP_MB', kind: 'int', default: 1536, doc: 'heap of the thread a worker reads a file in; past it the file fails, not the worker' },
   maxWorkerRestarts: { env: 'WIKIREVERSE_MAX_WORKER_RESTARTS', kind: 'int', default: 20, doc: 'local worker processes restarted after a crash, per run' },
   logLevel: { env: 'WIKIREVERSE_LOG_LEVEL', kind: 'string', default: undefined, doc: 'trace|debug|info|warn|error|silent (default: info for `worker`, warn otherwise)' },
   logFormat: { env: 'WIKIREVERSE_LOG_FORMAT', kind: 'string', default: 'auto', doc: 'auto|json|pretty: auto is human-readable (pino-pretty) when stderr is a terminal and CI is unset, else JSON lines' },

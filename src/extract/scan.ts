@@ -15,6 +15,8 @@ export interface ScanOptions {
   readonly inputName: string;
   /** Payload bytes read per record; the rest is skipped and counted as `records_truncated`. */
   readonly maxRecordBytes: number;
+  /** Called after each batch of records with the input bytes consumed so far (a watchdog's view of progress). */
+  readonly onProgress?: (compressedOffset: number) => void;
   /** Largest gzip member inflated whole (larger ones: the rest of the input is streamed). @default max(4 x maxRecordBytes, 64 MiB) */
   readonly maxMemberBytes?: number;
 }
@@ -132,6 +134,7 @@ export async function scanInput<R extends Row>(
           }
         }
       }
+      opts.onProgress?.(input.compressedOffset());
     }
   } catch (err) {
     input.destroy();

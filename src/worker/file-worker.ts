@@ -9,11 +9,11 @@ import { resolveJob, type JobDefinition, type JobRegistry } from '../job/index.j
 import {
   ACTIVE_RUNS_KEY, QUEUE_PREFIX, connect, recordCommitted, recordReduced, redisOptions, queueName, reduceQueueName, type FileJobData, type ReduceTaskData,
 } from '../queue/index.js';
-import { InputNotFoundError, IoSession, openStore, type FileResult, type IoSettings, type PartitionResult } from '../storage/index.js';
+import { DEFAULT_IO_SETTINGS, IoSession, openStore, type FileResult, type IoSettings, type PartitionResult } from '../storage/index.js';
 import { runReduceTask } from '../reduce/index.js';
 import type { Logger } from '../log/index.js';
 import { CpuShare } from './cpu-share.js';
-import { processFile } from './process-file.js';
+import { FileSandbox, SandboxError, type SandboxOptions } from './file-sandbox.js';
 import type { WorkerMetrics } from './metrics.js';
 
 export interface FileWorkerOptions {
@@ -37,6 +37,8 @@ export interface FileWorkerOptions {
   readonly metrics?: WorkerMetrics | undefined;
   /** Memory budget of a reduce task (DuckDB spills to disk past its share). @default 512 */
   readonly reducerMemoryMb?: number | undefined;
+  /** Files are read in threads under a watchdog (file-sandbox.ts): how long one may make no progress, and its heap. */
+  readonly sandbox: SandboxOptions;
 }
 
 /** A task being processed (a file or a reduce task): its job, the lock token, and how to abandon it when it is handed back. */
@@ -57,13 +59,18 @@ export class FileWorker {
   private readonly active = new Set<ActiveFile>();
   /** CPU time of each file being processed, shared fairly when several run at once. */
   private readonly cpu = new CpuShare();
+  /** The threads files are read in, each watched from this thread. */
+  private readonly sandbox: FileSandbox;
   private health: Redis | undefined;
   /** When a file last started or ended (or the worker started): the heartbeat of /healthz and the idle exit. */
   lastProgressAt = Date.now();
 
-  constructor(private readonly opts: FileWorkerOptions) {}
+  constructor(private readonly opts: FileWorkerOptions) {
+    this.sandbox = new FileSandbox(opts.sandbox);
+  }
 
   async start(): Promise<void> {
+    await this.sandbox.warm(this.opts.concurrency);
     if (this.opts.runId) {
       this.serve(this.opts.runId);
       return;
@@ -151,14 +158,20 @@ export class FileWorker {
   }
 
   /** Runs one task as an active entry: counted for /healthz and the idle exit, abandoned at once when handed back. */
-  private async track<T>(job: Job, token: string | undefined, run: () => Promise<T>): Promise<T> {
+  private async track<T>(job: Job, token: string | undefined, run: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    const abandon = new AbortController();
     const entry: ActiveFile = { job, token, abort: () => undefined };
-    const handedBack = new Promise<never>((_, reject) => (entry.abort = reject));
+    const handedBack = new Promise<never>((_, reject) => {
+      entry.abort = (err) => {
+        abandon.abort(err);
+        reject(err);
+      };
+    });
     // One entry per call: two runs over the same inputs (or a stalled file fetched again) may share a job id.
     this.active.add(entry);
     this.lastProgressAt = Date.now();
     try {
-      return await Promise.race([run(), handedBack]);
+      return await Promise.race([run(abandon.signal), handedBack]);
     } finally {
       this.active.delete(entry);
       this.lastProgressAt = Date.now();
@@ -170,7 +183,7 @@ export class FileWorker {
     this.opts.metrics?.fileStarted();
     const cpu = this.cpu.start();
     try {
-      const result = await this.track(job, token, () => this.processOne(job));
+      const result = await this.track(job, token, (signal) => this.processOne(job, signal));
       const withCpu: FileResult = { ...result, cpuSeconds: this.cpu.end(cpu) };
       this.opts.metrics?.fileCommitted(withCpu, (Date.now() - started) / 1000);
       this.counters ??= connect(this.opts.redisUrl, 'wikireverse-progress');
@@ -210,24 +223,20 @@ export class FileWorker {
     }
   }
 
-  private async processOne(job: Job<FileJobData, FileResult>): Promise<FileResult> {
+  private async processOne(job: Job<FileJobData, FileResult>, signal: AbortSignal): Promise<FileResult> {
     const { data } = job;
     const log = this.opts.log.child({ runId: data.runId, jobId: job.id, input: data.input });
-    const definition = this.definition(data.job);
+    this.definition(data.job); // an unknown job fails here, for good
     log.info({ attempt: job.attemptsMade + 1 }, 'file started');
-    // One storage session per file: its counters (requests, bytes, retries, resumes) go into the file's result.
-    const io = new IoSession(this.opts.io);
     let result: FileResult;
     try {
-      result = await processFile(data, definition, openStore(data.out, io), job.attemptsMade + 1, io);
-      // The commit record cannot count its own PUT; what the worker returns (and adds to the run's totals) does.
-      result = { ...result, counters: { ...result.counters, ...io.counters.toJSON() } };
+      // One storage session per file (in its thread): its counters (requests, bytes, retries, resumes) go into the file's result.
+      result = await this.sandbox.run({ data, attempt: job.attemptsMade + 1, io: this.opts.io ?? DEFAULT_IO_SETTINGS }, signal);
     } catch (err) {
-      // A missing input will still be missing next time: fail the file now instead of after every retry.
-      if (err instanceof InputNotFoundError) throw new UnrecoverableError(err.message);
+      // A missing input will still be missing next time, and a file that loops or exhausts memory will do it again:
+      // fail the file now instead of after every retry.
+      if ((err instanceof SandboxError && err.final) || (err as { notFound?: boolean }).notFound === true) throw new UnrecoverableError((err as Error).message);
       throw err;
-    } finally {
-      io.close();
     }
     log.info({ rows: result.rows, seconds: result.seconds, kind: result.kind }, 'file committed');
     return result;
@@ -252,6 +261,7 @@ export class FileWorker {
       e.abort(new WaitingError(`handed back: ${reason}`));
     }));
     await Promise.all(closed);
+    await this.sandbox.close();
     this.workers.clear();
     this.reducers.clear();
     this.redis?.disconnect();
@@ -265,6 +275,7 @@ export class FileWorker {
     this.closing = true;
     if (this.discovery) clearInterval(this.discovery);
     await Promise.all([...this.workers.values(), ...this.reducers.values()].map((w) => w.close(force)));
+    await this.sandbox.close();
     this.workers.clear();
     this.reducers.clear();
     this.redis?.disconnect();

@@ -17,6 +17,7 @@ import { scanInput } from '../extract/scan.js';
 import { openInput, type IoSession, type OutputStore, type PendingObject } from '../storage/index.js';
 import type { FileJobData } from '../queue/names.js';
 import { commitPath, partialPath, type FileResult, type PartRange } from '../storage/layout.js';
+import type { FileProgress } from './file-progress.js';
 
 interface PartitionSpool {
   readonly file: string;
@@ -33,6 +34,8 @@ export async function processFile(
   attempt: number,
   /** Storage session of this file: its I/O counters are added to the file's counters (`io.*`). */
   io?: IoSession,
+  /** Where the reading shows its progress (to a watchdog in another thread). */
+  progress?: FileProgress,
 ): Promise<FileResult> {
   const started = Date.now();
   const spools = new Map<number, PartitionSpool>();
@@ -66,7 +69,10 @@ export async function processFile(
   try {
     spoolDir = await fsp.mkdtemp(path.join(os.tmpdir(), 'wikireverse-map-'));
     const source = await openInput(data.input, io);
-    const result = await scanInput(source, job, { inputName: data.input, maxRecordBytes: data.maxRecordBytes }, emit);
+    progress?.phase('reading');
+    const onProgress = progress ? (offset: number): void => progress.reading(offset) : undefined;
+    const result = await scanInput(source, job, { inputName: data.input, maxRecordBytes: data.maxRecordBytes, onProgress }, emit);
+    progress?.phase('writing');
     const ordered = [...spools.entries()].sort(([a], [b]) => a - b);
     for (const [, s] of ordered) {
       s.gzip.end();

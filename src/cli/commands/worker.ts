@@ -31,6 +31,7 @@ export function registerWorker(program: Command, ctx: CommandContext): void {
         redisUrl: o.redis, runId: o.run ? checkRunId(o.run) : undefined, jobs: ctx.jobs, log, concurrency: o.concurrency,
         lockDurationMillis: config.lockDurationMillis, stalledIntervalMillis: config.stalledIntervalMillis,
         maxStalledCount: config.maxStalledCount, io: storage, rateLimit: o.rateLimit, metrics, reducerMemoryMb: config.reducerMemoryMb,
+        sandbox: { noProgressMillis: config.noProgressSecs * 1000, heapMb: config.fileHeapMb },
       });
       await worker.start();
       let leaving: string | null = null;
