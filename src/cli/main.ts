@@ -38,7 +38,7 @@ export async function main(args: string[], io: CliIO = { stdout: process.stdout,
     return exitCode;
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
-    if (err instanceof UsageError) {
+    if (err instanceof UsageError || (err instanceof Error && (err as { exitCode?: unknown }).exitCode === 2)) {
       io.stderr.write(`error: ${err.message}\n`);
       return 2;
     }

@@ -3,8 +3,7 @@
  * and writes the manifest), removes its queued files and reduce tasks, takes it off the active-runs set (standalone workers stop
  * serving it), and marks the manifest when the coordinator is gone.
  */
-import { Queue } from 'bullmq';
-import { ACTIVE_RUNS_KEY, QUEUE_PREFIX, connect, queueName, reduceQueueName, redisOptions, runKey } from '../queue/index.js';
+import { ACTIVE_RUNS_KEY, openQueue, openRedis, queueName, reduceQueueName, runKey } from '../queue/index.js';
 import { openStore } from '../storage/index.js';
 import { readManifest, writeManifest } from './manifest.js';
 
@@ -14,9 +13,9 @@ export interface CancelResult {
 }
 
 export async function cancelRun(redisUrl: string, runId: string, out: string | undefined): Promise<CancelResult> {
-  const redis = connect(redisUrl, 'wikireverse-cancel');
-  const queue = new Queue(queueName(runId), { connection: redisOptions(redisUrl, 'wikireverse-cancel-queue'), prefix: QUEUE_PREFIX });
-  const reduce = new Queue(reduceQueueName(runId), { connection: redisOptions(redisUrl, 'wikireverse-cancel-reduce'), prefix: QUEUE_PREFIX });
+  const redis = await openRedis(redisUrl, 'wikireverse-cancel');
+  const queue = openQueue(queueName(runId), redisUrl, 'wikireverse-cancel-queue');
+  const reduce = openQueue(reduceQueueName(runId), redisUrl, 'wikireverse-cancel-reduce');
   try {
     const meta = await redis.hgetall(runKey(runId));
     const outDir = out ?? meta.out;
@@ -35,7 +34,7 @@ export async function cancelRun(redisUrl: string, runId: string, out: string | u
       // Give a live coordinator a moment to write its own final manifest first.
       await new Promise((r) => setTimeout(r, 1500));
       const m = await readManifest(store, runId);
-      if (m && (m.status === 'running' || m.status === 'reducing')) {
+      if (m && (m.status === 'running' || m.status === 'reducing' || m.status === 'interrupted')) {
         m.status = 'cancelled';
         m.reason = 'cancelled with `wikireverse cancel`';
         m.finishedAt = new Date().toISOString();

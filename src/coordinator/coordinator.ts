@@ -12,7 +12,7 @@ import type { JobDefinition } from '../job/types.js';
 import type { Logger } from '../log/index.js';
 import { redactUrl } from '../log/index.js';
 import {
-  ACTIVE_RUNS_KEY, QUEUE_PREFIX, connect, queueName, reduceQueueName, redisOptions, runKey, startRedisServer, waitForRedis,
+  ACTIVE_RUNS_KEY, openQueue, openRedis, queueName, reduceQueueName, removePrivateUrl, runKey, savePrivateUrl, startRedisServer,
   type EmbeddedRedis,
 } from '../queue/index.js';
 import { IoSession, openStore, type IoSettings, type OutputStore } from '../storage/index.js';
@@ -76,11 +76,14 @@ export interface RunResult {
 
 export class Coordinator {
   private embedded: EmbeddedRedis | undefined;
+  private embeddedRun: string | undefined;
   private redis: Redis | undefined;
   private queue: Queue | undefined;
   private reduceQueue: Queue | undefined;
   private workers: Fleet | undefined;
   private interrupted = false;
+  /** The run being coordinated (for `abandon`). */
+  private current: { readonly store: OutputStore; readonly manifest: Manifest } | undefined;
   private io: IoSession | undefined;
   /** The `io.*` counters of earlier coordinator sessions of the run being resumed. */
   private carriedIo: CounterMap = {};
@@ -142,11 +145,11 @@ export class Coordinator {
     if (!job) throw new Error(`Run ${runId} uses job "${settings.job}", which this build does not know`);
     const log = this.session.log.child({ runId });
     manifest.sessions = (manifest.sessions ?? 0) + 1;
+    this.current = { store, manifest };
     try {
-      const redisUrl = await this.startRedis();
-      this.redis = connect(redisUrl, 'wikireverse-coordinator');
-      await waitForRedis(this.redis, this.session.redisUrl ? redactUrl(this.session.redisUrl) : 'the private redis-server');
-      this.queue = new Queue(queueName(runId), { connection: redisOptions(redisUrl, 'wikireverse-queue'), prefix: QUEUE_PREFIX });
+      const redisUrl = await this.startRedis(runId);
+      this.redis = await openRedis(redisUrl, 'wikireverse-coordinator');
+      this.queue = openQueue(queueName(runId), redisUrl, 'wikireverse-queue');
       if (!resuming) {
         // A run id reused on a shared Redis: its old jobs would be taken for this run's (BullMQ ignores a job id it has).
         const counts = await this.queue.getJobCounts();
@@ -157,7 +160,7 @@ export class Coordinator {
       await this.redis.hset(runKey(runId), {
         out: settings.out, job: settings.job, files: String(manifest.files.length), createdAt: manifest.createdAt, status: 'running',
       });
-      manifest.redis = this.embedded ? this.embedded.url : redactUrl(redisUrl);
+      manifest.redis = redactUrl(redisUrl);
       await this.save(store, manifest);
       await this.redis.sadd(ACTIVE_RUNS_KEY, runId);
 
@@ -187,7 +190,7 @@ export class Coordinator {
       const { committed: filesDone, digest } = await collectCommits(store, this.queue, manifest);
       manifest.status = 'reducing';
       await this.save(store, manifest);
-      this.reduceQueue = new Queue(reduceQueueName(runId), { connection: redisOptions(redisUrl, 'wikireverse-reduce-queue'), prefix: QUEUE_PREFIX });
+      this.reduceQueue = openQueue(reduceQueueName(runId), redisUrl, 'wikireverse-reduce-queue');
       const added = await enqueueReduce(this.reduceQueue, store, manifest, digest);
       this.session.progress(
         `run ${runId}: reducing ${filesDone} committed files into ${settings.partitions} partitions (${reduceTasks(manifest).length} reduce tasks, ${added} to run)`,
@@ -237,8 +240,9 @@ export class Coordinator {
         return { manifest, exitCode: 3 };
       }
       if (err instanceof InterruptedError) {
-        manifest.reason = `interrupted; continue with: wikireverse resume ${runId} --out ${settings.out}`;
+        markInterrupted(manifest);
         await this.save(store, manifest).catch(() => undefined);
+        await this.redis?.hset(runKey(runId), { status: 'interrupted' }).catch(() => undefined);
         return { manifest, exitCode: 130 };
       }
       manifest.reason = `${err instanceof Error ? err.message : String(err)}; the run can be resumed: wikireverse resume ${runId} --out ${settings.out}`;
@@ -250,9 +254,11 @@ export class Coordinator {
     }
   }
 
-  private async startRedis(): Promise<string> {
+  private async startRedis(runId: string): Promise<string> {
     if (this.session.redisUrl) return this.session.redisUrl;
     this.embedded = await startRedisServer(this.session.redisServerBin);
+    this.embeddedRun = runId;
+    await savePrivateUrl(runId, this.embedded.url); // for `cancel --out` from another terminal
     this.session.log.info({ port: this.embedded.port }, 'private redis-server started');
     return this.embedded.url;
   }
@@ -260,6 +266,20 @@ export class Coordinator {
   /** First Ctrl-C: stop waiting, let local workers finish their current files, leave the run resumable. */
   interrupt(): void {
     this.interrupted = true;
+  }
+
+  /**
+   * The coordinator could not stop by itself (it waits on a Redis that is gone): marks the manifest interrupted and
+   * stops the workers and the private redis-server, each within a bound. The caller then exits.
+   */
+  async abandon(): Promise<void> {
+    const bound = <T>(p: Promise<T>, millis: number): Promise<unknown> => Promise.race([p.catch(() => undefined), new Promise((r) => setTimeout(r, millis).unref())]);
+    if (this.current) {
+      markInterrupted(this.current.manifest);
+      await bound(this.save(this.current.store, this.current.manifest), 3000);
+    }
+    await bound(this.workers?.stop() ?? Promise.resolve(), 3000);
+    await bound(this.embedded?.stop() ?? Promise.resolve(), 3000);
   }
 
   /** The coordinators' own `io.*` counters: earlier sessions' and this one's. */
@@ -292,5 +312,13 @@ export class Coordinator {
     this.redis = undefined;
     await this.embedded?.stop().catch(() => undefined);
     this.embedded = undefined;
+    if (this.embeddedRun) await removePrivateUrl(this.embeddedRun).catch(() => undefined);
+    this.embeddedRun = undefined;
   }
+}
+
+/** The manifest of a run stopped by a signal: resumable, and saying how. */
+function markInterrupted(manifest: Manifest): void {
+  manifest.status = 'interrupted';
+  manifest.reason = `interrupted; continue with: wikireverse resume ${manifest.runId} --out ${manifest.settings.out}`;
 }

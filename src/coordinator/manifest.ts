@@ -4,7 +4,8 @@ import { manifestPath } from '../storage/layout.js';
 import type { CounterMap } from '../extract/index.js';
 import type { OutputFile } from '../storage/layout.js';
 
-export type RunStatus = 'running' | 'reducing' | 'succeeded' | 'failed' | 'cancelled';
+/** `interrupted`: the coordinator was stopped (a signal) before the run ended; `resume` continues it. */
+export type RunStatus = 'running' | 'reducing' | 'succeeded' | 'failed' | 'cancelled' | 'interrupted';
 export type FileStatus = 'pending' | 'done' | 'failed';
 
 export interface ManifestFile {

@@ -1,6 +1,5 @@
 /** A run's state as seen in Redis: how many of its files are waiting, active, done or failed. */
-import { Queue } from 'bullmq';
-import { QUEUE_PREFIX, connect, queueName, redisOptions, runKey } from '../queue/index.js';
+import { openQueue, openRedis, queueName, runKey } from '../queue/index.js';
 
 export interface RunStatusReport {
   readonly runId: string;
@@ -14,8 +13,8 @@ export interface RunStatusReport {
 }
 
 export async function getRunStatus(redisUrl: string, runId: string): Promise<RunStatusReport | null> {
-  const redis = connect(redisUrl, 'wikireverse-status');
-  const queue = new Queue(queueName(runId), { connection: redisOptions(redisUrl, 'wikireverse-status-queue'), prefix: QUEUE_PREFIX });
+  const redis = await openRedis(redisUrl, 'wikireverse-status');
+  const queue = openQueue(queueName(runId), redisUrl, 'wikireverse-status-queue');
   try {
     const meta = await redis.hgetall(runKey(runId));
     if (Object.keys(meta).length === 0) return null;

@@ -1,6 +1,24 @@
-/** Redis connections for BullMQ: `maxRetriesPerRequest: null` as BullMQ workers require; URLs never logged with secrets. */
+/**
+ * Redis connections for BullMQ: `maxRetriesPerRequest: null` as BullMQ workers require; URLs never logged with secrets.
+ * Every client and queue made here keeps its connection errors to itself (no ioredis stack traces on the terminal);
+ * a command opens Redis with `openRedis`, which fails within a bounded time with one line naming the redacted URL.
+ */
 import { Redis, type RedisOptions as IORedisOptions } from 'ioredis';
-import type { RedisOptions } from 'bullmq';
+import { Queue, type RedisOptions } from 'bullmq';
+import { redactUrl } from '../log/index.js';
+import { QUEUE_PREFIX } from './names.js';
+
+/** How long a command waits for Redis to answer before it fails. */
+export const REDIS_CONNECT_MILLIS = 10_000;
+
+/** Redis cannot be reached or refuses us: a usage error (exit 2), one line, no stack trace. */
+export class RedisUnavailableError extends Error {
+  override readonly name = 'RedisUnavailableError';
+  readonly exitCode = 2;
+}
+
+/** The last connection error of each client, for the message when it does not answer. */
+const lastErrors = new WeakMap<object, Error>();
 
 /** ioredis options from a `redis://[user:password@]host[:port][/db]` or `rediss://` URL. */
 export function redisOptions(url: string, name = 'wikireverse'): RedisOptions {
@@ -28,23 +46,69 @@ export function redisOptions(url: string, name = 'wikireverse'): RedisOptions {
   };
 }
 
+/** A client that keeps its connection errors (it reconnects by itself; `openRedis` reports them). */
 export function connect(url: string, name = 'wikireverse'): Redis {
-  return new Redis(redisOptions(url, name) as IORedisOptions);
+  const client = new Redis(redisOptions(url, name) as IORedisOptions);
+  client.on('error', (err: Error) => lastErrors.set(client, err));
+  return client;
 }
 
-/** Waits until the server answers PING, with a clear error naming the (redacted) URL. */
-export async function waitForRedis(client: Redis, label: string, timeoutMillis = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMillis;
-  let lastError: unknown;
-  while (Date.now() < deadline) {
-    try {
-      await client.ping();
-      return;
-    } catch (err) {
-      lastError = err;
-      await new Promise((r) => setTimeout(r, 200));
-    }
+/** A BullMQ queue whose connection errors are kept, not thrown at the terminal (its commands wait for Redis to return). */
+export function openQueue(name: string, url: string, connectionName: string): Queue {
+  const queue = new Queue(name, { connection: redisOptions(url, connectionName), prefix: QUEUE_PREFIX });
+  queue.on('error', (err: Error) => lastErrors.set(queue, err));
+  return queue;
+}
+
+const AUTH_ERROR = /WRONGPASS|NOAUTH|invalid password|invalid username|NOPERM/i;
+
+/** What went wrong, in a few words and without secrets (ioredis' messages can quote the command sent). */
+function cause(err: Error | undefined, url: string): string {
+  if (!err) return 'no answer';
+  const code = (err as NodeJS.ErrnoException).code;
+  if (AUTH_ERROR.test(err.message)) return 'it refused the credentials (wrong password or user)';
+  const text = code ?? err.message.split('\n')[0] ?? '';
+  let password = '';
+  try {
+    password = decodeURIComponent(new URL(url).password);
+  } catch {
+    // not a URL: nothing to hide
   }
-  const reason = lastError instanceof Error ? lastError.message : 'no answer';
-  throw new Error(`Redis at ${label} did not answer within ${timeoutMillis} ms (${reason}). Check --redis, or omit it to start a private redis-server.`);
+  return password ? text.split(password).join('***') : text;
+}
+
+/**
+ * Waits until the server answers PING; fails after `timeoutMillis`, or at once when it refuses the credentials, with
+ * a RedisUnavailableError naming the redacted URL and the cause.
+ */
+export async function waitForRedis(client: Redis, url: string, timeoutMillis = REDIS_CONNECT_MILLIS): Promise<void> {
+  const label = redactUrl(url);
+  await new Promise<void>((resolve, reject) => {
+    const done = (err?: Error): void => {
+      clearTimeout(timer);
+      client.off('error', onError);
+      if (err) reject(err);
+      else resolve();
+    };
+    const fail = (reason: string): void =>
+      done(new RedisUnavailableError(`Redis at ${label} ${reason}. Check --redis (or WIKIREVERSE_REDIS_URL), or omit it to start a private redis-server.`));
+    const onError = (err: Error): void => {
+      if (AUTH_ERROR.test(err.message)) fail(`refused the connection: ${cause(err, url)}`);
+    };
+    const timer = setTimeout(() => fail(`did not answer within ${Math.round(timeoutMillis / 1000)} s (${cause(lastErrors.get(client), url)})`), timeoutMillis);
+    client.on('error', onError);
+    client.ping().then(() => done(), (err: Error) => fail(`refused the connection: ${cause(err, url)}`));
+  });
+}
+
+/** A connected client (PING answered), or a RedisUnavailableError within `timeoutMillis`. */
+export async function openRedis(url: string, name: string, timeoutMillis = REDIS_CONNECT_MILLIS): Promise<Redis> {
+  const client = connect(url, name);
+  try {
+    await waitForRedis(client, url, timeoutMillis);
+    return client;
+  } catch (err) {
+    client.disconnect();
+    throw err;
+  }
 }

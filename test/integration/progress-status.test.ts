@@ -90,7 +90,7 @@ describe('progress, status and events of a run in progress', () => {
     expect(res.code).toBe(130);
     const ev = events(res.stdout);
     expect(ev.some((e) => e.event === 'message' && e.text?.startsWith('interrupted: letting workers finish'))).toBe(true);
-    expect(ev.at(-1)).toMatchObject({ event: 'summary', runId: 'prog-int', status: 'running' });
+    expect(ev.at(-1)).toMatchObject({ event: 'summary', runId: 'prog-int', status: 'interrupted' });
     expect(res.stderr).toContain('wikireverse resume prog-int');
   });
 });

@@ -1,7 +1,8 @@
 /** `wikireverse cancel <runId>` */
 import type { Command } from 'commander';
-import { cancelRun, checkRunId, readManifest } from '../../coordinator/index.js';
-import { openStore } from '../../storage/index.js';
+import { cancelRun, checkRunId } from '../../coordinator/index.js';
+import { readPrivateUrl } from '../../queue/index.js';
+import { UsageError } from '../io.js';
 import type { CommandContext } from '../context.js';
 
 export function registerCancel(program: Command, ctx: CommandContext): void {
@@ -13,12 +14,9 @@ export function registerCancel(program: Command, ctx: CommandContext): void {
     .option('--out <dir>', 'the output directory of the run (to mark its manifest)')
     .action(async (runId: string, o: { redis?: string; out?: string }) => {
       checkRunId(runId);
-      let redis = o.redis;
-      if (!redis && o.out) {
-        const m = await readManifest(openStore(o.out), runId);
-        if (m?.redis?.startsWith('redis://127.0.0.1:')) redis = m.redis;
-      }
-      if (!redis) throw new Error('cancel needs --redis URL (or --out DIR of a run that uses a private redis-server)');
+      // A run on a private redis-server: its coordinator on this machine keeps the server's URL for this user only.
+      const redis = o.redis ?? (await readPrivateUrl(runId));
+      if (!redis) throw new UsageError('cancel needs --redis URL (or --out DIR of a run going on this machine with its private redis-server)');
       const r = await cancelRun(redis, runId, o.out);
       ctx.io.stdout.write(`run ${runId} cancelled: ${r.removedJobs} queued files removed${r.manifestUpdated ? ', manifest marked cancelled' : ''}\n`);
     });

@@ -8,17 +8,18 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import type { Command } from 'commander';
 import express from 'express';
-import { Queue } from 'bullmq';
+import type { Queue } from 'bullmq';
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
-import { ACTIVE_RUNS_KEY, QUEUE_PREFIX, connect, queueName, redisOptions } from '../../queue/index.js';
+import type { Redis } from 'ioredis';
+import { ACTIVE_RUNS_KEY, QUEUE_PREFIX, openQueue, openRedis, queueName } from '../../queue/index.js';
 import { redactUrl } from '../../log/index.js';
 import { intOption } from '../io.js';
 import { onSignals, type CommandContext } from '../context.js';
 
 /** Run ids with a queue in Redis: the active runs, and every `wikireverse:run-<id>:meta` key. */
-async function runIds(redis: ReturnType<typeof connect>): Promise<string[]> {
+async function runIds(redis: Redis): Promise<string[]> {
   const ids = new Set(await redis.smembers(ACTIVE_RUNS_KEY));
   let cursor = '0';
   do {
@@ -37,7 +38,7 @@ export function registerDashboard(program: Command, ctx: CommandContext): void {
     .option('--port <n>', 'port on 127.0.0.1 (0: any free port)', intOption('--port'), ctx.config.dashboardPort)
     .option('--refresh-ms <n>', 'how often the list of runs is refreshed', intOption('--refresh-ms', 100), 5000)
     .action(async (o: { redis: string; port: number; refreshMs: number }) => {
-      const redis = connect(o.redis, 'wikireverse-dashboard');
+      const redis = await openRedis(o.redis, 'wikireverse-dashboard');
       const queues = new Map<string, Queue>();
       const serverAdapter = new ExpressAdapter();
       serverAdapter.setBasePath('/');
@@ -46,7 +47,7 @@ export function registerDashboard(program: Command, ctx: CommandContext): void {
         const ids = await runIds(redis);
         for (const id of ids) {
           if (queues.has(id)) continue;
-          const q = new Queue(queueName(id), { connection: redisOptions(o.redis, `wikireverse-dashboard-${id}`), prefix: QUEUE_PREFIX });
+          const q = openQueue(queueName(id), o.redis, `wikireverse-dashboard-${id}`);
           queues.set(id, q);
         }
         for (const [id, q] of queues) {

@@ -34,6 +34,9 @@ export function printSummary(io: CliIO, manifest: Manifest, json: boolean): void
   if (manifest.reason) io.stdout.write(`${manifest.reason}\n`);
 }
 
+/** How long the first Ctrl-C lets the coordinator stop by itself. */
+const INTERRUPT_GRACE_MILLIS = 15_000;
+
 /** Runs a coordinator action with Ctrl-C handling: first signal stops waiting (the run stays resumable), second exits now. */
 export async function coordinate(ctx: CommandContext, coordinator: Coordinator, json: boolean, action: () => Promise<RunResult>, display?: Display): Promise<void> {
   const unhook = onSignals(() => {
@@ -41,6 +44,11 @@ export async function coordinate(ctx: CommandContext, coordinator: Coordinator, 
     if (display) display.interrupting(text);
     else ctx.io.stderr.write(`${text}\n`);
     coordinator.interrupt();
+    // A coordinator waiting on a Redis that is gone cannot notice: past the grace time it is stopped from here.
+    setTimeout(() => {
+      ctx.io.stderr.write(`could not stop cleanly within ${INTERRUPT_GRACE_MILLIS / 1000} s (is Redis reachable?); exiting, the run stays resumable\n`);
+      void coordinator.abandon().finally(() => process.exit(130));
+    }, INTERRUPT_GRACE_MILLIS).unref();
   });
   try {
     const { manifest, exitCode } = await action();

@@ -8,7 +8,7 @@ import type { Command } from 'commander';
 import type { Redis } from 'ioredis';
 import { redactUrl } from '../../log/index.js';
 import { checkRunId, getRunStatus, type RunStatusReport } from '../../coordinator/index.js';
-import { connect, readLiveTotals, runKey } from '../../queue/index.js';
+import { openRedis, readLiveTotals, runKey } from '../../queue/index.js';
 import { EventWriter, ProgressRenderer, RateMeter, buildView, formatLine, progressEvent, type ProgressView } from '../../progress/index.js';
 import { intOption } from '../io.js';
 import type { CommandContext } from '../context.js';
@@ -41,7 +41,7 @@ export function registerStatus(program: Command, ctx: CommandContext): void {
     .action(async (id: string, o: StatusFlags) => {
       const { io } = ctx;
       const runId = checkRunId(id);
-      const redis = connect(o.redis, 'wikireverse-status-view');
+      const redis = await openRedis(o.redis, 'wikireverse-status-view');
       try {
         let s = await getRunStatus(o.redis, runId);
         if (!s) {

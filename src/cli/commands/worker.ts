@@ -5,8 +5,15 @@ import { prettyLogs } from '../../config/index.js';
 import { checkRunId } from '../../coordinator/index.js';
 import { FileWorker, HealthServer, IMDS_DEFAULT_URL, WorkerMetrics, leaveOnSpotNotice, onEc2 } from '../../worker/index.js';
 import { configureStorage, ioSettingsFromConfig } from '../../storage/index.js';
+import { openRedis } from '../../queue/index.js';
 import { intOption } from '../io.js';
 import { onSignals, type CommandContext } from '../context.js';
+
+/** How long `worker` waits for Redis at start. */
+const WORKER_REDIS_WAIT_MILLIS = 60_000;
+/** On a signal: how long an idle worker, and one finishing its files, may take to close (the container's stop timeout is 110 s). */
+const IDLE_CLOSE_MILLIS = 3_000;
+const BUSY_CLOSE_MILLIS = 100_000;
 
 export function registerWorker(program: Command, ctx: CommandContext): void {
   const { config } = ctx;
@@ -27,7 +34,19 @@ export function registerWorker(program: Command, ctx: CommandContext): void {
       const metrics = new WorkerMetrics();
       const storage = ioSettingsFromConfig(config, o.s3Endpoint);
       configureStorage(storage);
-      const worker = new FileWorker({
+      // Started by a local coordinator: when it goes away (even SIGKILLed), stop too; our file goes back to the queue.
+      // Listened for first thing: a coordinator may die while this worker is still starting (its threads, Redis).
+      let worker: FileWorker | undefined;
+      if (process.send) {
+        process.once('disconnect', () => {
+          log.warn('coordinator gone; stopping');
+          void (worker?.close(true) ?? Promise.resolve()).finally(() => process.exit(0));
+        });
+      }
+      // Redis must answer before the worker takes anything (a wrong URL or password: one line, exit 2). A fleet instance
+      // may boot before its network is up: it waits longer than a command at the terminal does.
+      (await openRedis(o.redis, 'wikireverse-worker-check', WORKER_REDIS_WAIT_MILLIS)).disconnect();
+      worker = new FileWorker({
         redisUrl: o.redis, runId: o.run ? checkRunId(o.run) : undefined, jobs: ctx.jobs, log, concurrency: o.concurrency,
         lockDurationMillis: config.lockDurationMillis, stalledIntervalMillis: config.stalledIntervalMillis,
         maxStalledCount: config.maxStalledCount, io: storage, rateLimit: o.rateLimit, metrics, reducerMemoryMb: config.reducerMemoryMb,
@@ -38,18 +57,13 @@ export function registerWorker(program: Command, ctx: CommandContext): void {
       const health = o.healthPort > 0 ? new HealthServer({ port: o.healthPort, source: worker, metrics, leaving: () => leaving }) : undefined;
       if (health) log.info({ port: await health.start() }, 'serving /healthz and /metrics');
       log.info({ redis: redactUrl(o.redis), run: o.run ?? '(all active runs)' }, 'worker ready');
-      if (process.send) {
-        // Started by a local coordinator: when it goes away (even SIGKILLed), stop too; our file goes back to the queue.
-        process.once('disconnect', () => {
-          log.warn('coordinator gone; stopping');
-          void worker.close(true).finally(() => process.exit(0));
-        });
-      }
       const timers: Array<{ stop(): void }> = [];
       await new Promise<void>((resolve) => {
         const unhook = onSignals(() => {
           log.info('stopping: finishing active files (signal again to exit now)');
-          void worker.close().then(() => {
+          // Idle, a worker has nothing to finish: it stops within seconds even when Redis is gone (BullMQ's close then waits on it).
+          const idle = worker.activeFiles === 0;
+          void Promise.race([worker.close(), new Promise((r) => setTimeout(r, idle ? IDLE_CLOSE_MILLIS : BUSY_CLOSE_MILLIS).unref())]).then(() => {
             unhook();
             resolve();
           });

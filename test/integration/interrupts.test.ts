@@ -1,0 +1,124 @@
+/**
+ * Interrupts and dead services on the operator's path (issue 13's findings, each reproduced on the earlier code):
+ * - Ctrl-C as a terminal sends it (SIGINT to the coordinator's whole process group) with the private redis-server: the
+ *   server died with the terminal's signal under the coordinator, which then hung printing ioredis traces;
+ * - a Redis that is not there, or refuses the password: `run` ignored SIGTERM for 9+ minutes, `status` hung, a `worker`
+ *   ignored SIGTERM for 10 minutes.
+ * Now: exit 130 within seconds, the manifest `interrupted`, nothing left running, the run resumable; a dead Redis is one
+ * line and exit 2 within the connect bound, with no password and no stack trace printed.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFileSync, spawn } from 'node:child_process';
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { startRedisServer, type EmbeddedRedis } from '../../src/queue/index.js';
+import { freePort } from '../../src/queue/redis-server.js';
+import { FaultServer } from '../helpers/fault-server.js';
+import { CLI, runCli } from '../helpers/cli.js';
+import { tempDir } from '../helpers/fixtures.js';
+
+let work: string;
+let redis: EmbeddedRedis;
+
+function response(article: string): Buffer {
+  const http = `HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n<a href="https://en.wikipedia.org/wiki/${article}">x</a>`;
+  return zlib.gzipSync(`WARC/1.0\r\nWARC-Type: response\r\nWARC-Target-URI: https://example.com/${article}\r\nWARC-Date: 2024-05-18T00:00:00Z\r\n` +
+    `Content-Type: application/http; msgtype=response\r\nContent-Length: ${Buffer.byteLength(http)}\r\n\r\n${http}\r\n\r\n`);
+}
+
+/** Processes whose command line contains `text` (other than this test's own). */
+function processesWith(text: string): string[] {
+  try {
+    return execFileSync('pgrep', ['-af', text], { encoding: 'utf8' }).split('\n').filter((l) => l.trim() !== '' && !l.includes('pgrep'));
+  } catch {
+    return []; // pgrep exits 1 when nothing matches
+  }
+}
+
+beforeAll(async () => {
+  work = await tempDir('interrupts');
+  redis = await startRedisServer();
+});
+
+afterAll(async () => {
+  await redis?.stop();
+  if (work) await fsp.rm(work, { recursive: true, force: true });
+});
+
+describe('interrupts', () => {
+  it('Ctrl-C to the process group with the private redis-server: exit 130 in seconds, manifest interrupted, nothing left, resumable', async () => {
+    const server = await new FaultServer().start();
+    try {
+      for (let i = 0; i < 6; i++) server.objects.set(`/f${i}.warc.gz`, Buffer.concat([response(`A${i}`), response(`B${i}`)]));
+      // The last two files stall (the run is mid-way when Ctrl-C comes); a resume gets them whole.
+      let stalling = true;
+      server.plan = (p) => (stalling && (p === '/f4.warc.gz' || p === '/f5.warc.gz') ? { kind: 'stall', afterBytes: 10, millis: 600_000 } : { kind: 'ok' });
+      const listing = path.join(work, 'listing.txt');
+      await fsp.writeFile(listing, Array.from({ length: 6 }, (_, i) => `${server.base}f${i}.warc.gz`).join('\n') + '\n');
+      const out = path.join(work, 'out');
+      // As a shell starts a foreground job: its own process group, which the terminal's Ctrl-C signals as a whole.
+      const child = spawn(process.execPath, [CLI, 'run', '--paths', listing, '--out', out, '--workers', '2', '--run-id', 'ctrlc-1', '--partitions', '1', '--no-progress'], {
+        detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, WIKIREVERSE_NO_PROGRESS_SECS: '600' },
+      });
+      let stderr = '';
+      child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+      // Wait until the four good files are committed (two workers are then stuck on the stalled ones).
+      const deadline = Date.now() + 60_000;
+      while (Date.now() < deadline) {
+        const names = await fsp.readdir(path.join(out, 'ctrlc-1', 'partials')).catch(() => []);
+        if (names.filter((n) => n.endsWith('.commit.json')).length >= 4) break;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      const manifestBefore = JSON.parse(await fsp.readFile(path.join(out, 'ctrlc-1', 'manifest.json'), 'utf8')) as { redis: string };
+      const port = new URL(manifestBefore.redis).port;
+      expect(manifestBefore.redis).not.toMatch(/:[0-9a-f]{20,}@/); // no password in the manifest
+      expect(processesWith(`redis-server 127.0.0.1:${port}`)).toHaveLength(1);
+
+      const sent = Date.now();
+      process.kill(-(child.pid as number), 'SIGINT');
+      const code = await exited;
+      expect(code, stderr.slice(-2000)).toBe(130);
+      expect(Date.now() - sent).toBeLessThan(20_000);
+      expect(stderr).toContain('interrupted');
+      expect(stderr).not.toMatch(/Unhandled error event|ECONNREFUSED|\n\s+at /);
+      const m = JSON.parse(await fsp.readFile(path.join(out, 'ctrlc-1', 'manifest.json'), 'utf8')) as { status: string; reason: string };
+      expect(m.status).toBe('interrupted');
+      expect(m.reason).toContain('wikireverse resume ctrlc-1');
+      await new Promise((r) => setTimeout(r, 500));
+      expect(processesWith(`redis-server 127.0.0.1:${port}`)).toEqual([]);
+      expect(processesWith('--run ctrlc-1')).toEqual([]);
+
+      stalling = false;
+      const resumed = await runCli(['resume', 'ctrlc-1', '--out', out, '--workers', '2', '--json']);
+      expect(resumed.code, resumed.stderr.slice(-2000)).toBe(0);
+      expect(JSON.parse(resumed.stdout).summary.links).toBe(12);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('a Redis that is not there, or that refuses the password: one line, exit 2, within the connect bound, no secret printed', async () => {
+    const dead = `redis://:s3cretpw@127.0.0.1:${await freePort()}`;
+    const wrong = redis.url.replace(/:\/\/:[^@]+@/, '://:s3cretpw@');
+    const cases: Array<[string[], Record<string, string>]> = [
+      [['run', '--paths', path.join(work, 'listing.txt'), '--out', path.join(work, 'dead'), '--workers', '1'], { WIKIREVERSE_REDIS_URL: dead }],
+      [['status', 'some-run'], { WIKIREVERSE_REDIS_URL: dead }],
+      [['cancel', 'some-run'], { WIKIREVERSE_REDIS_URL: wrong }],
+      [['status', 'some-run'], { WIKIREVERSE_REDIS_URL: wrong }],
+      [['worker'], { WIKIREVERSE_REDIS_URL: wrong }],
+    ];
+    for (const [args, env] of cases) {
+      const started = Date.now();
+      const res = await runCli(args, env);
+      expect(res.code, `${args.join(' ')}: ${res.stderr}`).toBe(2);
+      expect(Date.now() - started).toBeLessThan(15_000);
+      const errors = res.stderr.split('\n').filter((l) => l.startsWith('error: '));
+      expect(errors, res.stderr).toHaveLength(1);
+      expect(errors[0]).toMatch(/^error: Redis at redis:\/\/:\*\*\*@127\.0\.0\.1:\d+ (did not answer within 10 s \(ECONNREFUSED\)|refused the connection: it refused the credentials)/);
+      expect(res.stderr + res.stdout).not.toContain('s3cretpw');
+      expect(res.stderr).not.toMatch(/Unhandled error event|\n\s+at /);
+    }
+  });
+});
