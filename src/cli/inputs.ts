@@ -14,6 +14,7 @@ export interface InputFlags {
   segments?: string;
   sample?: number;
   seed?: number;
+  trustListing: boolean;
 }
 
 export function addInputOptions(cmd: Command, ctx: CommandContext): Command {
@@ -29,12 +30,13 @@ export function addInputOptions(cmd: Command, ctx: CommandContext): Command {
     .option('--files <n>', 'only the first N files of the listing', intOption('--files', 1))
     .option('--segments <A-B>', 'only segments A to B (0-based indexes in listing order, both included)')
     .option('--sample <n>', 'a reproducible random sample of N files (see --seed)', intOption('--sample', 1))
-    .option('--seed <s>', 'seed of --sample', intOption('--seed'));
+    .option('--seed <s>', 'seed of --sample', intOption('--seed'))
+    .option('--trust-listing', 'let a listing fetched over the network name local files and private addresses (refused by default)', false);
 }
 
 /** Checks the combination and returns what `Coordinator.start` needs. */
 export function inputRequest(f: InputFlags): {
-  paths?: string; crawl?: string; input: CrawlInput; source?: CrawlSource; inputBase?: string; selection: Selection;
+  paths?: string; crawl?: string; input: CrawlInput; source?: CrawlSource; inputBase?: string; selection: Selection; trustListing: boolean;
 } {
   if ((f.paths === undefined) === (f.crawl === undefined)) {
     throw new UsageError('give either --paths <listing> or --crawl <id> (e.g. --crawl CC-MAIN-2024-51)');
@@ -59,5 +61,6 @@ export function inputRequest(f: InputFlags): {
     ...(f.source !== undefined ? { source: f.source } : {}),
     ...(f.inputBase !== undefined ? { inputBase: f.inputBase } : {}),
     selection,
+    trustListing: f.trustListing,
   };
 }

@@ -10,7 +10,7 @@
 import { createHash } from 'node:crypto';
 import { redactUrl } from '../log/index.js';
 import { DEFAULT_IO_SETTINGS, hasAwsCredentials, type IoSession } from '../storage/index.js';
-import { listEntries, readListing, toInputFiles, type InputFile } from './listing.js';
+import { checkListedInputs, listEntries, readListing, toInputFiles, type InputFile } from './listing.js';
 
 export type Selection =
   | { readonly kind: 'all' }
@@ -113,6 +113,8 @@ export interface InputRequest {
   readonly source?: CrawlSource | undefined;
   readonly inputBase?: string | undefined;
   readonly selection?: Selection | undefined;
+  /** Accept local files and private addresses named by a listing fetched over the network (`--trust-listing`). */
+  readonly trustListing?: boolean | undefined;
 }
 
 /** What `planInputs` resolved: the inputs and how they were chosen (recorded in the manifest). */
@@ -158,6 +160,7 @@ export async function planInputs(req: InputRequest, io?: IoSession): Promise<Inp
     throw new Error('Give the inputs: --crawl <id> (a Common Crawl crawl) or --paths <listing>');
   }
   const inputs = toInputFiles(selectEntries(entries, selection), base);
+  checkListedInputs(inputs, listing, req.trustListing === true);
   if (inputs.length === 0) {
     throw new Error(`${redactUrl(listing)}: no input files ${entries.length === 0 ? 'listed' : `selected (${describeSelection(selection)} of ${entries.length})`}`);
   }

@@ -6,6 +6,7 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { createHash } from 'node:crypto';
+import { redactUrl } from '../log/index.js';
 import { isRemote, readAll, type IoSession } from '../storage/index.js';
 
 export interface InputFile {
@@ -24,15 +25,79 @@ function globToRegExp(glob: string): RegExp {
   return new RegExp(`^${re}$`);
 }
 
+/** The run's inputs cannot be taken from what was given (not a listing, entries it may not name): exit 2, one line. */
+export class ListingError extends Error {
+  override readonly name = 'ListingError';
+  readonly exitCode = 2;
+}
+
+/** A listing entry: one location, no spaces, quotes, angle brackets or control characters. */
+const ENTRY_RE = /^[^\s"'<>\x00-\x1f\x7f]+$/;
+/** Inflated listings larger than this are refused (Common Crawl's largest, 100,000 entries, is ~15 MB). */
+const MAX_LISTING_BYTES = 256 << 20;
+
 /** The entries of a listing (local file or URL), gunzipped when needed; blank lines and `#` comments dropped. */
 export async function readListing(file: string, io?: IoSession): Promise<string[]> {
   let buf = isRemote(file) ? await readAll(file, io) : await fsp.readFile(file);
-  if (buf.length >= 2 && buf[0] === 0x1f && buf[1] === 0x8b) buf = zlib.gunzipSync(buf);
-  return buf
-    .toString('utf8')
-    .split(/\r?\n/)
-    .map((l) => l.trim())
-    .filter((l) => l !== '' && !l.startsWith('#'));
+  const label = redactUrl(file);
+  if (buf.length >= 2 && buf[0] === 0x1f && buf[1] === 0x8b) {
+    try {
+      buf = zlib.gunzipSync(buf, { maxOutputLength: MAX_LISTING_BYTES });
+    } catch (err) {
+      throw new ListingError(`${label} is not a listing: ${(err as Error).message}`);
+    }
+  }
+  if (buf.subarray(0, 5).toString('latin1') === 'WARC/') {
+    throw new ListingError(`${label} is a WARC/WAT/WET file, not a listing of inputs: give it, its directory or a glob (--paths 'dir/*.warc.gz') instead`);
+  }
+  const entries: string[] = [];
+  const lines = buf.toString('utf8').split(/\r?\n/);
+  for (let i = 0; i < lines.length; i++) {
+    const l = (lines[i] as string).trim();
+    if (l === '' || l.startsWith('#')) continue;
+    if (!ENTRY_RE.test(l)) {
+      throw new ListingError(
+        `${label} is not a listing of inputs: line ${i + 1} is not one path or URL. A listing has one location per line ` +
+          `(a path, https:// or s3:// URL); for files, give a directory or a glob (--paths 'dir/*.warc.gz')`,
+      );
+    }
+    entries.push(l);
+  }
+  return entries;
+}
+
+/** Loopback, private, link-local (the instance-metadata service), unspecified and carrier-grade NAT addresses, and localhost. */
+export function isPrivateHost(hostname: string): boolean {
+  const h = hostname.toLowerCase().replace(/^\[|\]$/g, '');
+  if (h === 'localhost' || h.endsWith('.localhost')) return true;
+  const v4 = /^(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(h.startsWith('::ffff:') ? h.slice(7) : h);
+  if (v4) {
+    const [a, b] = [Number(v4[1]), Number(v4[2])];
+    return a === 0 || a === 10 || a === 127 || (a === 169 && b === 254) || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 100 && b >= 64 && b <= 127);
+  }
+  if (h.includes(':')) return h === '::1' || h === '::' || /^f[cd]/.test(h) || /^fe[89ab]/.test(h) || h.startsWith('::ffff:');
+  return false;
+}
+
+/**
+ * What a listing fetched over the network may name: remote objects only (https, s3; no local path or file://), and,
+ * when the listing itself is on a public host, no private or local address (it could reach this machine's services or
+ * the instance metadata). A local listing is the operator's own: it may name anything. `trust` lifts the checks.
+ */
+export function checkListedInputs(inputs: readonly InputFile[], listing: string, trust: boolean): void {
+  if (trust || !isRemote(listing)) return;
+  const listingPrivate = /^https?:/i.test(listing) && isPrivateHost(new URL(listing).hostname);
+  for (const f of inputs) {
+    const why = !isRemote(f.input)
+      ? 'a local file'
+      : !listingPrivate && /^https?:/i.test(f.input) && isPrivateHost(new URL(f.input).hostname)
+        ? 'a private or local address'
+        : null;
+    if (why !== null) {
+      throw new ListingError(`${redactUrl(listing)} names ${redactUrl(f.listed)}, ${why}: a listing fetched over the network may name only remote objects ` +
+        '(https, s3) on public hosts. If you trust this listing, add --trust-listing');
+    }
+  }
 }
 
 function resolveEntry(entry: string, base: string): string {

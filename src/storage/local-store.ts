@@ -25,10 +25,32 @@ export class LocalStore implements OutputStore {
     return full;
   }
 
+  /**
+   * Makes the directory of `target` and checks that it is inside the output directory once links are followed: a
+   * symbolic link placed in the output directory (say at `<out>/<runId>`) must not steer the run's writes elsewhere.
+   */
+  private async directoryFor(target: string): Promise<void> {
+    const dir = path.dirname(target);
+    await fsp.mkdir(this.location, { recursive: true });
+    const root = await fsp.realpath(this.location);
+    const check = async (d: string): Promise<void> => {
+      const real = await fsp.realpath(d);
+      if (real !== root && !real.startsWith(root + path.sep)) {
+        throw new Error(`${dir} leads outside the output directory ${this.location} (through a symbolic link): refusing to write there`);
+      }
+    };
+    // The deepest directory that exists already first (mkdir would create the rest wherever a link points), then the whole.
+    let existing = dir;
+    while (existing !== this.location && !(await fsp.stat(existing).then(() => true, () => false))) existing = path.dirname(existing);
+    await check(existing);
+    await fsp.mkdir(dir, { recursive: true });
+    await check(dir);
+  }
+
   /** Writes `rel` through a temporary file renamed into place, so readers see the whole object or none. */
   private async atomically(rel: string, write: (tmp: string) => Promise<void>): Promise<void> {
     const target = this.resolve(rel);
-    await fsp.mkdir(path.dirname(target), { recursive: true });
+    await this.directoryFor(target);
     const tmp = tmpName(target);
     await write(tmp);
     await fsp.rename(tmp, target);
@@ -40,7 +62,7 @@ export class LocalStore implements OutputStore {
 
   async openWrite(rel: string): Promise<PendingObject> {
     const target = this.resolve(rel);
-    await fsp.mkdir(path.dirname(target), { recursive: true });
+    await this.directoryFor(target);
     const tmp = tmpName(target);
     const stream = fs.createWriteStream(tmp);
     return {

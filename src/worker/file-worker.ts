@@ -7,9 +7,10 @@ import { Worker, UnrecoverableError, WaitingError, type Job, type WorkerOptions 
 import type { Redis } from 'ioredis';
 import { resolveJob, type JobDefinition, type JobRegistry } from '../job/index.js';
 import {
-  ACTIVE_RUNS_KEY, QUEUE_PREFIX, connect, recordCommitted, recordReduced, redisOptions, queueName, reduceQueueName, type FileJobData, type ReduceTaskData,
+  ACTIVE_RUNS_KEY, QUEUE_PREFIX, TaskDataError, checkFileTask, checkReduceTask, connect, recordCommitted, recordReduced, redisOptions, queueName, reduceQueueName,
+  runKey, type FileJobData, type ReduceTaskData,
 } from '../queue/index.js';
-import { DEFAULT_IO_SETTINGS, IoSession, openStore, type FileResult, type IoSettings, type PartitionResult } from '../storage/index.js';
+import { DEFAULT_IO_SETTINGS, IoSession, openStore, reduceInputsPath, type FileResult, type IoSettings, type PartitionResult } from '../storage/index.js';
 import { runReduceTask } from '../reduce/index.js';
 import type { Logger } from '../log/index.js';
 import { CpuShare } from './cpu-share.js';
@@ -104,7 +105,7 @@ export class FileWorker {
 
   private serve(runId: string): void {
     const { log } = this.opts;
-    const worker = new Worker<FileJobData, FileResult>(queueName(runId), (job, token) => this.process(job, token), {
+    const worker = new Worker<FileJobData, FileResult>(queueName(runId), (job, token) => this.process(runId, job, token), {
       ...this.workerOptions(`wikireverse-worker-${runId}`),
       concurrency: this.opts.concurrency,
       ...(this.opts.rateLimit ? { limiter: { max: this.opts.rateLimit, duration: 1000 } } : {}),
@@ -114,7 +115,7 @@ export class FileWorker {
       log.warn({ runId, jobId: job?.id, input: job?.data.input, attempt: job?.attemptsMade, err: err.message }, 'file attempt failed'),
     );
     this.workers.set(runId, worker);
-    const reducer = new Worker<ReduceTaskData, PartitionResult[]>(reduceQueueName(runId), (job, token) => this.track(job, token, () => this.reduceOne(job)), {
+    const reducer = new Worker<ReduceTaskData, PartitionResult[]>(reduceQueueName(runId), (job, token) => this.track(job, token, () => this.reduceOne(runId, job)), {
       ...this.workerOptions(`wikireverse-reducer-${runId}`),
       concurrency: 1,
     });
@@ -178,12 +179,32 @@ export class FileWorker {
     }
   }
 
-  private async process(job: Job<FileJobData, FileResult>, token?: string): Promise<FileResult> {
+  /**
+   * The output location run `runId` registered in Redis (its coordinator writes the run hash before any task): a task
+   * is accepted only when it writes there.
+   */
+  private async registeredOut(runId: string): Promise<string | undefined> {
+    this.counters ??= connect(this.opts.redisUrl, 'wikireverse-progress');
+    return (await this.counters.hget(runKey(runId), 'out')) ?? undefined;
+  }
+
+  /** The task's data, checked (queue/task-data.ts); a task the run's coordinator could not have written fails for good. */
+  private async accept<T>(check: (out: string | undefined) => T, runId: string): Promise<T> {
+    try {
+      return check(await this.registeredOut(runId));
+    } catch (err) {
+      if (err instanceof TaskDataError) throw new UnrecoverableError(`refused a task of run ${runId}: ${err.message}`);
+      throw err;
+    }
+  }
+
+  private async process(runId: string, job: Job<FileJobData, FileResult>, token?: string): Promise<FileResult> {
     const started = Date.now();
     this.opts.metrics?.fileStarted();
     const cpu = this.cpu.start();
     try {
-      const result = await this.track(job, token, (signal) => this.processOne(job, signal));
+      const data = await this.accept((out) => checkFileTask(job.data, runId, out), runId);
+      const result = await this.track(job, token, (signal) => this.processOne(job, data, signal));
       const withCpu: FileResult = { ...result, cpuSeconds: this.cpu.end(cpu) };
       this.opts.metrics?.fileCommitted(withCpu, (Date.now() - started) / 1000);
       this.counters ??= connect(this.opts.redisUrl, 'wikireverse-progress');
@@ -199,8 +220,8 @@ export class FileWorker {
   }
 
   /** One reduce task: its partitions merged and committed (those committed earlier are skipped). */
-  private async reduceOne(job: Job<ReduceTaskData, PartitionResult[]>): Promise<PartitionResult[]> {
-    const { data } = job;
+  private async reduceOne(runId: string, job: Job<ReduceTaskData, PartitionResult[]>): Promise<PartitionResult[]> {
+    const data = await this.accept((out) => checkReduceTask(job.data, runId, out, reduceInputsPath(runId)), runId);
     const log = this.opts.log.child({ runId: data.runId, jobId: job.id });
     const definition = this.definition(data.job);
     log.info({ attempt: job.attemptsMade + 1, first: data.first, count: data.count }, 'reduce task started');
@@ -223,8 +244,7 @@ export class FileWorker {
     }
   }
 
-  private async processOne(job: Job<FileJobData, FileResult>, signal: AbortSignal): Promise<FileResult> {
-    const { data } = job;
+  private async processOne(job: Job<FileJobData, FileResult>, data: FileJobData, signal: AbortSignal): Promise<FileResult> {
     const log = this.opts.log.child({ runId: data.runId, jobId: job.id, input: data.input });
     this.definition(data.job); // an unknown job fails here, for good
     log.info({ attempt: job.attemptsMade + 1 }, 'file started');
