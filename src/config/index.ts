@@ -2,6 +2,7 @@
  * Configuration, declared once. Every setting has a default and an environment variable;
  * values resolve as: explicit options > environment > defaults. This is the only module that reads `process.env`.
  */
+import fs from 'node:fs';
 import os from 'node:os';
 
 type Kind = 'int' | 'number' | 'string' | 'bool';
@@ -91,12 +92,26 @@ function parse(name: string, spec: SettingSpec, raw: string): number | string | 
   return raw;
 }
 
-/** Resolves the configuration: overrides > environment > defaults. The result is frozen. */
+/**
+ * A setting's value from the file named by `<ENV>_FILE` (as container secrets are given), when `<ENV>` itself is unset:
+ * a password in a file is not on any command line (`ps`) or in the shell's history.
+ */
+function fromFile(envName: string, env: NodeJS.ProcessEnv): string | undefined {
+  const file = env[`${envName}_FILE`];
+  if (file === undefined || file === '') return undefined;
+  try {
+    return fs.readFileSync(file, 'utf8').trim();
+  } catch (err) {
+    throw new Error(`Cannot read ${envName}_FILE (${file}): ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+}
+
+/** Resolves the configuration: overrides > environment (or `<ENV>_FILE`) > defaults. The result is frozen. */
 export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessEnv = process.env): Config {
   const out: Record<string, unknown> = {};
   for (const [name, spec] of Object.entries(SETTINGS) as [string, SettingSpec][]) {
     const given = (overrides as Record<string, unknown>)[name];
-    const fromEnv = env[spec.env];
+    const fromEnv = env[spec.env] ?? fromFile(spec.env, env);
     if (given !== undefined) out[name] = given;
     else if (fromEnv !== undefined && fromEnv !== '') out[name] = parse(name, spec, fromEnv);
     else out[name] = spec.default;

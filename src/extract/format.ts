@@ -1,11 +1,19 @@
-/** Output formats of `extract`: JSON lines and TSV (with a header line; nulls as \N). */
+/** Output formats of `extract`: JSON lines and TSV (with a header line; nulls as \N; control characters escaped as \xHH). */
 import type { Column, Row } from '../job/types.js';
 
 export type OutputFormat = 'jsonl' | 'tsv';
 
+/** Control characters (C0, DEL, C1) other than the three TSV escapes by name: a terminal would act on them (ESC, BEL, CSI). */
+const CONTROL = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]/g;
+
 function tsvField(v: unknown): string {
   if (v === null || v === undefined) return '\\N';
-  return String(v).replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r');
+  return String(v)
+    .replace(/\\/g, '\\\\')
+    .replace(/\t/g, '\\t')
+    .replace(/\n/g, '\\n')
+    .replace(/\r/g, '\\r')
+    .replace(CONTROL, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 
 export function formatHeader(format: OutputFormat, columns: readonly Column[]): string | null {

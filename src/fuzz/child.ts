@@ -1,0 +1,129 @@
+/**
+ * The fuzz harness's reader: a long-lived child process (forked by reader-process.ts) that reads input files one at a
+ * time with the real reader (`scanInput` + the Wikipedia job, 1 MiB per record) and answers each with a ChildMessage.
+ * It enforces nothing: the parent owns the deadline and the memory limit, and kills this process to enforce them.
+ *
+ * WIKIREVERSE_FUZZ_SELFTEST=hang|crash|memory (read here only, for the harness's tests) makes inputs that start with
+ * `FUZZ-SELFTEST` spin forever, throw a TypeError, or allocate 2 GB, so that detection is proven without parser bugs.
+ */
+import fsp from 'node:fs/promises';
+import { realpathSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { wikipediaLinksJob } from '../../jobs/wikipedia/index.js';
+import { InputError, scanInput } from '../extract/index.js';
+import { openInput } from '../storage/index.js';
+import { SELFTEST_FAULTS, SELFTEST_MARKER, type ChildMessage, type ReadEnd, type ReadRequest, type SelfTestFault } from './protocol.js';
+
+const MAX_RECORD_BYTES = 1 << 20;
+
+/** Buffers the memory self-test holds on to (so that they stay resident). */
+const held: Buffer[] = [];
+
+async function startsWithMarker(file: string): Promise<boolean> {
+  const fh = await fsp.open(file, 'r');
+  try {
+    const head = Buffer.alloc(SELFTEST_MARKER.length);
+    const { bytesRead } = await fh.read(head, 0, head.length, 0);
+    return head.toString('latin1', 0, bytesRead) === SELFTEST_MARKER;
+  } finally {
+    await fh.close();
+  }
+}
+
+async function injectFault(fault: SelfTestFault): Promise<void> {
+  if (fault === 'hang') for (;;); // a reader spinning on the event loop's thread, on purpose
+  if (fault === 'crash') throw new TypeError('fuzz self-test: injected TypeError');
+  for (let i = 0; i < 32; i++) {
+    held.push(Buffer.alloc(64 << 20, 1)); // filled, so the pages are resident
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+function errorEnd(err: unknown): ReadEnd {
+  const e = err instanceof Error ? err : new Error(String(err));
+  return { status: 'error', name: e.name, message: e.message, stack: e.stack ?? '' };
+}
+
+async function readOne(file: string, fault: SelfTestFault | undefined): Promise<ReadEnd> {
+  const source = await openInput(file);
+  try {
+    if (fault !== undefined && (await startsWithMarker(file))) await injectFault(fault);
+    let rows = 0;
+    const result = await scanInput(source, wikipediaLinksJob, { inputName: file, maxRecordBytes: MAX_RECORD_BYTES }, () => {
+      rows++;
+    });
+    return { status: 'ok', rows, countersBytes: Buffer.byteLength(JSON.stringify(result.counters)) };
+  } catch (err) {
+    if (err instanceof InputError) {
+      return { status: 'input-error', message: err.message, cause: err.cause instanceof Error ? err.cause.name : typeof err.cause };
+    }
+    return errorEnd(err);
+  } finally {
+    source.destroy(); // scanInput leaves it open when it fails before the first record
+  }
+}
+
+function send(message: ChildMessage): Promise<void> {
+  return new Promise((resolve) => {
+    if (!process.send) return resolve();
+    process.send(message, undefined, {}, () => resolve());
+  });
+}
+
+/**
+ * Ends this process when the harness is gone, on a thread of its own: a reader spinning on the main thread never sees
+ * its IPC channel close, and would spin on as an orphan (after the harness is killed, or a test times out).
+ */
+function startLifeline(): void {
+  const code = `
+    const parent = process.ppid;
+    setInterval(() => { if (process.ppid !== parent) process.kill(process.pid, 'SIGKILL'); }, 500);
+  `;
+  new Worker(code, { eval: true }).unref();
+}
+
+/** Serves read requests until the parent disconnects. */
+export function serve(fault: SelfTestFault | undefined): void {
+  let current: number | null = null;
+  const fatal = (origin: string) => (err: unknown): void => {
+    const e = err instanceof Error ? err : new Error(String(err));
+    void send({ type: 'fatal', id: current, origin, name: e.name, message: e.message, stack: e.stack ?? '' }).finally(() => process.exit(70));
+  };
+  process.on('uncaughtException', fatal('uncaughtException'));
+  process.on('unhandledRejection', fatal('unhandledRejection'));
+  process.on('disconnect', () => process.exit(0));
+  startLifeline();
+  process.on('message', (request: ReadRequest) => {
+    current = request.id;
+    void (async () => {
+      const end = await readOne(request.path, fault).catch(errorEnd); // the file could not be opened
+      // A rejection the reader left behind surfaces within a turn of the event loop: let it count against this input.
+      await new Promise((resolve) => setImmediate(resolve));
+      const rssMb = process.memoryUsage.rss() / (1 << 20);
+      const maxRssMb = process.resourceUsage().maxRSS / 1024;
+      held.length = 0;
+      current = null;
+      await send({ type: 'result', id: request.id, rssMb, maxRssMb, ...end });
+    })();
+  });
+  void send({ type: 'ready' });
+}
+
+/** The self-test fault named by the environment, validated. */
+function faultOf(value: string | undefined): SelfTestFault | undefined {
+  if (value === undefined || value === '') return undefined;
+  const fault = SELFTEST_FAULTS.find((f) => f === value);
+  if (fault === undefined) throw new Error(`WIKIREVERSE_FUZZ_SELFTEST must be one of ${SELFTEST_FAULTS.join(', ')}, got '${value}'`);
+  return fault;
+}
+
+const invoked = process.argv[1] !== undefined && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href;
+if (invoked) {
+  try {
+    serve(faultOf(process.env.WIKIREVERSE_FUZZ_SELFTEST));
+  } catch (err) {
+    process.stderr.write(`fuzz child: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(2);
+  }
+}
