@@ -17,7 +17,7 @@ RUN npm run build
 
 # Runtime stage: production dependencies (DuckDB's native package included) and dist/ only.
 FROM ${NODE_IMAGE} AS runtime
-ENV NODE_ENV=production WIKIREVERSE_HEALTH_PORT=9464 WIKIREVERSE_LOG_LEVEL=info
+ENV NODE_ENV=production WIKIREVERSE_HEALTH_PORT=9464 WIKIREVERSE_HEALTH_HOST=0.0.0.0 WIKIREVERSE_LOG_LEVEL=info
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund

@@ -48,6 +48,7 @@ export const SETTINGS = {
   ioIdleTimeoutMillis: { env: 'WIKIREVERSE_IO_IDLE_TIMEOUT_MS', kind: 'int', default: 60000, doc: 'an input response that sends nothing for this long is abandoned and resumed' },
   rateLimit: { env: 'WIKIREVERSE_RATE_LIMIT', kind: 'int', default: 0, doc: 'input files started per second across all workers of a run (BullMQ limiter); 0: no limit' },
   healthPort: { env: 'WIKIREVERSE_HEALTH_PORT', kind: 'int', default: 0, doc: 'port of a worker\'s /healthz and /metrics; 0: off (local workers: child i uses port+i)' },
+  healthHost: { env: 'WIKIREVERSE_HEALTH_HOST', kind: 'string', default: '127.0.0.1', doc: 'address a worker\'s /healthz and /metrics listen on (loopback; the container image sets 0.0.0.0 for its published port)' },
   imdsUrl: { env: 'WIKIREVERSE_IMDS_URL', kind: 'string', default: undefined, doc: 'instance-metadata base URL polled for spot notices; default: http://169.254.169.254 on EC2, off elsewhere' },
   imdsPollMillis: { env: 'WIKIREVERSE_IMDS_POLL_MS', kind: 'int', default: 2000, doc: 'how often a worker polls the instance metadata for a spot notice' },
   idleExitSecs: { env: 'WIKIREVERSE_EXIT_WHEN_IDLE_SECS', kind: 'int', default: 0, doc: 'a worker exits after this long without a file (fleet instances then shut down); 0: never' },

@@ -62,7 +62,7 @@ export class HealthServer {
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', (err) => reject(new Error(`Cannot serve /healthz on port ${this.opts.port}: ${err.message}; choose another --health-port`)));
-      server.listen(this.opts.port, this.opts.host ?? '0.0.0.0', () => resolve());
+      server.listen(this.opts.port, this.opts.host ?? '127.0.0.1', () => resolve());
     });
     return (server.address() as AddressInfo).port;
   }

@@ -87,6 +87,7 @@ describe('Dockerfile', () => {
     const imageEnv: Record<string, string> = {};
     for (const e of instr(runtime, 'ENV')) for (const kv of e.split(/\s+/)) imageEnv[kv.split('=')[0] as string] = kv.split('=').slice(1).join('=');
     expect(imageEnv.WIKIREVERSE_HEALTH_PORT).toBe('9464');
+    expect(imageEnv.WIKIREVERSE_HEALTH_HOST).toBe('0.0.0.0'); // the container publishes its port; local workers keep loopback
     const port = await freePort();
     const entry = (JSON.parse(instr(runtime, 'ENTRYPOINT')[0] as string) as string[]).map((a) => a.replace('/app', app));
     const childEnv = { ...process.env, ...imageEnv, WIKIREVERSE_HEALTH_PORT: String(port), WIKIREVERSE_REDIS_URL: redis.url };

@@ -1,4 +1,5 @@
 /** A real worker process answers /healthz and /metrics, and its metrics count the files it processed. */
+import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
@@ -33,6 +34,11 @@ describe('worker /healthz and /metrics', () => {
     const w = startCli(['worker', '--redis', redis.url, '--run', 'health-1', '--health-port', String(port), '--log-level', 'info']);
     try {
       await w.waitForLine((l) => l.includes('serving /healthz and /metrics'));
+      // It listens on loopback only (issue 12, finding 9): the kernel's table of listening sockets names 127.0.0.1.
+      const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
+      const listening = fs.readFileSync('/proc/net/tcp', 'utf8').split('\n').map((l) => l.trim().split(/\s+/))
+        .filter((f) => f[1]?.endsWith(`:${hexPort}`) && f[3] === '0A').map((f) => f[1]);
+      expect(listening).toEqual([`0100007F:${hexPort}`]);
       const h = await fetch(`http://127.0.0.1:${port}/healthz`);
       expect(h.status).toBe(200);
       const body = (await h.json()) as Record<string, unknown>;

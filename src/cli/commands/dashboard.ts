@@ -4,6 +4,7 @@
  * The runs shown are the active ones (`wikireverse:runs:active`) plus every run queue found in Redis, refreshed
  * every few seconds.
  */
+import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import type { Command } from 'commander';
@@ -28,6 +29,37 @@ async function runIds(redis: Redis): Promise<string[]> {
     for (const k of keys) ids.add(k.slice(`${QUEUE_PREFIX}:run-`.length, -':meta'.length));
   } while (cursor !== '0');
   return [...ids].sort();
+}
+
+const COOKIE = 'wikireverse_dashboard';
+
+/**
+ * The dashboard can retry and remove jobs, so a web page open in the operator's browser must not reach it: requests
+ * must name this server in Host (no DNS rebinding), state-changing ones must come from its own Origin, and every one
+ * must carry the token printed at start (once given as `?token=`, it is kept in a same-site cookie).
+ */
+function guard(port: () => number, token: string): express.RequestHandler {
+  const own = (): Set<string> => new Set([`127.0.0.1:${port()}`, `localhost:${port()}`]);
+  return (req, res, next) => {
+    const hosts = own();
+    if (!hosts.has(req.headers.host ?? '')) {
+      res.status(403).type('text').send('forbidden: unknown Host\n');
+      return;
+    }
+    const origin = req.headers.origin;
+    if (req.method !== 'GET' && req.method !== 'HEAD' && (origin === undefined || ![...hosts].some((h) => origin === `http://${h}`))) {
+      res.status(403).type('text').send('forbidden: cross-origin request\n');
+      return;
+    }
+    const cookie = (req.headers.cookie ?? '').split(/;\s*/).find((c) => c.startsWith(`${COOKIE}=`))?.slice(COOKIE.length + 1);
+    const given = typeof req.query.token === 'string' ? req.query.token : undefined;
+    if (given === token) res.setHeader('Set-Cookie', `${COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/`);
+    else if (cookie !== token) {
+      res.status(401).type('text').send('the dashboard needs the token printed when it started: open the URL it printed\n');
+      return;
+    }
+    next();
+  };
 }
 
 export function registerDashboard(program: Command, ctx: CommandContext): void {
@@ -60,13 +92,17 @@ export function registerDashboard(program: Command, ctx: CommandContext): void {
       await refresh();
       const timer = setInterval(() => void refresh().catch(() => undefined), o.refreshMs);
       const app = express();
+      const token = randomBytes(18).toString('base64url');
+      let listening = 0;
+      app.use(guard(() => listening, token));
       app.use('/', serverAdapter.getRouter());
       const server = await new Promise<Server>((resolve, reject) => {
         const s = app.listen(o.port, '127.0.0.1', () => resolve(s));
         s.once('error', reject);
       });
       const { port } = server.address() as AddressInfo;
-      ctx.io.stdout.write(`dashboard: http://127.0.0.1:${port}/ (queues of ${queues.size} runs in ${redactUrl(o.redis)}; Ctrl-C to stop)\n`);
+      listening = port;
+      ctx.io.stdout.write(`dashboard: http://127.0.0.1:${port}/?token=${token} (queues of ${queues.size} runs in ${redactUrl(o.redis)}; Ctrl-C to stop)\n`);
       await new Promise<void>((resolve) => {
         const unhook = onSignals(() => {
           unhook();

@@ -54,7 +54,7 @@ export function registerWorker(program: Command, ctx: CommandContext): void {
       });
       await worker.start();
       let leaving: string | null = null;
-      const health = o.healthPort > 0 ? new HealthServer({ port: o.healthPort, source: worker, metrics, leaving: () => leaving }) : undefined;
+      const health = o.healthPort > 0 ? new HealthServer({ port: o.healthPort, host: config.healthHost, source: worker, metrics, leaving: () => leaving }) : undefined;
       if (health) log.info({ port: await health.start() }, 'serving /healthz and /metrics');
       log.info({ redis: redactUrl(o.redis), run: o.run ?? '(all active runs)' }, 'worker ready');
       const timers: Array<{ stop(): void }> = [];
