@@ -84,8 +84,12 @@ export async function scanInput<R extends Row>(
     counters.add('records_misframed'); // a Content-Length too small: the bytes up to the next line were skipped
     counters.add('bytes_skipped', bytes);
   };
-  const onDamage: Parameters<typeof inputRecords>[1]['onDamage'] = (d) =>
+  /** The first member that is not a WARC record: what the file is, when nothing in it is. */
+  let notWarcHead: string | undefined;
+  const onDamage: Parameters<typeof inputRecords>[1]['onDamage'] = (d) => {
     counters.add(`input_damage.${d.kind}`, d.kind === 'garbage_bytes' ? d.bytes : 1);
+    if (d.kind === 'not_warc' && notWarcHead === undefined) notWarcHead = d.head ?? '';
+  };
   const onSkipped = (d: RecordDamage): void => {
     counters.add(`input_damage.${d.kind}`); // not a record (or one with no length, or a header past the limit): skipped to the next
     counters.add('bytes_skipped', d.bytes);
@@ -141,6 +145,11 @@ export async function scanInput<R extends Row>(
     if (err instanceof OutputWriteError) throw err;
     const offset = err instanceof InputFramingError ? err.offset : input.compressedOffset();
     throw new InputError(opts.inputName, offset, err);
+  }
+  if (counters.get('records') === 0 && notWarcHead !== undefined) {
+    // Not one record: a file of another format (an ARC file gzipped per record reads as members that are not WARC).
+    const what = /^filedesc:\/\//.test(notWarcHead) ? 'an ARC file (ARC is not read)' : 'not a WARC/WAT/WET file';
+    throw new InputError(opts.inputName, 0, new Error(`${what}: none of its ${counters.get('input_damage.not_warc')} gzip members holds a WARC record`));
   }
   return { kind, gzipped: input.gzipped, counters, compressedBytes: input.compressedOffset(), rows };
 }

@@ -14,7 +14,7 @@ export interface InputRecordsOptions extends ParseOptions {
   /** Largest inflated gzip member read (larger ones are skipped as damage). */
   readonly maxMemberBytes: number;
   /** Record-level damage that was skipped. */
-  readonly onDamage: (d: MemberDamage | { kind: 'bad_length' | 'not_warc'; offset: number }) => void;
+  readonly onDamage: (d: MemberDamage | { kind: 'bad_length' | 'not_warc'; offset: number; /** A member's first bytes (to name the format). */ head?: string }) => void;
 }
 
 export interface InputRecords {
@@ -94,7 +94,7 @@ async function* eachMember(source: AsyncIterable<Uint8Array>, opts: InputRecords
     }
     const framing = framingOf(member.data);
     if (framing !== 'ok') {
-      opts.onDamage({ kind: framing, offset: member.offset });
+      opts.onDamage({ kind: framing, offset: member.offset, head: member.data.subarray(0, 16).toString('latin1') });
       continue;
     }
     const framed = framedRecords(member.data, member.offset);
