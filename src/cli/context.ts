@@ -16,7 +16,13 @@ export function jobOption(ctx: CommandContext): Option {
   return new Option('--job <name>', 'job definition to run').default(ctx.defaultJob).choices([...ctx.jobs.keys()]);
 }
 
-/** First SIGINT/SIGTERM calls `onFirst` (graceful); the second exits at once with 130. Returns an unhook function. */
+/** The interrupt handler of the command running now (`onSignals`), which a closed output pipe calls too. */
+let activeInterrupt: (() => void) | undefined;
+
+/**
+ * First SIGINT/SIGTERM/SIGHUP (or a closed stdout/stderr pipe) calls `onFirst` (graceful); the second exits at once
+ * with 130. Returns an unhook function.
+ */
 export function onSignals(onFirst: () => void): () => void {
   let count = 0;
   const handler = (): void => {
@@ -24,10 +30,29 @@ export function onSignals(onFirst: () => void): () => void {
     if (count === 1) onFirst();
     else process.exit(130);
   };
-  process.on('SIGINT', handler);
-  process.on('SIGTERM', handler);
+  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+  for (const s of signals) process.on(s, handler);
+  activeInterrupt = handler;
   return () => {
-    process.off('SIGINT', handler);
-    process.off('SIGTERM', handler);
+    for (const s of signals) process.off(s, handler);
+    if (activeInterrupt === handler) activeInterrupt = undefined;
   };
+}
+
+/**
+ * A reader that goes away (`wikireverse run | head`) is an interrupt, not a crash: the running command stops as on
+ * Ctrl-C (once; the run stays resumable), and a command with nothing to save stops quietly. Other stream errors are
+ * left to crash loudly.
+ */
+export function interruptOnClosedPipes(): void {
+  let closed = false;
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EPIPE') throw err;
+      if (closed) return;
+      closed = true;
+      if (activeInterrupt) activeInterrupt();
+      else process.exit(0);
+    });
+  }
 }

@@ -7,7 +7,7 @@ import { Command, CommanderError } from 'commander';
 import { jobRegistry, DEFAULT_JOB } from '../../jobs/index.js';
 import { loadConfig } from '../config/index.js';
 import { UsageError, type CliIO } from './io.js';
-import type { CommandContext } from './context.js';
+import { interruptOnClosedPipes, type CommandContext } from './context.js';
 import { registerExtract } from './commands/extract.js';
 import { registerRun } from './commands/run.js';
 import { registerWorker } from './commands/worker.js';
@@ -24,6 +24,7 @@ export const VERSION = '0.1.0';
 const COMMANDS = [registerExtract, registerRun, registerWorker, registerStatus, registerCancel, registerReport, registerDashboard, registerFleet, registerCost, registerEstimate];
 
 export async function main(args: string[], io: CliIO = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
+  if (io.stdout === process.stdout) interruptOnClosedPipes();
   let exitCode = 0;
   try {
     const ctx: CommandContext = { io, config: loadConfig(), jobs: jobRegistry, defaultJob: DEFAULT_JOB, setExit: (c) => (exitCode = c) };

@@ -110,6 +110,30 @@ describe('interrupts', () => {
     }
   });
 
+  it('a closed output pipe (run --events | head) is an interrupt: exit 130, manifest interrupted, nothing left running', async () => {
+    const dir = path.join(work, 'pipe');
+    await fsp.mkdir(dir, { recursive: true });
+    for (let i = 0; i < 8; i++) await fsp.writeFile(path.join(dir, `p${i}.warc.gz`), Buffer.concat([response(`P${i}`), response(`Q${i}`)]));
+    const out = path.join(work, 'out-pipe');
+    const child = spawn(process.execPath, [CLI, 'run', '--paths', dir, '--out', out, '--workers', '1', '--run-id', 'pipe-1', '--events'], {
+      stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, WIKIREVERSE_POLL_MS: '100' },
+    });
+    let stderr = '';
+    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    // Read the first event line, then go away as `head -1` does.
+    await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
+    child.stdout.destroy();
+    const code = await exited;
+    expect(code, stderr.slice(-2000)).toBe(130);
+    expect(stderr).not.toMatch(/EPIPE|\n\s+at /);
+    const m = JSON.parse(await fsp.readFile(path.join(out, 'pipe-1', 'manifest.json'), 'utf8')) as { status: string; redis: string };
+    expect(m.status).toBe('interrupted');
+    await new Promise((r) => setTimeout(r, 500));
+    expect(processesWith(`redis-server 127.0.0.1:${new URL(m.redis).port}`)).toEqual([]);
+    expect(processesWith('--run pipe-1')).toEqual([]);
+  });
+
   it('a Redis that is not there, or that refuses the password: one line, exit 2, within the connect bound, no secret printed', async () => {
     const dead = `redis://:s3cretpw@127.0.0.1:${await freePort()}`;
     const wrong = redis.url.replace(/:\/\/:[^@]+@/, '://:s3cretpw@');
