@@ -10,7 +10,16 @@ import { readManifest, writeManifest } from './manifest.js';
 export interface CancelResult {
   readonly removedJobs: number;
   readonly manifestUpdated: boolean;
+  /** The run had ended already (succeeded, failed, cancelled): nothing was changed. */
+  readonly alreadyEnded?: string;
 }
+
+/** No such run in this Redis (nor, with `--out`, in the output location). */
+export class NoSuchRunError extends Error {
+  override readonly name = 'NoSuchRunError';
+}
+
+const ENDED = new Set(['succeeded', 'failed', 'cancelled']);
 
 export async function cancelRun(redisUrl: string, runId: string, out: string | undefined): Promise<CancelResult> {
   const redis = await openRedis(redisUrl, 'wikireverse-cancel');
@@ -19,7 +28,20 @@ export async function cancelRun(redisUrl: string, runId: string, out: string | u
   try {
     const meta = await redis.hgetall(runKey(runId));
     const outDir = out ?? meta.out;
-    if (Object.keys(meta).length > 0) await redis.hset(runKey(runId), { status: 'cancelled' });
+    const known = Object.keys(meta).length > 0;
+    const stored = outDir ? await readManifest(openStore(outDir), runId) : null;
+    if (!known && !stored) throw new NoSuchRunError(`No run ${runId} in this Redis${outDir ? ` nor in ${outDir}` : ''}: nothing cancelled`);
+    // A run that has ended stays as it ended (a cancel racing the end of a run must not relabel a success).
+    const ended = known ? (ENDED.has(meta.status ?? '') ? meta.status : undefined) : stored && ENDED.has(stored.status) ? stored.status : undefined;
+    if (ended !== undefined) return { removedJobs: 0, manifestUpdated: false, alreadyEnded: ended };
+    if (known) {
+      // Only while it is still running: a coordinator that finished meanwhile keeps its status.
+      const set = await redis.eval(
+        "local s = redis.call('HGET', KEYS[1], 'status'); if s == 'succeeded' or s == 'failed' or s == 'cancelled' then return s end; redis.call('HSET', KEYS[1], 'status', 'cancelled'); return 'ok'",
+        1, runKey(runId),
+      );
+      if (set !== 'ok') return { removedJobs: 0, manifestUpdated: false, alreadyEnded: String(set) };
+    }
     await redis.srem(ACTIVE_RUNS_KEY, runId);
     let removedJobs = 0;
     // Queued files and queued reduce tasks alike.
@@ -48,4 +70,20 @@ export async function cancelRun(redisUrl: string, runId: string, out: string | u
     await reduce.close();
     redis.disconnect();
   }
+}
+
+/**
+ * Cancelling a run no Redis can be reached for (its private redis-server went with its coordinator): only its manifest
+ * is left to mark. An ended run stays as it ended; an interrupted one (or one whose coordinator died) becomes cancelled.
+ */
+export async function cancelStoredRun(out: string, runId: string): Promise<CancelResult> {
+  const store = openStore(out);
+  const m = await readManifest(store, runId);
+  if (!m) throw new NoSuchRunError(`No run ${runId} in ${store.location}: nothing cancelled`);
+  if (ENDED.has(m.status)) return { removedJobs: 0, manifestUpdated: false, alreadyEnded: m.status };
+  m.status = 'cancelled';
+  m.reason = 'cancelled with `wikireverse cancel`';
+  m.finishedAt = new Date().toISOString();
+  await writeManifest(store, m);
+  return { removedJobs: 0, manifestUpdated: true };
 }

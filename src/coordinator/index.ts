@@ -8,7 +8,8 @@ export {
   type Selection, type CrawlInput, type CrawlSource, type InputPlan,
 } from './crawl.js';
 export { readManifest, writeManifest, type Manifest, type RunSettings } from './manifest.js';
+export { NoSuchRunError } from './cancel.js';
 export { getRunStatus, type RunStatusReport } from './status.js';
 export { checkRunId } from './run-id.js';
-export { cancelRun, type CancelResult } from './cancel.js';
+export { cancelRun, cancelStoredRun, type CancelResult } from './cancel.js';
 export { buildReport, formatReport, type RunReport } from './report.js';

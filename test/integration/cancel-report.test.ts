@@ -33,13 +33,36 @@ describe('cancel', () => {
     await run.waitForLine((l) => l.includes('files 0/3'));
     const c = await runCli(['cancel', 'cancel-1', '--redis', redis.url, '--out', out]);
     expect(c.code, c.stderr).toBe(0);
-    expect(c.stdout).toContain('run cancel-1 cancelled: 3 queued files removed, manifest marked cancelled');
+    expect(c.stdout).toContain('run cancel-1 cancelled: 3 queued tasks removed, manifest marked cancelled');
     const res = await run.done;
     expect(res.code).toBe(3);
     const m = JSON.parse(await fsp.readFile(`${out}/cancel-1/manifest.json`, 'utf8'));
     expect(m.status).toBe('cancelled');
     const s = await runCli(['status', 'cancel-1', '--redis', redis.url, '--json']);
     expect(JSON.parse(s.stdout)).toMatchObject({ status: 'cancelled', waiting: 0 });
+
+    // Issue 13: a cancel of a run that has ended says so and changes nothing; a run that does not exist is an error.
+    const again = await runCli(['cancel', 'cancel-1', '--redis', redis.url, '--out', out]);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toBe('run cancel-1 had already ended (cancelled): nothing cancelled\n');
+    const none = await runCli(['cancel', 'nope', '--redis', redis.url]);
+    expect(none.code).toBe(1);
+    expect(none.stderr).toBe('No run nope in this Redis: nothing cancelled\n');
+    const noneStored = await runCli(['cancel', 'nope', '--out', out]);
+    expect(noneStored.code).toBe(1);
+    expect(noneStored.stderr).toMatch(/^No run nope in .*out-cancel: nothing cancelled\n$/);
+    const usage = await runCli(['cancel', 'cancel-1']);
+    expect(usage.code).toBe(2);
+  });
+
+  it('a cancel of a run that succeeded leaves it succeeded (no Redis needed once its private server is gone)', async () => {
+    const out = path.join(work, 'out-done');
+    const run = await runCli(['run', '--paths', planted.listing, '--out', out, '--workers', '1', '--run-id', 'done-1', '--partitions', '1']);
+    expect(run.code, run.stderr.slice(-2000)).toBe(0);
+    const c = await runCli(['cancel', 'done-1', '--out', out]);
+    expect(c.code, c.stderr).toBe(0);
+    expect(c.stdout).toBe('run done-1 had already ended (succeeded): nothing cancelled\n');
+    expect(JSON.parse(await fsp.readFile(`${out}/done-1/manifest.json`, 'utf8')).status).toBe('succeeded');
   });
 });
 

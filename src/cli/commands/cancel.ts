@@ -1,6 +1,6 @@
 /** `wikireverse cancel <runId>` */
 import type { Command } from 'commander';
-import { cancelRun, checkRunId } from '../../coordinator/index.js';
+import { cancelRun, cancelStoredRun, checkRunId, NoSuchRunError } from '../../coordinator/index.js';
 import { readPrivateUrl } from '../../queue/index.js';
 import { UsageError } from '../io.js';
 import type { CommandContext } from '../context.js';
@@ -16,8 +16,21 @@ export function registerCancel(program: Command, ctx: CommandContext): void {
       checkRunId(runId);
       // A run on a private redis-server: its coordinator on this machine keeps the server's URL for this user only.
       const redis = o.redis ?? (await readPrivateUrl(runId));
-      if (!redis) throw new UsageError('cancel needs --redis URL (or --out DIR of a run going on this machine with its private redis-server)');
-      const r = await cancelRun(redis, runId, o.out);
-      ctx.io.stdout.write(`run ${runId} cancelled: ${r.removedJobs} queued files removed${r.manifestUpdated ? ', manifest marked cancelled' : ''}\n`);
+      if (!redis && !o.out) throw new UsageError('cancel needs --redis URL or --out DIR (see wikireverse cancel --help)');
+      let r: Awaited<ReturnType<typeof cancelRun>>;
+      try {
+        // No Redis to reach (a private one goes with its coordinator): the run is not going on here; its manifest is marked.
+        r = redis ? await cancelRun(redis, runId, o.out) : await cancelStoredRun(o.out as string, runId);
+      } catch (err) {
+        if (!(err instanceof NoSuchRunError)) throw err;
+        ctx.io.stderr.write(`${err.message}\n`);
+        ctx.setExit(1);
+        return;
+      }
+      if (r.alreadyEnded !== undefined) {
+        ctx.io.stdout.write(`run ${runId} had already ended (${r.alreadyEnded}): nothing cancelled\n`);
+        return;
+      }
+      ctx.io.stdout.write(`run ${runId} cancelled: ${r.removedJobs} queued tasks removed${r.manifestUpdated ? ', manifest marked cancelled' : ''}\n`);
     });
 }
