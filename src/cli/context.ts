@@ -3,13 +3,14 @@ import { Option } from 'commander';
 import type { Config } from '../config/index.js';
 import type { JobRegistry } from '../job/index.js';
 import type { CliIO } from './io.js';
+import { ExitCode } from '../exit-codes.js';
 
 export interface CommandContext {
   readonly io: CliIO;
   readonly config: Config;
   readonly jobs: JobRegistry;
   readonly defaultJob: string;
-  setExit(code: number): void;
+  setExit(code: ExitCode): void;
 }
 
 export function jobOption(ctx: CommandContext): Option {
@@ -28,7 +29,7 @@ export function onSignals(onFirst: () => void): () => void {
   const handler = (): void => {
     count++;
     if (count === 1) onFirst();
-    else process.exit(130);
+    else process.exit(ExitCode.Interrupted);
   };
   const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
   for (const s of signals) process.on(s, handler);
@@ -52,7 +53,7 @@ export function interruptOnClosedPipes(): void {
       if (closed) return;
       closed = true;
       if (activeInterrupt) activeInterrupt();
-      else process.exit(0);
+      else process.exit(ExitCode.Ok);
     });
   }
 }

@@ -4,10 +4,8 @@ export interface CliIO {
   readonly stderr: NodeJS.WritableStream;
 }
 
-/** A user error: printed as one line without a stack trace; exit code 2. */
-export class UsageError extends Error {
-  override readonly name = 'UsageError';
-}
+export { UsageError } from '../exit-codes.js';
+import { UsageError } from '../exit-codes.js';
 
 export function intOption(name: string, min = 0): (value: string) => number {
   return (value: string) => {

@@ -1,7 +1,6 @@
 /**
  * The `wikireverse` command line. `main(args, io)` parses and runs one command and resolves to its exit code,
- * so tests call it directly. Exit codes: 0 ok; 1 the run finished with failed inputs (or a command failed);
- * 2 usage or configuration error; 130 interrupted. One file per command in `commands/`.
+ * so tests call it directly; its exit codes are decided in `../exit-codes.ts`. One file per command in `commands/`.
  */
 import { Command, CommanderError } from 'commander';
 import { jobRegistry, DEFAULT_JOB } from '../../jobs/index.js';
@@ -18,6 +17,7 @@ import { registerDashboard } from './commands/dashboard.js';
 import { registerFleet } from './commands/fleet.js';
 import { registerCost } from './commands/cost.js';
 import { registerEstimate } from './commands/estimate.js';
+import { ExitCode } from '../exit-codes.js';
 
 export const VERSION = '0.1.0';
 
@@ -25,7 +25,7 @@ const COMMANDS = [registerExtract, registerRun, registerWorker, registerStatus, 
 
 export async function main(args: string[], io: CliIO = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
   if (io.stdout === process.stdout) interruptOnClosedPipes();
-  let exitCode = 0;
+  let exitCode: number = ExitCode.Ok;
   try {
     const ctx: CommandContext = { io, config: loadConfig(), jobs: jobRegistry, defaultJob: DEFAULT_JOB, setExit: (c) => (exitCode = c) };
     const program = new Command('wikireverse')
@@ -38,12 +38,12 @@ export async function main(args: string[], io: CliIO = { stdout: process.stdout,
     await program.parseAsync(args, { from: 'user' });
     return exitCode;
   } catch (err) {
-    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
-    if (err instanceof UsageError || (err instanceof Error && (err as { exitCode?: unknown }).exitCode === 2)) {
+    if (err instanceof CommanderError) return err.exitCode === 0 ? ExitCode.Ok : ExitCode.Usage;
+    if (err instanceof UsageError) {
       io.stderr.write(`error: ${err.message}\n`);
-      return 2;
+      return ExitCode.Usage;
     }
     io.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
-    return 1;
+    return ExitCode.Failed;
   }
 }

@@ -24,6 +24,7 @@ import { LocalFleet } from '../fleet/local-fleet.js';
 import type { Fleet } from '../fleet/fleet.js';
 import { committedFiles, ensureQueued, waitUntilSettled, CancelledError, InterruptedError, type ProgressSnapshot } from './settle.js';
 import { collectCommits, collectReduce, defaultPartitions, enqueueReduce, reduceTasks, waitForReduce } from './reduce-phase.js';
+import { ExitCode, UsageError } from '../exit-codes.js';
 
 /** How this coordinator session runs (not part of the run's identity; may differ on resume). */
 export interface SessionOptions {
@@ -71,7 +72,7 @@ export interface StartOptions extends InputRequest {
 export interface RunResult {
   readonly manifest: Manifest;
   /** 0 succeeded; 1 finished with failed inputs; 3 cancelled; 130 interrupted (resumable). */
-  readonly exitCode: number;
+  readonly exitCode: ExitCode;
 }
 
 export class Coordinator {
@@ -129,7 +130,7 @@ export class Coordinator {
       this.session.progress(
         `run ${runId} already finished (${manifest.status}); nothing to do` + (failed > 0 ? `. ${failed} inputs failed: add --retry-failed to retry just those` : ''),
       );
-      return { manifest, exitCode: manifest.status === 'succeeded' ? 0 : 1 };
+      return { manifest, exitCode: manifest.status === 'succeeded' ? ExitCode.Ok : ExitCode.Failed };
     }
     manifest.status = 'running';
     delete manifest.reason;
@@ -154,7 +155,7 @@ export class Coordinator {
         // A run id reused on a shared Redis: its old jobs would be taken for this run's (BullMQ ignores a job id it has).
         const counts = await this.queue.getJobCounts();
         if (Object.values(counts).some((n) => n > 0)) {
-          throw new Error(`Run id ${runId} already has jobs in this Redis (an earlier run with the same --run-id): choose another --run-id`);
+          throw new UsageError(`Run id ${runId} already has jobs in this Redis (an earlier run with the same --run-id): choose another --run-id`);
         }
       }
       await this.redis.hset(runKey(runId), {
@@ -230,20 +231,20 @@ export class Coordinator {
       await this.save(store, manifest);
       await this.redis.hset(runKey(runId), { status: manifest.status, finishedAt: manifest.finishedAt ?? new Date().toISOString() });
       log.info({ status: manifest.status, summary: manifest.summary }, 'run finished');
-      return { manifest, exitCode: manifest.status === 'succeeded' ? 0 : 1 };
+      return { manifest, exitCode: manifest.status === 'succeeded' ? ExitCode.Ok : ExitCode.Failed };
     } catch (err) {
       if (err instanceof CancelledError) {
         manifest.status = 'cancelled';
         manifest.reason = err.message;
         manifest.finishedAt = new Date().toISOString();
         await this.save(store, manifest).catch(() => undefined);
-        return { manifest, exitCode: 3 };
+        return { manifest, exitCode: ExitCode.Cancelled };
       }
       if (err instanceof InterruptedError) {
         markInterrupted(manifest);
         await this.save(store, manifest).catch(() => undefined);
         await this.redis?.hset(runKey(runId), { status: 'interrupted' }).catch(() => undefined);
-        return { manifest, exitCode: 130 };
+        return { manifest, exitCode: ExitCode.Interrupted };
       }
       manifest.reason = `${err instanceof Error ? err.message : String(err)}; the run can be resumed: wikireverse resume ${runId} --out ${settings.out}`;
       await this.save(store, manifest).catch(() => undefined);

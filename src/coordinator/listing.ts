@@ -8,6 +8,7 @@ import zlib from 'node:zlib';
 import { createHash } from 'node:crypto';
 import { redactUrl } from '../log/index.js';
 import { isRemote, readAll, type IoSession } from '../storage/index.js';
+import { UsageError } from '../exit-codes.js';
 
 export interface InputFile {
   /** Stable id within the run, also the BullMQ job id: `f<index>-<hash>`. */
@@ -26,9 +27,8 @@ function globToRegExp(glob: string): RegExp {
 }
 
 /** The run's inputs cannot be taken from what was given (not a listing, entries it may not name): exit 2, one line. */
-export class ListingError extends Error {
-  override readonly name = 'ListingError';
-  readonly exitCode = 2;
+export class ListingError extends UsageError {
+  override name = 'ListingError';
 }
 
 /** A listing entry: one location, no spaces, quotes, angle brackets or control characters. */
@@ -48,7 +48,7 @@ export async function readListing(file: string, io?: IoSession): Promise<string[
     }
   }
   if (buf.subarray(0, 5).toString('latin1') === 'WARC/') {
-    throw new ListingError(`${label} is a WARC/WAT/WET file, not a listing of inputs: give it, its directory or a glob (--paths 'dir/*.warc.gz') instead`);
+    throw new ListingError(`${label} is a WARC/WAT/WET file, not a listing of inputs: give its directory or a glob instead (--paths 'dir/*.warc.gz')`);
   }
   const entries: string[] = [];
   const lines = buf.toString('utf8').split(/\r?\n/);
@@ -124,11 +124,14 @@ export async function listEntries(paths: string, io?: IoSession): Promise<{ entr
   } else if (/[*?]/.test(path.basename(paths))) {
     const dir = path.resolve(path.dirname(paths));
     const re = globToRegExp(path.basename(paths));
-    entries = (await fsp.readdir(dir)).filter((n) => re.test(n)).sort().map((n) => path.join(dir, n));
+    const names = await fsp.readdir(dir).catch(() => {
+      throw new ListingError(`--paths ${paths}: no such directory ${dir}`);
+    });
+    entries = names.filter((n) => re.test(n)).sort().map((n) => path.join(dir, n));
     base = dir;
   } else {
     const stat = await fsp.stat(paths).catch(() => {
-      throw new Error(`--paths ${paths}: no such file or directory`);
+      throw new ListingError(`--paths ${paths}: no such file or directory`);
     });
     if (stat.isDirectory()) {
       const dir = path.resolve(paths);

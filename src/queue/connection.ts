@@ -7,14 +7,14 @@ import { Redis, type RedisOptions as IORedisOptions } from 'ioredis';
 import { Queue, type RedisOptions } from 'bullmq';
 import { redactUrl } from '../log/index.js';
 import { QUEUE_PREFIX } from './names.js';
+import { UsageError } from '../exit-codes.js';
 
 /** How long a command waits for Redis to answer before it fails. */
 export const REDIS_CONNECT_MILLIS = 10_000;
 
 /** Redis cannot be reached or refuses us: a usage error (exit 2), one line, no stack trace. */
-export class RedisUnavailableError extends Error {
-  override readonly name = 'RedisUnavailableError';
-  readonly exitCode = 2;
+export class RedisUnavailableError extends UsageError {
+  override name = 'RedisUnavailableError';
 }
 
 /** The last connection error of each client, for the message when it does not answer. */

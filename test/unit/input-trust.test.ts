@@ -21,7 +21,7 @@ describe('listings', () => {
   it('refuses a WARC file, a README and binary bytes given as a listing, naming what it is; reads a real one', async () => {
     const dir = await tempDir('listing');
     const warc = path.join(SAMPLES, 'CC-MAIN-2024-22-whirlwind.warc.gz');
-    await expect(readListing(warc)).rejects.toThrow(/is a WARC\/WAT\/WET file, not a listing of inputs: give it, its directory or a glob/);
+    await expect(readListing(warc)).rejects.toThrow(/is a WARC\/WAT\/WET file, not a listing of inputs: give its directory or a glob instead/);
     await expect(readListing(path.join(ROOT, 'README.md'))).rejects.toThrow(/README\.md is not a listing of inputs: line \d+ is not one path or URL/);
     const binary = path.join(dir, 'random.bin');
     await fsp.writeFile(binary, Buffer.from([0x00, 0x01, 0x02, 0x0a, 0x41]));

@@ -4,6 +4,7 @@ import { cancelRun, cancelStoredRun, checkRunId, NoSuchRunError } from '../../co
 import { readPrivateUrl } from '../../queue/index.js';
 import { UsageError } from '../io.js';
 import type { CommandContext } from '../context.js';
+import { ExitCode } from '../../exit-codes.js';
 
 export function registerCancel(program: Command, ctx: CommandContext): void {
   program
@@ -24,7 +25,7 @@ export function registerCancel(program: Command, ctx: CommandContext): void {
       } catch (err) {
         if (!(err instanceof NoSuchRunError)) throw err;
         ctx.io.stderr.write(`${err.message}\n`);
-        ctx.setExit(1);
+        ctx.setExit(ExitCode.Failed);
         return;
       }
       if (r.alreadyEnded !== undefined) {

@@ -3,6 +3,8 @@ import type { Command } from 'commander';
 import { checkRunId } from '../../coordinator/index.js';
 import { formatLedger, readCostFile, readCostSoFar, type Ledger } from '../../cost/index.js';
 import type { CommandContext } from '../context.js';
+import { ExitCode } from '../../exit-codes.js';
+import { UsageError } from '../io.js';
 
 export function registerCost(program: Command, ctx: CommandContext): void {
   program
@@ -14,13 +16,13 @@ export function registerCost(program: Command, ctx: CommandContext): void {
     .option('--json', 'print JSON', false)
     .action(async (id: string, o: { out?: string; redis?: string; json: boolean }) => {
       const runId = checkRunId(id);
-      if (!o.out && !o.redis) throw new Error('cost needs --out DIR (reads <out>/<runId>/cost.json) or --redis URL (the live ledger)');
+      if (!o.out && !o.redis) throw new UsageError('cost needs --out DIR (reads <out>/<runId>/cost.json) or --redis URL (the live ledger)');
       let ledger: (Ledger & { status?: string }) | null = null;
       if (o.redis) ledger = await readCostSoFar(o.redis, runId);
       if (!ledger && o.out) ledger = await readCostFile(o.out, runId);
       if (!ledger) {
         ctx.io.stderr.write(`No cost ledger for run ${runId}${o.out ? ` in ${o.out}/${runId}/cost.json` : ''}${o.redis ? ' in Redis' : ''}\n`);
-        ctx.setExit(1);
+        ctx.setExit(ExitCode.Failed);
         return;
       }
       ctx.io.stdout.write(o.json ? JSON.stringify(ledger, null, 2) + '\n' : formatLedger(ledger) + (ledger.status ? `  run status: ${ledger.status}\n` : ''));

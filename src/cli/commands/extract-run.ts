@@ -4,6 +4,7 @@ import type { JobDefinition } from '../../job/types.js';
 import { Counters, formatHeader, formatRow, scanInput, type OutputFormat } from '../../extract/index.js';
 import { openInput } from '../../storage/index.js';
 import type { CliIO } from '../io.js';
+import { ExitCode } from '../../exit-codes.js';
 
 export interface ExtractOptions {
   readonly inputs: readonly string[];
@@ -14,7 +15,7 @@ export interface ExtractOptions {
 }
 
 /** Returns the exit code: 0, or 1 when an input could not be read to its end (the others are still processed). */
-export async function extractCommand(opts: ExtractOptions, io: CliIO): Promise<number> {
+export async function extractCommand(opts: ExtractOptions, io: CliIO): Promise<ExitCode> {
   const total = new Counters();
   let failed = 0;
   const header = formatHeader(opts.format, opts.job.columns);
@@ -38,5 +39,5 @@ export async function extractCommand(opts: ExtractOptions, io: CliIO): Promise<n
     }
   }
   if (opts.stats) io.stderr.write(JSON.stringify(total.toJSON(), null, 2) + '\n');
-  return failed > 0 ? 1 : 0;
+  return failed > 0 ? ExitCode.Failed : ExitCode.Ok;
 }

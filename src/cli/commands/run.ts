@@ -7,6 +7,7 @@ import { addSessionOptions, sessionOptions, type SessionFlags } from '../session
 import { addDisplayOptions, withDisplay, type Display, type DisplayFlags } from '../display.js';
 import { addInputOptions, inputRequest, type InputFlags } from '../inputs.js';
 import { addFleetOptions, withFleet, type FleetFlags } from './fleet.js';
+import { ExitCode } from '../../exit-codes.js';
 
 interface RunFlags extends SessionFlags, InputFlags, DisplayFlags, FleetFlags {
   out: string; partitions: number; attempts: number;
@@ -47,7 +48,7 @@ export async function coordinate(ctx: CommandContext, coordinator: Coordinator, 
     // A coordinator waiting on a Redis that is gone cannot notice: past the grace time it is stopped from here.
     setTimeout(() => {
       ctx.io.stderr.write(`could not stop cleanly within ${INTERRUPT_GRACE_MILLIS / 1000} s (is Redis reachable?); exiting, the run stays resumable\n`);
-      void coordinator.abandon().finally(() => process.exit(130));
+      void coordinator.abandon().finally(() => process.exit(ExitCode.Interrupted));
     }, INTERRUPT_GRACE_MILLIS).unref();
   });
   try {

@@ -12,6 +12,7 @@ import { openRedis, readLiveTotals, runKey } from '../../queue/index.js';
 import { EventWriter, ProgressRenderer, RateMeter, buildView, formatLine, progressEvent, type ProgressView } from '../../progress/index.js';
 import { intOption } from '../io.js';
 import type { CommandContext } from '../context.js';
+import { ExitCode } from '../../exit-codes.js';
 
 interface StatusFlags {
   redis: string;
@@ -46,7 +47,7 @@ export function registerStatus(program: Command, ctx: CommandContext): void {
         let s = await getRunStatus(o.redis, runId);
         if (!s) {
           io.stderr.write(`No run ${runId} in Redis at ${redactUrl(o.redis)}\n`);
-          ctx.setExit(1);
+          ctx.setExit(ExitCode.Failed);
           return;
         }
         if (!o.watch) {

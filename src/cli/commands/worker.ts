@@ -8,6 +8,7 @@ import { configureStorage, ioSettingsFromConfig } from '../../storage/index.js';
 import { openRedis } from '../../queue/index.js';
 import { intOption } from '../io.js';
 import { onSignals, type CommandContext } from '../context.js';
+import { ExitCode } from '../../exit-codes.js';
 
 /** How long `worker` waits for Redis at start. */
 const WORKER_REDIS_WAIT_MILLIS = 60_000;
@@ -40,7 +41,7 @@ export function registerWorker(program: Command, ctx: CommandContext): void {
       if (process.send) {
         process.once('disconnect', () => {
           log.warn('coordinator gone; stopping');
-          void (worker?.close(true) ?? Promise.resolve()).finally(() => process.exit(0));
+          void (worker?.close(true) ?? Promise.resolve()).finally(() => process.exit(ExitCode.Ok));
         });
       }
       // Redis must answer before the worker takes anything (a wrong URL or password: one line, exit 2). A fleet instance

@@ -1,0 +1,30 @@
+/**
+ * Everyday mistakes (issue 13): each is exit 2 and one line naming the mistake, no stack trace. Before, several exited
+ * 1 with pino's or Node's own message, and a WARC file or a README given as a listing queued hundreds of "files".
+ */
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ROOT, runCli } from '../helpers/cli.js';
+
+const SAMPLE = path.join(ROOT, 'test/fixtures/samples/CC-MAIN-2024-22-whirlwind.warc.gz');
+
+describe('usage errors', () => {
+  const cases: Array<[string, string[], RegExp]> = [
+    ['cost without --out or --redis', ['cost', 'r1'], /^error: cost needs --out DIR/],
+    ['an unknown log level', ['run', '--paths', SAMPLE, '--out', '/tmp/x', '--log-level', 'loud'], /^error: --log-level "loud": expected one of trace, debug/],
+    ['a glob whose directory is missing', ['run', '--paths', '/no/such/dir/*.warc.gz', '--out', '/tmp/x', '--workers', '0'], /^error: --paths \/no\/such\/dir\/\*\.warc\.gz: no such directory \/no\/such\/dir$/],
+    ['a WARC file as a listing', ['run', '--paths', SAMPLE, '--out', '/tmp/x', '--workers', '0'], /^error: .*whirlwind\.warc\.gz is a WARC\/WAT\/WET file, not a listing of inputs: give its directory or a glob instead/],
+    ['a listing that does not exist', ['run', '--paths', '/no/such/listing.txt', '--out', '/tmp/x'], /^error: --paths \/no\/such\/listing\.txt: no such file or directory$/],
+    ['a README as a listing', ['estimate', '--paths', path.join(ROOT, 'README.md')], /^error: .*README\.md is not a listing of inputs: line \d+ is not one path or URL/],
+    ['both --paths and --crawl', ['run', '--paths', 'a', '--crawl', 'CC-MAIN-2024-51', '--out', '/tmp/x'], /^error: give either --paths <listing> or --crawl <id>/],
+  ];
+  for (const [what, args, message] of cases) {
+    it(what, async () => {
+      const res = await runCli(args);
+      expect(res.code, res.stderr).toBe(2);
+      const lines = res.stderr.trim().split('\n');
+      expect(lines[0]).toMatch(message);
+      expect(res.stderr).not.toMatch(/\n\s+at /);
+    });
+  }
+});
