@@ -78,6 +78,7 @@ export interface RunResult {
 export class Coordinator {
   private embedded: EmbeddedRedis | undefined;
   private embeddedRun: string | undefined;
+  private privateUrlFile: string | undefined;
   private redis: Redis | undefined;
   private queue: Queue | undefined;
   private reduceQueue: Queue | undefined;
@@ -170,6 +171,11 @@ export class Coordinator {
       const todo = manifest.files.filter((f) => !committed.has(f.fileId));
       const requeued = await ensureQueued(this.queue, manifest, todo, resuming, retryFailed);
       if (resuming) log.info({ committed: committed.size, requeued }, 'resuming run');
+      if (this.session.workers === 0) {
+        // Nothing will happen until workers come: say how to start one (the URL's password stays in its file or the environment).
+        const redisEnv = this.privateUrlFile ? `WIKIREVERSE_REDIS_URL_FILE=${this.privateUrlFile}` : `WIKIREVERSE_REDIS_URL='${redactUrl(redisUrl)}'`;
+        this.session.progress(`run ${runId}: no local workers (--workers 0); start workers with: ${redisEnv} wikireverse worker --run ${runId}`);
+      }
       if (this.session.workers > 0) {
         this.workers = new LocalFleet({ healthPortBase: this.session.healthPortBase,
           count: this.session.workers, redisUrl, runId, maxRestarts: this.session.maxWorkerRestarts, log, extraArgs: this.session.workerArgs,
@@ -259,7 +265,7 @@ export class Coordinator {
     if (this.session.redisUrl) return this.session.redisUrl;
     this.embedded = await startRedisServer(this.session.redisServerBin);
     this.embeddedRun = runId;
-    await savePrivateUrl(runId, this.embedded.url); // for `cancel --out` from another terminal
+    this.privateUrlFile = await savePrivateUrl(runId, this.embedded.url); // for `cancel` and hand-started workers
     this.session.log.info({ port: this.embedded.port }, 'private redis-server started');
     return this.embedded.url;
   }

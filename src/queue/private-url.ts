@@ -29,12 +29,14 @@ async function privateDir(): Promise<string> {
   return d;
 }
 
-export async function savePrivateUrl(runId: string, url: string): Promise<void> {
+/** Saves the URL; returns the file it is in (a worker started by hand reads it with WIKIREVERSE_REDIS_URL_FILE). */
+export async function savePrivateUrl(runId: string, url: string): Promise<string> {
   await privateDir();
   const file = fileOf(runId);
   await fsp.rm(file, { force: true });
   // O_EXCL: never through a link someone placed there.
   await fsp.writeFile(file, url, { mode: 0o600, flag: fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_WRONLY });
+  return file;
 }
 
 /** The URL of the run's private redis-server, when its coordinator on this machine (this user) is running. */
