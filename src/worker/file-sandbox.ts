@@ -50,6 +50,8 @@ interface Slot {
   readonly progress: FileProgress;
   /** Settles when the thread has loaded its modules (its first message), or has failed to. */
   readonly ready: Promise<void>;
+  /** The thread has exited (failed to start, or ended). */
+  exited: boolean;
 }
 
 export class FileSandbox {
@@ -77,10 +79,13 @@ export class FileSandbox {
     thread.unref();
     const ready = new Promise<void>((resolve) => {
       thread.once('message', () => resolve());
-      thread.once('error', () => resolve()); // the file that takes this thread gets the error
+      thread.once('error', () => resolve());
       thread.once('exit', () => resolve());
     });
-    return { thread, progress, ready };
+    const slot: Slot = { thread, progress, ready, exited: false };
+    thread.once('exit', () => (slot.exited = true));
+    thread.on('error', () => undefined); // while idle (a file being read gets its own listener, below); it then exits
+    return slot;
   }
 
   /**
@@ -88,9 +93,15 @@ export class FileSandbox {
    * watchdog or the heap limit ends the reading, or with the reading's own error.
    */
   async run(req: ThreadRequest, signal?: AbortSignal): Promise<FileResult> {
-    const slot = this.slot();
-    this.busy.add(slot);
+    let slot = this.slot();
     await slot.ready;
+    if (slot.exited) {
+      // A thread that died before its first file (it could not load its modules): one fresh try, whose failure the file gets.
+      slot = this.spawn();
+      await slot.ready;
+      if (slot.exited) throw new Error(`Input ${req.data.input}: a reading thread could not start`);
+    }
+    this.busy.add(slot);
     const { thread, progress } = slot;
     const input = req.data.input;
     return new Promise<FileResult>((resolve, reject) => {
