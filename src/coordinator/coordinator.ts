@@ -243,11 +243,13 @@ export class Coordinator {
         manifest.status = 'cancelled';
         manifest.reason = err.message;
         manifest.finishedAt = new Date().toISOString();
+        await markCommitted(store, manifest);
         await this.save(store, manifest).catch(() => undefined);
         return { manifest, exitCode: ExitCode.Cancelled };
       }
       if (err instanceof InterruptedError) {
         markInterrupted(manifest);
+        await markCommitted(store, manifest);
         await this.save(store, manifest).catch(() => undefined);
         await this.redis?.hset(runKey(runId), { status: 'interrupted' }).catch(() => undefined);
         return { manifest, exitCode: ExitCode.Interrupted };
@@ -328,4 +330,13 @@ export class Coordinator {
 function markInterrupted(manifest: Manifest): void {
   manifest.status = 'interrupted';
   manifest.reason = `interrupted; continue with: wikireverse resume ${manifest.runId} --out ${manifest.settings.out}`;
+}
+
+/**
+ * The files committed so far, marked done in the manifest of a run that stops before its end (so its report, status
+ * and report.html count them: a cancelled run showed 0 of 24 files done with 16 committed). One LIST per 1,000 files.
+ */
+async function markCommitted(store: OutputStore, manifest: Manifest): Promise<void> {
+  const committed = await committedFiles(store, manifest.runId, manifest.files).catch(() => new Set<string>());
+  for (const f of manifest.files) if (committed.has(f.fileId)) f.status = 'done';
 }

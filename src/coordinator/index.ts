@@ -9,6 +9,7 @@ export {
 } from './crawl.js';
 export { readManifest, writeManifest, type Manifest, type RunSettings } from './manifest.js';
 export { NoSuchRunError } from './cancel.js';
+export { committedFiles } from './settle.js';
 export { getRunStatus, type RunStatusReport } from './status.js';
 export { checkRunId } from './run-id.js';
 export { cancelRun, cancelStoredRun, type CancelResult } from './cancel.js';

@@ -87,6 +87,11 @@ describe('interrupts', () => {
       // No password on any command line (`ps` shows those to every user).
       for (const line of [...processesWith('redis-server'), ...processesWith('--run ctrlc-1')]) expect(line).not.toMatch(/requirepass|redis:\/\/:[^@]+@/);
 
+      // status --out finds the live run through its private server (the URL file only this user reads).
+      const live = await runCli(['status', 'ctrlc-1', '--out', out, '--json']);
+      expect(live.code, live.stderr).toBe(0);
+      expect(JSON.parse(live.stdout)).toMatchObject({ runId: 'ctrlc-1', status: 'running', files: 6, done: 4 });
+
       const sent = Date.now();
       process.kill(-(child.pid as number), 'SIGINT');
       const code = await exited;
@@ -97,6 +102,10 @@ describe('interrupts', () => {
       const m = JSON.parse(await fsp.readFile(path.join(out, 'ctrlc-1', 'manifest.json'), 'utf8')) as { status: string; reason: string };
       expect(m.status).toBe('interrupted');
       expect(m.reason).toContain('wikireverse resume ctrlc-1');
+      // With its coordinator and private server gone, status --out tells what the manifest says (it said "running ... ETA").
+      const after = await runCli(['status', 'ctrlc-1', '--out', out]);
+      expect(after.code, after.stderr).toBe(0);
+      expect(after.stdout).toMatch(/^run ctrlc-1 interrupted: files 6, done 4, failed 0, pending 2\ninterrupted; continue with: wikireverse resume ctrlc-1/);
       await new Promise((r) => setTimeout(r, 500));
       expect(processesWith(`redis-server 127.0.0.1:${port}`)).toEqual([]);
       expect(processesWith('--run ctrlc-1')).toEqual([]);

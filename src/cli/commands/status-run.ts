@@ -1,0 +1,101 @@
+/** The work of `wikireverse status` (commands/status.ts parses its flags): a run's progress from Redis, or its manifest. */
+
+import type { Redis } from 'ioredis';
+import { redactUrl } from '../../log/index.js';
+import { checkRunId, committedFiles, getRunStatus, readManifest, type RunStatusReport } from '../../coordinator/index.js';
+import { openRedis, readLiveTotals, readPrivateUrl, runKey } from '../../queue/index.js';
+import { openStore } from '../../storage/index.js';
+import { EventWriter, ProgressRenderer, RateMeter, buildView, formatLine, progressEvent, type ProgressView } from '../../progress/index.js';
+import { UsageError } from '../io.js';
+import type { CommandContext } from '../context.js';
+import { ExitCode } from '../../exit-codes.js';
+
+export interface StatusFlags {
+  redis: string;
+  json: boolean;
+  watch: boolean;
+  intervalMs: number;
+}
+
+async function view(redis: Redis, s: RunStatusReport, meter?: RateMeter): Promise<ProgressView> {
+  const [totals, meta] = await Promise.all([readLiveTotals(redis, s.runId), redis.hmget(runKey(s.runId), 'createdAt', 'finishedAt')]);
+  const created = Date.parse(meta[0] ?? '');
+  const ended = Date.parse(meta[1] ?? '');
+  const end = s.status === 'running' || s.status === 'reducing' || !Number.isFinite(ended) ? Date.now() : ended;
+  const elapsedMillis = Number.isFinite(created) ? Math.max(0, end - created) : 0;
+  return buildView({ runId: s.runId, total: s.files, done: s.done, failed: s.failed, active: s.active, waiting: s.waiting, elapsedMillis }, totals, s.status, meter);
+}
+
+/** A run no Redis is reachable for: what its manifest says (finished, interrupted, cancelled, or left by a dead coordinator). */
+async function statusFromManifest(ctx: CommandContext, out: string, runId: string, json: boolean): Promise<ExitCode> {
+  const store = openStore(out);
+  const m = await readManifest(store, runId);
+  if (!m) {
+    ctx.io.stderr.write(`No run ${runId} in ${out}\n`);
+    return ExitCode.Failed;
+  }
+  // A coordinator that died left its manifest behind the store: the commit records say what is done.
+  const committed = m.status === 'running' || m.status === 'reducing' ? await committedFiles(store, runId, m.files) : new Set<string>();
+  const done = m.files.filter((f) => f.status === 'done' || committed.has(f.fileId)).length;
+  const failed = m.files.filter((f) => f.status === 'failed').length;
+  const s = m.summary;
+  if (json) {
+    ctx.io.stdout.write(JSON.stringify({ runId, status: m.status, files: m.files.length, done, failed, pending: m.files.length - done - failed,
+      pages: s?.pages ?? null, links: s?.links ?? null, reason: m.reason ?? null, live: false }, null, 2) + '\n');
+    return ExitCode.Ok;
+  }
+  // A manifest still `running` with no coordinator reachable: its coordinator died (resume continues it).
+  const note = m.status === 'running' || m.status === 'reducing' ? ' (no live coordinator found: it may have died; resume continues the run)' : '';
+  ctx.io.stdout.write(`run ${runId} ${m.status}${note}: files ${m.files.length}, done ${done}, failed ${failed}, pending ${m.files.length - done - failed}` +
+    (s ? `, pages ${s.pages}, links ${s.links}` : '') + '\n' + (m.reason ? `${m.reason}\n` : ''));
+  return ExitCode.Ok;
+}
+
+/** `status`, once its flags are parsed (loaded only when `status` runs). */
+export async function statusCommand(ctx: CommandContext, id: string, flags: StatusFlags & { out?: string }): Promise<void> {
+  const { io } = ctx;
+  const runId = checkRunId(id);
+  // A run going on this machine with its private redis-server: its coordinator keeps the server's URL for this user.
+  const live = flags.redis ?? (await readPrivateUrl(runId));
+  if (live === undefined) {
+    if (flags.out === undefined) throw new UsageError('status needs --redis URL or --out DIR (see wikireverse status --help)');
+    ctx.setExit(await statusFromManifest(ctx, flags.out, runId, flags.json));
+    return;
+  }
+  const o = { ...flags, redis: live };
+  const redis = await openRedis(o.redis, 'wikireverse-status-view');
+  try {
+    let s = await getRunStatus(o.redis, runId);
+    if (!s) {
+      io.stderr.write(`No run ${runId} in Redis at ${redactUrl(o.redis)}\n`);
+      ctx.setExit(ExitCode.Failed);
+      return;
+    }
+    if (!o.watch) {
+      const v = await view(redis, s);
+      if (o.json) {
+        const e = progressEvent(v);
+        io.stdout.write(JSON.stringify({ ...s, pages: e.pages, links: e.links, bytes: e.bytes, pagesPerSec: e.pagesPerSec, etaSeconds: e.etaSeconds, costUsd: e.costUsd, elapsedSeconds: e.elapsedSeconds }, null, 2) + '\n');
+      } else {
+        io.stdout.write(`run ${s.runId} ${s.status}: files ${s.files}, waiting ${s.waiting}, active ${s.active}, done ${s.done}, failed ${s.failed}\n${formatLine(v)}\n`);
+      }
+      return;
+    }
+    const meter = new RateMeter();
+    const events = o.json ? new EventWriter(io.stdout, 0) : undefined;
+    const stdout = io.stdout as NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
+    const renderer = new ProgressRenderer({ stream: stdout, mode: o.json ? 'off' : stdout.isTTY ? 'tty' : 'plain', heartbeatMillis: 30_000 });
+    for (;;) {
+      const v = await view(redis, s, meter);
+      renderer.update(v);
+      events?.write(progressEvent(v));
+      if (s.status !== 'running' && s.status !== 'reducing') break;
+      await new Promise((r) => setTimeout(r, o.intervalMs));
+      s = (await getRunStatus(o.redis, runId)) ?? { ...s, status: 'gone' };
+    }
+    renderer.finish();
+    if (!o.json) io.stdout.write(`run ${s.runId} ${s.status}: files ${s.files}, waiting ${s.waiting}, active ${s.active}, done ${s.done}, failed ${s.failed}\n`);
+  } finally {
+    redis.disconnect();
+  }
+}
