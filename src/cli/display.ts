@@ -7,9 +7,7 @@ import type { Command } from 'commander';
 import type { Manifest, SessionOptions } from '../coordinator/index.js';
 import { prettyLogs } from '../config/index.js';
 import { createLogger } from '../log/index.js';
-import { EventWriter, ProgressObserver, ProgressRenderer } from '../progress/index.js';
-import { ReportObserver, reportPath } from '../report/index.js';
-import { openStore } from '../storage/index.js';
+
 import type { CommandContext } from './context.js';
 
 export interface DisplayFlags {
@@ -27,7 +25,10 @@ export interface Display {
   summary(manifest: Manifest): boolean;
 }
 
-export function withDisplay(ctx: CommandContext, flags: DisplayFlags, base: SessionOptions, cmd: string): Display {
+export async function withDisplay(ctx: CommandContext, flags: DisplayFlags, base: SessionOptions, cmd: string): Promise<Display> {
+  const [{ EventWriter, ProgressObserver, ProgressRenderer }, { ReportObserver, reportPath }, { openStore }] = await Promise.all([
+    import('../progress/index.js'), import('../report/index.js'), import('../storage/index.js'),
+  ]);
   const { io, config } = ctx;
   const stderr = io.stderr as NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
   const renderer = new ProgressRenderer({

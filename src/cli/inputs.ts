@@ -1,6 +1,6 @@
 /** The options of `run` that say what to read: a listing (`--paths`) or a Common Crawl crawl, and the slice of it. */
 import { Option, type Command } from 'commander';
-import { parseSegments, type CrawlInput, type CrawlSource, type Selection } from '../coordinator/index.js';
+import { parseSegments, type CrawlInput, type CrawlSource, type Selection } from '../coordinator/selection.js';
 import { intOption, UsageError } from './io.js';
 import type { CommandContext } from './context.js';
 

@@ -17,11 +17,12 @@ import { registerDashboard } from './commands/dashboard.js';
 import { registerFleet } from './commands/fleet.js';
 import { registerCost } from './commands/cost.js';
 import { registerEstimate } from './commands/estimate.js';
+import { registerRuns } from './commands/runs.js';
 import { ExitCode } from '../exit-codes.js';
 
 export const VERSION = '0.1.0';
 
-const COMMANDS = [registerExtract, registerRun, registerWorker, registerStatus, registerCancel, registerReport, registerDashboard, registerFleet, registerCost, registerEstimate];
+const COMMANDS = [registerExtract, registerRun, registerWorker, registerStatus, registerCancel, registerReport, registerDashboard, registerFleet, registerCost, registerEstimate, registerRuns];
 
 export async function main(args: string[], io: CliIO = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
   if (io.stdout === process.stdout) interruptOnClosedPipes();

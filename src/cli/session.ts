@@ -3,7 +3,6 @@ import type { Command } from 'commander';
 import type { SessionOptions } from '../coordinator/index.js';
 import { createLogger } from '../log/index.js';
 import { childEnv } from '../config/index.js';
-import { configureStorage, ioSettingsFromConfig } from '../storage/index.js';
 import { intOption, type CliIO } from './io.js';
 import type { CommandContext } from './context.js';
 
@@ -25,7 +24,8 @@ export function addSessionOptions(cmd: Command, ctx: CommandContext): Command {
     .option('--rate-limit <n>', 'input files started per second across all workers (requests to the source); 0: no limit', intOption('--rate-limit'), config.rateLimit);
 }
 
-export function sessionOptions(ctx: CommandContext, f: SessionFlags, io: CliIO, cmd: string): SessionOptions {
+export async function sessionOptions(ctx: CommandContext, f: SessionFlags, io: CliIO, cmd: string): Promise<SessionOptions> {
+  const { configureStorage, ioSettingsFromConfig } = await import('../storage/index.js');
   const { config } = ctx;
   const storage = ioSettingsFromConfig(config, f.s3Endpoint);
   configureStorage(storage); // for the run's observers and reports that open the output store themselves

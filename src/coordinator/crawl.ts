@@ -12,14 +12,9 @@ import { redactUrl } from '../log/index.js';
 import { DEFAULT_IO_SETTINGS, hasAwsCredentials, type IoSession } from '../storage/index.js';
 import { checkListedInputs, listEntries, readListing, toInputFiles, type InputFile } from './listing.js';
 
-export type Selection =
-  | { readonly kind: 'all' }
-  | { readonly kind: 'files'; readonly count: number }
-  | { readonly kind: 'segments'; readonly from: number; readonly to: number }
-  | { readonly kind: 'sample'; readonly count: number; readonly seed: number };
+import type { CrawlInput, CrawlSource, Selection } from './selection.js';
 
-export type CrawlInput = 'wat' | 'warc';
-export type CrawlSource = 'https' | 's3';
+export { parseSegments, type CrawlInput, type CrawlSource, type Selection } from './selection.js';
 
 /** Where Common Crawl's files are, by source. */
 export const COMMON_CRAWL_BASES: Readonly<Record<CrawlSource, string>> = {
@@ -37,16 +32,6 @@ export function checkCrawlId(crawl: string): string {
 /** The listing of a crawl's files of one kind, relative to the source base. */
 export function crawlListingPath(crawl: string, input: CrawlInput): string {
   return `crawl-data/${crawl}/${input}.paths.gz`;
-}
-
-/** Parses `A-B` or `A` (0-based segment indexes, inclusive). */
-export function parseSegments(spec: string): Selection {
-  const m = /^(\d+)(?:-(\d+))?$/.exec(spec.trim());
-  if (!m) throw new Error(`--segments ${JSON.stringify(spec)}: expected A-B or A (0-based segment indexes in listing order, both included)`);
-  const from = Number(m[1]);
-  const to = m[2] === undefined ? from : Number(m[2]);
-  if (to < from) throw new Error(`--segments ${spec}: the end (${to}) is before the start (${from})`);
-  return { kind: 'segments', from, to };
 }
 
 /** The segment id of a Common Crawl path (`.../segments/<id>/...`), or undefined. */

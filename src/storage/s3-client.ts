@@ -3,7 +3,8 @@
  * `KEY:SECRET@` in the endpoint URL), jittered exponential retries by the SDK, and a middleware that counts
  * every request attempt and the bytes sent. Also: s3:// URL parsing and error messages that say what to do.
  */
-import { S3Client } from '@aws-sdk/client-s3';
+import { createRequire } from 'node:module';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { redactUrl } from '../log/index.js';
 import type { IoCounters } from './io-counters.js';
 import type { IoSettings } from './io-session.js';
@@ -43,7 +44,16 @@ const REQUEST_KIND: Record<string, string> = {
   AbortMultipartUploadCommand: 'multipart_abort',
 };
 
+/**
+ * The AWS SDK's S3 module, loaded on first use (0.13 CPU-s): commands that never touch S3 (`extract` on local files,
+ * `--help`) do not pay for it.
+ */
+export function s3Sdk(): typeof import('@aws-sdk/client-s3') {
+  return createRequire(import.meta.url)('@aws-sdk/client-s3') as typeof import('@aws-sdk/client-s3');
+}
+
 export function createS3Client(settings: IoSettings, counters: IoCounters): S3Client {
+  const { S3Client } = s3Sdk();
   const endpoint = settings.s3Endpoint ? splitEndpoint(settings.s3Endpoint) : undefined;
   const client = new S3Client({
     region: settings.s3Region,
@@ -107,7 +117,7 @@ export function isNotFound(err: unknown): boolean {
  */
 export async function hasAwsCredentials(settings: IoSettings, timeoutMillis = 3000): Promise<boolean> {
   if (settings.s3Endpoint && splitEndpoint(settings.s3Endpoint).credentials) return true;
-  const client = new S3Client({ region: settings.s3Region, maxAttempts: 1 });
+  const client = new (s3Sdk().S3Client)({ region: settings.s3Region, maxAttempts: 1 });
   let timer: NodeJS.Timeout | undefined;
   try {
     const found = await Promise.race([

@@ -1,16 +1,15 @@
 /** Inputs on S3 (s3://commoncrawl/... or any bucket): GetObject streamed, bodies resumed by Range requests. */
 import { Readable } from 'node:stream';
-import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { redactUrl } from '../log/index.js';
 import { ResumableReadable, type OpenedBody } from './resumable.js';
-import { explainS3Error, parseS3Url } from './s3-client.js';
+import { explainS3Error, parseS3Url, s3Sdk } from './s3-client.js';
 import type { IoSession } from './io-session.js';
 
 async function getFrom(location: string, offset: number, etag: string | undefined, io: IoSession): Promise<OpenedBody> {
   const { bucket, key } = parseS3Url(location);
   try {
     const res = await io.s3Client().send(
-      new GetObjectCommand({
+      new (s3Sdk().GetObjectCommand)({
         Bucket: bucket, Key: key,
         ...(offset > 0 ? { Range: `bytes=${offset}-` } : {}),
         ...(offset > 0 && etag ? { IfMatch: etag } : {}),

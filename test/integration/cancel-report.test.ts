@@ -66,6 +66,16 @@ describe('cancel', () => {
     expect(c.code, c.stderr).toBe(0);
     expect(c.stdout).toBe('run done-1 had already ended (succeeded): nothing cancelled\n');
     expect(JSON.parse(await fsp.readFile(`${out}/done-1/manifest.json`, 'utf8')).status).toBe('succeeded');
+
+    // runs: the runs under an output location (from their manifests), and in a Redis.
+    const runs = await runCli(['runs', '--out', out, '--json']);
+    expect(runs.code, runs.stderr).toBe(0);
+    const manifest = JSON.parse(await fsp.readFile(`${out}/done-1/manifest.json`, 'utf8')) as { summary: { links: number } };
+    expect(JSON.parse(runs.stdout)).toEqual([expect.objectContaining({ runId: 'done-1', status: 'succeeded', files: 3, done: 3, failed: 0, links: manifest.summary.links })]);
+    const table = await runCli(['runs', '--out', out]);
+    expect(table.stdout).toMatch(/^run\s+status\s+files\s+done\s+failed\s+links\s+cost\s+age\ndone-1\s+succeeded\s+3\s+3\s+0\s+\d+/);
+    const inRedis = await runCli(['runs', '--redis', redis.url, '--json']);
+    expect(JSON.parse(inRedis.stdout)).toEqual(expect.arrayContaining([expect.objectContaining({ runId: 'cancel-1', status: 'cancelled', files: 3, active: false })]));
   });
 });
 

@@ -1,7 +1,9 @@
 /**
  * Everyday mistakes (issue 13): each is exit 2 and one line naming the mistake, no stack trace. Before, several exited
  * 1 with pino's or Node's own message, and a WARC file or a README given as a listing queued hundreds of "files".
+ * And `run --dry-run`, for checking a command before it starts anything.
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ROOT, runCli } from '../helpers/cli.js';
@@ -27,4 +29,17 @@ describe('usage errors', () => {
       expect(res.stderr).not.toMatch(/\n\s+at /);
     });
   }
+});
+
+describe('run --dry-run', () => {
+  it('prints the inputs and settings and starts, writes and queues nothing', async () => {
+    const out = path.join(ROOT, 'test/output/dry-run-out');
+    fs.rmSync(out, { recursive: true, force: true });
+    const res = await runCli(['run', '--paths', path.join(ROOT, 'test/fixtures/samples'), '--out', out, '--files', '4', '--dry-run', '--json']);
+    expect(res.code, res.stderr).toBe(0);
+    const facts = JSON.parse(res.stdout) as Record<string, unknown>;
+    expect(facts).toMatchObject({ inputs: 4, listed: 6, selection: 'first 4 files', partitions: 1, redis: 'a private redis-server' });
+    expect((facts.first as string[])[0]).toMatch(/CC-MAIN-2015-18-webindex\.warc\.wat\.gz$/);
+    expect(fs.existsSync(out)).toBe(false);
+  });
 });

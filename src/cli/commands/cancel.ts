@@ -1,7 +1,6 @@
 /** `wikireverse cancel <runId>` */
 import type { Command } from 'commander';
-import { cancelRun, cancelStoredRun, checkRunId, NoSuchRunError } from '../../coordinator/index.js';
-import { readPrivateUrl } from '../../queue/index.js';
+import { checkRunId } from '../../coordinator/run-id.js';
 import { UsageError } from '../io.js';
 import type { CommandContext } from '../context.js';
 import { ExitCode } from '../../exit-codes.js';
@@ -11,10 +10,11 @@ export function registerCancel(program: Command, ctx: CommandContext): void {
     .command('cancel')
     .description('stop a run: remove its queued jobs, stop its workers, mark its manifest cancelled')
     .argument('<runId>')
-    .option('--redis <url>', "the run's Redis (default: the private redis-server recorded in the manifest under --out)", ctx.config.redisUrl)
+    .option('--redis <url>', "the run's Redis (default: the private redis-server of a run going on this machine)", ctx.config.redisUrl)
     .option('--out <dir>', 'the output directory of the run (to mark its manifest)')
     .action(async (runId: string, o: { redis?: string; out?: string }) => {
       checkRunId(runId);
+      const [{ cancelRun, cancelStoredRun, NoSuchRunError }, { readPrivateUrl }] = await Promise.all([import('../../coordinator/index.js'), import('../../queue/index.js')]);
       // A run on a private redis-server: its coordinator on this machine keeps the server's URL for this user only.
       const redis = o.redis ?? (await readPrivateUrl(runId));
       if (!redis && !o.out) throw new UsageError('cancel needs --redis URL or --out DIR (see wikireverse cancel --help)');

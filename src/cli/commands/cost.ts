@@ -1,7 +1,7 @@
 /** `wikireverse cost <runId> --out DIR [--redis URL] [--json]`: a run's cost ledger, item by item. */
 import type { Command } from 'commander';
-import { checkRunId } from '../../coordinator/index.js';
-import { formatLedger, readCostFile, readCostSoFar, type Ledger } from '../../cost/index.js';
+import { checkRunId } from '../../coordinator/run-id.js';
+import type { Ledger } from '../../cost/index.js';
 import type { CommandContext } from '../context.js';
 import { ExitCode } from '../../exit-codes.js';
 import { UsageError } from '../io.js';
@@ -17,6 +17,7 @@ export function registerCost(program: Command, ctx: CommandContext): void {
     .action(async (id: string, o: { out?: string; redis?: string; json: boolean }) => {
       const runId = checkRunId(id);
       if (!o.out && !o.redis) throw new UsageError('cost needs --out DIR (reads <out>/<runId>/cost.json) or --redis URL (the live ledger)');
+      const { formatLedger, readCostFile, readCostSoFar } = await import('../../cost/index.js');
       let ledger: (Ledger & { status?: string }) | null = null;
       if (o.redis) ledger = await readCostSoFar(o.redis, runId);
       if (!ledger && o.out) ledger = await readCostFile(o.out, runId);

@@ -4,63 +4,9 @@
  * The runs shown are the active ones (`wikireverse:runs:active`) plus every run queue found in Redis, refreshed
  * every few seconds.
  */
-import { randomBytes } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
 import type { Command } from 'commander';
-import express from 'express';
-import type { Queue } from 'bullmq';
-import { createBullBoard } from '@bull-board/api';
-import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
-import { ExpressAdapter } from '@bull-board/express';
-import type { Redis } from 'ioredis';
-import { ACTIVE_RUNS_KEY, QUEUE_PREFIX, openQueue, openRedis, queueName } from '../../queue/index.js';
-import { redactUrl } from '../../log/index.js';
 import { intOption } from '../io.js';
-import { onSignals, type CommandContext } from '../context.js';
-
-/** Run ids with a queue in Redis: the active runs, and every `wikireverse:run-<id>:meta` key. */
-async function runIds(redis: Redis): Promise<string[]> {
-  const ids = new Set(await redis.smembers(ACTIVE_RUNS_KEY));
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${QUEUE_PREFIX}:run-*:meta`, 'COUNT', 500);
-    cursor = next;
-    for (const k of keys) ids.add(k.slice(`${QUEUE_PREFIX}:run-`.length, -':meta'.length));
-  } while (cursor !== '0');
-  return [...ids].sort();
-}
-
-const COOKIE = 'wikireverse_dashboard';
-
-/**
- * The dashboard can retry and remove jobs, so a web page open in the operator's browser must not reach it: requests
- * must name this server in Host (no DNS rebinding), state-changing ones must come from its own Origin, and every one
- * must carry the token printed at start (once given as `?token=`, it is kept in a same-site cookie).
- */
-function guard(port: () => number, token: string): express.RequestHandler {
-  const own = (): Set<string> => new Set([`127.0.0.1:${port()}`, `localhost:${port()}`]);
-  return (req, res, next) => {
-    const hosts = own();
-    if (!hosts.has(req.headers.host ?? '')) {
-      res.status(403).type('text').send('forbidden: unknown Host\n');
-      return;
-    }
-    const origin = req.headers.origin;
-    if (req.method !== 'GET' && req.method !== 'HEAD' && (origin === undefined || ![...hosts].some((h) => origin === `http://${h}`))) {
-      res.status(403).type('text').send('forbidden: cross-origin request\n');
-      return;
-    }
-    const cookie = (req.headers.cookie ?? '').split(/;\s*/).find((c) => c.startsWith(`${COOKIE}=`))?.slice(COOKIE.length + 1);
-    const given = typeof req.query.token === 'string' ? req.query.token : undefined;
-    if (given === token) res.setHeader('Set-Cookie', `${COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/`);
-    else if (cookie !== token) {
-      res.status(401).type('text').send('the dashboard needs the token printed when it started: open the URL it printed\n');
-      return;
-    }
-    next();
-  };
-}
+import type { CommandContext } from '../context.js';
 
 export function registerDashboard(program: Command, ctx: CommandContext): void {
   program
@@ -70,49 +16,7 @@ export function registerDashboard(program: Command, ctx: CommandContext): void {
     .option('--port <n>', 'port on 127.0.0.1 (0: any free port)', intOption('--port'), ctx.config.dashboardPort)
     .option('--refresh-ms <n>', 'how often the list of runs is refreshed', intOption('--refresh-ms', 100), 5000)
     .action(async (o: { redis: string; port: number; refreshMs: number }) => {
-      const redis = await openRedis(o.redis, 'wikireverse-dashboard');
-      const queues = new Map<string, Queue>();
-      const serverAdapter = new ExpressAdapter();
-      serverAdapter.setBasePath('/');
-      const board = createBullBoard({ queues: [], serverAdapter, options: { uiConfig: { boardTitle: 'WikiReverse runs' } } });
-      const refresh = async (): Promise<void> => {
-        const ids = await runIds(redis);
-        for (const id of ids) {
-          if (queues.has(id)) continue;
-          const q = openQueue(queueName(id), o.redis, `wikireverse-dashboard-${id}`);
-          queues.set(id, q);
-        }
-        for (const [id, q] of queues) {
-          if (ids.includes(id)) continue;
-          queues.delete(id);
-          await q.close();
-        }
-        board.replaceQueues([...queues.values()].map((q) => new BullMQAdapter(q)));
-      };
-      await refresh();
-      const timer = setInterval(() => void refresh().catch(() => undefined), o.refreshMs);
-      const app = express();
-      const token = randomBytes(18).toString('base64url');
-      let listening = 0;
-      app.use(guard(() => listening, token));
-      app.use('/', serverAdapter.getRouter());
-      const server = await new Promise<Server>((resolve, reject) => {
-        const s = app.listen(o.port, '127.0.0.1', () => resolve(s));
-        s.once('error', reject);
-      });
-      const { port } = server.address() as AddressInfo;
-      listening = port;
-      ctx.io.stdout.write(`dashboard: http://127.0.0.1:${port}/?token=${token} (queues of ${queues.size} runs in ${redactUrl(o.redis)}; Ctrl-C to stop)\n`);
-      await new Promise<void>((resolve) => {
-        const unhook = onSignals(() => {
-          unhook();
-          resolve();
-        });
-      });
-      clearInterval(timer);
-      server.closeAllConnections();
-      await new Promise((r) => server.close(r));
-      await Promise.all([...queues.values()].map((q) => q.close()));
-      redis.disconnect();
+      const { dashboardCommand } = await import('./dashboard-run.js');
+      await dashboardCommand(ctx, o);
     });
 }

@@ -3,33 +3,11 @@
  * measures its throughput, and projects the wall time and cost of the whole selection on an EC2 spot fleet
  * (current spot prices from the API, or the price table).
  */
-import os from 'node:os';
-import type { Command } from 'commander';
-import { defaultPartitions, planInputs } from '../../coordinator/index.js';
-import { loadPrices, projectRun } from '../../cost/index.js';
-import { scanInput } from '../../extract/index.js';
-import { resolveJob } from '../../job/index.js';
-import { INPUT_CHUNK_BYTES, IoSession, ioSettingsFromConfig, openInput } from '../../storage/index.js';
-import { Option } from 'commander';
-import { addInputOptions, inputRequest, type InputFlags } from '../inputs.js';
+import { Option, type Command } from 'commander';
+import { addInputOptions } from '../inputs.js';
 import { intOption } from '../io.js';
 import { jobOption, type CommandContext } from '../context.js';
-import { ec2Client } from './fleet.js';
-
-interface EstimateFlags extends InputFlags {
-  filesTotal?: number;
-  sampleFiles: number;
-  instances: number;
-  instanceTypes: string;
-  prices?: string;
-  pricesFrom: 'api' | 'table';
-  json: boolean;
-  job: string;
-}
-
-function matchesKind(input: string, kind: string): boolean {
-  return kind === 'wat' ? /\.wat(\.gz)?$/i.test(input) : /\.warc(\.gz)?$/i.test(input) && !/\.(wat|wet)\./i.test(input);
-}
+import type { EstimateFlags } from './estimate-run.js';
 
 export function registerEstimate(program: Command, ctx: CommandContext): void {
   const { config } = ctx;
@@ -45,67 +23,7 @@ export function registerEstimate(program: Command, ctx: CommandContext): void {
     .option('--json', 'print JSON', false)
     .addOption(jobOption(ctx));
   addInputOptions(cmd, ctx).action(async (o: EstimateFlags) => {
-    const { io } = ctx;
-    const session = new IoSession(ioSettingsFromConfig(config, config.s3Endpoint));
-    try {
-      const plan = await planInputs(inputRequest(o), session);
-      if (plan.inputs.length === 0) throw new Error('The selection has no input files');
-      const kind = plan.inputs.filter((f) => matchesKind(f.input, o.input));
-      const sample = (kind.length > 0 ? kind : plan.inputs).slice(0, o.sampleFiles);
-      const job = resolveJob(ctx.jobs, o.job);
-      let seconds = 0;
-      let bytes = 0;
-      let cpuSeconds = 0;
-      for (const f of sample) {
-        io.stderr.write(`measuring ${f.input}\n`);
-        const cpu = process.cpuUsage();
-        const t0 = Date.now();
-        const r = await scanInput(await openInput(f.input, session), job, { inputName: f.input, maxRecordBytes: config.maxRecordBytes }, () => undefined);
-        seconds += (Date.now() - t0) / 1000;
-        const used = process.cpuUsage(cpu);
-        cpuSeconds += (used.user + used.system) / 1e6;
-        bytes += r.compressedBytes;
-      }
-      const types = o.instanceTypes.split(',').map((t) => t.trim()).filter(Boolean);
-      const prices = loadPrices(o.prices);
-      let spot: Record<string, number> = {};
-      let priceSource = 'price table';
-      if (o.pricesFrom === 'api') {
-        try {
-          const { currentSpotPrices } = await import('../../fleet/spot-prices.js');
-          const client = await ec2Client(config);
-          spot = await Promise.race([
-            currentSpotPrices(client, types),
-            new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no answer in 10 s')), 10_000).unref()),
-          ]);
-          priceSource = 'DescribeSpotPriceHistory (now)';
-        } catch (err) {
-          io.stderr.write(`spot prices from the API unavailable (${(err as Error).message}); using the price table (--prices-from table to skip)\n`);
-        }
-      }
-      const filesTotal = o.filesTotal ?? plan.inputs.length;
-      const partitions = config.partitions > 0 ? config.partitions : defaultPartitions(filesTotal);
-      const p = projectRun({
-        sample: { files: sample.length, seconds, bytes }, filesTotal, instances: o.instances, instanceTypes: types, spotPerHour: spot, prices,
-        requestsPerFile: Math.max(1, Math.ceil(bytes / Math.max(1, sample.length) / INPUT_CHUNK_BYTES)),
-        partitions, reduceTasks: Math.ceil(partitions / Math.max(1, config.reduceTaskPartitions)), outputsPerPartition: 1 + job.derived.length,
-      });
-      const out = { sample: { files: sample.map((f) => f.input), seconds, cpuSeconds, bytes, bytesPerSec: seconds > 0 ? bytes / seconds : 0 }, priceSource, localCores: os.availableParallelism(), projection: p };
-      if (o.json) io.stdout.write(JSON.stringify(out, null, 2) + '\n');
-      else {
-        io.stdout.write(
-          `sample: ${sample.length} file(s), ${(bytes / 1e6).toFixed(1)} MB in ${seconds.toFixed(2)} s (${(bytes / 1e6 / Math.max(seconds, 1e-9)).toFixed(1)} MB/s per core)\n` +
-            `selection: ${filesTotal} files, ~${(p.bytesTotal / 1e9).toFixed(2)} GB\n` +
-            `fleet: ${o.instances} x ${p.instanceType} (${p.vcpus} vCPUs, $${p.usdPerInstanceHour.toFixed(4)}/h spot, ${priceSource})\n` +
-            `projected wall time: ${(p.wallHours * 60).toFixed(1)} min; instance-hours ${p.instanceHours.toFixed(3)}\n` +
-            `S3 requests: map ${p.requests.inputGets} GETs + ${p.requests.mapPuts} PUTs; coordinator ${p.requests.coordinatorLists} LISTs + ${p.requests.coordinatorGets} GETs; ` +
-            `reduce (${partitions} partitions) ${p.requests.reduceGets} GETs + ${p.requests.reducePuts} PUTs\n` +
-            `projected cost: $${p.totalUsd.toFixed(4)} (EC2 $${p.ec2Usd.toFixed(4)}, EBS $${p.ebsUsd.toFixed(4)}, S3 requests $${p.s3Usd.toFixed(4)}, ` +
-            `fixed items $${p.fixedUsd.toFixed(4)}${Object.keys(prices.fixedPerHour).length === 0 ? ': none priced; add the Redis host and the coordinator with --prices' : ''})\n`,
-        );
-      }
-    } finally {
-      session.close();
-    }
+    const { estimateCommand } = await import('./estimate-run.js');
+    await estimateCommand(ctx, o);
   });
 }

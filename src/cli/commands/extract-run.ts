@@ -2,7 +2,7 @@
 import { once } from 'node:events';
 import type { JobDefinition } from '../../job/types.js';
 import { Counters, formatHeader, formatRow, scanInput, type OutputFormat } from '../../extract/index.js';
-import { openInput } from '../../storage/index.js';
+import { openInput } from '../../storage/inputs.js';
 import type { CliIO } from '../io.js';
 import { ExitCode } from '../../exit-codes.js';
 

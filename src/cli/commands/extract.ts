@@ -3,7 +3,6 @@ import { Option, type Command } from 'commander';
 import { resolveJob } from '../../job/index.js';
 import { intOption } from '../io.js';
 import { jobOption, type CommandContext } from '../context.js';
-import { extractCommand } from './extract-run.js';
 
 export function registerExtract(program: Command, ctx: CommandContext): void {
   program
@@ -16,6 +15,7 @@ export function registerExtract(program: Command, ctx: CommandContext): void {
     .addOption(jobOption(ctx))
     .action(async (inputs: string[], o: { format: 'jsonl' | 'tsv'; stats: boolean; maxRecordBytes: number; job: string }) => {
       const job = resolveJob(ctx.jobs, o.job);
+      const { extractCommand } = await import('./extract-run.js');
       ctx.setExit(await extractCommand({ inputs, job, format: o.format, stats: o.stats, maxRecordBytes: o.maxRecordBytes }, ctx.io));
     });
 }

@@ -6,9 +6,10 @@
  */
 import { Option, type Command } from 'commander';
 import type { EC2Client } from '@aws-sdk/client-ec2';
-import { CancelledError, checkRunId, type RunObserver, type SessionOptions } from '../../coordinator/index.js';
-import { CostTracker, loadPrices, type CostTrackerOptions } from '../../cost/index.js';
-import { FleetObserver } from '../../fleet/observer.js';
+import type { RunObserver, SessionOptions } from '../../coordinator/index.js';
+import { checkRunId } from '../../coordinator/run-id.js';
+import type { CostTrackerOptions } from '../../cost/index.js';
+import type { FleetObserver } from '../../fleet/observer.js';
 import type { Ec2Fleet } from '../../fleet/ec2-fleet.js';
 import type { Config } from '../../config/index.js';
 import { createLogger, type Logger } from '../../log/index.js';
@@ -80,6 +81,9 @@ export async function makeEc2Fleet(config: Config, f: Omit<FleetFlags, 'fleet' |
 /** The session with the fleet and the cost ledger added as observers (and no local workers on EC2). */
 export async function withFleet(ctx: CommandContext, f: FleetFlags, session: SessionOptions): Promise<SessionOptions> {
   const { config } = ctx;
+  const [{ CancelledError }, { CostTracker, loadPrices }, { FleetObserver }] = await Promise.all([
+    import('../../coordinator/index.js'), import('../../cost/index.js'), import('../../fleet/observer.js'),
+  ]);
   const prices = loadPrices(f.prices);
   const log = session.log;
   const observers: RunObserver[] = [];

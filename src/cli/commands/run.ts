@@ -1,6 +1,7 @@
 /** `wikireverse run` and `wikireverse resume`: the whole pipeline on this machine (or with external workers). */
 import type { Command } from 'commander';
-import { Coordinator, checkRunId, type Manifest, type RunResult } from '../../coordinator/index.js';
+import type { Coordinator, Manifest, RunResult } from '../../coordinator/index.js';
+import { checkRunId } from '../../coordinator/run-id.js';
 import { intOption, type CliIO } from '../io.js';
 import { jobOption, onSignals, type CommandContext } from '../context.js';
 import { addSessionOptions, sessionOptions, type SessionFlags } from '../session.js';
@@ -11,7 +12,36 @@ import { ExitCode } from '../../exit-codes.js';
 
 interface RunFlags extends SessionFlags, InputFlags, DisplayFlags, FleetFlags {
   out: string; partitions: number; attempts: number;
-  maxRecordBytes: number; runId?: string; json: boolean; job: string;
+  maxRecordBytes: number; runId?: string; json: boolean; job: string; dryRun: boolean;
+}
+
+/** `run --dry-run`: what a run would read and how it would be set up; nothing is started, written or queued. */
+async function dryRun(ctx: CommandContext, o: RunFlags, inputs: ReturnType<typeof inputRequest>): Promise<void> {
+  const [{ planInputs, defaultPartitions }, { IoSession, ioSettingsFromConfig }, { redactUrl }] = await Promise.all([
+    import('../../coordinator/index.js'), import('../../storage/index.js'), import('../../log/index.js'),
+  ]);
+  const io = new IoSession(ioSettingsFromConfig(ctx.config, o.s3Endpoint));
+  try {
+    const plan = await planInputs(inputs, io);
+    const partitions = o.partitions > 0 ? o.partitions : defaultPartitions(plan.inputs.length);
+    const facts = {
+      listing: plan.listing, listed: plan.listed, selection: plan.selectionText, inputs: plan.inputs.length,
+      first: plan.inputs.slice(0, 5).map((f) => redactUrl(f.input)), out: o.out, job: o.job, partitions,
+      workers: o.fleet === 'ec2' ? `EC2 spot, up to ${o.instances} instances` : o.workers === 0 ? 'none here (wikireverse worker elsewhere)' : `${o.workers} local processes`,
+      redis: o.redis ? redactUrl(o.redis) : 'a private redis-server', attempts: o.attempts, maxRecordBytes: o.maxRecordBytes,
+    };
+    if (o.json) ctx.io.stdout.write(JSON.stringify(facts, null, 2) + '\n');
+    else {
+      ctx.io.stdout.write(
+        `dry run: ${facts.inputs} inputs (${facts.selection} of ${facts.listed} listed in ${facts.listing})\n` +
+          facts.first.map((f) => `  ${f}\n`).join('') + (facts.inputs > facts.first.length ? `  ... and ${facts.inputs - facts.first.length} more\n` : '') +
+          `output ${facts.out}/<runId>/ in ${partitions} partitions; job ${facts.job}; workers: ${facts.workers}; Redis: ${facts.redis}\n` +
+          `nothing was started. Time and cost: wikireverse estimate with the same input flags\n`,
+      );
+    }
+  } finally {
+    io.close();
+  }
 }
 
 export function printSummary(io: CliIO, manifest: Manifest, json: boolean): void {
@@ -71,13 +101,19 @@ export function registerRun(program: Command, ctx: CommandContext): void {
     .option('--max-record-bytes <n>', 'payload bytes read per record', intOption('--max-record-bytes', 1), config.maxRecordBytes)
     .option('--run-id <id>', 'run id (default: generated)')
     .option('--json', 'print the final summary as JSON on stdout', false)
+    .option('--dry-run', 'resolve the inputs and settings, print them, and exit without starting anything', false)
     .addOption(jobOption(ctx));
   addInputOptions(run, ctx);
   addDisplayOptions(run);
   addFleetOptions(run, ctx);
   addSessionOptions(run, ctx).action(async (o: RunFlags) => {
     const inputs = inputRequest(o);
-    const display = withDisplay(ctx, o, await withFleet(ctx, o, sessionOptions(ctx, o, ctx.io, 'run')), 'run');
+    if (o.dryRun) {
+      await dryRun(ctx, o, inputs);
+      return;
+    }
+    const display = await withDisplay(ctx, o, await withFleet(ctx, o, await sessionOptions(ctx, o, ctx.io, 'run')), 'run');
+    const { Coordinator } = await import('../../coordinator/index.js');
     const coordinator = new Coordinator(ctx.jobs, display.session);
     await coordinate(ctx, coordinator, o.json, () =>
       coordinator.start({
@@ -98,7 +134,8 @@ export function registerRun(program: Command, ctx: CommandContext): void {
   addDisplayOptions(resume);
   addFleetOptions(resume, ctx);
   addSessionOptions(resume, ctx).action(async (runId: string, o: SessionFlags & DisplayFlags & FleetFlags & { out: string; retryFailed: boolean; json: boolean }) => {
-    const display = withDisplay(ctx, o, await withFleet(ctx, o, sessionOptions(ctx, o, ctx.io, 'resume')), 'resume');
+    const display = await withDisplay(ctx, o, await withFleet(ctx, o, await sessionOptions(ctx, o, ctx.io, 'resume')), 'resume');
+    const { Coordinator } = await import('../../coordinator/index.js');
     const coordinator = new Coordinator(ctx.jobs, display.session);
     await coordinate(ctx, coordinator, o.json, () => coordinator.resume(o.out, checkRunId(runId), o.retryFailed), display);
   });

@@ -1,20 +1,7 @@
 /** `wikireverse worker`: a standalone worker process (what the container runs). */
 import type { Command } from 'commander';
-import { createLogger, redactUrl } from '../../log/index.js';
-import { prettyLogs } from '../../config/index.js';
-import { checkRunId } from '../../coordinator/index.js';
-import { FileWorker, HealthServer, IMDS_DEFAULT_URL, WorkerMetrics, leaveOnSpotNotice, onEc2 } from '../../worker/index.js';
-import { configureStorage, ioSettingsFromConfig } from '../../storage/index.js';
-import { openRedis } from '../../queue/index.js';
 import { intOption } from '../io.js';
-import { onSignals, type CommandContext } from '../context.js';
-import { ExitCode } from '../../exit-codes.js';
-
-/** How long `worker` waits for Redis at start. */
-const WORKER_REDIS_WAIT_MILLIS = 60_000;
-/** On a signal: how long an idle worker, and one finishing its files, may take to close (the container's stop timeout is 110 s). */
-const IDLE_CLOSE_MILLIS = 3_000;
-const BUSY_CLOSE_MILLIS = 100_000;
+import type { CommandContext } from '../context.js';
 
 export function registerWorker(program: Command, ctx: CommandContext): void {
   const { config } = ctx;
@@ -31,62 +18,7 @@ export function registerWorker(program: Command, ctx: CommandContext): void {
     .option('--imds-url <url>', 'instance-metadata URL polled for spot notices (default: http://169.254.169.254 on EC2, off elsewhere)', config.imdsUrl)
     .option('--exit-when-idle <secs>', 'exit after this long without a file (fleet instances); 0: never', intOption('--exit-when-idle'), config.idleExitSecs)
     .action(async (o: { redis: string; run?: string; concurrency: number; logLevel: string; s3Endpoint?: string; rateLimit: number; healthPort: number; imdsUrl?: string; exitWhenIdle: number }) => {
-      const log = createLogger(o.logLevel, { cmd: 'worker' }, { pretty: prettyLogs(config.logFormat) });
-      const metrics = new WorkerMetrics();
-      const storage = ioSettingsFromConfig(config, o.s3Endpoint);
-      configureStorage(storage);
-      // Started by a local coordinator: when it goes away (even SIGKILLed), stop too; our file goes back to the queue.
-      // Listened for first thing: a coordinator may die while this worker is still starting (its threads, Redis).
-      let worker: FileWorker | undefined;
-      if (process.send) {
-        process.once('disconnect', () => {
-          log.warn('coordinator gone; stopping');
-          void (worker?.close(true) ?? Promise.resolve()).finally(() => process.exit(ExitCode.Ok));
-        });
-      }
-      // Redis must answer before the worker takes anything (a wrong URL or password: one line, exit 2). A fleet instance
-      // may boot before its network is up: it waits longer than a command at the terminal does.
-      (await openRedis(o.redis, 'wikireverse-worker-check', WORKER_REDIS_WAIT_MILLIS)).disconnect();
-      worker = new FileWorker({
-        redisUrl: o.redis, runId: o.run ? checkRunId(o.run) : undefined, jobs: ctx.jobs, log, concurrency: o.concurrency,
-        lockDurationMillis: config.lockDurationMillis, stalledIntervalMillis: config.stalledIntervalMillis,
-        maxStalledCount: config.maxStalledCount, io: storage, rateLimit: o.rateLimit, metrics, reducerMemoryMb: config.reducerMemoryMb,
-        sandbox: { noProgressMillis: config.noProgressSecs * 1000, heapMb: config.fileHeapMb },
-      });
-      await worker.start();
-      let leaving: string | null = null;
-      const health = o.healthPort > 0 ? new HealthServer({ port: o.healthPort, host: config.healthHost, source: worker, metrics, leaving: () => leaving }) : undefined;
-      if (health) log.info({ port: await health.start() }, 'serving /healthz and /metrics');
-      log.info({ redis: redactUrl(o.redis), run: o.run ?? '(all active runs)' }, 'worker ready');
-      const timers: Array<{ stop(): void }> = [];
-      await new Promise<void>((resolve) => {
-        const unhook = onSignals(() => {
-          log.info('stopping: finishing active files (signal again to exit now)');
-          // Idle, a worker has nothing to finish: it stops within seconds even when Redis is gone (BullMQ's close then waits on it).
-          const idle = worker.activeFiles === 0;
-          void Promise.race([worker.close(), new Promise((r) => setTimeout(r, idle ? IDLE_CLOSE_MILLIS : BUSY_CLOSE_MILLIS).unref())]).then(() => {
-            unhook();
-            resolve();
-          });
-        });
-        const leave = (): void => {
-          unhook();
-          resolve();
-        };
-        // On EC2 (or with --imds-url): a spot notice hands the files back to the queue at once, then the worker exits.
-        const imds = o.imdsUrl ?? (onEc2() ? IMDS_DEFAULT_URL : undefined);
-        if (imds) timers.push(leaveOnSpotNotice(worker, { baseUrl: imds, pollMillis: config.imdsPollMillis, log, onLeaving: (r) => (leaving = r), onDone: leave }));
-        if (o.exitWhenIdle > 0) {
-          const t = setInterval(() => {
-            if (leaving || worker.activeFiles > 0 || Date.now() - worker.lastProgressAt < o.exitWhenIdle * 1000) return;
-            leaving = 'idle';
-            log.info({ idleSecs: o.exitWhenIdle }, 'no file for a while; exiting');
-            void worker.close().then(leave);
-          }, 1000);
-          timers.push({ stop: () => clearInterval(t) });
-        }
-      });
-      for (const t of timers) t.stop();
-      await health?.stop();
+      const { workerCommand } = await import('./worker-run.js');
+      await workerCommand(ctx, o);
     });
 }

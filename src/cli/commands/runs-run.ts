@@ -1,0 +1,97 @@
+/** The work of `wikireverse runs` (commands/runs.ts parses its flags), loaded only when it runs. */
+import fsp from 'node:fs/promises';
+import { readManifest, type Manifest } from '../../coordinator/index.js';
+import { readCostFile } from '../../cost/index.js';
+import { isRemote, openStore, type OutputStore } from '../../storage/index.js';
+import { ACTIVE_RUNS_KEY, openRedis, runKey } from '../../queue/index.js';
+import { UsageError } from '../io.js';
+import type { CommandContext } from '../context.js';
+
+interface RunLine {
+  readonly runId: string;
+  readonly status: string;
+  readonly files: number;
+  readonly done: number | null;
+  readonly failed: number | null;
+  readonly links: number | null;
+  readonly costUsd: number | null;
+  readonly createdAt: string | null;
+  readonly active?: boolean;
+}
+
+/** The run directories under an output location: its first-level folders that hold a manifest. */
+async function runIdsUnder(store: OutputStore, out: string): Promise<string[]> {
+  if (!isRemote(out)) {
+    const names = await fsp.readdir(store.location, { withFileTypes: true }).catch(() => []);
+    return names.filter((d) => d.isDirectory()).map((d) => d.name).sort();
+  }
+  // One LIST per 1,000 objects under the location: a bucket with many runs' partials takes a while.
+  return [...new Set((await store.list('')).filter((k) => /^[^/]+\/manifest\.json$/.test(k)).map((k) => k.split('/')[0] as string))].sort();
+}
+
+function lineOf(m: Manifest, costUsd: number | null): RunLine {
+  return {
+    runId: m.runId, status: m.status, files: m.files.length,
+    done: m.files.filter((f) => f.status === 'done').length, failed: m.files.filter((f) => f.status === 'failed').length,
+    links: m.summary?.links ?? null, costUsd, createdAt: m.createdAt,
+  };
+}
+
+function age(iso: string | null, now: number): string {
+  const t = iso ? Date.parse(iso) : NaN;
+  if (!Number.isFinite(t)) return '-';
+  const s = Math.max(0, Math.round((now - t) / 1000));
+  return s < 120 ? `${s}s` : s < 7200 ? `${Math.round(s / 60)}m` : s < 172_800 ? `${Math.round(s / 3600)}h` : `${Math.round(s / 86_400)}d`;
+}
+
+export async function runsCommand(ctx: CommandContext, o: { out?: string; redis?: string; json: boolean }): Promise<void> {
+  if (!o.out && !o.redis) throw new UsageError('runs needs --out DIR or --redis URL (see wikireverse runs --help)');
+  const lines: RunLine[] = [];
+  if (o.out) {
+    const store = openStore(o.out);
+    for (const id of await runIdsUnder(store, o.out)) {
+      const m = await readManifest(store, id).catch(() => null);
+      if (!m) continue;
+      const cost = await readCostFile(o.out, id).catch(() => null);
+      lines.push(lineOf(m, typeof cost?.totalUsd === 'number' ? cost.totalUsd : null));
+    }
+  } else if (o.redis) {
+    const redis = await openRedis(o.redis, 'wikireverse-runs');
+    try {
+      const active = new Set(await redis.smembers(ACTIVE_RUNS_KEY));
+      let cursor = '0';
+      const ids = new Set<string>();
+      do {
+        const [next, keys] = await redis.scan(cursor, 'MATCH', runKey('*'), 'COUNT', 500);
+        cursor = next;
+        for (const k of keys) {
+          const id = k.slice(runKey('').length);
+          if (/^[A-Za-z0-9][A-Za-z0-9_-]*$/.test(id)) ids.add(id); // not the run's sub-keys (`:progress`, `:cost`)
+        }
+      } while (cursor !== '0');
+      for (const id of [...ids].sort()) {
+        const h = await redis.hgetall(runKey(id));
+        const cost = Number(await redis.hget(`${runKey(id)}:cost`, 'totalUsd'));
+        lines.push({ runId: id, status: h.status ?? 'unknown', files: Number(h.files ?? 0), done: null, failed: null, links: null,
+          costUsd: Number.isFinite(cost) && cost > 0 ? cost : null, createdAt: h.createdAt ?? null, active: active.has(id) });
+      }
+    } finally {
+      redis.disconnect();
+    }
+  }
+  if (o.json) {
+    ctx.io.stdout.write(JSON.stringify(lines, null, 2) + '\n');
+    return;
+  }
+  if (lines.length === 0) {
+    ctx.io.stdout.write(`no runs in ${o.out ?? 'this Redis'}\n`);
+    return;
+  }
+  const now = Date.now();
+  const header = ['run', 'status', 'files', 'done', 'failed', 'links', 'cost', 'age'];
+  const rows = [header,
+    ...lines.map((l) => [l.runId, l.status, String(l.files), l.done === null ? '-' : String(l.done), l.failed === null ? '-' : String(l.failed),
+      l.links === null ? '-' : String(l.links), l.costUsd === null ? '-' : `$${l.costUsd.toFixed(3)}`, age(l.createdAt, now)])];
+  const widths = header.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  for (const r of rows) ctx.io.stdout.write(r.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd() + '\n');
+}
