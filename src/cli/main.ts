@@ -18,11 +18,12 @@ import { registerFleet } from './commands/fleet.js';
 import { registerCost } from './commands/cost.js';
 import { registerEstimate } from './commands/estimate.js';
 import { registerRuns } from './commands/runs.js';
+import { registerClean } from './commands/clean.js';
 import { ExitCode } from '../exit-codes.js';
 
 export const VERSION = '0.1.0';
 
-const COMMANDS = [registerExtract, registerRun, registerWorker, registerStatus, registerCancel, registerReport, registerDashboard, registerFleet, registerCost, registerEstimate, registerRuns];
+const COMMANDS = [registerExtract, registerRun, registerWorker, registerStatus, registerCancel, registerReport, registerDashboard, registerFleet, registerCost, registerEstimate, registerRuns, registerClean];
 
 export async function main(args: string[], io: CliIO = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
   if (io.stdout === process.stdout) interruptOnClosedPipes();

@@ -76,6 +76,27 @@ describe('cancel', () => {
     expect(table.stdout).toMatch(/^run\s+status\s+files\s+done\s+failed\s+links\s+cost\s+age\ndone-1\s+succeeded\s+3\s+3\s+0\s+\d+/);
     const inRedis = await runCli(['runs', '--redis', redis.url, '--json']);
     expect(JSON.parse(inRedis.stdout)).toEqual(expect.arrayContaining([expect.objectContaining({ runId: 'cancel-1', status: 'cancelled', files: 3, active: false })]));
+
+    // clean: a succeeded run's partials and reduce records go (dry run first); its outputs stay readable.
+    const partials = async (): Promise<string[]> => fsp.readdir(`${out}/done-1/partials`).catch(() => []);
+    expect((await partials()).length).toBe(6); // a data object and a commit record per file
+    const dry = await runCli(['clean', 'done-1', '--out', out, '--dry-run']);
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.stdout).toMatch(/^would remove \d+ objects under .*done-1\/partials\/ and reduce\//);
+    expect((await partials()).length).toBe(6);
+    const clean = await runCli(['clean', 'done-1', '--out', out]);
+    expect(clean.code, clean.stderr).toBe(0);
+    expect(await partials()).toEqual([]);
+    expect((await readParquet(`${out}/done-1/links/*.parquet`)).length).toBe(manifest.summary.links);
+    // A run that did not succeed keeps what resume needs, unless forced; with --redis its queues and keys go too.
+    const refused = await runCli(['clean', 'cancel-1', '--out', path.join(work, 'out-cancel')]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/run cancel-1 is cancelled: its partials are what resume needs\. Add --force/);
+    const forced = await runCli(['clean', 'cancel-1', '--out', path.join(work, 'out-cancel'), '--redis', redis.url, '--force']);
+    expect(forced.code, forced.stderr).toBe(0);
+    expect(forced.stdout).toMatch(/removed the run's 2 queues \(\d+ jobs waiting or delayed\) and [1-4] keys in Redis/);
+    const after = JSON.parse((await runCli(['runs', '--redis', redis.url, '--json'])).stdout) as Array<{ runId: string }>;
+    expect(after.map((r) => r.runId)).not.toContain('cancel-1');
   });
 });
 
