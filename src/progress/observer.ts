@@ -77,9 +77,11 @@ export class ProgressObserver implements RunObserver {
       const last: ProgressView = {
         ...this.view, status: manifest.status, done: s?.filesDone ?? Math.max(done, this.view.done), failed: s?.filesFailed ?? Math.max(failed, this.view.failed),
         active: 0, waiting: s ? 0 : this.view.waiting, pages: s?.pages ?? this.totals?.pages ?? this.view.pages,
-        links: this.totals?.rows ?? this.view.links, bytes: this.totals?.bytes ?? this.view.bytes, costUsd: this.totals?.costUsd ?? this.view.costUsd,
+        // The summary's figures when the run has one: the final line agrees with it (live totals miss what a lost Redis held).
+        links: s?.links ?? this.totals?.rows ?? this.view.links, bytes: this.totals?.bytes ?? this.view.bytes, costUsd: this.totals?.costUsd ?? this.view.costUsd,
       };
       this.opts.renderer.update(last);
+      this.opts.events?.write(progressEvent(last)); // the last progress event agrees with the summary that follows
       await this.recorder.add(this.point(last), true).catch(() => undefined);
       await this.recorder.flush().catch((err: unknown) => this.message(`timeline.json not written: ${(err as Error).message}`));
     }
