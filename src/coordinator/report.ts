@@ -43,7 +43,9 @@ export function buildReport(m: Manifest): RunReport {
 export function formatReport(r: RunReport, out: string): string {
   const lines = [
     `run ${r.runId}: ${r.status}${r.reason ? ` (${r.reason})` : ''}`,
-    `files: ${r.files.total} total, ${r.files.ok} ok, ${r.files.retried} retried, ${r.files.failed} failed${r.files.pending ? `, ${r.files.pending} pending` : ''}`,
+    // ok + failed + pending = total; "retried" counts files of either kind that took more than one attempt.
+    `files: ${r.files.total} total: ${r.files.ok} ok, ${r.files.failed} failed${r.files.pending ? `, ${r.files.pending} pending` : ''}` +
+      (r.files.retried ? ` (${r.files.retried} took more than one attempt)` : ''),
   ];
   if (r.summary) lines.push(`pages ${r.summary.pages}, links ${r.summary.links}, articles ${r.summary.articles}, ${r.summary.seconds}s`);
   if (r.failed.length > 0) {

@@ -125,7 +125,7 @@ describe('report and resume --retry-failed', () => {
 
     const rep = await runCli(['report', 'mixed-1', '--out', out]);
     expect(rep.code).toBe(1);
-    expect(rep.stdout).toContain('files: 4 total, 2 ok, 1 retried, 2 failed');
+    expect(rep.stdout).toContain('files: 4 total: 2 ok, 2 failed (1 took more than one attempt)');
     expect(rep.stdout).toContain(`${missing} (attempts 1): Cannot read input`); // not found: failed at once, not retried
     expect(rep.stdout).toMatch(/corrupt\.warc\.gz \(attempts 2\): Input .* byte offset/);
     const json = JSON.parse((await runCli(['report', 'mixed-1', '--out', out, '--json'])).stdout);
