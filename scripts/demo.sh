@@ -3,7 +3,7 @@
 #   bash scripts/demo.sh [out-dir]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+. scripts/setup.sh
 out="${1:-out}"
 run_id="samples-$(date -u +%Y%m%d-%H%M%S)"
 echo "== wikireverse run --paths test/fixtures/samples --out $out --run-id $run_id"

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Installs what WikiReverse needs on a fresh Debian/Ubuntu machine with Node 20: redis-server, the npm
-# dependencies (npm ci, pinned by package-lock.json), and builds dist/.
+# Installs what WikiReverse needs on a fresh Debian/Ubuntu machine: a supported Node (22 or 24; scripts/node.sh),
+# redis-server, the npm dependencies (npm ci, pinned by package-lock.json), and builds dist/. Sourced by test.sh and
+# demo.sh, so that they run on the Node it chose.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+. scripts/node.sh
 
 if ! command -v redis-server >/dev/null 2>&1; then
   echo "== installing redis-server (Debian package)"

@@ -3,7 +3,7 @@
 #   bash scripts/test.sh [vitest args...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+. scripts/setup.sh
 
 # The report test opens report.html in a real headless browser (playwright-core drives Debian's chromium).
 if ! command -v chromium >/dev/null 2>&1; then
