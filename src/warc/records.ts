@@ -243,7 +243,6 @@ export function framedRecords(buf: Buffer, offset: number): BatchRecord[] | null
       return null;
     }
     const record = recordOf(buf, pos, headEnd, f, offset);
-    if (record === null) return null;
     if (typeof record === 'function') deferred = true;
     out.push(record);
     pos = blockEnd + 4;
