@@ -2,7 +2,7 @@
 #   docker run --rm -e WIKIREVERSE_REDIS_URL=redis://host:6379 -p 9464:9464 wikireverse --run <runId>
 # (arguments after the image go to `wikireverse worker`). test/integration/container.test.ts builds this runtime
 # stage's contents with the same RUN/COPY lines and runs a worker from them.
-ARG NODE_IMAGE=node:20-bookworm-slim
+ARG NODE_IMAGE=node:24-bookworm-slim
 
 # Build stage: dev dependencies, TypeScript -> dist/.
 FROM ${NODE_IMAGE} AS build

@@ -54,8 +54,8 @@ afterAll(async () => {
 });
 
 describe('Dockerfile', () => {
-  it('is multi-stage: node 20 slim, build with dev dependencies and tsc, runtime with production dependencies and dist/ as a non-root user', () => {
-    expect(dockerfile.args.NODE_IMAGE).toMatch(/^node:20[\w.-]*-slim$/);
+  it('is multi-stage: node 24 slim (a supported LTS line), build with dev dependencies and tsc, runtime with production dependencies and dist/ as a non-root user', () => {
+    expect(dockerfile.args.NODE_IMAGE).toMatch(/^node:24[\w.-]*-slim$/);
     expect(build.from).toBe('${NODE_IMAGE}');
     expect(instr(build, 'RUN')).toEqual(['npm ci --no-audit --no-fund', 'npm run build']);
     expect(runtime.name).toBe('runtime');
