@@ -119,7 +119,7 @@ export const wikipediaLinksJob: JobDefinition<LinkRow> = {
     { name: 'source_domain', type: 'VARCHAR' },
     { name: 'source_title', type: 'VARCHAR' },
     { name: 'anchor_text', type: 'VARCHAR' },
-    { name: 'warc_date', type: 'VARCHAR' },
+    { name: 'warc_date', type: 'TIMESTAMP' },
     { name: 'input_file', type: 'VARCHAR' },
   ],
   rowsOutput: 'links',

@@ -16,9 +16,22 @@ export type LinkRow = {
   source_domain: string;
   source_title: string | null;
   anchor_text: string | null;
-  warc_date: string;
+  /** The record's WARC-Date when it is a full UTC date-time (a TIMESTAMP in the outputs); null otherwise. */
+  warc_date: string | null;
   input_file: string;
 };
+
+const WARC_DATE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?Z$/;
+
+/**
+ * A WARC-Date the outputs can type as a TIMESTAMP: `YYYY-MM-DDThh:mm:ss[.fraction]Z` naming a real instant, else null.
+ * The value comes from the input: one that is malformed (or a date that does not exist) must not fail the merge.
+ */
+export function warcTimestamp(date: string): string | null {
+  if (!WARC_DATE.test(date)) return null;
+  const t = Date.parse(date);
+  return Number.isFinite(t) && new Date(t).toISOString().slice(0, 19) === date.slice(0, 19) ? date : null;
+}
 
 export interface PageLink {
   readonly href: string;
@@ -98,6 +111,8 @@ export function registrableDomain(host: string): string {
  * A page linking the same article twice yields one row: the first link, with its anchor text.
  */
 export function rowsFromPage(page: ExtractedPage, inputFile: string, ctx: MapContext): LinkRow[] {
+  const warcDate = warcTimestamp(page.warcDate);
+  if (warcDate === null && page.warcDate !== '') ctx.count('warc_date_invalid');
   const source = parseSourceUrl(page.url);
   if (source === null) {
     ctx.count('pages_bad_url');
@@ -142,7 +157,7 @@ export function rowsFromPage(page: ExtractedPage, inputFile: string, ctx: MapCon
       source_domain: registrableDomain(source.host),
       source_title: sourceTitle,
       anchor_text: cleanText(link.text),
-      warc_date: page.warcDate,
+      warc_date: warcDate,
       input_file: inputFile,
     });
   }

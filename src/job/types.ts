@@ -4,8 +4,8 @@
  * Jobs live in `jobs/`; the runner never imports a job directly.
  */
 
-/** Column types understood by the reducer (DuckDB types). */
-export type ColumnType = 'VARCHAR' | 'BIGINT' | 'DOUBLE' | 'BOOLEAN';
+/** Column types understood by the reducer (DuckDB types). A TIMESTAMP column holds ISO 8601 UTC strings in the rows (`...Z`). */
+export type ColumnType = 'VARCHAR' | 'BIGINT' | 'DOUBLE' | 'BOOLEAN' | 'TIMESTAMP';
 
 export interface Column {
   readonly name: string;

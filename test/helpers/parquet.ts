@@ -7,7 +7,9 @@ export async function readParquet(glob: string, orderBy?: string): Promise<Recor
   try {
     const sql = `SELECT * FROM read_parquet('${glob.replace(/'/g, "''")}')${orderBy ? ` ORDER BY ${orderBy}` : ''}`;
     const res = await conn.runAndReadAll(sql);
-    return res.getRowObjectsJS() as Record<string, unknown>[];
+    // TIMESTAMP columns come back as Dates: compare them as the rows carried them (ISO 8601, `Z`, no .000 when whole).
+    return (res.getRowObjectsJS() as Record<string, unknown>[]).map((row) =>
+      Object.fromEntries(Object.entries(row).map(([k, v]) => [k, v instanceof Date ? v.toISOString().replace('.000Z', 'Z') : v])));
   } finally {
     conn.closeSync();
     db.closeSync();

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import zlib from 'node:zlib';
+import { DuckDBInstance } from '@duckdb/node-api';
 import { startRedisServer, type EmbeddedRedis } from '../../src/queue/index.js';
 import { FaultServer } from '../helpers/fault-server.js';
 import { runCli } from '../helpers/cli.js';
@@ -53,6 +54,11 @@ describe('hostile input', () => {
         zlib.gzipSync(response('Typed')),
         zlib.gzipSync(response('NonAscii', 'X-Note: caf\u00e9\r\n')),
       ]),
+      // warc_date is a TIMESTAMP column: a WARC-Date that is not a real UTC instant becomes null (it must not fail the merge).
+      'dates.warc.gz': Buffer.concat([
+        zlib.gzipSync(response('BadDate').replace('WARC-Date: 2024-05-18T00:00:00Z', 'WARC-Date: yesterday')),
+        zlib.gzipSync(response('NoSuchDay').replace('WARC-Date: 2024-05-18T00:00:00Z', 'WARC-Date: 2024-02-30T00:00:00Z')),
+      ]),
     };
     for (const [name, bytes] of Object.entries(files)) await fsp.writeFile(path.join(work, name), bytes);
     // Finding 10: a gzipped ARC file "succeeded" with 0 rows (300 damaged members counted); a file with no WARC record fails, naming the format.
@@ -73,7 +79,16 @@ describe('hostile input', () => {
     expect(byName['types.warc.gz']?.status).toBe('done');
 
     const links = await readParquet(`${out}/hostile-1/links/*.parquet`);
-    expect(links.map((r) => r.article).sort()).toEqual(['After', 'Before', 'NonAscii', 'Typed']);
+    expect(links.map((r) => r.article).sort()).toEqual(['After', 'BadDate', 'Before', 'NoSuchDay', 'NonAscii', 'Typed']);
+    const dateOf = Object.fromEntries(links.map((r) => [r.article, r.warc_date]));
+    expect(dateOf).toMatchObject({ Before: '2024-05-18T00:00:00Z', BadDate: null, NoSuchDay: null });
+    expect(m.counters.warc_date_invalid).toBe(2);
+    const db = await DuckDBInstance.create(':memory:');
+    const conn = await db.connect();
+    const types = (await conn.runAndReadAll(`DESCRIBE SELECT warc_date FROM read_parquet('${out}/hostile-1/links/*.parquet')`)).getRowObjectsJS();
+    conn.closeSync();
+    db.closeSync();
+    expect(types[0]?.column_type).toBe('TIMESTAMP');
     expect(m.counters['input_damage.header_too_long']).toBe(1);
     expect(m.counters['records.other']).toBe(300);
     expect(Object.keys(m.counters).every((k) => k.length <= 100)).toBe(true);
