@@ -1,14 +1,63 @@
 /** The work of `wikireverse clean` (commands/clean.ts parses its flags), loaded only when it runs. */
 import { checkRunId, readManifest } from '../../coordinator/index.js';
-import { openStore, partialsDir } from '../../storage/index.js';
+import { openStore, partialsDir, type OutputStore } from '../../storage/index.js';
 import { ACTIVE_RUNS_KEY, costKey, openQueue, openRedis, progressFilesKey, progressKey, queueName, reduceQueueName, runKey } from '../../queue/index.js';
+import type { Redis } from 'ioredis';
 import { UsageError } from '../io.js';
 import type { CommandContext } from '../context.js';
+import { runIdsIn, runIdsUnder } from './runs-run.js';
+
+export interface CleanFlags {
+  out?: string;
+  redis?: string;
+  stale: boolean;
+  olderThanDays: number;
+  dryRun: boolean;
+  force: boolean;
+}
 
 /** What a run's reduce tasks read and record (`<runId>/reduce/`): needed only to resume the run. */
 const reduceDir = (runId: string): string => `${runId}/reduce`;
+/** Statuses of a run that no coordinator is working on (an interrupted run resumes from its output store). */
+const ENDED = new Set(['succeeded', 'failed', 'cancelled', 'interrupted']);
+const DAY_MILLIS = 86_400_000;
 
-export async function cleanCommand(ctx: CommandContext, id: string, o: { out: string; redis?: string; dryRun: boolean; force: boolean }): Promise<void> {
+/** Removes (or, dry, counts) a run's partials and reduce records; returns how many objects. */
+async function cleanStore(store: OutputStore, runId: string, dryRun: boolean): Promise<number> {
+  const dirs = [partialsDir(runId), reduceDir(runId)];
+  const objects = (await Promise.all(dirs.map((d) => store.list(d)))).flat().length;
+  if (!dryRun) for (const d of dirs) await store.removePrefix(d);
+  return objects;
+}
+
+/** Removes (or, dry, counts) a run's two queues and keys; returns [jobs, keys]. */
+async function cleanRedis(redis: Redis, url: string, runId: string, dryRun: boolean): Promise<[number, number]> {
+  const queues = [openQueue(queueName(runId), url, 'wikireverse-clean-files'), openQueue(reduceQueueName(runId), url, 'wikireverse-clean-reduce')];
+  try {
+    const keys = [runKey(runId), progressKey(runId), progressFilesKey(runId), costKey(runId)];
+    const present = (await Promise.all(keys.map((k) => redis.exists(k)))).reduce((n, e) => n + e, 0);
+    const jobs = (await Promise.all(queues.map((q) => q.count()))).reduce((n, c) => n + c, 0);
+    if (!dryRun) {
+      for (const q of queues) await q.obliterate({ force: true });
+      await redis.del(...keys);
+      await redis.srem(ACTIVE_RUNS_KEY, runId);
+    }
+    return [jobs, present];
+  } finally {
+    await Promise.all(queues.map((q) => q.close()));
+  }
+}
+
+export async function cleanCommand(ctx: CommandContext, id: string | undefined, o: CleanFlags): Promise<void> {
+  const verb = o.dryRun ? 'would remove' : 'removed';
+  const say = (s: string): boolean => ctx.io.stdout.write(`${s}\n`);
+  if (o.stale) {
+    if (id !== undefined) throw new UsageError('clean: give a run id or --stale, not both');
+    if (!o.out && !o.redis) throw new UsageError('clean --stale needs --out DIR or --redis URL');
+    await cleanStale(o, verb, say);
+    return;
+  }
+  if (id === undefined || !o.out) throw new UsageError('clean needs a run id and --out DIR (or --stale; see wikireverse clean --help)');
   const runId = checkRunId(id);
   const store = openStore(o.out);
   const m = await readManifest(store, runId);
@@ -19,26 +68,52 @@ export async function cleanCommand(ctx: CommandContext, id: string, o: { out: st
         'Add --force to remove them anyway (the run can then not be resumed or retried)',
     );
   }
-  const dirs = [partialsDir(runId), reduceDir(runId)];
-  const objects = (await Promise.all(dirs.map((d) => store.list(d)))).flat();
-  const say = (s: string): boolean => ctx.io.stdout.write(`${o.dryRun ? 'would remove' : 'removed'} ${s}\n`);
-  if (!o.dryRun) for (const d of dirs) await store.removePrefix(d);
-  say(`${objects.length} objects under ${store.location}/${runId}/partials/ and reduce/ (outputs, manifest, reports and cost.json stay)`);
+  const objects = await cleanStore(store, runId, o.dryRun);
+  say(`${verb} ${objects} objects under ${store.location}/${runId}/partials/ and reduce/ (outputs, manifest, reports and cost.json stay)`);
   if (o.redis) {
     const redis = await openRedis(o.redis, 'wikireverse-clean');
-    const queues = [openQueue(queueName(runId), o.redis, 'wikireverse-clean-files'), openQueue(reduceQueueName(runId), o.redis, 'wikireverse-clean-reduce')];
     try {
-      const keys = [runKey(runId), progressKey(runId), progressFilesKey(runId), costKey(runId)];
-      const present = (await Promise.all(keys.map((k) => redis.exists(k)))).reduce((n, e) => n + e, 0);
-      const jobs = (await Promise.all(queues.map((q) => q.count()))).reduce((n, c) => n + c, 0);
-      if (!o.dryRun) {
-        for (const q of queues) await q.obliterate({ force: true });
-        await redis.del(...keys);
-        await redis.srem(ACTIVE_RUNS_KEY, runId);
-      }
-      say(`the run's 2 queues (${jobs} jobs waiting or delayed) and ${present} keys in Redis`);
+      const [jobs, keys] = await cleanRedis(redis, o.redis, runId, o.dryRun);
+      say(`${verb} the run's 2 queues (${jobs} jobs waiting or delayed) and ${keys} keys in Redis`);
     } finally {
-      await Promise.all(queues.map((q) => q.close()));
+      redis.disconnect();
+    }
+  }
+}
+
+/** Every run that ended at least `olderThanDays` ago: succeeded ones' partials under --out, ended runs' keys in Redis. */
+async function cleanStale(o: CleanFlags, verb: string, say: (s: string) => boolean): Promise<void> {
+  const before = Date.now() - o.olderThanDays * DAY_MILLIS;
+  const old = (iso: string | undefined | null): boolean => Number.isFinite(Date.parse(iso ?? '')) && Date.parse(iso ?? '') <= before;
+  if (o.out) {
+    const store = openStore(o.out);
+    let runs = 0;
+    let objects = 0;
+    for (const runId of await runIdsUnder(store, o.out)) {
+      const m = await readManifest(store, runId).catch(() => null);
+      if (!m || m.status !== 'succeeded' || !old(m.finishedAt ?? m.createdAt)) continue;
+      const n = await cleanStore(store, runId, o.dryRun);
+      if (n === 0) continue;
+      runs++;
+      objects += n;
+      say(`${verb} ${n} objects of run ${runId} (succeeded ${m.finishedAt ?? m.createdAt})`);
+    }
+    say(`${verb} ${objects} objects of ${runs} succeeded runs older than ${o.olderThanDays} days under ${store.location}`);
+  }
+  if (o.redis) {
+    const redis = await openRedis(o.redis, 'wikireverse-clean');
+    try {
+      const active = new Set(await redis.smembers(ACTIVE_RUNS_KEY));
+      let runs = 0;
+      for (const runId of await runIdsIn(redis)) {
+        const [status, finishedAt, createdAt] = await redis.hmget(runKey(runId), 'status', 'finishedAt', 'createdAt');
+        if (active.has(runId) || !ENDED.has(status ?? '') || !old(finishedAt ?? createdAt)) continue;
+        const [jobs, keys] = await cleanRedis(redis, o.redis, runId, o.dryRun);
+        runs++;
+        say(`${verb} run ${runId} (${status}) from Redis: 2 queues (${jobs} jobs waiting or delayed), ${keys} keys`);
+      }
+      say(`${verb} ${runs} runs that ended more than ${o.olderThanDays} days ago from Redis`);
+    } finally {
       redis.disconnect();
     }
   }

@@ -6,6 +6,7 @@ import { isRemote, openStore, type OutputStore } from '../../storage/index.js';
 import { ACTIVE_RUNS_KEY, openRedis, runKey } from '../../queue/index.js';
 import { UsageError } from '../io.js';
 import type { CommandContext } from '../context.js';
+import type { Redis } from 'ioredis';
 
 interface RunLine {
   readonly runId: string;
@@ -19,14 +20,29 @@ interface RunLine {
   readonly active?: boolean;
 }
 
-/** The run directories under an output location: its first-level folders that hold a manifest. */
-async function runIdsUnder(store: OutputStore, out: string): Promise<string[]> {
+/** The run directories under an output location: its first-level folders (those that hold a manifest are runs). */
+export async function runIdsUnder(store: OutputStore, out: string): Promise<string[]> {
   if (!isRemote(out)) {
     const names = await fsp.readdir(store.location, { withFileTypes: true }).catch(() => []);
     return names.filter((d) => d.isDirectory()).map((d) => d.name).sort();
   }
   // One LIST per 1,000 objects under the location: a bucket with many runs' partials takes a while.
   return [...new Set((await store.list('')).filter((k) => /^[^/]+\/manifest\.json$/.test(k)).map((k) => k.split('/')[0] as string))].sort();
+}
+
+/** The runs a Redis holds: the ids of its run hashes (not their `:progress` or `:cost` sub-keys), sorted. */
+export async function runIdsIn(redis: Redis): Promise<string[]> {
+  const ids = new Set<string>();
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', runKey('*'), 'COUNT', 500);
+    cursor = next;
+    for (const k of keys) {
+      const id = k.slice(runKey('').length);
+      if (/^[A-Za-z0-9][A-Za-z0-9_-]*$/.test(id)) ids.add(id);
+    }
+  } while (cursor !== '0');
+  return [...ids].sort();
 }
 
 function lineOf(m: Manifest, costUsd: number | null): RunLine {
@@ -59,17 +75,7 @@ export async function runsCommand(ctx: CommandContext, o: { out?: string; redis?
     const redis = await openRedis(o.redis, 'wikireverse-runs');
     try {
       const active = new Set(await redis.smembers(ACTIVE_RUNS_KEY));
-      let cursor = '0';
-      const ids = new Set<string>();
-      do {
-        const [next, keys] = await redis.scan(cursor, 'MATCH', runKey('*'), 'COUNT', 500);
-        cursor = next;
-        for (const k of keys) {
-          const id = k.slice(runKey('').length);
-          if (/^[A-Za-z0-9][A-Za-z0-9_-]*$/.test(id)) ids.add(id); // not the run's sub-keys (`:progress`, `:cost`)
-        }
-      } while (cursor !== '0');
-      for (const id of [...ids].sort()) {
+      for (const id of await runIdsIn(redis)) {
         const h = await redis.hgetall(runKey(id));
         const cost = Number(await redis.hget(`${runKey(id)}:cost`, 'totalUsd'));
         lines.push({ runId: id, status: h.status ?? 'unknown', files: Number(h.files ?? 0), done: null, failed: null, links: null,
