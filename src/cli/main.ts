@@ -23,6 +23,9 @@ import { ExitCode } from '../exit-codes.js';
 
 export const VERSION = '0.1.0';
 
+/** The pointer printed under every usage error (one line of error, one of pointer; no usage dump). */
+const HELP_HINT = '(wikireverse <command> --help shows the usage)';
+
 const COMMANDS = [registerExtract, registerRun, registerWorker, registerStatus, registerCancel, registerReport, registerDashboard, registerFleet, registerCost, registerEstimate, registerRuns, registerClean];
 
 export async function main(args: string[], io: CliIO = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
@@ -35,14 +38,14 @@ export async function main(args: string[], io: CliIO = { stdout: process.stdout,
       .version(VERSION)
       .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
       .exitOverride()
-      .showHelpAfterError();
+      .showHelpAfterError(HELP_HINT);
     for (const register of COMMANDS) register(program, ctx);
     await program.parseAsync(args, { from: 'user' });
     return exitCode;
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode === 0 ? ExitCode.Ok : ExitCode.Usage;
     if (err instanceof UsageError) {
-      io.stderr.write(`error: ${err.message}\n`);
+      io.stderr.write(`error: ${err.message}\n${HELP_HINT}\n`);
       return ExitCode.Usage;
     }
     io.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);

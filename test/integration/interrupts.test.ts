@@ -146,8 +146,10 @@ describe('interrupts', () => {
   it('a Redis that is not there, or that refuses the password: one line, exit 2, within the connect bound, no secret printed', async () => {
     const dead = `redis://:s3cretpw@127.0.0.1:${await freePort()}`;
     const wrong = redis.url.replace(/:\/\/:[^@]+@/, '://:s3cretpw@');
+    const listing = path.join(work, 'dead-listing.txt');
+    await fsp.writeFile(listing, 'http://127.0.0.1:9/a.warc.gz\n');
     const cases: Array<[string[], Record<string, string>]> = [
-      [['run', '--paths', path.join(work, 'listing.txt'), '--out', path.join(work, 'dead'), '--workers', '1'], { WIKIREVERSE_REDIS_URL: dead }],
+      [['run', '--paths', listing, '--out', path.join(work, 'dead'), '--workers', '1'], { WIKIREVERSE_REDIS_URL: dead }],
       [['status', 'some-run'], { WIKIREVERSE_REDIS_URL: dead }],
       [['cancel', 'some-run'], { WIKIREVERSE_REDIS_URL: wrong }],
       [['status', 'some-run'], { WIKIREVERSE_REDIS_URL: wrong }],

@@ -19,6 +19,7 @@ describe('usage errors', () => {
     ['a listing that does not exist', ['run', '--paths', '/no/such/listing.txt', '--out', '/tmp/x'], /^error: --paths \/no\/such\/listing\.txt: no such file or directory$/],
     ['a README as a listing', ['estimate', '--paths', path.join(ROOT, 'README.md')], /^error: .*README\.md is not a listing of inputs: line \d+ is not one path or URL/],
     ['both --paths and --crawl', ['run', '--paths', 'a', '--crawl', 'CC-MAIN-2024-51', '--out', '/tmp/x'], /^error: give either --paths <listing> or --crawl <id>/],
+    ['an unknown option', ['run', '--out', '/tmp/x', '--frobnicate'], /^error: unknown option '--frobnicate'/],
   ];
   for (const [what, args, message] of cases) {
     it(what, async () => {
@@ -26,6 +27,8 @@ describe('usage errors', () => {
       expect(res.code, res.stderr).toBe(2);
       const lines = res.stderr.trim().split('\n');
       expect(lines[0]).toMatch(message);
+      // One line of error, then a pointer to --help (not the whole usage).
+      expect(lines.slice(1)).toEqual(['(wikireverse <command> --help shows the usage)']);
       expect(res.stderr).not.toMatch(/\n\s+at /);
     });
   }
