@@ -3,7 +3,7 @@
  * time with the real reader (`scanInput` + the Wikipedia job, 1 MiB per record) and answers each with a ChildMessage.
  * It enforces nothing: the parent owns the deadline and the memory limit, and kills this process to enforce them.
  *
- * WIKIREVERSE_FUZZ_SELFTEST=hang|crash|memory (read here only, for the harness's tests) makes inputs that start with
+ * WIKIREVERSE_FUZZ_SELFTEST=hang|crash|memory (a setting in src/config, for the harness's own tests) makes inputs that start with
  * `FUZZ-SELFTEST` spin forever, throw a TypeError, or allocate 2 GB, so that detection is proven without parser bugs.
  */
 import fsp from 'node:fs/promises';
@@ -14,6 +14,7 @@ import { wikipediaLinksJob } from '../../jobs/wikipedia/index.js';
 import { InputError, scanInput } from '../extract/index.js';
 import { openInput } from '../storage/index.js';
 import { SELFTEST_FAULTS, SELFTEST_MARKER, type ChildMessage, type ReadEnd, type ReadRequest, type SelfTestFault } from './protocol.js';
+import { loadConfig } from '../config/index.js';
 
 const MAX_RECORD_BYTES = 1 << 20;
 
@@ -121,7 +122,7 @@ function faultOf(value: string | undefined): SelfTestFault | undefined {
 const invoked = process.argv[1] !== undefined && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href;
 if (invoked) {
   try {
-    serve(faultOf(process.env.WIKIREVERSE_FUZZ_SELFTEST));
+    serve(faultOf(loadConfig().fuzzSelftest));
   } catch (err) {
     process.stderr.write(`fuzz child: ${err instanceof Error ? err.message : String(err)}\n`);
     process.exit(2);
