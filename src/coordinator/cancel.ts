@@ -5,7 +5,7 @@
  */
 import { ACTIVE_RUNS_KEY, openQueue, openRedis, queueName, reduceQueueName, runKey } from '../queue/index.js';
 import { openStore } from '../storage/index.js';
-import { readManifest, writeManifest } from './manifest.js';
+import { hasFinished, isGoing, readManifest, writeManifest } from './manifest.js';
 
 export interface CancelResult {
   readonly removedJobs: number;
@@ -19,7 +19,6 @@ export class NoSuchRunError extends Error {
   override readonly name = 'NoSuchRunError';
 }
 
-const ENDED = new Set(['succeeded', 'failed', 'cancelled']);
 
 export async function cancelRun(redisUrl: string, runId: string, out: string | undefined): Promise<CancelResult> {
   const redis = await openRedis(redisUrl, 'wikireverse-cancel');
@@ -32,7 +31,8 @@ export async function cancelRun(redisUrl: string, runId: string, out: string | u
     const stored = outDir ? await readManifest(openStore(outDir), runId) : null;
     if (!known && !stored) throw new NoSuchRunError(`No run ${runId} in this Redis${outDir ? ` nor in ${outDir}` : ''}: nothing cancelled`);
     // A run that has ended stays as it ended (a cancel racing the end of a run must not relabel a success).
-    const ended = known ? (ENDED.has(meta.status ?? '') ? meta.status : undefined) : stored && ENDED.has(stored.status) ? stored.status : undefined;
+    const status = known ? meta.status : stored?.status;
+    const ended = hasFinished(status) ? status : undefined;
     if (ended !== undefined) return { removedJobs: 0, manifestUpdated: false, alreadyEnded: ended };
     if (known) {
       // Only while it is still running: a coordinator that finished meanwhile keeps its status.
@@ -56,7 +56,7 @@ export async function cancelRun(redisUrl: string, runId: string, out: string | u
       // Give a live coordinator a moment to write its own final manifest first.
       await new Promise((r) => setTimeout(r, 1500));
       const m = await readManifest(store, runId);
-      if (m && (m.status === 'running' || m.status === 'reducing' || m.status === 'interrupted')) {
+      if (m && (isGoing(m.status) || m.status === 'interrupted')) {
         m.status = 'cancelled';
         m.reason = 'cancelled with `wikireverse cancel`';
         m.finishedAt = new Date().toISOString();
@@ -80,7 +80,7 @@ export async function cancelStoredRun(out: string, runId: string): Promise<Cance
   const store = openStore(out);
   const m = await readManifest(store, runId);
   if (!m) throw new NoSuchRunError(`No run ${runId} in ${store.location}: nothing cancelled`);
-  if (ENDED.has(m.status)) return { removedJobs: 0, manifestUpdated: false, alreadyEnded: m.status };
+  if (hasFinished(m.status)) return { removedJobs: 0, manifestUpdated: false, alreadyEnded: m.status };
   m.status = 'cancelled';
   m.reason = 'cancelled with `wikireverse cancel`';
   m.finishedAt = new Date().toISOString();

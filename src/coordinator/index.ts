@@ -7,7 +7,7 @@ export {
   planInputs, selectEntries, parseSegments, segmentOf, segmentsOf, crawlListingPath, checkCrawlId, COMMON_CRAWL_BASES,
   type Selection, type CrawlInput, type CrawlSource, type InputPlan,
 } from './crawl.js';
-export { readManifest, writeManifest, type Manifest, type RunSettings } from './manifest.js';
+export { hasFinished, isGoing, readManifest, writeManifest, type Manifest, type RunSettings } from './manifest.js';
 export { NoSuchRunError } from './cancel.js';
 export { committedFiles } from './settle.js';
 export { getRunStatus, type RunStatusReport } from './status.js';

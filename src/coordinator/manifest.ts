@@ -6,6 +6,16 @@ import type { OutputFile } from '../storage/layout.js';
 
 /** `interrupted`: the coordinator was stopped (a signal) before the run ended; `resume` continues it. */
 export type RunStatus = 'running' | 'reducing' | 'succeeded' | 'failed' | 'cancelled' | 'interrupted';
+
+/** A coordinator is (or was, until it died) working on the run. */
+export function isGoing(status: string | undefined): boolean {
+  return status === 'running' || status === 'reducing';
+}
+
+/** The run has ended for good: nothing resumes it, and it stays as it ended. */
+export function hasFinished(status: string | undefined): boolean {
+  return status === 'succeeded' || status === 'failed' || status === 'cancelled';
+}
 export type FileStatus = 'pending' | 'done' | 'failed';
 
 export interface ManifestFile {

@@ -1,5 +1,5 @@
 /** The work of `wikireverse clean` (commands/clean.ts parses its flags), loaded only when it runs. */
-import { checkRunId, readManifest } from '../../coordinator/index.js';
+import { checkRunId, hasFinished, readManifest } from '../../coordinator/index.js';
 import { openStore, partialsDir, type OutputStore } from '../../storage/index.js';
 import { ACTIVE_RUNS_KEY, costKey, openQueue, openRedis, progressFilesKey, progressKey, queueName, reduceQueueName, runKey } from '../../queue/index.js';
 import type { Redis } from 'ioredis';
@@ -18,8 +18,6 @@ export interface CleanFlags {
 
 /** What a run's reduce tasks read and record (`<runId>/reduce/`): needed only to resume the run. */
 const reduceDir = (runId: string): string => `${runId}/reduce`;
-/** Statuses of a run that no coordinator is working on (an interrupted run resumes from its output store). */
-const ENDED = new Set(['succeeded', 'failed', 'cancelled', 'interrupted']);
 const DAY_MILLIS = 86_400_000;
 
 /** Removes (or, dry, counts) a run's partials and reduce records; returns how many objects. */
@@ -107,7 +105,7 @@ async function cleanStale(o: CleanFlags, verb: string, say: (s: string) => boole
       let runs = 0;
       for (const runId of await runIdsIn(redis)) {
         const [status, finishedAt, createdAt] = await redis.hmget(runKey(runId), 'status', 'finishedAt', 'createdAt');
-        if (active.has(runId) || !ENDED.has(status ?? '') || !old(finishedAt ?? createdAt)) continue;
+        if (active.has(runId) || !(hasFinished(status ?? undefined) || status === 'interrupted') /* an interrupted run resumes from its store */ || !old(finishedAt ?? createdAt)) continue;
         const [jobs, keys] = await cleanRedis(redis, o.redis, runId, o.dryRun);
         runs++;
         say(`${verb} run ${runId} (${status}) from Redis: 2 queues (${jobs} jobs waiting or delayed), ${keys} keys`);

@@ -2,7 +2,7 @@
 
 import type { Redis } from 'ioredis';
 import { redactUrl } from '../../log/index.js';
-import { checkRunId, committedFiles, getRunStatus, readManifest, type RunStatusReport } from '../../coordinator/index.js';
+import { checkRunId, committedFiles, getRunStatus, isGoing, readManifest, type RunStatusReport } from '../../coordinator/index.js';
 import { openRedis, readLiveTotals, readPrivateUrl, runKey } from '../../queue/index.js';
 import { openStore } from '../../storage/index.js';
 import { EventWriter, ProgressRenderer, RateMeter, buildView, formatLine, progressEvent, type ProgressView } from '../../progress/index.js';
@@ -21,7 +21,7 @@ async function view(redis: Redis, s: RunStatusReport, meter?: RateMeter): Promis
   const [totals, meta] = await Promise.all([readLiveTotals(redis, s.runId), redis.hmget(runKey(s.runId), 'createdAt', 'finishedAt')]);
   const created = Date.parse(meta[0] ?? '');
   const ended = Date.parse(meta[1] ?? '');
-  const end = s.status === 'running' || s.status === 'reducing' || !Number.isFinite(ended) ? Date.now() : ended;
+  const end = isGoing(s.status) || !Number.isFinite(ended) ? Date.now() : ended;
   const elapsedMillis = Number.isFinite(created) ? Math.max(0, end - created) : 0;
   return buildView({ runId: s.runId, total: s.files, done: s.done, failed: s.failed, active: s.active, waiting: s.waiting, elapsedMillis }, totals, s.status, meter);
 }
@@ -35,7 +35,7 @@ async function statusFromManifest(ctx: CommandContext, out: string, runId: strin
     return ExitCode.Failed;
   }
   // A coordinator that died left its manifest behind the store: the commit records say what is done.
-  const committed = m.status === 'running' || m.status === 'reducing' ? await committedFiles(store, runId, m.files) : new Set<string>();
+  const committed = isGoing(m.status) ? await committedFiles(store, runId, m.files) : new Set<string>();
   const done = m.files.filter((f) => f.status === 'done' || committed.has(f.fileId)).length;
   const failed = m.files.filter((f) => f.status === 'failed').length;
   const s = m.summary;
@@ -45,7 +45,7 @@ async function statusFromManifest(ctx: CommandContext, out: string, runId: strin
     return ExitCode.Ok;
   }
   // A manifest still `running` with no coordinator reachable: its coordinator died (resume continues it).
-  const note = m.status === 'running' || m.status === 'reducing' ? ' (no live coordinator found: it may have died; resume continues the run)' : '';
+  const note = isGoing(m.status) ? ' (no live coordinator found: it may have died; resume continues the run)' : '';
   ctx.io.stdout.write(`run ${runId} ${m.status}${note}: files ${m.files.length}, done ${done}, failed ${failed}, pending ${m.files.length - done - failed}` +
     (s ? `, pages ${s.pages}, links ${s.links}` : '') + '\n' + (m.reason ? `${m.reason}\n` : ''));
   return ExitCode.Ok;
@@ -89,7 +89,7 @@ export async function statusCommand(ctx: CommandContext, id: string, flags: Stat
       const v = await view(redis, s, meter);
       renderer.update(v);
       events?.write(progressEvent(v));
-      if (s.status !== 'running' && s.status !== 'reducing') break;
+      if (!isGoing(s.status)) break;
       await new Promise((r) => setTimeout(r, o.intervalMs));
       s = (await getRunStatus(o.redis, runId)) ?? { ...s, status: 'gone' };
     }
