@@ -104,6 +104,12 @@ async function reduce(task: Extract<ChildTask, { variant: 'reduce' }>): Promise<
     const body = await store.get(p);
     if (body !== null) rows += (JSON.parse(body.toString('utf8')) as FileResult).rows;
   }
+  // The outputs and partition commit records of an earlier measurement (a committed partition is not merged again).
+  const clear = async (): Promise<void> => {
+    for (const name of [job.rowsOutput, ...job.derived.map((d) => d.name)]) await store.removePrefix(`${task.runId}/${name}`);
+    for (const key of await store.list(`${task.runId}/reduce`)) if (key.includes('/reduce/part-')) await store.removePrefix(key);
+  };
+  await clear();
   try {
     // One reduce task over every partition, as a worker runs it.
     const results = await runReduceTask(
@@ -113,7 +119,7 @@ async function reduce(task: Extract<ChildTask, { variant: 'reduce' }>): Promise<
     const merged = results.reduce((n, r) => n + (r.outputs.find((o) => o.output === job.rowsOutput)?.rows ?? 0), 0);
     return { pages: 0, rows, bytes: merged };
   } finally {
-    for (const name of [job.rowsOutput, ...job.derived.map((d) => d.name), 'reduce/part-']) await store.removePrefix(`${task.runId}/${name}`);
+    await clear();
   }
 }
 
