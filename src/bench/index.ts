@@ -2,7 +2,7 @@
  * `npm run bench`: throughput against the gunzip floor, worker scaling, reducer memory, and the projected cost
  * of a full crawl. Writes bench/results/latest.json and a timestamped copy.
  *
- *   node dist/src/bench/index.js [--quick] [--repeats N] [--only wat,warc,scaling,reduce,queue]
+ *   node dist/src/bench/index.js [--quick] [--repeats N] [--only wat,warc,scaling,reduce,queue,scale]
  *        [--price-per-vcpu-hour P] [--cache-dir D] [--results-dir D] [--no-write] [--label L] [--profile DIR]
  *        [file.warc.wat.gz ...]
  *
@@ -19,6 +19,7 @@ import { loadConfig } from '../config/index.js';
 import { generatedInputs, givenInputs, type InputSet, type InputSpec } from './inputs.js';
 import { reduceInput } from './reduce-input.js';
 import { formatQueueScale, measureQueueScale, type QueueScaleFigures } from './queue-scale.js';
+import { formatScale, measureScale, type ScaleFigures, type ScaleSpec } from './scale.js';
 import type { ChildTask } from './child.js';
 import { measureChild, measureParallel, measureZcat, median, medianSample, zcatParallel, type Sample } from './measure.js';
 import { formatProfile, summariseProfile } from './profile.js';
@@ -44,6 +45,8 @@ interface Mode {
   readonly scalingRepeats: number;
   /** Rows in the one partition of each reduce measurement (the worst case: everything in one partition). */
   readonly reduceRows: readonly number[];
+  /** The full-crawl-shaped run (`scale`): a tenth of the crawl's files, or a hundredth with --quick. */
+  readonly scale: ScaleSpec;
 }
 
 const SEED = 20240518;
@@ -58,6 +61,7 @@ const MODES: Record<'quick' | 'full', Mode> = {
     scaling: { ...shape, kind: 'wat', files: 4, pagesPerFile: 1_500 },
     scalingRepeats: 1,
     reduceRows: [250_000, 1_000_000],
+    scale: { files: 636, pagesPerFile: 14, workers: 4, latencyMillis: 20 },
   },
   full: {
     name: 'full',
@@ -68,6 +72,7 @@ const MODES: Record<'quick' | 'full', Mode> = {
     scaling: { ...shape, kind: 'wat', files: 4, pagesPerFile: 5_000 },
     scalingRepeats: 5,
     reduceRows: [1_000_000, 4_000_000, 10_000_000],
+    scale: { files: 6_356, pagesPerFile: 14, workers: 4, latencyMillis: 20 },
   },
 };
 
@@ -176,7 +181,7 @@ export async function main(args: readonly string[], out: NodeJS.WritableStream =
     },
   });
   if (values.help) {
-    out.write('usage: npm run bench -- [--quick] [--repeats N] [--only wat,warc,scaling,reduce,queue] [--price-per-vcpu-hour P] ' +
+    out.write('usage: npm run bench -- [--quick] [--repeats N] [--only wat,warc,scaling,reduce,queue,scale] [--price-per-vcpu-hour P] ' +
       '[--cache-dir D] [--results-dir D] [--no-write] [--label L] [--profile DIR] [files...]\n');
     return 0;
   }
@@ -185,7 +190,7 @@ export async function main(args: readonly string[], out: NodeJS.WritableStream =
   const price = values['price-per-vcpu-hour'] !== undefined ? Number(values['price-per-vcpu-hour']) : DEFAULT_PRICE_PER_VCPU_HOUR;
   if (!Number.isInteger(repeats) || repeats < 1) throw new Error(`--repeats must be a positive integer, got ${values.repeats}`);
   if (!(price > 0)) throw new Error(`--price-per-vcpu-hour must be a positive number, got ${values['price-per-vcpu-hour']}`);
-  const sections = new Set((values.only ?? 'wat,warc,scaling,reduce,queue').split(',').map((s) => s.trim()));
+  const sections = new Set((values.only ?? 'wat,warc,scaling,reduce,queue,scale').split(',').map((s) => s.trim()));
   const cacheDir = path.resolve(values['cache-dir'] ?? path.join(os.tmpdir(), 'wikireverse-bench-cache'));
   const config = loadConfig();
   // The map side writes the partitions of a mid-sized run; each reduce measurement puts all its rows in one partition.
@@ -223,6 +228,11 @@ export async function main(args: readonly string[], out: NodeJS.WritableStream =
     queueScale = [];
     for (const files of [1000, 63_560]) queueScale.push(await measureQueueScale(files));
     out.write(`${formatQueueScale(queueScale)}\n\n`);
+  }
+  let scale: ScaleFigures | undefined;
+  if (sections.has('scale')) {
+    scale = await measureScale(ROOT, cacheDir, mode.scale, log);
+    out.write(`${formatScale(scale)}\n\n`);
   }
   let reduce: ReduceFigures[] | undefined;
   if (sections.has('reduce')) {
@@ -266,6 +276,7 @@ export async function main(args: readonly string[], out: NodeJS.WritableStream =
     ...(scaling ? { scaling } : {}),
     ...(reduce ? { reduce } : {}),
     ...(queueScale ? { queueScale } : {}),
+    ...(scale ? { scale } : {}),
     ...(cost ? { cost } : {}),
     targets,
   };

@@ -4,10 +4,15 @@
  * added again), and the coordinator process's RSS growth over it. Run in its own process (`--only queue`), 1,000 files
  * first, then 63,560 (the full crawl's WAT files).
  */
+import fsp from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { Queue } from 'bullmq';
 import { QUEUE_PREFIX, queueName, redisOptions, startRedisServer } from '../queue/index.js';
-import { ensureQueued } from '../coordinator/settle.js';
+import { enqueueFiles } from '../coordinator/settle.js';
+import { writeRunFiles } from '../coordinator/run-files.js';
 import type { Manifest } from '../coordinator/index.js';
+import { LocalStore } from '../storage/index.js';
 
 export interface QueueScaleFigures {
   readonly files: number;
@@ -16,21 +21,18 @@ export interface QueueScaleFigures {
   readonly resumeWaitingSeconds: number;
   /** `resume` after Redis came back empty: every file added again. */
   readonly resumeLostSeconds: number;
-  /** RSS growth of this process over the three steps (the manifest's file list, the queue client). */
+  /** RSS growth of this process over the three steps (the list's batches, the queue client). */
   readonly rssGrowthMb: number;
 }
 
-function manifestOf(files: number): Manifest {
-  return {
-    version: 1, runId: `bench-q${files}`, job: 'wikipedia-links', status: 'running', createdAt: new Date().toISOString(),
-    settings: { job: 'wikipedia-links', out: '/tmp/bench-queue-out', partitions: 32, attempts: 5, backoffMillis: 2000, maxRecordBytes: 1 << 24 },
-    options: {}, counters: {}, outputs: [],
-    files: Array.from({ length: files }, (_, i) => ({
-      fileId: `f${String(i).padStart(6, '0')}-CC-MAIN-20150417045713-000${String(i % 100).padStart(2, '0')}-ip-10-235-10-82.ec2.internal.warc.wat.gz`,
-      input: `crawl-data/CC-MAIN-2015-18/segments/1429246633799.48/wat/CC-MAIN-20150417045713-${String(i).padStart(5, '0')}-ip-10-235-10-82.ec2.internal.warc.wat.gz`,
-      status: 'pending' as const,
-    })),
-  };
+function* filesOf(files: number): Generator<{ fileId: string; input: string; status: 'pending' }> {
+  for (let i = 0; i < files; i++) {
+    yield {
+      fileId: `f${String(i).padStart(6, '0')}-${(i * 2654435761 >>> 0).toString(16).padStart(8, '0')}ab`,
+      input: `s3://commoncrawl/crawl-data/CC-MAIN-2015-18/segments/1429246633799.48/wat/CC-MAIN-20150417045713-${String(i).padStart(5, '0')}-ip-10-235-10-82.ec2.internal.warc.wat.gz`,
+      status: 'pending',
+    };
+  }
 }
 
 const seconds = async (fn: () => Promise<unknown>): Promise<number> => {
@@ -41,24 +43,33 @@ const seconds = async (fn: () => Promise<unknown>): Promise<number> => {
 
 export async function measureQueueScale(files: number): Promise<QueueScaleFigures> {
   const redis = await startRedisServer();
+  const dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'wikireverse-bench-queue-'));
+  const store = new LocalStore(dir);
+  const runId = `bench-q${files}`;
   const rss0 = process.memoryUsage().rss;
-  const manifest = manifestOf(files);
-  const queue = new Queue(queueName(manifest.runId), { connection: redisOptions(redis.url, 'bench-queue'), prefix: QUEUE_PREFIX });
+  const counts = await writeRunFiles(store, runId, filesOf(files));
+  const manifest: Manifest = {
+    version: 2, runId, job: 'wikipedia-links', status: 'running', createdAt: new Date().toISOString(),
+    settings: { job: 'wikipedia-links', out: dir, partitions: 32, attempts: 5, backoffMillis: 2000, maxRecordBytes: 1 << 24 },
+    options: {}, counters: {}, outputs: [], files: counts,
+  };
+  const queue = new Queue(queueName(runId), { connection: redisOptions(redis.url, 'bench-queue'), prefix: QUEUE_PREFIX });
   try {
-    const enqueueSeconds = await seconds(() => ensureQueued(queue, manifest, manifest.files, false));
+    const enqueueSeconds = await seconds(() => enqueueFiles(queue, store, manifest, 'fresh'));
     const resumeWaitingSeconds = await seconds(async () => {
-      const added = await ensureQueued(queue, manifest, manifest.files, true);
+      const added = await enqueueFiles(queue, store, manifest, 'resume');
       if (added !== 0) throw new Error(`resume re-added ${added} waiting files`);
     });
     await queue.obliterate({ force: true });
     const resumeLostSeconds = await seconds(async () => {
-      const added = await ensureQueued(queue, manifest, manifest.files, true);
+      const added = await enqueueFiles(queue, store, manifest, 'resume');
       if (added !== files) throw new Error(`resume after a lost Redis added ${added} of ${files} files`);
     });
     return { files, enqueueSeconds, resumeWaitingSeconds, resumeLostSeconds, rssGrowthMb: (process.memoryUsage().rss - rss0) / 2 ** 20 };
   } finally {
     await queue.close();
     await redis.stop();
+    await fsp.rm(dir, { recursive: true, force: true });
   }
 }
 

@@ -19,10 +19,11 @@ import { IoSession, openStore, type IoSettings, type OutputStore } from '../stor
 import { mergeCounters, type CounterMap } from '../extract/index.js';
 import { planInputs, type InputRequest } from './crawl.js';
 import { readManifest, writeManifest, type Manifest, type RunSettings } from './manifest.js';
+import { updateRunFiles, writeRunFiles } from './run-files.js';
 import { newRunId } from './run-id.js';
 import { LocalFleet } from '../fleet/local-fleet.js';
 import type { Fleet } from '../fleet/fleet.js';
-import { committedFiles, ensureQueued, waitUntilSettled, CancelledError, InterruptedError, type ProgressSnapshot } from './settle.js';
+import { committedFiles, enqueueFiles, waitUntilSettled, CancelledError, InterruptedError, type ProgressSnapshot } from './settle.js';
 import { collectCommits, collectReduce, defaultPartitions, enqueueReduce, reduceTasks, waitForReduce } from './reduce-phase.js';
 import { ExitCode, UsageError } from '../exit-codes.js';
 
@@ -97,6 +98,12 @@ export class Coordinator {
 
   /** Creates a new run and executes it. */
   async start(opts: StartOptions): Promise<RunResult> {
+    const { store, manifest } = await this.create(opts);
+    return this.execute(store, manifest, false, false);
+  }
+
+  /** Resolves the inputs and writes the run's file list and manifest (the inputs are not kept: nothing here holds the list). */
+  private async create(opts: StartOptions): Promise<{ store: OutputStore; manifest: Manifest }> {
     const plan = await planInputs(opts, this.ioSession());
     const inputs = plan.inputs;
     const runId = opts.runId ?? newRunId();
@@ -104,20 +111,21 @@ export class Coordinator {
     if (await readManifest(store, runId)) {
       throw new Error(`Run ${runId} already exists in ${store.location}: choose another --run-id, or continue it with \`wikireverse resume ${runId} --out ${opts.out}\``);
     }
+    // The list goes to the store first; this process keeps only its counts (its memory does not grow with the run).
+    const files = await writeRunFiles(store, runId, inputs.map((f) => ({ fileId: f.fileId, input: f.input, status: 'pending' as const })));
     const manifest: Manifest = {
-      version: 1, runId, job: opts.settings.job, status: 'running', createdAt: new Date().toISOString(),
+      version: 2, runId, job: opts.settings.job, status: 'running', createdAt: new Date().toISOString(),
       settings: { ...opts.settings, out: opts.out, partitions: opts.settings.partitions > 0 ? opts.settings.partitions : defaultPartitions(inputs.length) },
       options: { paths: opts.paths ?? null, inputBase: opts.inputBase ? redactUrl(opts.inputBase) : null, out: store.location, workers: this.session.workers,
         redis: this.session.redisUrl ? redactUrl(this.session.redisUrl) : 'embedded',
         crawl: plan.crawl, input: plan.input, source: plan.source, listing: plan.listing, listed: plan.listed,
         selection: plan.selection, selectionText: plan.selectionText, rateLimit: this.session.rateLimit ?? 0,
         s3Endpoint: this.session.io?.s3Endpoint ? redactUrl(this.session.io.s3Endpoint) : null },
-      counters: {}, outputs: [], sessions: 0,
-      files: inputs.map((f) => ({ fileId: f.fileId, input: f.input, status: 'pending' })),
+      counters: {}, outputs: [], sessions: 0, files,
     };
     await this.save(store, manifest);
     this.session.progress(`run ${runId}: ${inputs.length} files -> ${store.location}/${runId}`);
-    return this.execute(store, manifest, false, false);
+    return { store, manifest };
   }
 
   /** Continues a run from the output store. Resuming a finished run does nothing (unless `retryFailed`). */
@@ -126,7 +134,7 @@ export class Coordinator {
     const manifest = await readManifest(store, runId);
     if (!manifest) throw new Error(`No run ${runId} in ${store.location} (no ${runId}/manifest.json)`);
     this.carriedIo = { ...(manifest.coordinatorIo ?? {}) };
-    const failed = manifest.files.filter((f) => f.status === 'failed').length;
+    const failed = manifest.files.failed;
     if (manifest.status === 'succeeded' || (manifest.status === 'failed' && manifest.outputs.length > 0 && !retryFailed)) {
       this.session.progress(
         `run ${runId} already finished (${manifest.status}); nothing to do` + (failed > 0 ? `. ${failed} inputs failed: add --retry-failed to retry just those` : ''),
@@ -136,7 +144,7 @@ export class Coordinator {
     manifest.status = 'running';
     delete manifest.reason;
     await this.save(store, manifest);
-    this.session.progress(`run ${runId}: resuming (${manifest.files.length} files) -> ${store.location}/${runId}`);
+    this.session.progress(`run ${runId}: resuming (${manifest.files.total} files) -> ${store.location}/${runId}`);
     return this.execute(store, manifest, true, retryFailed);
   }
 
@@ -160,17 +168,15 @@ export class Coordinator {
         }
       }
       await this.redis.hset(runKey(runId), {
-        out: settings.out, job: settings.job, files: String(manifest.files.length), createdAt: manifest.createdAt, status: 'running',
+        out: settings.out, job: settings.job, files: String(manifest.files.total), createdAt: manifest.createdAt, status: 'running',
       });
       manifest.redis = redactUrl(redisUrl);
       await this.save(store, manifest);
       await this.redis.sadd(ACTIVE_RUNS_KEY, runId);
 
       // Everything not committed in the store goes (back) into the queue.
-      const committed = resuming ? await committedFiles(store, runId, manifest.files) : new Set<string>();
-      const todo = manifest.files.filter((f) => !committed.has(f.fileId));
-      const requeued = await ensureQueued(this.queue, manifest, todo, resuming, retryFailed);
-      if (resuming) log.info({ committed: committed.size, requeued }, 'resuming run');
+      const requeued = await enqueueFiles(this.queue, store, manifest, resuming ? 'resume' : 'fresh', retryFailed);
+      if (resuming) log.info({ requeued }, 'resuming run');
       if (this.session.workers === 0) {
         // Nothing will happen until workers come: say how to start one (the URL's password stays in its file or the environment).
         const redisEnv = this.privateUrlFile ? `WIKIREVERSE_REDIS_URL_FILE=${this.privateUrlFile}` : `WIKIREVERSE_REDIS_URL='${redactUrl(redisUrl)}'`;
@@ -194,13 +200,14 @@ export class Coordinator {
         interrupted: () => this.interrupted,
       });
       // The aggregate: reduce tasks on the same workers (local and fleet alike); the run stays active until they end.
-      const { committed: filesDone, digest } = await collectCommits(store, this.queue, manifest);
+      const { files, digest } = await collectCommits(store, this.queue, manifest);
+      manifest.files = files;
       manifest.status = 'reducing';
       await this.save(store, manifest);
       this.reduceQueue = openQueue(reduceQueueName(runId), redisUrl, 'wikireverse-reduce-queue');
       const added = await enqueueReduce(this.reduceQueue, store, manifest, digest);
       this.session.progress(
-        `run ${runId}: reducing ${filesDone} committed files into ${settings.partitions} partitions (${reduceTasks(manifest).length} reduce tasks, ${added} to run)`,
+        `run ${runId}: reducing ${files.done} committed files into ${settings.partitions} partitions (${reduceTasks(manifest).length} reduce tasks, ${added} to run)`,
       );
       await waitForReduce({
         queue: this.reduceQueue, redis: this.redis, manifest, pollMillis: this.session.pollMillis, started, progress: this.session.progress,
@@ -218,17 +225,17 @@ export class Coordinator {
       // The coordinators' own requests (listing, manifests, commit records) and the reduce tasks' join the files' io.* counters.
       mergeCounters(manifest.counters, reduced.counters);
       mergeCounters(manifest.counters, this.coordinatorIo());
-      const failed = manifest.files.filter((f) => f.status !== 'done');
+      const failed = files.total - files.done;
       manifest.outputs = reduced.outputs;
-      manifest.status = failed.length === 0 ? 'succeeded' : 'failed';
-      if (failed.length > 0) {
-        manifest.reason = `${failed.length} of ${manifest.files.length} input files failed; retry just those with: wikireverse resume ${runId} --out ${settings.out} --retry-failed`;
+      manifest.status = failed === 0 ? 'succeeded' : 'failed';
+      if (failed > 0) {
+        manifest.reason = `${failed} of ${files.total} input files failed; retry just those with: wikireverse resume ${runId} --out ${settings.out} --retry-failed`;
       }
       manifest.finishedAt = new Date().toISOString();
       manifest.summary = {
-        files: manifest.files.length,
-        filesDone,
-        filesFailed: failed.length,
+        files: files.total,
+        filesDone: files.done,
+        filesFailed: failed,
         pages: manifest.counters.pages ?? 0,
         links: reduced.totals[job.rowsOutput] ?? 0,
         articles: reduced.totals[job.derived[0]?.name ?? ''] ?? 0,
@@ -333,10 +340,16 @@ function markInterrupted(manifest: Manifest): void {
 }
 
 /**
- * The files committed so far, marked done in the manifest of a run that stops before its end (so its report, status
+ * The files committed so far, marked done in the list of a run that stops before its end (so its report, status
  * and report.html count them: a cancelled run showed 0 of 24 files done with 16 committed). One LIST per 1,000 files.
  */
 async function markCommitted(store: OutputStore, manifest: Manifest): Promise<void> {
-  const committed = await committedFiles(store, manifest.runId, manifest.files).catch(() => new Set<string>());
-  for (const f of manifest.files) if (committed.has(f.fileId)) f.status = 'done';
+  try {
+    const committed = await committedFiles(store, manifest.runId);
+    manifest.files = await updateRunFiles(store, manifest.runId, (batch) => {
+      for (const f of batch) if (committed.has(f.fileId)) f.status = 'done';
+    });
+  } catch {
+    // The store is failing: the manifest keeps the counts it had, and `status` counts the commit records itself.
+  }
 }

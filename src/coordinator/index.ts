@@ -13,4 +13,5 @@ export { committedFiles } from './settle.js';
 export { getRunStatus, type RunStatusReport } from './status.js';
 export { checkRunId } from './run-id.js';
 export { cancelRun, cancelStoredRun, type CancelResult } from './cancel.js';
-export { buildReport, formatReport, type RunReport } from './report.js';
+export { buildReport, formatReport, readReportFiles, type ReportFiles, type RunReport } from './report.js';
+export { pendingOf, readRunFiles, type FileCounts, type RunFile } from './run-files.js';

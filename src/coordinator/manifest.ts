@@ -1,6 +1,10 @@
-/** The run manifest: `<out>/<runId>/manifest.json`, written at start, updated as the run goes, final at the end. */
+/**
+ * The run manifest: `<out>/<runId>/manifest.json`, written at start, updated as the run goes, final at the end. Its
+ * size does not grow with the run: the files are in their own list (run-files.ts), the manifest has their counts.
+ */
 import type { OutputStore } from '../storage/index.js';
 import { manifestPath } from '../storage/layout.js';
+import { writeRunFiles, type FileCounts, type RunFile } from './run-files.js';
 import type { CounterMap } from '../extract/index.js';
 import type { OutputFile } from '../storage/layout.js';
 
@@ -15,18 +19,6 @@ export function isGoing(status: string | undefined): boolean {
 /** The run has ended for good: nothing resumes it, and it stays as it ended. */
 export function hasFinished(status: string | undefined): boolean {
   return status === 'succeeded' || status === 'failed' || status === 'cancelled';
-}
-export type FileStatus = 'pending' | 'done' | 'failed';
-
-export interface ManifestFile {
-  readonly fileId: string;
-  readonly input: string;
-  status: FileStatus;
-  attempts?: number;
-  rows?: number;
-  kind?: string;
-  seconds?: number;
-  error?: string;
 }
 
 /** What defines a run's output: fixed at creation, reused by `resume`. */
@@ -44,7 +36,8 @@ export interface RunSettings {
 }
 
 export interface Manifest {
-  readonly version: 1;
+  /** 2: the files in `files.jsonl.gz`; 1 (read, upgraded): the files in the manifest. */
+  readonly version: 2;
   readonly runId: string;
   readonly job: string;
   status: RunStatus;
@@ -66,14 +59,24 @@ export interface Manifest {
   coordinatorIo?: CounterMap;
   summary?: { files: number; filesDone: number; filesFailed: number; pages: number; links: number; articles: number; seconds: number };
   outputs: OutputFile[];
-  files: ManifestFile[];
+  /** The input files by outcome; each file is a line of `files.jsonl.gz`. */
+  files: FileCounts;
 }
 
 export async function writeManifest(store: OutputStore, m: Manifest): Promise<void> {
   await store.put(manifestPath(m.runId), JSON.stringify(m, null, 2) + '\n');
 }
 
+/** Reads a run's manifest. One written before the file list had its own object (version 1) is upgraded: the list is written out. */
 export async function readManifest(store: OutputStore, runId: string): Promise<Manifest | null> {
   const buf = await store.get(manifestPath(runId));
-  return buf ? (JSON.parse(buf.toString('utf8')) as Manifest) : null;
+  if (!buf) return null;
+  const m = JSON.parse(buf.toString('utf8')) as Omit<Manifest, 'files' | 'version'> & { version: number; files: FileCounts | RunFile[] };
+  if (Array.isArray(m.files)) {
+    const files = await writeRunFiles(store, runId, m.files);
+    const upgraded: Manifest = { ...m, version: 2, files };
+    await writeManifest(store, upgraded);
+    return upgraded;
+  }
+  return m as Manifest;
 }

@@ -13,6 +13,7 @@ import {
 import { mergeCounters } from '../extract/index.js';
 import { committedPartition, forEachLimit, inputLine } from '../reduce/index.js';
 import type { Manifest } from './manifest.js';
+import { updateRunFiles, type FileCounts } from './run-files.js';
 import { throwIfStopped, throwIfWorkersDead, type SettleOptions } from './settle.js';
 
 /** Input files per partition when `--partitions` is not given (a WAT file gives ~600 links: ~1.2 M rows a partition). */
@@ -44,42 +45,47 @@ class InputsDigest {
 }
 
 /**
- * Reads every file's commit record (the store is the source of truth), sets each manifest entry's status, sums the
- * counters into the manifest, and writes the committed files' list for the reduce tasks.
+ * Reads every file's commit record (the store is the source of truth), sets each file's outcome in the run's list,
+ * sums the counters into the manifest, and writes the committed files' list for the reduce tasks. Returns the list's
+ * counts and the digest of the committed set.
  */
-export async function collectCommits(store: OutputStore, queue: Queue, manifest: Manifest): Promise<{ committed: number; digest: string }> {
+export async function collectCommits(store: OutputStore, queue: Queue, manifest: Manifest): Promise<{ files: FileCounts; digest: string }> {
   const requeued = manifest.counters.files_requeued;
   manifest.counters = requeued ? { files_requeued: requeued } : {};
-  const target = reduceInputsPath(manifest.runId);
-  const pending = await store.openWrite(target);
-  let committed = 0;
+  const pending = await store.openWrite(reduceInputsPath(manifest.runId));
   const digest = new InputsDigest();
+  const write = async (line: string): Promise<void> => {
+    if (!pending.stream.write(line)) await new Promise((res) => pending.stream.once('drain', res));
+  };
   try {
-    await forEachLimit(manifest.files, READ_CONCURRENCY, async (entry) => {
-      const [marker, job] = await Promise.all([
-        store.get(commitPath(manifest.runId, entry.fileId)),
-        queue.getJob(entry.fileId) as Promise<Job | undefined>,
-      ]);
-      if (marker) {
-        const r = JSON.parse(marker.toString('utf8')) as FileResult;
-        mergeCounters(manifest.counters, r.counters);
-        Object.assign(entry, { status: 'done', rows: r.rows, kind: r.kind, seconds: r.seconds, attempts: Math.max(r.attempt, job?.attemptsMade ?? 0) });
-        delete entry.error;
-        committed++;
-        digest.add(entry.fileId);
-        if (r.parts.length > 0 && !pending.stream.write(inputLine(r))) await new Promise((res) => pending.stream.once('drain', res));
-      } else {
-        entry.status = 'failed';
-        entry.attempts = job?.attemptsMade ?? entry.attempts ?? 0;
-        entry.error = job?.failedReason || entry.error || 'not committed';
-      }
+    const files = await updateRunFiles(store, manifest.runId, async (batch) => {
+      const lines: string[] = [];
+      await forEachLimit(batch, READ_CONCURRENCY, async (entry) => {
+        const [marker, job] = await Promise.all([
+          store.get(commitPath(manifest.runId, entry.fileId)),
+          queue.getJob(entry.fileId) as Promise<Job | undefined>,
+        ]);
+        if (marker) {
+          const r = JSON.parse(marker.toString('utf8')) as FileResult;
+          mergeCounters(manifest.counters, r.counters);
+          Object.assign(entry, { status: 'done', rows: r.rows, kind: r.kind, seconds: r.seconds, attempts: Math.max(r.attempt, job?.attemptsMade ?? 0) });
+          delete entry.error;
+          digest.add(entry.fileId);
+          if (r.parts.length > 0) lines.push(inputLine(r));
+        } else {
+          entry.status = 'failed';
+          entry.attempts = job?.attemptsMade ?? entry.attempts ?? 0;
+          entry.error = job?.failedReason || entry.error || 'not committed';
+        }
+      });
+      for (const line of lines) await write(line);
     });
     await pending.commit();
+    return { files, digest: digest.toString() };
   } catch (err) {
     await pending.abort().catch(() => undefined);
     throw err;
   }
-  return { committed, digest: digest.toString() };
 }
 
 function reduceJob(manifest: Manifest, first: number, count: number, inputsDigest: string): { name: string; data: ReduceTaskData; opts: Record<string, unknown> } {

@@ -1,5 +1,29 @@
-/** A run's report from its manifest: files ok / retried / failed (with their last error), records skipped by reason, outputs. */
+/**
+ * A run's report from its manifest and its file list: files ok / retried / failed (with their last error), records
+ * skipped by reason, outputs.
+ */
+import type { OutputStore } from '../storage/index.js';
 import type { Manifest } from './manifest.js';
+import { pendingOf, readRunFiles, type RunFile } from './run-files.js';
+
+/** The files a report names: those that failed, and those that took more than one attempt. */
+export interface ReportFiles {
+  readonly failed: readonly RunFile[];
+  readonly retried: readonly RunFile[];
+}
+
+/** Reads the run's list once for the files a report names. */
+export async function readReportFiles(store: OutputStore, runId: string): Promise<ReportFiles> {
+  const failed: RunFile[] = [];
+  const retried: RunFile[] = [];
+  for await (const batch of readRunFiles(store, runId)) {
+    for (const f of batch) {
+      if (f.status === 'failed') failed.push(f);
+      if ((f.attempts ?? 1) > 1 && f.status !== 'pending') retried.push(f);
+    }
+  }
+  return { failed, retried };
+}
 
 export interface RunReport {
   readonly runId: string;
@@ -16,10 +40,7 @@ export interface RunReport {
 
 const SKIP_RE = /^(pages_(?!parsed)|records_|input_damage\.|bytes_skipped|links_rejected\.|links_duplicate|files_requeued|io\.retries|io\.resumes)/;
 
-export function buildReport(m: Manifest): RunReport {
-  const done = m.files.filter((f) => f.status === 'done');
-  const failed = m.files.filter((f) => f.status === 'failed');
-  const retried = m.files.filter((f) => (f.attempts ?? 1) > 1);
+export function buildReport(m: Manifest, { failed, retried }: ReportFiles): RunReport {
   const outputs: RunReport['outputs'] = {};
   for (const o of m.outputs) {
     const e = (outputs[o.output] ??= { files: 0, rows: 0, bytes: 0 });
@@ -31,7 +52,7 @@ export function buildReport(m: Manifest): RunReport {
     runId: m.runId,
     status: m.status,
     reason: m.reason ?? null,
-    files: { total: m.files.length, ok: done.length, retried: retried.length, failed: failed.length, pending: m.files.length - done.length - failed.length },
+    files: { total: m.files.total, ok: m.files.done, retried: m.files.retried, failed: m.files.failed, pending: pendingOf(m.files) },
     failed: failed.map((f) => ({ input: f.input, attempts: f.attempts ?? 0, error: f.error ?? 'unknown' })),
     retried: retried.map((f) => ({ input: f.input, attempts: f.attempts ?? 0 })),
     skipped: Object.fromEntries(Object.entries(m.counters).filter(([k]) => SKIP_RE.test(k)).sort(([a], [b]) => a.localeCompare(b))),

@@ -6,7 +6,8 @@ import type { JobType, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { ACTIVE_RUNS_KEY, runKey, type FileJobData } from '../queue/index.js';
 import { fileIdOfCommit, partialsDir, type OutputStore } from '../storage/index.js';
-import type { Manifest, ManifestFile } from './manifest.js';
+import type { Manifest } from './manifest.js';
+import { readRunFiles, type RunFile } from './run-files.js';
 
 export class CancelledError extends Error {
   override readonly name = 'CancelledError';
@@ -27,7 +28,7 @@ export function throwIfWorkersDead(workersAlive: () => number | undefined): void
   if (workersAlive() === 0) throw new Error('All local worker processes died and could not be restarted; see the log above');
 }
 
-function jobFor(manifest: Manifest, f: ManifestFile): { name: string; data: FileJobData; opts: Record<string, unknown> } {
+function jobFor(manifest: Manifest, f: RunFile): { name: string; data: FileJobData; opts: Record<string, unknown> } {
   const s = manifest.settings;
   return {
     name: 'file',
@@ -36,44 +37,58 @@ function jobFor(manifest: Manifest, f: ManifestFile): { name: string; data: File
   };
 }
 
-/** Ids of the given files whose commit records are in the store (one listing: a request per 1,000 files on S3). */
-export async function committedFiles(store: OutputStore, runId: string, files: readonly ManifestFile[]): Promise<Set<string>> {
-  const wanted = new Set(files.map((f) => f.fileId));
+/** Ids of the run's files whose commit records are in the store (one listing: a request per 1,000 files on S3). */
+export async function committedFiles(store: OutputStore, runId: string): Promise<Set<string>> {
   const done = new Set<string>();
   for (const listed of await store.list(partialsDir(runId))) {
     const id = fileIdOfCommit(runId, listed);
-    if (id !== null && wanted.has(id)) done.add(id);
+    if (id !== null) done.add(id);
   }
   return done;
 }
 
 /**
- * Puts files into the queue. A fresh run adds them all. On resume, a file whose job is waiting or active is left alone;
- * one whose job completed without a commit in the store, or is missing (Redis lost), is added again; a failed one
- * is added again only with `retryFailed`. Returns how many jobs were added.
+ * Which of the run's files go into the queue:
+ * - `fresh`: a new run, every file;
+ * - `resume`: every file not committed in the store, except one whose job is waiting or active; a job that completed
+ *   without a commit, or failed (only with `retryFailed`), is removed and added again; a file that failed for good in
+ *   an earlier session (its job gone with that Redis) only with `retryFailed`;
+ * - `lost`: the queue is idle and Redis does not know these files (restarted empty, or flushed): files neither
+ *   committed, completed nor failed (now or in an earlier session) are added again.
  */
-export async function ensureQueued(queue: Queue, manifest: Manifest, todo: readonly ManifestFile[], resuming: boolean, retryFailed = true): Promise<number> {
-  const add: ManifestFile[] = [];
-  if (!resuming) add.push(...todo);
-  else {
+export type EnqueueMode = 'fresh' | 'resume' | 'lost';
+
+/**
+ * Puts the run's files into the queue as `mode` says, reading the list in batches (one `addBulk` per batch).
+ * Returns how many jobs were added.
+ */
+export async function enqueueFiles(queue: Queue, store: OutputStore, manifest: Manifest, mode: EnqueueMode, retryFailed = false): Promise<number> {
+  let committed = new Set<string>();
+  let live = new Set<string>();
+  let completed = new Set<string>();
+  let failed = new Set<string>();
+  if (mode !== 'fresh') {
     // Job ids by state, one request per state (linear in the files; a job-by-job state lookup scans the wait list).
-    const live = await jobIds(queue, ['waiting', 'active', 'delayed', 'prioritized', 'waiting-children']);
-    const completed = await jobIds(queue, ['completed']);
-    const failed = await jobIds(queue, ['failed']);
-    for (const f of todo) {
-      if (live.has(f.fileId)) continue;
-      if (completed.has(f.fileId) || (failed.has(f.fileId) && retryFailed)) {
+    committed = await committedFiles(store, manifest.runId);
+    live = await jobIds(queue, ['waiting', 'active', 'delayed', 'prioritized', 'waiting-children']);
+    completed = await jobIds(queue, ['completed']);
+    failed = await jobIds(queue, ['failed']);
+  }
+  let added = 0;
+  for await (const batch of readRunFiles(store, manifest.runId)) {
+    const add: RunFile[] = [];
+    for (const f of batch) {
+      if (mode === 'fresh') add.push(f);
+      else if (committed.has(f.fileId) || live.has(f.fileId)) continue;
+      else if (mode === 'resume' && (completed.has(f.fileId) || (failed.has(f.fileId) && retryFailed))) {
         await queue.remove(f.fileId);
         add.push(f);
-      } else if (!failed.has(f.fileId) && (f.status !== 'failed' || retryFailed)) {
-        // Missing (Redis lost it). Failed for good in an earlier session (its job gone with that Redis): only `--retry-failed` retries it.
-        add.push(f);
-      }
+      } else if (!completed.has(f.fileId) && !failed.has(f.fileId) && (f.status !== 'failed' || retryFailed)) add.push(f);
     }
+    if (add.length > 0) await queue.addBulk(add.map((f) => jobFor(manifest, f)));
+    added += add.length;
   }
-  const BATCH = 1000;
-  for (let i = 0; i < add.length; i += BATCH) await queue.addBulk(add.slice(i, i + BATCH).map((f) => jobFor(manifest, f)));
-  return add.length;
+  return added;
 }
 
 /** What a run looks like at one poll of the coordinator. */
@@ -116,7 +131,7 @@ async function jobIds(queue: Queue, states: JobType[]): Promise<Set<string>> {
  */
 export async function waitUntilSettled(o: SettleOptions): Promise<void> {
   const { queue, redis, manifest } = o;
-  const total = manifest.files.length;
+  const total = manifest.files.total;
   let lastLine = '';
   let lastPrint = 0;
   for (;;) {
@@ -136,17 +151,13 @@ export async function waitUntilSettled(o: SettleOptions): Promise<void> {
       lastPrint = now;
     }
     if (pending === 0) {
-      const known = await jobIds(queue, ['completed', 'failed']);
-      const unknown = manifest.files.filter((f) => !known.has(f.fileId));
-      const committed = await committedFiles(o.store, manifest.runId, unknown);
-      const lost = unknown.filter((f) => !committed.has(f.fileId) && f.status !== 'failed');
-      if (lost.length === 0) return;
-      // Redis lost these jobs (restarted empty, or flushed): put the run back on the map and enqueue them again.
-      o.progress(`${lost.length} files missing from Redis (restarted or flushed?): enqueueing them again`);
-      manifest.counters.files_requeued = (manifest.counters.files_requeued ?? 0) + lost.length;
-      await redis.hset(runKey(manifest.runId), { out: manifest.settings.out, job: manifest.settings.job, files: String(total), createdAt: manifest.createdAt, status: 'running' });
+      // Files Redis does not know (restarted empty, or flushed) that are not committed: put the run back on the map and enqueue them again.
+      if ((await redis.exists(runKey(manifest.runId))) === 0) await redis.hset(runKey(manifest.runId), { out: manifest.settings.out, job: manifest.settings.job, files: String(total), createdAt: manifest.createdAt, status: 'running' });
+      const lost = await enqueueFiles(queue, o.store, manifest, 'lost');
+      if (lost === 0) return;
+      o.progress(`${lost} files missing from Redis (restarted or flushed?): enqueueing them again`);
+      manifest.counters.files_requeued = (manifest.counters.files_requeued ?? 0) + lost;
       await redis.sadd(ACTIVE_RUNS_KEY, manifest.runId);
-      await ensureQueued(queue, manifest, lost, true, false);
     }
     throwIfWorkersDead(o.workersAlive);
     await new Promise((r) => setTimeout(r, o.pollMillis));

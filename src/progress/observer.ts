@@ -41,7 +41,7 @@ export class ProgressObserver implements RunObserver {
     this.session = manifest.sessions ?? 1;
     this.recorder = new TimelineRecorder(this.opts.openStore(manifest.settings.out), manifest.runId, this.opts.timeline);
     await this.recorder.load();
-    this.opts.events?.write({ event: 'start', runId: manifest.runId, files: manifest.files.length, out: manifest.settings.out });
+    this.opts.events?.write({ event: 'start', runId: manifest.runId, files: manifest.files.total, out: manifest.settings.out });
     // A second Ctrl-C exits at once: end the bar's line so the shell prompt starts on a line of its own.
     process.once('exit', this.onExit);
   }
@@ -72,8 +72,7 @@ export class ProgressObserver implements RunObserver {
     if (this.redis) this.totals = await readLiveTotals(this.redis, manifest.runId).catch(() => this.totals);
     if (this.view && this.recorder) {
       const s = manifest.summary;
-      const done = manifest.files.filter((f) => f.status === 'done').length;
-      const failed = manifest.files.filter((f) => f.status === 'failed').length;
+      const { done, failed } = manifest.files;
       const last: ProgressView = {
         ...this.view, status: manifest.status, done: s?.filesDone ?? Math.max(done, this.view.done), failed: s?.filesFailed ?? Math.max(failed, this.view.failed),
         active: 0, waiting: s ? 0 : this.view.waiting, pages: s?.pages ?? this.totals?.pages ?? this.view.pages,

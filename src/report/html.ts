@@ -42,7 +42,7 @@ const note = (text: string): string => `<p class="note">${esc(text)}</p>`;
 
 export function renderReport(d: ReportData): string {
   const m = d.manifest;
-  const r = buildReport(m);
+  const r = buildReport(m, d.files);
   const s = m.summary;
   const throughput = throughputSeries(d.timeline);
   const costLine = costSeries(d.timeline);

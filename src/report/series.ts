@@ -1,6 +1,6 @@
 /** Chart series from a run's timeline (pure): rates between consecutive points, cost so far, files by status. */
 import type { TimelinePoint } from '../progress/index.js';
-import type { Manifest } from '../coordinator/index.js';
+import { pendingOf, type Manifest } from '../coordinator/index.js';
 import type { CostFile, Ranked } from './data.js';
 
 export interface Throughput {
@@ -44,12 +44,11 @@ export function costBreakdown(cost: CostFile | null): Ranked[] | null {
 }
 
 export function fileStatus(m: Manifest): (Ranked & { color: string })[] {
-  const count = (s: string): number => m.files.filter((f) => f.status === s).length;
-  const retried = m.files.filter((f) => f.status === 'done' && (f.attempts ?? 1) > 1).length;
+  const f = m.files;
   return [
-    { key: 'done', count: count('done') - retried, color: '#16a34a' },
-    { key: 'done after retries', count: retried, color: '#65a30d' },
-    { key: 'failed', count: count('failed'), color: '#dc2626' },
-    { key: 'pending', count: count('pending'), color: '#94a3b8' },
+    { key: 'done', count: f.done - f.retriedDone, color: '#16a34a' },
+    { key: 'done after retries', count: f.retriedDone, color: '#65a30d' },
+    { key: 'failed', count: f.failed, color: '#dc2626' },
+    { key: 'pending', count: pendingOf(f), color: '#94a3b8' },
   ].filter((x) => x.count > 0);
 }

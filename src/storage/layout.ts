@@ -11,6 +11,8 @@ import { partName } from '../job/partition.js';
 
 export const runDir = (runId: string): string => runId;
 export const manifestPath = (runId: string): string => `${runId}/manifest.json`;
+/** The run's input files and each one's outcome (gzipped JSON lines; the manifest holds their counts). */
+export const filesPath = (runId: string): string => `${runId}/files.jsonl.gz`;
 export const partialsDir = (runId: string): string => `${runId}/partials`;
 /** The rows of one input file, every partition in one object. */
 export const partialPath = (runId: string, fileId: string): string => `${partialsDir(runId)}/${fileId}.jsonl.gz`;

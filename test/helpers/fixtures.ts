@@ -51,3 +51,20 @@ export function expectedArticles(rows: ExpectedRow[]): Array<{ lang: string; art
     .map((a) => ({ lang: a.lang, article: a.article, link_count: a.urls.size, host_count: a.hosts.size, domain_count: a.domains.size }))
     .sort((x, y) => (x.lang < y.lang ? -1 : x.lang > y.lang ? 1 : x.article < y.article ? -1 : x.article > y.article ? 1 : 0));
 }
+
+/** One line of a run's `files.jsonl.gz`. */
+export interface ListedFile {
+  readonly fileId: string;
+  readonly input: string;
+  readonly status: string;
+  readonly attempts?: number;
+  readonly rows?: number;
+  readonly error?: string;
+}
+
+/** A run's file list (`<out>/<runId>/files.jsonl.gz`) as written, read independently of the code under test. */
+export async function readFileList(out: string, runId: string): Promise<ListedFile[]> {
+  const { gunzipSync } = await import('node:zlib');
+  const text = gunzipSync(await fsp.readFile(path.join(out, runId, 'files.jsonl.gz'))).toString('utf8');
+  return text.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as ListedFile);
+}

@@ -15,7 +15,7 @@ import {
 } from '../../scripts/fixtures/corrupt.js';
 import { runCli } from '../helpers/cli.js';
 import { readParquet } from '../helpers/parquet.js';
-import { keyOf, tempDir } from '../helpers/fixtures.js';
+import { keyOf, readFileList, tempDir, type ListedFile } from '../helpers/fixtures.js';
 
 let redis: EmbeddedRedis;
 let work: string;
@@ -113,12 +113,12 @@ describe('corrupt inputs', () => {
     expect(res.code, res.stderr.slice(-3000)).toBe(1);
 
     const m = JSON.parse(await fsp.readFile(`${out}/corrupt-1/manifest.json`, 'utf8'));
-    const status = Object.fromEntries(m.files.map((f: { input: string; status: string; error?: string }) => [path.basename(f.input), f]));
-    for (const name of Object.keys(files)) expect(status[name].status, `${name}: ${status[name].error}`).toBe('done');
-    for (const name of fileLevel) expect(status[name].status).toBe('failed');
-    expect(status['cut.warc.gz'].error).toMatch(/cut\.warc\.gz is unreadable at byte offset \d+/);
-    expect(status['notwarc.warc.gz'].error).toMatch(/notwarc\.warc\.gz is unreadable at byte offset 0/);
-    expect(status['missing.warc.gz'].error).toMatch(/no such file/);
+    const status: Record<string, ListedFile> = Object.fromEntries((await readFileList(out, 'corrupt-1')).map((f) => [path.basename(f.input), f]));
+    for (const name of Object.keys(files)) expect(status[name]?.status, `${name}: ${status[name]?.error}`).toBe('done');
+    for (const name of fileLevel) expect(status[name]?.status).toBe('failed');
+    expect(status['cut.warc.gz']?.error).toMatch(/cut\.warc\.gz is unreadable at byte offset \d+/);
+    expect(status['notwarc.warc.gz']?.error).toMatch(/notwarc\.warc\.gz is unreadable at byte offset 0/);
+    expect(status['missing.warc.gz']?.error).toMatch(/no such file/);
 
     // Exactly the rows of the intact records.
     const links = await readParquet(`${out}/corrupt-1/links/*.parquet`);

@@ -13,7 +13,7 @@ import { startRedisServer, type EmbeddedRedis } from '../../src/queue/index.js';
 import { FaultServer } from '../helpers/fault-server.js';
 import { runCli } from '../helpers/cli.js';
 import { readParquet } from '../helpers/parquet.js';
-import { tempDir } from '../helpers/fixtures.js';
+import { readFileList, tempDir } from '../helpers/fixtures.js';
 
 let redis: EmbeddedRedis;
 let work: string;
@@ -25,7 +25,6 @@ function response(article: string, extra = ''): string {
     `Content-Type: application/http; msgtype=response\r\nContent-Length: ${Buffer.byteLength(http)}\r\n\r\n${http}\r\n\r\n`;
 }
 
-interface ManifestFile { input: string; status: string; error?: string }
 
 beforeAll(async () => {
   redis = await startRedisServer();
@@ -69,8 +68,8 @@ describe('hostile input', () => {
     expect(res.code, res.stderr.slice(-3000)).toBe(1);
 
     const manifestText = await fsp.readFile(`${out}/hostile-1/manifest.json`, 'utf8');
-    const m = JSON.parse(manifestText) as { files: ManifestFile[]; counters: Record<string, number> };
-    const byName = Object.fromEntries(m.files.map((f) => [path.basename(f.input), f]));
+    const m = JSON.parse(manifestText) as { counters: Record<string, number> };
+    const byName = Object.fromEntries((await readFileList(out, 'hostile-1')).map((f) => [path.basename(f.input), f]));
     expect(byName['loop.warc']?.status).toBe('failed');
     expect(byName['loop.warc']?.error).toMatch(/loop\.warc is unreadable at byte offset 75: the WARC record at uncompressed offset 0 is truncated/);
     expect(byName['header.warc.gz']?.status).toBe('done');
@@ -111,12 +110,12 @@ describe('hostile input', () => {
         { WIKIREVERSE_BACKOFF_MS: '100', WIKIREVERSE_NO_PROGRESS_SECS: '3', WIKIREVERSE_IO_IDLE_TIMEOUT_MS: '600000' });
       expect(res.code, res.stderr.slice(-3000)).toBe(1);
       expect(Date.now() - started).toBeLessThan(60_000);
-      const m = JSON.parse(await fsp.readFile(`${out}/stall-1/manifest.json`, 'utf8')) as { files: ManifestFile[] };
-      const stalled = m.files.find((f) => f.input.endsWith('stall.warc.gz'));
+      const files = await readFileList(out, 'stall-1');
+      const stalled = files.find((f) => f.input.endsWith('stall.warc.gz'));
       expect(stalled?.status).toBe('failed');
       expect(stalled?.error).toMatch(/stall\.warc\.gz made no progress for 3 s at byte offset \d+: no input bytes arrived and no record was read/);
       expect(server.requestsFor('/stall.warc.gz').length).toBe(2); // retried: a stalled source is not final
-      expect(m.files.find((f) => f.input.endsWith('good.warc.gz'))?.status).toBe('done');
+      expect(files.find((f) => f.input.endsWith('good.warc.gz'))?.status).toBe('done');
     } finally {
       await server.stop();
     }

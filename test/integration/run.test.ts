@@ -8,7 +8,7 @@ import path from 'node:path';
 import { startRedisServer, type EmbeddedRedis } from '../../src/queue/index.js';
 import { runCli } from '../helpers/cli.js';
 import { readParquet } from '../helpers/parquet.js';
-import { expectedArticles, keyOf, plant, tempDir, type PlantedSet } from '../helpers/fixtures.js';
+import { expectedArticles, keyOf, plant, readFileList, tempDir, type PlantedSet } from '../helpers/fixtures.js';
 
 let redis: EmbeddedRedis;
 let planted: PlantedSet;
@@ -61,8 +61,11 @@ describe('run', () => {
 
     const manifest = JSON.parse(await fsp.readFile(`${out}/planted-1/manifest.json`, 'utf8'));
     expect(manifest.status).toBe('succeeded');
-    expect(manifest.files).toHaveLength(6);
-    expect(manifest.files.every((f: { status: string }) => f.status === 'done')).toBe(true);
+    expect(manifest.files).toEqual({ total: 6, done: 6, failed: 0, retried: 0, retriedDone: 0, workerSeconds: expect.any(Number) });
+    const listed = await readFileList(out, 'planted-1');
+    expect(listed).toHaveLength(6);
+    expect(listed.every((f) => f.status === 'done')).toBe(true);
+    expect((await fsp.stat(`${out}/planted-1/manifest.json`)).size).toBeLessThan(8192); // the per-file detail is in the list, not the manifest
     expect(manifest.summary.links).toBe(planted.expected.length);
     expect(manifest.summary.articles).toBe(expectedArticles(planted.expected).length);
     expect(manifest.counters.pages).toBe(300 * 3 + 200 * 2 + 100);

@@ -1,28 +1,32 @@
 /** report.html's series (pure) and page: escaping, self-containment, what shows without a timeline, cost or outputs. */
 import { describe, expect, it } from 'vitest';
 import { costBreakdown, costSeries, fileStatus, renderReport, throughputSeries, type ReportData } from '../../src/report/index.js';
-import type { Manifest } from '../../src/coordinator/index.js';
+import type { Manifest, ReportFiles } from '../../src/coordinator/index.js';
 import type { TimelinePoint } from '../../src/progress/index.js';
 
 const manifest = (over: Partial<Manifest> = {}): Manifest => ({
-  version: 1, runId: 'r1', job: 'wikipedia-links', status: 'failed', reason: '1 of 3 input files failed', createdAt: '2026-01-01T00:00:00.000Z',
+  version: 2, runId: 'r1', job: 'wikipedia-links', status: 'failed', reason: '1 of 3 input files failed', createdAt: '2026-01-01T00:00:00.000Z',
   finishedAt: '2026-01-01T00:10:00.000Z',
   settings: { job: 'wikipedia-links', out: '/o', partitions: 2, attempts: 3, backoffMillis: 1000, maxRecordBytes: 1 },
   options: { paths: '/in/listing.txt' }, counters: { pages: 300, pages_internal: 3 }, outputs: [], sessions: 1,
   summary: { files: 3, filesDone: 2, filesFailed: 1, pages: 300, links: 40, articles: 7, seconds: 600 },
-  files: [
-    { fileId: 'a', input: '/in/a.wat.gz', status: 'done', attempts: 1, seconds: 3 },
+  files: { total: 3, done: 2, failed: 1, retried: 2, retriedDone: 1, workerSeconds: 7 },
+  ...over,
+});
+
+const files: ReportFiles = {
+  failed: [{ fileId: 'c', input: '/in/<c>.wat.gz', status: 'failed', attempts: 3, error: 'gzip: <unexpected end>' }],
+  retried: [
     { fileId: 'b', input: '/in/b.wat.gz', status: 'done', attempts: 2, seconds: 4 },
     { fileId: 'c', input: '/in/<c>.wat.gz', status: 'failed', attempts: 3, error: 'gzip: <unexpected end>' },
   ],
-  ...over,
-});
+};
 
 const pt = (t: number, session: number, pages: number, done: number, costUsd: number | null = null): TimelinePoint =>
   ({ t, session, done, failed: 0, active: 1, waiting: 0, pages, links: pages / 10, bytes: 0, costUsd });
 
 const data = (over: Partial<ReportData> = {}): ReportData => ({
-  manifest: manifest(), timeline: [pt(0, 1, 0, 0), pt(60_000, 1, 600, 1, 0.01), pt(120_000, 1, 1800, 2, 0.02)], cost: null, workerSeconds: 7,
+  manifest: manifest(), timeline: [pt(0, 1, 0, 0), pt(60_000, 1, 600, 1, 0.01), pt(120_000, 1, 1800, 2, 0.02)], cost: null, workerSeconds: 7, files,
   topArticles: [{ key: 'en:</script><img src=x onerror=alert(1)>', lang: 'en', article: '</script><img src=x onerror=alert(1)>', count: 5, domains: 2 }],
   topDomains: [{ key: 'example.com', count: 9 }], languages: [{ key: 'en', count: 40 }], queryNote: null, generatedAt: '2026-01-01T00:11:00.000Z',
   ...over,

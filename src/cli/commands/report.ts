@@ -13,7 +13,7 @@ export function registerReport(program: Command, ctx: CommandContext): void {
     .option('--json', 'print JSON', false)
     .option('--html', '(re)write <out>/<runId>/report.html (charts, top articles, domains, languages) and print its path', false)
     .action(async (runId: string, o: { out: string; json: boolean; html: boolean }) => {
-      const [{ buildReport, formatReport, readManifest }, { openStore }] = await Promise.all([import('../../coordinator/index.js'), import('../../storage/index.js')]);
+      const [{ buildReport, formatReport, readManifest, readReportFiles }, { openStore }] = await Promise.all([import('../../coordinator/index.js'), import('../../storage/index.js')]);
       const store = openStore(o.out);
       const m = await readManifest(store, checkRunId(runId));
       if (!m) throw new Error(`No run ${runId} under ${o.out} (no ${runId}/manifest.json)`);
@@ -23,7 +23,7 @@ export function registerReport(program: Command, ctx: CommandContext): void {
         ctx.io.stdout.write(`${store.location}/${path} (${bytes} bytes)\n`);
         return;
       }
-      const r = buildReport(m);
+      const r = buildReport(m, await readReportFiles(store, m.runId));
       ctx.io.stdout.write(o.json ? JSON.stringify(r, null, 2) + '\n' : formatReport(r, o.out));
       ctx.setExit(r.files.failed > 0 || r.status !== 'succeeded' ? ExitCode.Failed : ExitCode.Ok);
     });

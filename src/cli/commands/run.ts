@@ -44,7 +44,7 @@ async function dryRun(ctx: CommandContext, o: RunFlags, inputs: ReturnType<typeo
   }
 }
 
-export function printSummary(io: CliIO, manifest: Manifest, json: boolean): void {
+export async function printSummary(io: CliIO, manifest: Manifest, json: boolean): Promise<void> {
   const s = manifest.summary;
   if (json) {
     io.stdout.write(JSON.stringify({ runId: manifest.runId, status: manifest.status, reason: manifest.reason ?? null, summary: s ?? null, outputs: manifest.outputs }, null, 2) + '\n');
@@ -58,7 +58,13 @@ export function printSummary(io: CliIO, manifest: Manifest, json: boolean): void
         `links ${s.links}, articles ${s.articles}, ${s.seconds}s\n` +
         `outputs: ${out}/${manifest.runId}/ (manifest.json, ${folders})\n`,
     );
-    for (const f of manifest.files.filter((x) => x.status !== 'done')) io.stdout.write(`failed: ${f.input}: ${f.error ?? ''}\n`);
+    if (manifest.files.done < manifest.files.total) {
+      // Every input that did not complete, by name, read from the run's list (the coordinator does not hold it).
+      const [{ readRunFiles }, { openStore }] = await Promise.all([import('../../coordinator/index.js'), import('../../storage/index.js')]);
+      for await (const batch of readRunFiles(openStore(out), manifest.runId)) {
+        for (const f of batch) if (f.status !== 'done') io.stdout.write(`failed: ${f.input}: ${f.error ?? ''}\n`);
+      }
+    }
   } else {
     io.stdout.write(`run ${manifest.runId} ${manifest.status}\n`);
   }
@@ -83,7 +89,7 @@ export async function coordinate(ctx: CommandContext, coordinator: Coordinator, 
   });
   try {
     const { manifest, exitCode } = await action();
-    if (!display?.summary(manifest)) printSummary(ctx.io, manifest, json);
+    if (!display?.summary(manifest)) await printSummary(ctx.io, manifest, json);
     ctx.setExit(exitCode);
   } finally {
     unhook();

@@ -47,8 +47,7 @@ export async function runIdsIn(redis: Redis): Promise<string[]> {
 
 function lineOf(m: Manifest, costUsd: number | null): RunLine {
   return {
-    runId: m.runId, status: m.status, files: m.files.length,
-    done: m.files.filter((f) => f.status === 'done').length, failed: m.files.filter((f) => f.status === 'failed').length,
+    runId: m.runId, status: m.status, files: m.files.total, done: m.files.done, failed: m.files.failed,
     links: m.summary?.links ?? null, costUsd, createdAt: m.createdAt,
   };
 }

@@ -2,7 +2,7 @@
 
 import type { Redis } from 'ioredis';
 import { redactUrl } from '../../log/index.js';
-import { checkRunId, committedFiles, getRunStatus, isGoing, readManifest, type RunStatusReport } from '../../coordinator/index.js';
+import { checkRunId, committedFiles, getRunStatus, isGoing, readManifest, readRunFiles, type RunStatusReport } from '../../coordinator/index.js';
 import { openRedis, readLiveTotals, readPrivateUrl, runKey } from '../../queue/index.js';
 import { openStore } from '../../storage/index.js';
 import { EventWriter, ProgressRenderer, RateMeter, buildView, formatLine, progressEvent, type ProgressView } from '../../progress/index.js';
@@ -26,6 +26,20 @@ async function view(redis: Redis, s: RunStatusReport, meter?: RateMeter): Promis
   return buildView({ runId: s.runId, total: s.files, done: s.done, failed: s.failed, active: s.active, waiting: s.waiting, elapsedMillis }, totals, s.status, meter);
 }
 
+/** The files of a run whose coordinator died: done means committed in the store, failed is what the list says. */
+async function countCommitted(store: ReturnType<typeof openStore>, runId: string): Promise<{ done: number; failed: number }> {
+  const committed = await committedFiles(store, runId);
+  let done = 0;
+  let failed = 0;
+  for await (const batch of readRunFiles(store, runId)) {
+    for (const f of batch) {
+      if (f.status === 'done' || committed.has(f.fileId)) done++;
+      else if (f.status === 'failed') failed++;
+    }
+  }
+  return { done, failed };
+}
+
 /** A run no Redis is reachable for: what its manifest says (finished, interrupted, cancelled, or left by a dead coordinator). */
 async function statusFromManifest(ctx: CommandContext, out: string, runId: string, json: boolean): Promise<ExitCode> {
   const store = openStore(out);
@@ -35,18 +49,17 @@ async function statusFromManifest(ctx: CommandContext, out: string, runId: strin
     return ExitCode.Failed;
   }
   // A coordinator that died left its manifest behind the store: the commit records say what is done.
-  const committed = isGoing(m.status) ? await committedFiles(store, runId, m.files) : new Set<string>();
-  const done = m.files.filter((f) => f.status === 'done' || committed.has(f.fileId)).length;
-  const failed = m.files.filter((f) => f.status === 'failed').length;
+  const { done, failed } = isGoing(m.status) ? await countCommitted(store, runId) : m.files;
+  const total = m.files.total;
   const s = m.summary;
   if (json) {
-    ctx.io.stdout.write(JSON.stringify({ runId, status: m.status, files: m.files.length, done, failed, pending: m.files.length - done - failed,
+    ctx.io.stdout.write(JSON.stringify({ runId, status: m.status, files: total, done, failed, pending: total - done - failed,
       pages: s?.pages ?? null, links: s?.links ?? null, reason: m.reason ?? null, live: false }, null, 2) + '\n');
     return ExitCode.Ok;
   }
   // A manifest still `running` with no coordinator reachable: its coordinator died (resume continues it).
   const note = isGoing(m.status) ? ' (no live coordinator found: it may have died; resume continues the run)' : '';
-  ctx.io.stdout.write(`run ${runId} ${m.status}${note}: files ${m.files.length}, done ${done}, failed ${failed}, pending ${m.files.length - done - failed}` +
+  ctx.io.stdout.write(`run ${runId} ${m.status}${note}: files ${total}, done ${done}, failed ${failed}, pending ${total - done - failed}` +
     (s ? `, pages ${s.pages}, links ${s.links}` : '') + '\n' + (m.reason ? `${m.reason}\n` : ''));
   return ExitCode.Ok;
 }

@@ -1,0 +1,231 @@
+/**
+ * `npm run bench -- --only scale`: a full-crawl-shaped run, scaled down. Generated WAT files (read from local disk),
+ * partials and outputs on the S3 stand-in (s3rver) behind a proxy that holds every request for 20 ms, a private
+ * redis-server, `wikireverse worker` processes and a coordinator with `--workers 0`, all real processes.
+ * Measured: the wall time of each phase (setup, map, collect, reduce), S3 requests by class (the run's own counters
+ * and the proxy's count), peak RSS of the coordinator and of each worker (the one that ran reduce tasks included),
+ * the workers' CPU time by phase, and from those a projection to the full crawl (63,560 files, 36 M links).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { startRedisServer } from '../queue/index.js';
+import { DEFAULT_PRICES } from '../cost/prices.js';
+import { projectRun, type Projection } from '../cost/projection.js';
+import { generatedInputs, type InputSpec } from './inputs.js';
+import { LatencyProxy } from './latency-proxy.js';
+
+export interface ScaleSpec {
+  readonly files: number;
+  readonly pagesPerFile: number;
+  readonly workers: number;
+  readonly latencyMillis: number;
+}
+
+export interface ScaleFigures {
+  readonly files: number;
+  readonly links: number;
+  readonly workers: number;
+  readonly partitions: number;
+  readonly reduceTasks: number;
+  readonly latencyMillis: number;
+  /** Wall seconds: start-up to the first event (listing, file list, enqueue), map, collecting commits, reduce. */
+  readonly phases: { readonly setup: number; readonly map: number; readonly collect: number; readonly reduce: number; readonly total: number };
+  /** The run's S3 counters (`io.s3.*` of the manifest) and the proxy's count of requests by method. */
+  readonly s3: Record<string, number>;
+  readonly proxyRequests: Record<string, number>;
+  readonly perFile: { readonly puts: number; readonly gets: number; readonly objectsUnderPartials: number };
+  readonly coordinatorMaxRssMb: number;
+  readonly workerMaxRssMb: readonly number[];
+  /** CPU seconds of all workers together during the map and during the reduce. */
+  readonly workerCpu: { readonly map: number; readonly reduce: number };
+  readonly manifestBytes: number;
+  readonly fullCrawl: FullCrawlProjection;
+}
+
+export interface FullCrawlProjection {
+  readonly files: number;
+  readonly links: number;
+  readonly instances: number;
+  readonly instanceType: string;
+  readonly wallHours: number;
+  readonly reduceVcpuHours: number;
+  readonly ec2Usd: number;
+  readonly s3Usd: number;
+  readonly fixedUsd: number;
+  readonly totalUsd: number;
+  readonly requests: Projection['requests'];
+}
+
+const FULL_FILES = 63_560;
+const FULL_LINKS = 36_000_000;
+const FLEET_INSTANCES = 20;
+const FLEET_TYPE = 'c7g.large';
+/** The coordinator and Redis on one small on-demand instance (t4g.small, us-east-1) for the projection's fixed cost. */
+const HEAD_NODE_PER_HOUR = 0.0168;
+
+const CLK_TCK = 100;
+const cpuSeconds = (pid: number | undefined): number => {
+  try {
+    const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return (Number(f[11]) + Number(f[12])) / CLK_TCK;
+  } catch {
+    return 0;
+  }
+};
+const peakRssMb = (pid: number | undefined): number => {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) / 1024 : 0;
+  } catch {
+    return 0;
+  }
+};
+
+/** Starts s3rver with an `out` bucket; resolves with its port. */
+async function startS3(root: string, dir: string): Promise<{ child: ChildProcess; port: number }> {
+  const child = spawn(process.execPath, ['--openssl-legacy-provider', path.join(root, 'test/helpers/s3rver-child.cjs'), dir, 'out'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const line = await new Promise<string>((resolve, reject) => {
+    createInterface({ input: child.stdout as NodeJS.ReadableStream }).once('line', resolve);
+    child.once('exit', (code) => reject(new Error(`s3rver exited with ${code}`)));
+  });
+  return { child, port: (JSON.parse(line) as { port: number }).port };
+}
+
+const stop = async (child: ChildProcess): Promise<void> => {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const gone = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await Promise.race([gone, new Promise((r) => setTimeout(r, 10_000))]);
+  if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+};
+
+export async function measureScale(root: string, cacheDir: string, spec: ScaleSpec, log: (line: string) => void): Promise<ScaleFigures> {
+  const input: InputSpec = { kind: 'wat', files: spec.files, pagesPerFile: spec.pagesPerFile, seed: 636, wikiLinkRate: 1, avgPageBytes: 1500 };
+  const set = await generatedInputs(cacheDir, input, log);
+  const work = await fsp.mkdtemp(path.join(os.tmpdir(), 'wikireverse-bench-scale-'));
+  const listing = path.join(work, 'listing.txt');
+  await fsp.writeFile(listing, set.files.join('\n') + '\n');
+  const redis = await startRedisServer();
+  const s3 = await startS3(root, path.join(work, 's3'));
+  const proxy = new LatencyProxy(s3.port, spec.latencyMillis);
+  const endpoint = await proxy.start();
+  const cli = path.join(root, 'dist/cli.js');
+  const runId = `scale-${spec.files}`;
+  const env = {
+    ...process.env, AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', AWS_REGION: 'us-east-1', AWS_EC2_METADATA_DISABLED: 'true',
+    WIKIREVERSE_S3_ENDPOINT: endpoint, WIKIREVERSE_REDIS_URL: redis.url,
+  };
+  const workers: ChildProcess[] = [];
+  try {
+    for (let i = 0; i < spec.workers; i++) {
+      workers.push(spawn(process.execPath, [cli, 'worker', '--run', runId, '--log-level', 'warn'], { env, stdio: ['ignore', 'ignore', 'inherit'] }));
+    }
+    log(`scale: ${spec.files} files, ${spec.workers} workers, S3 behind ${spec.latencyMillis} ms of latency ...`);
+    const t0 = Date.now();
+    // The coordinator as the package's bin runs it (the same V8 settings as `wikireverse run`).
+    const coord = spawn(process.execPath, ['--max-semi-space-size=4', cli, 'run', '--paths', listing, '--out', 's3://out/runs', '--workers', '0',
+      '--run-id', runId, '--events', '--log-level', 'warn'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    coord.stderr?.on('data', (d: Buffer) => { stderr = (stderr + d.toString()).slice(-4000); });
+    let tStart = 0;
+    let tMapEnd = 0;
+    let tReduce = 0;
+    let cpuAtMapEnd = 0;
+    let summary: { status?: string; summary?: { links?: number } } = {};
+    let coordRss = 0;
+    const rssPoll = setInterval(() => { coordRss = Math.max(coordRss, peakRssMb(coord.pid)); }, 250);
+    const workersCpu = (): number => workers.reduce((s, w) => s + cpuSeconds(w.pid), 0);
+    for await (const line of createInterface({ input: coord.stdout as NodeJS.ReadableStream })) {
+      const e = JSON.parse(line) as { event: string; text?: string; files?: { total: number; done: number; failed: number } } & typeof summary;
+      const now = Date.now();
+      if (e.event === 'start') tStart = now;
+      if (e.event === 'progress' && !tMapEnd && e.files && e.files.done + e.files.failed === e.files.total) {
+        tMapEnd = now;
+        cpuAtMapEnd = workersCpu();
+      }
+      if (e.event === 'message' && e.text?.includes(': reducing ')) tReduce = now;
+      if (e.event === 'summary') summary = e;
+    }
+    const code = await new Promise<number | null>((r) => (coord.exitCode !== null ? r(coord.exitCode) : coord.once('exit', r)));
+    clearInterval(rssPoll);
+    const tEnd = Date.now();
+    const cpuEnd = workersCpu();
+    const workerMaxRssMb = workers.map((w) => Math.round(peakRssMb(w.pid)));
+    if (code !== 0 || summary.status !== 'succeeded') throw new Error(`scale run ended with exit code ${code}: ${stderr}`);
+
+    const runDir = path.join(work, 's3', 'out', 'runs', runId);
+    const manifestFile = path.join(runDir, 'manifest.json._S3rver_object');
+    const manifest = JSON.parse(await fsp.readFile(manifestFile, 'utf8')) as {
+      counters: Record<string, number>; settings: { partitions: number; reduceTaskPartitions?: number }; summary: { links: number };
+    };
+    const s3c = Object.fromEntries(Object.entries(manifest.counters).filter(([k]) => k.startsWith('io.s3.')));
+    const partials = (await fsp.readdir(path.join(runDir, 'partials'))).filter((f) => f.endsWith('._S3rver_object')).length;
+    const partitions = manifest.settings.partitions;
+    const reduceTasks = Math.ceil(partitions / (manifest.settings.reduceTaskPartitions ?? 4));
+    const links = manifest.summary.links;
+    const mapCpu = cpuAtMapEnd || cpuEnd;
+    const reduceCpu = cpuEnd - mapCpu;
+    // Full crawl: 32 partitions (one per 2,000 files), 8 reduce tasks; the map's CPU per file and the reduce's per link as measured here.
+    const fullPartitions = Math.ceil(FULL_FILES / 2000);
+    const fullTasks = Math.ceil(fullPartitions / 4);
+    const prices = { ...DEFAULT_PRICES, fixedPerHour: { 'head-node (coordinator + redis)': HEAD_NODE_PER_HOUR } };
+    const p = projectRun({
+      sample: { files: spec.files, seconds: mapCpu, bytes: set.bytes }, filesTotal: FULL_FILES, instances: FLEET_INSTANCES,
+      instanceTypes: [FLEET_TYPE], spotPerHour: {}, prices, requestsPerFile: 1, partitions: fullPartitions, reduceTasks: fullTasks, outputsPerPartition: 2,
+    });
+    const reduceVcpuHours = (reduceCpu / Math.max(1, links)) * FULL_LINKS / 3600;
+    const reduceUsd = reduceVcpuHours * (p.usdPerInstanceHour / p.vcpus);
+    // The reduce tasks run after the map on min(tasks, instances) instances.
+    const reduceWallHours = reduceVcpuHours / Math.min(fullTasks, FLEET_INSTANCES);
+    const wallHours = p.wallHours + reduceWallHours;
+    const fixedUsd = HEAD_NODE_PER_HOUR * wallHours;
+    const fullCrawl: FullCrawlProjection = {
+      files: FULL_FILES, links: FULL_LINKS, instances: FLEET_INSTANCES, instanceType: p.instanceType, wallHours, reduceVcpuHours,
+      ec2Usd: p.ec2Usd + p.ebsUsd + reduceUsd, s3Usd: p.s3Usd, fixedUsd, totalUsd: p.ec2Usd + p.ebsUsd + reduceUsd + p.s3Usd + fixedUsd, requests: p.requests,
+    };
+    const sec = (a: number, b: number): number => Math.round((b - a) / 100) / 10;
+    return {
+      files: spec.files, links, workers: spec.workers, partitions, reduceTasks, latencyMillis: spec.latencyMillis,
+      phases: { setup: sec(t0, tStart), map: sec(tStart, tMapEnd), collect: sec(tMapEnd, tReduce), reduce: sec(tReduce, tEnd), total: sec(t0, tEnd) },
+      s3: s3c, proxyRequests: Object.fromEntries(proxy.requests),
+      perFile: {
+        puts: Math.round(((s3c['io.s3.put'] ?? 0) / spec.files) * 1000) / 1000,
+        gets: Math.round(((s3c['io.s3.get'] ?? 0) / spec.files) * 1000) / 1000,
+        objectsUnderPartials: Math.round((partials / spec.files) * 1000) / 1000,
+      },
+      coordinatorMaxRssMb: Math.round(coordRss), workerMaxRssMb, workerCpu: { map: Math.round(mapCpu * 10) / 10, reduce: Math.round(reduceCpu * 10) / 10 },
+      manifestBytes: (await fsp.stat(manifestFile)).size, fullCrawl,
+    };
+  } finally {
+    await Promise.all(workers.map(stop));
+    await proxy.stop();
+    await stop(s3.child);
+    await redis.stop();
+    await fsp.rm(work, { recursive: true, force: true });
+  }
+}
+
+export function formatScale(r: ScaleFigures): string {
+  const f = r.fullCrawl;
+  const usd = (x: number): string => `$${x.toFixed(2)}`;
+  return [
+    `scale run: ${r.files.toLocaleString('en-US')} WAT files, ${r.links.toLocaleString('en-US')} links, ${r.workers} worker processes (2 cores), ` +
+      `${r.partitions} partitions in ${r.reduceTasks} reduce tasks, S3 stand-in behind ${r.latencyMillis} ms per request (wall times include process start-up):`,
+    `  phases: setup ${r.phases.setup} s, map ${r.phases.map} s, collect ${r.phases.collect} s, reduce ${r.phases.reduce} s, total ${r.phases.total} s`,
+    `  S3 requests per file: ${r.perFile.puts} PUT, ${r.perFile.gets} GET; objects under partials/ per file ${r.perFile.objectsUnderPartials}; ` +
+      `LIST ${r.s3['io.s3.list'] ?? 0}; proxy saw ${Object.entries(r.proxyRequests).map(([k, v]) => `${k} ${v}`).join(', ')}`,
+    `  peak RSS: coordinator ${r.coordinatorMaxRssMb} MB, workers ${r.workerMaxRssMb.join(' / ')} MB; manifest ${r.manifestBytes} bytes`,
+    `  workers' CPU: map ${r.workerCpu.map} s, reduce ${r.workerCpu.reduce} s`,
+    `  projected full crawl (${f.files.toLocaleString('en-US')} files, ${(f.links / 1e6).toFixed(0)} M links) on ${f.instances} x ${f.instanceType} spot: ` +
+      `${f.wallHours.toFixed(2)} h, EC2 ${usd(f.ec2Usd)} (reduce ${f.reduceVcpuHours.toFixed(2)} vCPU-h), S3 requests ${usd(f.s3Usd)} ` +
+      `(${(f.requests.mapPuts + f.requests.reducePuts + f.requests.coordinatorLists).toLocaleString('en-US')} class A, ` +
+      `${(f.requests.inputGets + f.requests.coordinatorGets + f.requests.reduceGets).toLocaleString('en-US')} class B), ` +
+      `head node ${usd(f.fixedUsd)}: ${usd(f.totalUsd)}`,
+  ].join('\n');
+}
