@@ -1,6 +1,7 @@
 /**
  * An HTTP proxy on loopback that holds every request for a fixed delay before passing it on unchanged (method, path,
- * headers, body), so a local S3 server answers with the round-trip time of a real one. Counts requests by method.
+ * headers, body), so a local S3 server answers with the round-trip time of a real one. Counts requests by method, and
+ * keeps `METHOD path` of each when asked (tests compare them with a run's own request counters).
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -9,13 +10,16 @@ export class LatencyProxy {
   private server: http.Server | undefined;
   private readonly agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
   readonly requests = new Map<string, number>();
+  /** `METHOD /path?query` of every request, in arrival order (with `record`). */
+  readonly seen: string[] = [];
 
-  constructor(private readonly upstreamPort: number, private readonly delayMillis: number) {}
+  constructor(private readonly upstreamPort: number, private readonly delayMillis: number, private readonly record = false) {}
 
   async start(): Promise<string> {
     this.server = http.createServer((req, res) => {
       const key = req.method ?? 'OTHER';
       this.requests.set(key, (this.requests.get(key) ?? 0) + 1);
+      if (this.record) this.seen.push(`${key} ${req.url ?? ''}`);
       req.pause();
       setTimeout(() => {
         const up = http.request(

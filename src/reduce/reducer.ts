@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import type { JobDefinition } from '../job/types.js';
-import type { OutputStore } from '../storage/index.js';
+import { withOwnPut, type OutputStore } from '../storage/index.js';
 import type { ReduceTaskData } from '../queue/names.js';
 import { outputPath, partialPath, reduceCommitPath, type OutputFile, type PartitionResult } from '../storage/layout.js';
 import { parseInputLine, type ReduceInputFile } from './inputs.js';
@@ -150,10 +150,10 @@ export async function runReduceTask(data: ReduceTaskData, o: ReduceTaskOptions):
       for (const [name] of selects) await fsp.rm(path.join(tmp, `${name}-${p}.parquet`), { force: true });
       const now = o.counters?.() ?? {};
       const result: PartitionResult = {
-        partition: p, inputsDigest: data.inputsDigest, files: s.files, rowsIn: s.rows, outputs, seconds: (Date.now() - started) / 1000, counters: delta(now, counted),
+        partition: p, inputsDigest: data.inputsDigest, files: s.files, rowsIn: s.rows, outputs, seconds: (Date.now() - started) / 1000, counters: withOwnPut(delta(now, counted), store.protocol),
       };
-      counted = now;
       await store.put(reduceCommitPath(runId, p), JSON.stringify(result));
+      counted = o.counters?.() ?? {}; // the commit's own PUT is in this partition's counters, not the next one's
       results.push(result);
     }
   } finally {

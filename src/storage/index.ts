@@ -4,7 +4,7 @@ export { LocalStore } from './local-store.js';
 export { S3Store } from './s3-store.js';
 export { openInput, isRemote, localPathOf, INPUT_CHUNK_BYTES } from './inputs.js';
 export { IoSession, DEFAULT_IO_SETTINGS, ioSettingsFromConfig, configureStorage, processIoSettings, type IoSettings } from './io-session.js';
-export { IoCounters } from './io-counters.js';
+export { IoCounters, withOwnPut, type IoProtocol } from './io-counters.js';
 export { hasAwsCredentials } from './s3-client.js';
 export { readAll } from './read-all.js';
 

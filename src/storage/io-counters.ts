@@ -7,6 +7,16 @@
  */
 export type IoProtocol = 'http' | 's3';
 
+/**
+ * `counters` plus the one PUT about to write a record that holds them (a commit record cannot count itself once
+ * written); unchanged for a store that makes no requests.
+ */
+export function withOwnPut(counters: Readonly<Record<string, number>>, protocol: IoProtocol | null): Record<string, number> {
+  if (protocol === null) return { ...counters };
+  const key = `io.${protocol}.put`;
+  return { ...counters, [key]: (counters[key] ?? 0) + 1 };
+}
+
 export class IoCounters {
   private readonly values = new Map<string, number>();
 

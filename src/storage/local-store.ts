@@ -12,6 +12,7 @@ function tmpName(target: string): string {
 
 export class LocalStore implements OutputStore {
   readonly location: string;
+  readonly protocol = null;
 
   constructor(private readonly root: string) {
     this.location = path.resolve(root);

@@ -25,6 +25,7 @@ export interface S3StoreOptions {
 
 export class S3Store implements OutputStore {
   readonly location: string;
+  readonly protocol = 's3' as const;
   private readonly bucket: string;
   /** Key prefix of the root: '' or ending in '/'. */
   private readonly root: string;

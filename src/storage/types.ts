@@ -3,6 +3,7 @@
  * with `/` separators. Every write is atomic: a reader sees a whole object or none.
  */
 import type { Writable } from 'node:stream';
+import type { IoProtocol } from './io-counters.js';
 
 /** An object being written; invisible to readers until `commit`. */
 export interface PendingObject {
@@ -16,6 +17,8 @@ export interface PendingObject {
 export interface OutputStore {
   /** Human-readable location of the root, with no credentials (for logs and reports). */
   readonly location: string;
+  /** The protocol its requests are counted under (`io.s3.*`), or null when it makes none (a local directory). */
+  readonly protocol: IoProtocol | null;
   put(path: string, body: string | Buffer): Promise<void>;
   openWrite(path: string): Promise<PendingObject>;
   /** The object's bytes, or null when it does not exist. */

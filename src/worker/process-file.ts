@@ -14,7 +14,7 @@ import { pipeline } from 'node:stream/promises';
 import type { JobDefinition, Row } from '../job/types.js';
 import { partitionOf } from '../job/partition.js';
 import { scanInput } from '../extract/scan.js';
-import { openInput, type IoSession, type OutputStore, type PendingObject } from '../storage/index.js';
+import { openInput, withOwnPut, type IoSession, type OutputStore, type PendingObject } from '../storage/index.js';
 import type { FileJobData } from '../queue/names.js';
 import { commitPath, partialPath, type FileResult, type PartRange } from '../storage/layout.js';
 import type { FileProgress } from './file-progress.js';
@@ -103,7 +103,7 @@ export async function processFile(
       kind: result.kind,
       rows: result.rows,
       parts,
-      counters: { ...result.counters.toJSON(), ...io?.counters.toJSON() },
+      counters: { ...result.counters.toJSON(), ...withOwnPut(io?.counters.toJSON() ?? {}, store.protocol) },
       compressedBytes: result.compressedBytes,
       seconds: (Date.now() - started) / 1000,
       attempt,

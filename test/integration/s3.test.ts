@@ -12,6 +12,7 @@ import { runCli } from '../helpers/cli.js';
 import { readParquet } from '../helpers/parquet.js';
 import { expectedArticles, keyOf, plant, tempDir, type PlantedSet } from '../helpers/fixtures.js';
 import { S3_ACCESS_KEY, startS3, type TestS3 } from '../helpers/s3.js';
+import { LatencyProxy } from '../../src/bench/latency-proxy.js';
 
 let redis: EmbeddedRedis;
 let s3: TestS3;
@@ -72,10 +73,10 @@ describe('S3', () => {
     expect(manifest.options.out).toBe('s3://out/results/v1');
     expect(manifest.options.s3Endpoint).toBe(`${s3.endpoint}/`);
     const c = manifest.counters as Record<string, number>;
-    // Workers: one PUT per file with rows (the commit records are not self-counted); reduce tasks: 4 Parquet uploads and
-    // 2 partition commits, a GET of the list and a ranged GET per file with rows; coordinator: the list, manifests, commit reads.
+    // Workers: one PUT per file with rows and its commit record; reduce tasks: 4 Parquet uploads and 2 partition commits,
+    // a GET of the list and a ranged GET per file with rows; coordinator: the lists, manifests, commit reads.
     const withRows = partials.filter((k) => k.endsWith('.jsonl.gz')).length;
-    expect(c['io.s3.put']).toBeGreaterThanOrEqual(withRows + 4 + 2 + 1 + 2);
+    expect(c['io.s3.put']).toBeGreaterThanOrEqual(withRows + 3 + 4 + 2 + 1 + 2);
     expect(c['io.s3.get']).toBeGreaterThanOrEqual(3 + 1 + withRows);
     // The reduce task's own requests are in its partitions' commit records, in the manifest and in the cost ledger.
     const reduceCounters: Record<string, number> = {};
@@ -84,7 +85,7 @@ describe('S3', () => {
       for (const [k, v] of Object.entries(r.counters)) reduceCounters[k] = (reduceCounters[k] ?? 0) + v;
     }
     expect(reduceCounters['io.s3.get']).toBeGreaterThanOrEqual(1 + withRows); // the inputs list + one ranged GET per file
-    expect(reduceCounters['io.s3.put']).toBeGreaterThanOrEqual(4 + 1); // 4 Parquet files, a commit record (the last is not self-counted)
+    expect(reduceCounters['io.s3.put']).toBe(4 + 2); // 4 Parquet files and 2 commit records (each counts its own PUT)
     expect(c['io.s3.get']).toBeGreaterThanOrEqual((reduceCounters['io.s3.get'] ?? 0) + 3); // + the coordinator's commit record reads
     // The run's totals in Redis (what the cost ledger reads) count every PUT under partials/, commit records included.
     const { connect, readRunUsage } = await import('../../src/queue/index.js');
@@ -98,6 +99,30 @@ describe('S3', () => {
     expect(c['io.s3.bytes_out']).toBeGreaterThan(0);
     expect(c['io.s3.bytes_in']).toBeGreaterThan(0);
     console.log('s3 out counters:', JSON.stringify(Object.fromEntries(Object.entries(c).filter(([k]) => k.startsWith('io.')))));
+  });
+
+  it("the workers' request counters equal the requests S3 received for partials, commit records and outputs", async () => {
+    // Every request passes through a recording proxy: what the run says it did is compared with what the server saw.
+    const proxy = new LatencyProxy(s3.port, 0, true);
+    const endpoint = await proxy.start();
+    try {
+      const res = await runCli(
+        ['run', '--paths', planted.listing, '--out', 's3://out/counted', '--s3-endpoint', endpoint, '--workers', '2', '--redis', redis.url, '--run-id', 'counted-1', '--partitions', '3'],
+        s3.env,
+      );
+      expect(res.code, res.stderr).toBe(0);
+      const manifest = JSON.parse((await s3.get('out', 'counted/counted-1/manifest.json')).toString('utf8')) as {
+        counters: Record<string, number>; coordinatorIo?: Record<string, number>;
+      };
+      const workerPuts = (manifest.counters['io.s3.put'] ?? 0) - (manifest.coordinatorIo?.['io.s3.put'] ?? 0);
+      const seenPuts = proxy.seen.filter((r) => /^PUT \/out\/counted\/counted-1\/(partials\/|reduce\/part-|links\/|articles\/)/.test(r));
+      // 3 files: a partial object each with rows, 3 commit records; 3 partitions: 6 Parquet files and 3 commit records.
+      expect(seenPuts.filter((r) => r.includes('.commit.json')), proxy.seen.join('\n')).toHaveLength(3 + 3);
+      expect(workerPuts).toBe(seenPuts.length);
+      expect(manifest.counters['io.s3.multipart_parts'] ?? 0).toBe(0);
+    } finally {
+      await proxy.stop();
+    }
   });
 
   it('run --paths s3://... reads its listing and inputs from S3 (endpoint from WIKIREVERSE_S3_ENDPOINT)', async () => {
