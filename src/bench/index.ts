@@ -18,8 +18,8 @@ import { realpathSync } from 'node:fs';
 import { loadConfig } from '../config/index.js';
 import { generatedInputs, givenInputs, type InputSet, type InputSpec } from './inputs.js';
 import { reduceInput } from './reduce-input.js';
-import { formatQueueScale, measureQueueScale, type QueueScaleFigures } from './queue-scale.js';
-import { formatScale, measureScale, type ScaleFigures, type ScaleSpec } from './scale.js';
+import { formatCoordinatorRss, formatQueueScale, measureCoordinatorRss, measureQueueScale, type CoordinatorRss, type QueueScaleFigures } from './queue-scale.js';
+import { formatScale, measureScale, type MapSpeed, type ScaleFigures, type ScaleSpec } from './scale.js';
 import type { ChildTask } from './child.js';
 import { measureChild, measureParallel, measureZcat, median, medianSample, zcatParallel, type Sample } from './measure.js';
 import { formatProfile, summariseProfile } from './profile.js';
@@ -61,7 +61,7 @@ const MODES: Record<'quick' | 'full', Mode> = {
     scaling: { ...shape, kind: 'wat', files: 4, pagesPerFile: 1_500 },
     scalingRepeats: 1,
     reduceRows: [250_000, 1_000_000],
-    scale: { files: 636, pagesPerFile: 14, workers: 4, latencyMillis: 20 },
+    scale: { files: 636, pagesPerFile: 60, workers: 4, latencyMillis: 20 },
   },
   full: {
     name: 'full',
@@ -72,7 +72,7 @@ const MODES: Record<'quick' | 'full', Mode> = {
     scaling: { ...shape, kind: 'wat', files: 4, pagesPerFile: 5_000 },
     scalingRepeats: 5,
     reduceRows: [1_000_000, 4_000_000, 10_000_000],
-    scale: { files: 6_356, pagesPerFile: 14, workers: 4, latencyMillis: 20 },
+    scale: { files: 6_356, pagesPerFile: 60, workers: 4, latencyMillis: 20 },
   },
 };
 
@@ -224,14 +224,19 @@ export async function main(args: readonly string[], out: NodeJS.WritableStream =
     out.write(`${formatScaling(scaling)}\n\n`);
   }
   let queueScale: QueueScaleFigures[] | undefined;
+  let coordinatorRss: CoordinatorRss[] | undefined;
   if (sections.has('queue')) {
     queueScale = [];
     for (const files of [1000, 63_560]) queueScale.push(await measureQueueScale(files));
     out.write(`${formatQueueScale(queueScale)}\n\n`);
+    coordinatorRss = [];
+    for (const files of [10, 1000, 63_560]) coordinatorRss.push(await measureCoordinatorRss(ROOT, files));
+    out.write(`${formatCoordinatorRss(coordinatorRss)}\n\n`);
   }
   let scale: ScaleFigures | undefined;
   if (sections.has('scale')) {
-    scale = await measureScale(ROOT, cacheDir, mode.scale, log);
+    const speed = mapSpeed(inputs, path.resolve(values['results-dir'] ?? path.join(ROOT, 'bench/results')));
+    scale = await measureScale(ROOT, cacheDir, mode.scale, speed, log);
     out.write(`${formatScale(scale)}\n\n`);
   }
   let reduce: ReduceFigures[] | undefined;
@@ -276,6 +281,7 @@ export async function main(args: readonly string[], out: NodeJS.WritableStream =
     ...(scaling ? { scaling } : {}),
     ...(reduce ? { reduce } : {}),
     ...(queueScale ? { queueScale } : {}),
+    ...(coordinatorRss ? { coordinatorRss } : {}),
     ...(scale ? { scale } : {}),
     ...(cost ? { cost } : {}),
     targets,
@@ -290,6 +296,28 @@ export async function main(args: readonly string[], out: NodeJS.WritableStream =
     out.write(`results: ${path.join(dir, 'latest.json')}\n`);
   }
   return 0;
+}
+
+/**
+ * The worker path's WAT speed for the scale projection: this run's when it measured the `wat` section, else the newest
+ * saved result on this machine that has one, else an assumed 1,000 pages per core-second (and the line says so).
+ */
+function mapSpeed(inputs: readonly InputFigures[], resultsDir: string): MapSpeed {
+  const worker = (list: readonly InputFigures[]): number | undefined =>
+    list.find((i) => i.label === 'wat')?.variants.find((v) => v.name === 'worker')?.pagesPerCoreSec;
+  const here = worker(inputs);
+  if (here) return { pagesPerCoreSec: here, source: 'WAT worker speed measured in this run' };
+  const saved = fs.existsSync(resultsDir) ? fs.readdirSync(resultsDir).filter((f) => /^\d.*\.json$/.test(f)).sort().reverse() : [];
+  for (const f of saved) {
+    try {
+      const r = JSON.parse(fs.readFileSync(path.join(resultsDir, f), 'utf8')) as BenchResults;
+      const v = worker(r.inputs ?? []);
+      if (v) return { pagesPerCoreSec: v, source: `WAT worker speed from ${f} (${Math.round(v)} pages/core-s)` };
+    } catch {
+      // not a results file
+    }
+  }
+  return { pagesPerCoreSec: 1000, source: 'no WAT measurement found: 1,000 pages/core-s assumed (run the wat section)' };
 }
 
 const invoked = process.argv[1] !== undefined && fs.existsSync(process.argv[1]) && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href;

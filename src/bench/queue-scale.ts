@@ -4,9 +4,12 @@
  * added again), and the coordinator process's RSS growth over it. Run in its own process (`--only queue`), 1,000 files
  * first, then 63,560 (the full crawl's WAT files).
  */
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { createInterface } from 'node:readline';
 import { Queue } from 'bullmq';
 import { QUEUE_PREFIX, queueName, redisOptions, startRedisServer } from '../queue/index.js';
 import { enqueueFiles } from '../coordinator/settle.js';
@@ -71,6 +74,55 @@ export async function measureQueueScale(files: number): Promise<QueueScaleFigure
     await redis.stop();
     await fsp.rm(dir, { recursive: true, force: true });
   }
+}
+
+/** A `wikireverse run` coordinator's peak RSS once it has listed, written and enqueued `files` files and polled the queue. */
+export interface CoordinatorRss {
+  readonly files: number;
+  readonly peakRssMb: number;
+  /** Bytes of the run's manifest.json and files.jsonl.gz. */
+  readonly manifestBytes: number;
+  readonly fileListBytes: number;
+}
+
+/**
+ * Starts the real coordinator as the bin does (`--max-semi-space-size=4`) on a listing of `files` Common Crawl paths
+ * with no workers (`--workers 0`, a private redis-server), waits until it has enqueued them and polled for 3 s, reads
+ * its peak RSS (VmHWM, start-up included), and stops it with SIGINT (the run is left interrupted).
+ */
+export async function measureCoordinatorRss(root: string, files: number): Promise<CoordinatorRss> {
+  const dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'wikireverse-bench-coord-'));
+  try {
+    const listing = path.join(dir, 'listing.txt');
+    const lines: string[] = [];
+    for (const f of filesOf(files)) lines.push(f.input.replace('s3://commoncrawl/', ''));
+    await fsp.writeFile(listing, lines.join('\n') + '\n');
+    const child = spawn(process.execPath, ['--max-semi-space-size=4', path.join(root, 'dist/cli.js'), 'run', '--paths', listing, '--input-base', 'https://data.commoncrawl.org/',
+      '--out', path.join(dir, 'out'), '--run-id', 'rss', '--workers', '0', '--events', '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    let peak = 0;
+    for await (const line of createInterface({ input: child.stdout })) {
+      if ((JSON.parse(line) as { event: string }).event !== 'start') continue;
+      await new Promise((r) => setTimeout(r, 3000));
+      const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${child.pid}/status`, 'utf8'));
+      peak = m ? Number(m[1]) / 1024 : 0;
+      child.kill('SIGINT');
+      break;
+    }
+    await exited;
+    const size = async (f: string): Promise<number> => (await fsp.stat(path.join(dir, 'out', 'rss', f))).size;
+    return { files, peakRssMb: Math.round(peak), manifestBytes: await size('manifest.json'), fileListBytes: await size('files.jsonl.gz') };
+  } finally {
+    await fsp.rm(dir, { recursive: true, force: true });
+  }
+}
+
+export function formatCoordinatorRss(rows: readonly CoordinatorRss[]): string {
+  const lines = ['coordinator process (`run --workers 0`, enqueued and polling; start-up included):', '| files | peak RSS MB | manifest.json bytes | files.jsonl.gz bytes |', '|---|---|---|---|'];
+  for (const r of rows) lines.push(`| ${r.files.toLocaleString('en-US')} | ${r.peakRssMb} | ${r.manifestBytes} | ${r.fileListBytes} |`);
+  const [a, b] = [rows[0], rows[rows.length - 1]];
+  if (a && b && a !== b) lines.push(`peak RSS ${b.files.toLocaleString('en-US')} / ${a.files.toLocaleString('en-US')} files: ${(b.peakRssMb / a.peakRssMb).toFixed(2)}x`);
+  return lines.join('\n');
 }
 
 export function formatQueueScale(rows: readonly QueueScaleFigures[]): string {

@@ -3,8 +3,8 @@
  * partials and outputs on the S3 stand-in (s3rver) behind a proxy that holds every request for 20 ms, a private
  * redis-server, `wikireverse worker` processes and a coordinator with `--workers 0`, all real processes.
  * Measured: the wall time of each phase (setup, map, collect, reduce), S3 requests by class (the run's own counters
- * and the proxy's count), peak RSS of the coordinator and of each worker (the one that ran reduce tasks included),
- * the workers' CPU time by phase, and from those a projection to the full crawl (63,560 files, 36 M links).
+ * and the proxy's count), peak RSS of the coordinator, of each map worker and of the worker that ran the reduce tasks
+ * alone (started when the map ends), the workers' CPU time by phase, and from those a projection to the full crawl (63,560 files, 36 M links).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -25,6 +25,12 @@ export interface ScaleSpec {
   readonly latencyMillis: number;
 }
 
+/** A full-size WAT file's parsing speed (the worker path's pages per core-second), and where the figure comes from. */
+export interface MapSpeed {
+  readonly pagesPerCoreSec: number;
+  readonly source: string;
+}
+
 export interface ScaleFigures {
   readonly files: number;
   readonly links: number;
@@ -39,7 +45,9 @@ export interface ScaleFigures {
   readonly proxyRequests: Record<string, number>;
   readonly perFile: { readonly puts: number; readonly gets: number; readonly objectsUnderPartials: number };
   readonly coordinatorMaxRssMb: number;
+  /** The map workers' peak RSS, and the reduce worker's (a fresh process that ran only the reduce tasks). */
   readonly workerMaxRssMb: readonly number[];
+  readonly reducerMaxRssMb: number;
   /** CPU seconds of all workers together during the map and during the reduce. */
   readonly workerCpu: { readonly map: number; readonly reduce: number };
   readonly manifestBytes: number;
@@ -47,6 +55,9 @@ export interface ScaleFigures {
 }
 
 export interface FullCrawlProjection {
+  /** CPU seconds per full-size WAT file: this run's per-file overhead plus 56,640 pages at the measured speed. */
+  readonly mapSecondsPerFile: number;
+  readonly mapSpeedSource: string;
   readonly files: number;
   readonly links: number;
   readonly instances: number;
@@ -62,6 +73,8 @@ export interface FullCrawlProjection {
 
 const FULL_FILES = 63_560;
 const FULL_LINKS = 36_000_000;
+/** 3.6 billion pages in 63,560 WAT files. */
+const FULL_PAGES_PER_FILE = Math.round(3.6e9 / FULL_FILES);
 const FLEET_INSTANCES = 20;
 const FLEET_TYPE = 'c7g.large';
 /** The coordinator and Redis on one small on-demand instance (t4g.small, us-east-1) for the projection's fixed cost. */
@@ -105,7 +118,8 @@ const stop = async (child: ChildProcess): Promise<void> => {
   if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
 };
 
-export async function measureScale(root: string, cacheDir: string, spec: ScaleSpec, log: (line: string) => void): Promise<ScaleFigures> {
+export async function measureScale(root: string, cacheDir: string, spec: ScaleSpec, speed: MapSpeed, log: (line: string) => void): Promise<ScaleFigures> {
+  // Every page links Wikipedia (~3 links a page); the reduce's cost is projected per link, the map's per page.
   const input: InputSpec = { kind: 'wat', files: spec.files, pagesPerFile: spec.pagesPerFile, seed: 636, wikiLinkRate: 1, avgPageBytes: 1500 };
   const set = await generatedInputs(cacheDir, input, log);
   const work = await fsp.mkdtemp(path.join(os.tmpdir(), 'wikireverse-bench-scale-'));
@@ -121,11 +135,11 @@ export async function measureScale(root: string, cacheDir: string, spec: ScaleSp
     ...process.env, AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', AWS_REGION: 'us-east-1', AWS_EC2_METADATA_DISABLED: 'true',
     WIKIREVERSE_S3_ENDPOINT: endpoint, WIKIREVERSE_REDIS_URL: redis.url,
   };
+  const startWorker = (): ChildProcess => spawn(process.execPath, [cli, 'worker', '--run', runId, '--log-level', 'warn'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
   const workers: ChildProcess[] = [];
+  let reducer: ChildProcess | undefined;
   try {
-    for (let i = 0; i < spec.workers; i++) {
-      workers.push(spawn(process.execPath, [cli, 'worker', '--run', runId, '--log-level', 'warn'], { env, stdio: ['ignore', 'ignore', 'inherit'] }));
-    }
+    for (let i = 0; i < spec.workers; i++) workers.push(startWorker());
     log(`scale: ${spec.files} files, ${spec.workers} workers, S3 behind ${spec.latencyMillis} ms of latency ...`);
     const t0 = Date.now();
     // The coordinator as the package's bin runs it (the same V8 settings as `wikireverse run`).
@@ -136,7 +150,8 @@ export async function measureScale(root: string, cacheDir: string, spec: ScaleSp
     let tStart = 0;
     let tMapEnd = 0;
     let tReduce = 0;
-    let cpuAtMapEnd = 0;
+    let mapCpu = 0;
+    let workerMaxRssMb: number[] = [];
     let summary: { status?: string; summary?: { links?: number } } = {};
     let coordRss = 0;
     const rssPoll = setInterval(() => { coordRss = Math.max(coordRss, peakRssMb(coord.pid)); }, 250);
@@ -147,7 +162,12 @@ export async function measureScale(root: string, cacheDir: string, spec: ScaleSp
       if (e.event === 'start') tStart = now;
       if (e.event === 'progress' && !tMapEnd && e.files && e.files.done + e.files.failed === e.files.total) {
         tMapEnd = now;
-        cpuAtMapEnd = workersCpu();
+        // The map workers go (SIGTERM: they drain and exit while the coordinator reads the commit records) and one fresh
+        // worker takes the reduce tasks, so its peak RSS and CPU time are the reduce's alone.
+        mapCpu = workersCpu();
+        workerMaxRssMb = workers.map((w) => Math.round(peakRssMb(w.pid)));
+        await Promise.all(workers.map(stop));
+        reducer = startWorker();
       }
       if (e.event === 'message' && e.text?.includes(': reducing ')) tReduce = now;
       if (e.event === 'summary') summary = e;
@@ -155,8 +175,8 @@ export async function measureScale(root: string, cacheDir: string, spec: ScaleSp
     const code = await new Promise<number | null>((r) => (coord.exitCode !== null ? r(coord.exitCode) : coord.once('exit', r)));
     clearInterval(rssPoll);
     const tEnd = Date.now();
-    const cpuEnd = workersCpu();
-    const workerMaxRssMb = workers.map((w) => Math.round(peakRssMb(w.pid)));
+    const reduceCpu = cpuSeconds(reducer?.pid);
+    const reducerMaxRssMb = Math.round(peakRssMb(reducer?.pid));
     if (code !== 0 || summary.status !== 'succeeded') throw new Error(`scale run ended with exit code ${code}: ${stderr}`);
 
     const runDir = path.join(work, 's3', 'out', 'runs', runId);
@@ -169,14 +189,14 @@ export async function measureScale(root: string, cacheDir: string, spec: ScaleSp
     const partitions = manifest.settings.partitions;
     const reduceTasks = Math.ceil(partitions / (manifest.settings.reduceTaskPartitions ?? 4));
     const links = manifest.summary.links;
-    const mapCpu = cpuAtMapEnd || cpuEnd;
-    const reduceCpu = cpuEnd - mapCpu;
     // Full crawl: 32 partitions (one per 2,000 files), 8 reduce tasks; the map's CPU per file and the reduce's per link as measured here.
     const fullPartitions = Math.ceil(FULL_FILES / 2000);
     const fullTasks = Math.ceil(fullPartitions / 4);
     const prices = { ...DEFAULT_PRICES, fixedPerHour: { 'head-node (coordinator + redis)': HEAD_NODE_PER_HOUR } };
+    // A full-size file: this run's per-file cost (its few pages included) plus the full file's pages at the measured speed.
+    const mapSecondsPerFile = mapCpu / spec.files + FULL_PAGES_PER_FILE / speed.pagesPerCoreSec;
     const p = projectRun({
-      sample: { files: spec.files, seconds: mapCpu, bytes: set.bytes }, filesTotal: FULL_FILES, instances: FLEET_INSTANCES,
+      sample: { files: 1, seconds: mapSecondsPerFile, bytes: 0 }, filesTotal: FULL_FILES, instances: FLEET_INSTANCES,
       instanceTypes: [FLEET_TYPE], spotPerHour: {}, prices, requestsPerFile: 1, partitions: fullPartitions, reduceTasks: fullTasks, outputsPerPartition: 2,
     });
     const reduceVcpuHours = (reduceCpu / Math.max(1, links)) * FULL_LINKS / 3600;
@@ -186,7 +206,7 @@ export async function measureScale(root: string, cacheDir: string, spec: ScaleSp
     const wallHours = p.wallHours + reduceWallHours;
     const fixedUsd = HEAD_NODE_PER_HOUR * wallHours;
     const fullCrawl: FullCrawlProjection = {
-      files: FULL_FILES, links: FULL_LINKS, instances: FLEET_INSTANCES, instanceType: p.instanceType, wallHours, reduceVcpuHours,
+      mapSecondsPerFile, mapSpeedSource: speed.source, files: FULL_FILES, links: FULL_LINKS, instances: FLEET_INSTANCES, instanceType: p.instanceType, wallHours, reduceVcpuHours,
       ec2Usd: p.ec2Usd + p.ebsUsd + reduceUsd, s3Usd: p.s3Usd, fixedUsd, totalUsd: p.ec2Usd + p.ebsUsd + reduceUsd + p.s3Usd + fixedUsd, requests: p.requests,
     };
     const sec = (a: number, b: number): number => Math.round((b - a) / 100) / 10;
@@ -199,11 +219,11 @@ export async function measureScale(root: string, cacheDir: string, spec: ScaleSp
         gets: Math.round(((s3c['io.s3.get'] ?? 0) / spec.files) * 1000) / 1000,
         objectsUnderPartials: Math.round((partials / spec.files) * 1000) / 1000,
       },
-      coordinatorMaxRssMb: Math.round(coordRss), workerMaxRssMb, workerCpu: { map: Math.round(mapCpu * 10) / 10, reduce: Math.round(reduceCpu * 10) / 10 },
+      coordinatorMaxRssMb: Math.round(coordRss), workerMaxRssMb, reducerMaxRssMb, workerCpu: { map: Math.round(mapCpu * 10) / 10, reduce: Math.round(reduceCpu * 10) / 10 },
       manifestBytes: (await fsp.stat(manifestFile)).size, fullCrawl,
     };
   } finally {
-    await Promise.all(workers.map(stop));
+    await Promise.all([...workers, ...(reducer ? [reducer] : [])].map(stop));
     await proxy.stop();
     await stop(s3.child);
     await redis.stop();
@@ -220,12 +240,13 @@ export function formatScale(r: ScaleFigures): string {
     `  phases: setup ${r.phases.setup} s, map ${r.phases.map} s, collect ${r.phases.collect} s, reduce ${r.phases.reduce} s, total ${r.phases.total} s`,
     `  S3 requests per file: ${r.perFile.puts} PUT, ${r.perFile.gets} GET; objects under partials/ per file ${r.perFile.objectsUnderPartials}; ` +
       `LIST ${r.s3['io.s3.list'] ?? 0}; proxy saw ${Object.entries(r.proxyRequests).map(([k, v]) => `${k} ${v}`).join(', ')}`,
-    `  peak RSS: coordinator ${r.coordinatorMaxRssMb} MB, workers ${r.workerMaxRssMb.join(' / ')} MB; manifest ${r.manifestBytes} bytes`,
+    `  peak RSS: coordinator ${r.coordinatorMaxRssMb} MB, map workers ${r.workerMaxRssMb.join(' / ')} MB, reduce worker ${r.reducerMaxRssMb} MB; manifest ${r.manifestBytes} bytes`,
     `  workers' CPU: map ${r.workerCpu.map} s, reduce ${r.workerCpu.reduce} s`,
     `  projected full crawl (${f.files.toLocaleString('en-US')} files, ${(f.links / 1e6).toFixed(0)} M links) on ${f.instances} x ${f.instanceType} spot: ` +
       `${f.wallHours.toFixed(2)} h, EC2 ${usd(f.ec2Usd)} (reduce ${f.reduceVcpuHours.toFixed(2)} vCPU-h), S3 requests ${usd(f.s3Usd)} ` +
       `(${(f.requests.mapPuts + f.requests.reducePuts + f.requests.coordinatorLists).toLocaleString('en-US')} class A, ` +
       `${(f.requests.inputGets + f.requests.coordinatorGets + f.requests.reduceGets).toLocaleString('en-US')} class B), ` +
       `head node ${usd(f.fixedUsd)}: ${usd(f.totalUsd)}`,
+    `    (map ${f.mapSecondsPerFile.toFixed(2)} CPU-s per file: ${f.mapSpeedSource})`,
   ].join('\n');
 }

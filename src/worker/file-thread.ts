@@ -27,7 +27,7 @@ async function handle(req: ThreadRequest): Promise<ThreadReply> {
   try {
     const job = resolveJob(jobRegistry, req.data.job);
     const result = await processFile(req.data, job, openStore(req.data.out, io), req.attempt, io, progress);
-    // The commit record cannot count its own PUT; what the worker returns (and adds to the run's totals) does.
+    // What the worker returns (and adds to the run's totals) is what the session counted, the commit record's PUT included.
     return { ok: true, result: { ...result, counters: { ...result.counters, ...io.counters.toJSON() } } };
   } catch (err) {
     const e = err instanceof Error ? err : new Error(String(err));

@@ -234,7 +234,7 @@ export class FileWorker {
       const cpuSeconds = this.cpu.end(cpu);
       log.info({ partitions: results.length, rows: results.reduce((n, r) => n + (r.outputs[0]?.rows ?? 0), 0), cpuSeconds }, 'reduce task committed');
       this.counters ??= connect(this.opts.redisUrl, 'wikireverse-progress');
-      // Every request of this attempt, the last partition's commit record included (its own record cannot count it).
+      // Every request of this attempt, the partitions' commit records included (as each record counts its own PUT).
       await recordReduced(this.counters, data.runId, `${String(job.id)}@${data.inputsDigest}`, cpuSeconds, io.counters.toJSON()).catch((err: unknown) =>
         log.warn({ err: (err as Error).message }, 'could not add the reduce task to the live totals (cost so far only)'));
       return results;
