@@ -12,6 +12,7 @@ import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
+import { childEnv } from '../config/index.js';
 import { startRedisServer } from '../queue/index.js';
 import { DEFAULT_PRICES } from '../cost/prices.js';
 import { projectRun, type Projection } from '../cost/projection.js';
@@ -131,10 +132,10 @@ export async function measureScale(root: string, cacheDir: string, spec: ScaleSp
   const endpoint = await proxy.start();
   const cli = path.join(root, 'dist/cli.js');
   const runId = `scale-${spec.files}`;
-  const env = {
-    ...process.env, AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', AWS_REGION: 'us-east-1', AWS_EC2_METADATA_DISABLED: 'true',
+  const env = childEnv({
+    AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', AWS_REGION: 'us-east-1', AWS_EC2_METADATA_DISABLED: 'true',
     WIKIREVERSE_S3_ENDPOINT: endpoint, WIKIREVERSE_REDIS_URL: redis.url,
-  };
+  });
   const startWorker = (): ChildProcess => spawn(process.execPath, [cli, 'worker', '--run', runId, '--log-level', 'warn'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
   const workers: ChildProcess[] = [];
   let reducer: ChildProcess | undefined;

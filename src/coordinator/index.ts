@@ -14,4 +14,4 @@ export { getRunStatus, type RunStatusReport } from './status.js';
 export { checkRunId } from './run-id.js';
 export { cancelRun, cancelStoredRun, type CancelResult } from './cancel.js';
 export { buildReport, formatReport, readReportFiles, type ReportFiles, type RunReport } from './report.js';
-export { pendingOf, readRunFiles, type FileCounts, type RunFile } from './run-files.js';
+export { pendingOf, readRunFiles, selectRunFiles, type FileCounts, type RunFile } from './run-files.js';

@@ -60,10 +60,8 @@ export async function printSummary(io: CliIO, manifest: Manifest, json: boolean)
     );
     if (manifest.files.done < manifest.files.total) {
       // Every input that did not complete, by name, read from the run's list (the coordinator does not hold it).
-      const [{ readRunFiles }, { openStore }] = await Promise.all([import('../../coordinator/index.js'), import('../../storage/index.js')]);
-      for await (const batch of readRunFiles(openStore(out), manifest.runId)) {
-        for (const f of batch) if (f.status !== 'done') io.stdout.write(`failed: ${f.input}: ${f.error ?? ''}\n`);
-      }
+      const [{ selectRunFiles }, { openStore }] = await Promise.all([import('../../coordinator/index.js'), import('../../storage/index.js')]);
+      for (const f of await selectRunFiles(openStore(out), manifest.runId, (x) => x.status !== 'done')) io.stdout.write(`failed: ${f.input}: ${f.error ?? ''}\n`);
     }
   } else {
     io.stdout.write(`run ${manifest.runId} ${manifest.status}\n`);
