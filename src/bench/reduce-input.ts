@@ -32,10 +32,10 @@ export interface ReduceInput {
   readonly bytes: number;
 }
 
-function makeRow(rng: Rng, i: number, fileIndex: number): Record<string, string | null> {
+function makeRow(rng: Rng, i: number, fileIndex: number, rowsPerFile: number): Record<string, string | null> {
   // ~5% of rows are a page of the previous file again: the same key (article and URL follow from the page), captured
   // on another date in another file, which the merge must drop.
-  const page = fileIndex > 0 && rng.chance(0.05) ? `p${rng.int(ROWS_PER_FILE)}-f${fileIndex - 1}` : `p${i}-f${fileIndex}`;
+  const page = fileIndex > 0 && rng.chance(0.05) ? `p${rng.int(rowsPerFile)}-f${fileIndex - 1}` : `p${i}-f${fileIndex}`;
   const h = partitionOf(page, 0x7fffffff) / 0x7fffffff;
   // Zipf-like article choice: small ids much more likely.
   const articleId = Math.floor(Math.pow(h, 3) * 2_000_000);
@@ -57,23 +57,23 @@ function makeRow(rng: Rng, i: number, fileIndex: number): Record<string, string 
 }
 
 /** The cached partials for `rows` rows, generated first when missing. */
-export async function reduceInput(cacheDir: string, rows: number, partitions: number, seed: number, log: (l: string) => void): Promise<ReduceInput> {
-  const storeDir = path.join(cacheDir, `v3-reduce-r${rows}-p${partitions}-s${seed}`);
+export async function reduceInput(cacheDir: string, rows: number, partitions: number, seed: number, log: (l: string) => void, rowsPerFile = ROWS_PER_FILE): Promise<ReduceInput> {
+  const storeDir = path.join(cacheDir, `v3-reduce-r${rows}-p${partitions}-s${seed}${rowsPerFile === ROWS_PER_FILE ? '' : `-f${rowsPerFile}`}`);
   const marker = path.join(storeDir, 'bench-input.json');
   if (fs.existsSync(marker)) return JSON.parse(await fsp.readFile(marker, 'utf8')) as ReduceInput;
   await fsp.rm(storeDir, { recursive: true, force: true });
   log(`generating ${rows.toLocaleString('en-US')} reducer rows into ${storeDir} ...`);
   const job = resolveJob(jobRegistry, DEFAULT_JOB);
   const store = new LocalStore(storeDir);
-  const files = Math.ceil(rows / ROWS_PER_FILE);
+  const files = Math.ceil(rows / rowsPerFile);
   let bytes = 0;
   const list: string[] = [];
   for (let f = 0; f < files; f++) {
     const rng = Rng.derive(seed, 0x12ed, f);
-    const n = Math.min(ROWS_PER_FILE, rows - f * ROWS_PER_FILE);
+    const n = Math.min(rowsPerFile, rows - f * rowsPerFile);
     const parts: string[][] = Array.from({ length: partitions }, () => []);
     for (let i = 0; i < n; i++) {
-      const row = makeRow(rng, i, f);
+      const row = makeRow(rng, i, f, rowsPerFile);
       (parts[partitionOf(job.partitionKey(row), partitions)] as string[]).push(JSON.stringify(row));
     }
     const fileId = `file-${String(f).padStart(5, '0')}`;

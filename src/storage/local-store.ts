@@ -6,6 +6,9 @@ import { randomBytes } from 'node:crypto';
 import { finished } from 'node:stream/promises';
 import type { OutputStore, PendingObject } from './types.js';
 
+/** Read size of `readRange`. */
+const RANGE_CHUNK_BYTES = 256 * 1024;
+
 function tmpName(target: string): string {
   return `${target}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
 }
@@ -90,23 +93,28 @@ export class LocalStore implements OutputStore {
     }
   }
 
-  async getRange(rel: string, offset: number, length: number): Promise<Buffer | null> {
+  async readRange(rel: string, offset: number, length: number, sink: (chunk: Buffer) => void): Promise<boolean> {
     let fh: fsp.FileHandle;
     try {
       fh = await fsp.open(this.resolve(rel), 'r');
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT' || code === 'ENOTDIR') return null;
+      if (code === 'ENOENT' || code === 'ENOTDIR') return false;
       throw err;
     }
+    let read = 0;
     try {
-      const buf = Buffer.alloc(length);
-      const { bytesRead } = await fh.read(buf, 0, length, offset);
-      if (bytesRead !== length) throw new Error(`${this.resolve(rel)} is shorter than its commit record says (${offset + bytesRead} < ${offset + length} bytes)`);
-      return buf;
+      if (length > 0) {
+        for await (const chunk of fh.createReadStream({ start: offset, end: offset + length - 1, highWaterMark: RANGE_CHUNK_BYTES, autoClose: false })) {
+          read += (chunk as Buffer).length;
+          sink(chunk as Buffer);
+        }
+      }
     } finally {
       await fh.close();
     }
+    if (read !== length) throw new Error(`${this.resolve(rel)} is shorter than its commit record says (${offset + read} < ${offset + length} bytes)`);
+    return true;
   }
 
   async list(prefix: string): Promise<string[]> {

@@ -109,20 +109,24 @@ export class S3Store implements OutputStore {
     }
   }
 
-  async getRange(rel: string, offset: number, length: number): Promise<Buffer | null> {
-    if (length === 0) return Buffer.alloc(0);
+  async readRange(rel: string, offset: number, length: number, sink: (chunk: Buffer) => void): Promise<boolean> {
+    if (length === 0) return true;
+    const range = `bytes=${offset}-${offset + length - 1}`;
+    let read = 0;
     try {
-      const res = await this.io.s3Client().send(
-        new GetObjectCommand({ Bucket: this.bucket, Key: this.key(rel), Range: `bytes=${offset}-${offset + length - 1}` }),
-      );
-      const bytes = Buffer.from((await res.Body?.transformToByteArray()) ?? new Uint8Array());
-      this.io.counters.add('s3', 'bytes_in', bytes.length);
-      if (bytes.length !== length) throw new Error(`S3 GetObject ${this.url(rel)} bytes ${offset}-${offset + length - 1} returned ${bytes.length} bytes, not ${length}`);
-      return bytes;
+      const res = await this.io.s3Client().send(new GetObjectCommand({ Bucket: this.bucket, Key: this.key(rel), Range: range }));
+      for await (const chunk of (res.Body as AsyncIterable<Uint8Array> | undefined) ?? []) {
+        const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+        read += buf.length;
+        this.io.counters.add('s3', 'bytes_in', buf.length);
+        sink(buf);
+      }
     } catch (err) {
-      if (isNotFound(err)) return null;
+      if (isNotFound(err)) return false;
       throw explainS3Error(err, 'GetObject', this.url(rel));
     }
+    if (read !== length) throw new Error(`S3 GetObject ${this.url(rel)} ${range} returned ${read} bytes, not ${length}`);
+    return true;
   }
 
   async list(prefix: string): Promise<string[]> {

@@ -24,10 +24,11 @@ export interface OutputStore {
   /** The object's bytes, or null when it does not exist. */
   get(path: string): Promise<Buffer | null>;
   /**
-   * `length` bytes of the object from `offset` (one ranged request), or null when it does not exist.
-   * Fails when the object is shorter than the range asks.
+   * Streams `length` bytes of the object from `offset` (one ranged request) to `sink`, in order, a chunk at a time
+   * (chunks are not kept: memory stays bounded whatever the range). False when the object does not exist; fails when it
+   * is shorter than the range asks.
    */
-  getRange(path: string, offset: number, length: number): Promise<Buffer | null>;
+  readRange(path: string, offset: number, length: number, sink: (chunk: Buffer) => void): Promise<boolean>;
   /** Paths of all objects under `prefix` (recursively), sorted. */
   list(prefix: string): Promise<string[]>;
   /** Copies a local file into the store under `path`. */
