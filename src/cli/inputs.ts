@@ -15,6 +15,8 @@ export interface InputFlags {
   sample?: number;
   seed?: number;
   trustListing: boolean;
+  where?: string;
+  index?: string;
 }
 
 export function addInputOptions(cmd: Command, ctx: CommandContext): Command {
@@ -31,12 +33,15 @@ export function addInputOptions(cmd: Command, ctx: CommandContext): Command {
     .option('--segments <A-B>', 'only segments A to B (0-based indexes in listing order, both included)')
     .option('--sample <n>', 'a reproducible random sample of N files (see --seed)', intOption('--sample', 1))
     .option('--seed <s>', 'seed of --sample', intOption('--seed'))
+    .option('--where <predicate>', "with --crawl: only the records this SQL predicate over Common Crawl's URL index selects (e.g. \"url_host_tld = 'no' AND content_languages = 'nor'\"), each read with a Range request")
+    .option('--index <location>', "with --where: the index's Parquet files (a file, directory, glob or listing; local, https:// or s3://); default: the crawl's crawl-data/<id>/cc-index-table.paths.gz")
     .option('--trust-listing', 'let a listing fetched over the network name local files and private addresses (refused by default)', false);
 }
 
 /** Checks the combination and returns what `Coordinator.start` needs. */
 export function inputRequest(f: InputFlags): {
   paths?: string; crawl?: string; input: CrawlInput; source?: CrawlSource; inputBase?: string; selection: Selection; trustListing: boolean;
+  where?: string; index?: string;
 } {
   if ((f.paths === undefined) === (f.crawl === undefined)) {
     throw new UsageError('give either --paths <listing> or --crawl <id> (e.g. --crawl CC-MAIN-2024-51)');
@@ -44,6 +49,10 @@ export function inputRequest(f: InputFlags): {
   const chosen = [f.files !== undefined && '--files', f.segments !== undefined && '--segments', f.sample !== undefined && '--sample'].filter(Boolean);
   if (chosen.length > 1) throw new UsageError(`${chosen.join(' and ')} cannot be combined: choose one way to slice the listing`);
   if (f.seed !== undefined && f.sample === undefined) throw new UsageError('--seed only applies to --sample');
+  if (f.where !== undefined || f.index !== undefined) {
+    if (f.crawl === undefined || f.where === undefined) throw new UsageError('--where selects records of a crawl through its index: give it with --crawl <id> (and --index only with --where)');
+    if (chosen.length > 0) throw new UsageError(`${chosen.join(' and ')} cannot be combined with --where: the predicate chooses the records`);
+  }
   let selection: Selection = { kind: 'all' };
   if (f.files !== undefined) selection = { kind: 'files', count: f.files };
   else if (f.sample !== undefined) selection = { kind: 'sample', count: f.sample, seed: f.seed ?? 0 };
@@ -62,5 +71,7 @@ export function inputRequest(f: InputFlags): {
     ...(f.inputBase !== undefined ? { inputBase: f.inputBase } : {}),
     selection,
     trustListing: f.trustListing,
+    ...(f.where !== undefined ? { where: f.where } : {}),
+    ...(f.index !== undefined ? { index: f.index } : {}),
   };
 }

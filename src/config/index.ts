@@ -22,6 +22,8 @@ export const SETTINGS = {
   concurrency: { env: 'WIKIREVERSE_CONCURRENCY', kind: 'int', default: 1, doc: 'files processed at once by one worker process' },
   partitions: { env: 'WIKIREVERSE_PARTITIONS', kind: 'int', default: 0, doc: 'partitions of the output (part-*.parquet files); 0: sized to the run, one per 2,000 input files (1 to 256)' },
   reduceTaskPartitions: { env: 'WIKIREVERSE_REDUCE_TASK_PARTITIONS', kind: 'int', default: 4, doc: 'partitions merged by one reduce task (one ranged read per input file and task)' },
+  indexTaskRecords: { env: 'WIKIREVERSE_INDEX_TASK_RECORDS', kind: 'int', default: 1000, doc: 'with --where: records of one WARC file per task at most (each one Range request)' },
+  indexTaskMb: { env: 'WIKIREVERSE_INDEX_TASK_MB', kind: 'int', default: 64, doc: 'with --where: compressed MB of records per task at most (a task holds at least one record)' },
   attempts: { env: 'WIKIREVERSE_ATTEMPTS', kind: 'int', default: 5, doc: 'attempts per input file before it is failed' },
   backoffMillis: { env: 'WIKIREVERSE_BACKOFF_MS', kind: 'int', default: 2000, doc: 'first retry delay (exponential)' },
   lockDurationMillis: { env: 'WIKIREVERSE_LOCK_MS', kind: 'int', default: 30000, doc: 'job lock; a dead worker\'s file is retried after this' },

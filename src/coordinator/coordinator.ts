@@ -17,9 +17,10 @@ import {
 } from '../queue/index.js';
 import { IoSession, openStore, type IoSettings, type OutputStore } from '../storage/index.js';
 import { mergeCounters, type CounterMap } from '../extract/index.js';
-import { planInputs, type InputRequest } from './crawl.js';
+import { planIndex, planInputs, type InputRequest } from './crawl.js';
+import { emptyStats, selectFromIndex } from './index-selection.js';
 import { readManifest, writeManifest, type Manifest, type RunSettings } from './manifest.js';
-import { updateRunFiles, writeRunFiles } from './run-files.js';
+import { updateRunFiles, writeRunFiles, type FileCounts } from './run-files.js';
 import { newRunId } from './run-id.js';
 import { LocalFleet } from '../fleet/local-fleet.js';
 import type { Fleet } from '../fleet/fleet.js';
@@ -104,27 +105,40 @@ export class Coordinator {
 
   /** Resolves the inputs and writes the run's file list and manifest (the inputs are not kept: nothing here holds the list). */
   private async create(opts: StartOptions): Promise<{ store: OutputStore; manifest: Manifest }> {
-    const plan = await planInputs(opts, this.ioSession());
-    const inputs = plan.inputs;
     const runId = opts.runId ?? newRunId();
     const store = openStore(opts.out, this.ioSession());
     if (await readManifest(store, runId)) {
       throw new Error(`Run ${runId} already exists in ${store.location}: choose another --run-id, or continue it with \`wikireverse resume ${runId} --out ${opts.out}\``);
     }
     // The list goes to the store first; this process keeps only its counts (its memory does not grow with the run).
-    const files = await writeRunFiles(store, runId, inputs.map((f) => ({ fileId: f.fileId, input: f.input, status: 'pending' as const })));
+    let files: FileCounts;
+    let chosen: Record<string, unknown>;
+    if (opts.where !== undefined) {
+      const plan = await planIndex(opts, this.ioSession());
+      const stats = emptyStats();
+      const tasks = selectFromIndex({ ...plan, indexBase: plan.base, inputBase: plan.base, maxRecords: opts.settings.indexTaskRecords ?? 1000, maxBytes: (opts.settings.indexTaskMb ?? 64) * 1024 * 1024, io: this.ioSession() }, stats);
+      files = await writeRunFiles(store, runId, (async function* () {
+        for await (const batch of tasks) yield batch.map((t) => ({ fileId: t.fileId, input: t.input, status: 'pending' as const, ranges: t.ranges }));
+      })());
+      if (stats.records === 0) throw new Error(`--where ${JSON.stringify(plan.where)}: no records of ${plan.crawl} selected (${stats.indexFiles} index files read)`);
+      chosen = { crawl: plan.crawl, input: 'warc', source: plan.source, listing: redactUrl(plan.index), listed: stats.indexFiles, where: plan.where,
+        selected: { ...stats }, selectionText: `${stats.records} records of ${stats.files} WARC files selected by --where` };
+    } else {
+      const plan = await planInputs(opts, this.ioSession());
+      files = await writeRunFiles(store, runId, plan.inputs.map((f) => ({ fileId: f.fileId, input: f.input, status: 'pending' as const })));
+      chosen = { crawl: plan.crawl, input: plan.input, source: plan.source, listing: plan.listing, listed: plan.listed,
+        selection: plan.selection, selectionText: plan.selectionText };
+    }
     const manifest: Manifest = {
       version: 2, runId, job: opts.settings.job, status: 'running', createdAt: new Date().toISOString(),
-      settings: { ...opts.settings, out: opts.out, partitions: opts.settings.partitions > 0 ? opts.settings.partitions : defaultPartitions(inputs.length) },
+      settings: { ...opts.settings, out: opts.out, partitions: opts.settings.partitions > 0 ? opts.settings.partitions : defaultPartitions(files.total) },
       options: { paths: opts.paths ?? null, inputBase: opts.inputBase ? redactUrl(opts.inputBase) : null, out: store.location, workers: this.session.workers,
-        redis: this.session.redisUrl ? redactUrl(this.session.redisUrl) : 'embedded',
-        crawl: plan.crawl, input: plan.input, source: plan.source, listing: plan.listing, listed: plan.listed,
-        selection: plan.selection, selectionText: plan.selectionText, rateLimit: this.session.rateLimit ?? 0,
+        redis: this.session.redisUrl ? redactUrl(this.session.redisUrl) : 'embedded', ...chosen, rateLimit: this.session.rateLimit ?? 0,
         s3Endpoint: this.session.io?.s3Endpoint ? redactUrl(this.session.io.s3Endpoint) : null },
       counters: {}, outputs: [], sessions: 0, files,
     };
     await this.save(store, manifest);
-    this.session.progress(`run ${runId}: ${inputs.length} files -> ${store.location}/${runId}`);
+    this.session.progress(`run ${runId}: ${files.total} ${opts.where !== undefined ? 'tasks' : 'files'} -> ${store.location}/${runId}`);
     return { store, manifest };
   }
 

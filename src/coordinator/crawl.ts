@@ -9,9 +9,11 @@
  */
 import { createHash } from 'node:crypto';
 import { redactUrl } from '../log/index.js';
-import { DEFAULT_IO_SETTINGS, hasAwsCredentials, type IoSession } from '../storage/index.js';
+import path from 'node:path';
+import { DEFAULT_IO_SETTINGS, hasAwsCredentials, isRemote, type IoSession } from '../storage/index.js';
 import { checkListedInputs, listEntries, readListing, toInputFiles, type InputFile } from './listing.js';
 
+import { crawlIndexListingPath } from './index-selection.js';
 import type { CrawlInput, CrawlSource, Selection } from './selection.js';
 
 export { parseSegments, type CrawlInput, type CrawlSource, type Selection } from './selection.js';
@@ -100,6 +102,32 @@ export interface InputRequest {
   readonly selection?: Selection | undefined;
   /** Accept local files and private addresses named by a listing fetched over the network (`--trust-listing`). */
   readonly trustListing?: boolean | undefined;
+  /** Select records through the crawl's index: an SQL predicate over its columns (`--where`). */
+  readonly where?: string | undefined;
+  /** The index to select from (`--index`); default: the crawl's `cc-index-table.paths.gz`. */
+  readonly index?: string | undefined;
+}
+
+/** What an index selection reads: the crawl's base, the index, the predicate (see index-selection.ts). */
+export interface IndexPlan {
+  readonly crawl: string;
+  readonly source: CrawlSource | 'input-base';
+  readonly base: string;
+  readonly index: string;
+  readonly where: string;
+}
+
+/** Where an index selection's index and WARC files are. */
+export async function planIndex(req: InputRequest, io?: IoSession): Promise<IndexPlan> {
+  if (req.crawl === undefined || req.where === undefined) throw new Error('--where selects records of a crawl: give --crawl <id> with it');
+  const crawl = checkCrawlId(req.crawl);
+  if (req.where.trim() === '' || req.where.includes(';')) throw new Error('--where: give one SQL predicate over the index columns (no ";")');
+  const from: CrawlSource =
+    req.source ?? (req.inputBase === undefined && (await hasAwsCredentials(io?.settings ?? DEFAULT_IO_SETTINGS)) ? 's3' : 'https');
+  let base = req.inputBase ?? COMMON_CRAWL_BASES[from];
+  if (isRemote(base) && !base.endsWith('/')) base += '/';
+  const index = req.index ?? (isRemote(base) ? new URL(crawlIndexListingPath(crawl), base).toString() : path.join(base, crawlIndexListingPath(crawl)));
+  return { crawl, source: req.inputBase !== undefined ? 'input-base' : from, base, index, where: req.where };
 }
 
 /** What `planInputs` resolved: the inputs and how they were chosen (recorded in the manifest). */

@@ -4,9 +4,10 @@ export { CancelledError, type ProgressSnapshot } from './settle.js';
 export { defaultPartitions } from './reduce-phase.js';
 export { resolveInputs, type InputFile } from './listing.js';
 export {
-  planInputs, selectEntries, parseSegments, segmentOf, segmentsOf, crawlListingPath, checkCrawlId, COMMON_CRAWL_BASES,
-  type Selection, type CrawlInput, type CrawlSource, type InputPlan,
+  planInputs, planIndex, selectEntries, parseSegments, segmentOf, segmentsOf, crawlListingPath, checkCrawlId, COMMON_CRAWL_BASES,
+  type Selection, type CrawlInput, type CrawlSource, type InputPlan, type IndexPlan,
 } from './crawl.js';
+export { selectFromIndex, emptyStats, crawlIndexListingPath, type IndexTask, type IndexSelectionStats } from './index-selection.js';
 export { hasFinished, isGoing, readManifest, writeManifest, type Manifest, type RunSettings } from './manifest.js';
 export { NoSuchRunError } from './cancel.js';
 export { committedFiles } from './settle.js';

@@ -30,6 +30,9 @@ export interface RunSettings {
   readonly partitions: number;
   /** Partitions merged by one reduce task (absent in manifests from before reduce tasks: 4). */
   readonly reduceTaskPartitions?: number;
+  /** With `--where`: records and compressed MB per task at most. */
+  readonly indexTaskRecords?: number;
+  readonly indexTaskMb?: number;
   readonly attempts: number;
   readonly backoffMillis: number;
   readonly maxRecordBytes: number;

@@ -20,6 +20,8 @@ export interface RunFile {
   kind?: string;
   seconds?: number;
   error?: string;
+  /** Only these records of `input` ([offset, length], a selection through the index); absent: the whole file. */
+  ranges?: ReadonlyArray<readonly [number, number]>;
 }
 
 /** The manifest's summary of the list. `pending` is total - done - failed. */
@@ -40,7 +42,8 @@ export const FILE_BATCH = 1000;
 
 const FILE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,200}$/;
 const STATUSES: ReadonlySet<string> = new Set<FileStatus>(['pending', 'done', 'failed']);
-const MAX_LINE = 64 * 1024;
+/** A line's limit: a file, or a task of up to a few thousand records ([offset, length] each). */
+const MAX_LINE = 256 * 1024;
 
 class CountsBuilder {
   total = 0;
@@ -88,6 +91,12 @@ function parseLine(line: string, lineNo: number, where: string): RunFile {
   for (const k of ['attempts', 'rows', 'seconds'] as const) if (typeof f[k] === 'number' && Number.isFinite(f[k]) && f[k] >= 0) out[k] = f[k];
   if (typeof f.kind === 'string') out.kind = f.kind;
   if (typeof f.error === 'string') out.error = f.error;
+  if (f.ranges !== undefined) {
+    const ok = Array.isArray(f.ranges) && f.ranges.length > 0 && (f.ranges as unknown[]).every((r) =>
+      Array.isArray(r) && r.length === 2 && r.every((n) => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0) && (r[1] as number) > 0);
+    if (!ok) throw bad('bad ranges');
+    out.ranges = f.ranges as Array<[number, number]>;
+  }
   return out;
 }
 

@@ -32,7 +32,10 @@ function jobFor(manifest: Manifest, f: RunFile): { name: string; data: FileJobDa
   const s = manifest.settings;
   return {
     name: 'file',
-    data: { runId: manifest.runId, fileId: f.fileId, input: f.input, out: s.out, job: s.job, partitions: s.partitions, maxRecordBytes: s.maxRecordBytes },
+    data: {
+      runId: manifest.runId, fileId: f.fileId, input: f.input, out: s.out, job: s.job, partitions: s.partitions, maxRecordBytes: s.maxRecordBytes,
+      ...(f.ranges ? { ranges: f.ranges } : {}),
+    },
     opts: { jobId: f.fileId, attempts: s.attempts, backoff: { type: 'exponential', delay: s.backoffMillis }, removeOnComplete: false, removeOnFail: false },
   };
 }

@@ -46,6 +46,11 @@ export interface FileJobData {
   readonly job: string;
   readonly partitions: number;
   readonly maxRecordBytes: number;
+  /**
+   * Only these records of `input`, each [offset, length] and read with its own Range request (a selection through the
+   * index, `run --where`); absent: the whole file.
+   */
+  readonly ranges?: ReadonlyArray<readonly [number, number]>;
 }
 
 /** The data of one reduce task: a run of partitions, merged from the committed files listed in `inputs`. */

@@ -41,6 +41,20 @@ function common(raw: unknown, runId: string, out: string | undefined): Fields {
   return d;
 }
 
+/** Records per task at most (the coordinator's groups are smaller), and a record's largest length. */
+export const MAX_TASK_RANGES = 10_000;
+const MAX_RANGE_BYTES = 1 << 30;
+
+function checkRanges(v: unknown): void {
+  if (!Array.isArray(v) || v.length === 0 || v.length > MAX_TASK_RANGES) throw new TaskDataError(`task field ranges is not a list of 1..${MAX_TASK_RANGES} records`);
+  for (const r of v as unknown[]) {
+    const [o, l] = Array.isArray(r) && r.length === 2 ? (r as unknown[]) : [];
+    if (typeof o !== 'number' || !Number.isSafeInteger(o) || o < 0 || typeof l !== 'number' || !Number.isInteger(l) || l < 1 || l > MAX_RANGE_BYTES) {
+      throw new TaskDataError('task field ranges holds a record that is not [offset, length]');
+    }
+  }
+}
+
 /** A file task of run `runId` whose registered output location is `out`. */
 export function checkFileTask(raw: unknown, runId: string, out: string | undefined): FileJobData {
   const d = common(raw, runId, out);
@@ -48,6 +62,7 @@ export function checkFileTask(raw: unknown, runId: string, out: string | undefin
   str(d, 'input');
   int(d, 'partitions', 1, 4096);
   int(d, 'maxRecordBytes', 1, MAX_RECORD_BYTES);
+  if (d.ranges !== undefined) checkRanges(d.ranges);
   return d as unknown as FileJobData;
 }
 

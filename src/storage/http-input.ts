@@ -15,10 +15,10 @@ function retryAfterMillis(value: string | undefined): number | undefined {
 }
 
 /** One GET from `offset`; resolves with the body once the status says it is the object. */
-function getOnce(url: URL, offset: number, etag: string | undefined, io: IoSession): Promise<OpenedBody> {
+function getOnce(url: URL, offset: number, etag: string | undefined, io: IoSession, end?: number): Promise<OpenedBody> {
   const shown = redactUrl(url.toString());
   const headers: Record<string, string> = { 'user-agent': 'wikireverse (+https://github.com/wikireverse)' };
-  if (offset > 0) headers.range = `bytes=${offset}-`;
+  if (offset > 0 || end !== undefined) headers.range = `bytes=${offset}-${end ?? ''}`;
   if (offset > 0 && etag) headers['if-match'] = etag;
   const get = url.protocol === 'https:' ? https.get : http.get;
   io.counters.add('http', 'get');
@@ -50,8 +50,8 @@ function getOnce(url: URL, offset: number, etag: string | undefined, io: IoSessi
   });
 }
 
-/** Opens an http(s) URL as a byte stream that retries and resumes transparently. */
-export function openHttpInput(location: string, io: IoSession): ResumableReadable {
+/** Opens an http(s) URL (or `range` of it: [offset, length]) as a byte stream that retries and resumes transparently. */
+export function openHttpInput(location: string, io: IoSession, range?: readonly [number, number]): ResumableReadable {
   const url = new URL(location);
   const s = io.settings;
   const backoff = { baseMillis: s.backoffMillis, maxMillis: s.maxBackoffMillis };
@@ -60,8 +60,9 @@ export function openHttpInput(location: string, io: IoSession): ResumableReadabl
     maxResumes: s.resumes,
     idleTimeoutMillis: s.idleTimeoutMillis,
     backoff,
+    ...(range ? { start: range[0], length: range[1] } : {}),
     open: (offset, etag) =>
-      withRetry(() => getOnce(url, offset, etag, io), { attempts: s.attempts, ...backoff, onRetry: () => io.counters.add('http', 'retries') }),
+      withRetry(() => getOnce(url, offset, etag, io, range ? range[0] + range[1] - 1 : undefined), { attempts: s.attempts, ...backoff, onRetry: () => io.counters.add('http', 'retries') }),
     onBytes: (n) => io.counters.add('http', 'bytes_in', n),
     onResume: () => io.counters.add('http', 'resumes'),
   });

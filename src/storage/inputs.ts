@@ -34,15 +34,15 @@ export function localPathOf(location: string): string {
 }
 
 /**
- * Opens an input as a byte stream. Errors name the input. Remote inputs count their requests and bytes in
+ * Opens an input (or `range` of it: [offset, length], one Range request) as a byte stream. Errors name the input. Remote inputs count their requests and bytes in
  * `io`'s counters; without `io`, a session with the process's settings is used (and its sockets closed at the end).
  */
-export async function openInput(location: string, io?: IoSession): Promise<Readable> {
+export async function openInput(location: string, io?: IoSession, range?: readonly [number, number]): Promise<Readable> {
   if (isRemote(location)) {
     const session = io ?? new IoSession(processIoSettings());
     let stream: ResumableReadable;
-    if (/^https?:\/\//i.test(location)) stream = openHttpInput(location, session);
-    else if (/^s3:\/\//i.test(location)) stream = openS3Input(location, session);
+    if (/^https?:\/\//i.test(location)) stream = openHttpInput(location, session, range);
+    else if (/^s3:\/\//i.test(location)) stream = openS3Input(location, session, range);
     else throw new Error(`Cannot read ${redactUrl(location)}: unsupported scheme (use a local path, file://, https://, http:// or s3://)`);
     if (!io) stream.once('close', () => session.close());
     try {
@@ -59,5 +59,5 @@ export async function openInput(location: string, io?: IoSession): Promise<Reada
     if (err.code === 'ENOENT') throw new InputNotFoundError(`Cannot read input ${location}: no such file`);
     throw new Error(`Cannot read input ${location}: ${err.message}`);
   });
-  return fs.createReadStream(file, { highWaterMark: INPUT_CHUNK_BYTES });
+  return fs.createReadStream(file, { highWaterMark: INPUT_CHUNK_BYTES, ...(range ? { start: range[0], end: range[0] + range[1] - 1 } : {}) });
 }

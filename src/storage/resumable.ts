@@ -22,8 +22,12 @@ export interface OpenedBody {
 export interface ResumableOptions {
   /** The object, for error messages (no credentials). */
   readonly describe: string;
-  /** Opens the object from `offset` (retrying transient failures itself). */
+  /** Opens the object from `offset` (retrying transient failures itself); with `length`, up to the range's end only. */
   readonly open: (offset: number, etag: string | undefined) => Promise<OpenedBody>;
+  /** Only a range of the object: its first byte. @default 0 */
+  readonly start?: number;
+  /** Only a range of the object: its length (the stream ends there even when a server sends more). */
+  readonly length?: number;
   /** Resumes allowed after the first body. */
   readonly maxResumes: number;
   /** A body that sends nothing for this long is abandoned and resumed. */
@@ -95,7 +99,7 @@ export class ResumableReadable extends Readable {
     this.connecting = true;
     let opened: OpenedBody;
     try {
-      opened = await this.o.open(this.received, this.etag);
+      opened = await this.o.open((this.o.start ?? 0) + this.received, this.etag);
     } catch (error) {
       this.connecting = false;
       return { error };
@@ -110,7 +114,7 @@ export class ResumableReadable extends Readable {
       opened.stream.destroy();
       return;
     }
-    this.total ??= opened.totalBytes;
+    this.total ??= this.o.length ?? opened.totalBytes;
     this.etag ??= opened.etag;
     this.skip = opened.skipBytes ?? 0;
     this.attach(opened.stream);
@@ -126,8 +130,20 @@ export class ResumableReadable extends Readable {
         chunk = chunk.subarray(drop);
         if (chunk.length === 0) return;
       }
+      const cut = this.o.length !== undefined && this.received + chunk.length >= this.o.length;
+      if (cut) chunk = chunk.subarray(0, (this.o.length as number) - this.received);
       this.received += chunk.length;
       this.o.onBytes?.(chunk.length);
+      if (cut) {
+        // The range is complete: anything more the server sends is not ours.
+        if (chunk.length > 0) this.push(chunk);
+        detach();
+        body.destroy();
+        this.clearIdle();
+        this.body = undefined;
+        this.push(null);
+        return;
+      }
       if (!this.push(chunk)) body.pause();
     };
     const onEnd = (): void => {

@@ -5,13 +5,13 @@ import { ResumableReadable, type OpenedBody } from './resumable.js';
 import { explainS3Error, parseS3Url, s3Sdk } from './s3-client.js';
 import type { IoSession } from './io-session.js';
 
-async function getFrom(location: string, offset: number, etag: string | undefined, io: IoSession): Promise<OpenedBody> {
+async function getFrom(location: string, offset: number, etag: string | undefined, io: IoSession, end?: number): Promise<OpenedBody> {
   const { bucket, key } = parseS3Url(location);
   try {
     const res = await io.s3Client().send(
       new (s3Sdk().GetObjectCommand)({
         Bucket: bucket, Key: key,
-        ...(offset > 0 ? { Range: `bytes=${offset}-` } : {}),
+        ...(offset > 0 || end !== undefined ? { Range: `bytes=${offset}-${end ?? ''}` } : {}),
         ...(offset > 0 && etag ? { IfMatch: etag } : {}),
       }),
     );
@@ -21,22 +21,23 @@ async function getFrom(location: string, offset: number, etag: string | undefine
       stream: res.Body,
       totalBytes: total ? Number(total[1]) : res.ContentLength !== undefined ? res.ContentLength + offset : undefined,
       etag: res.ETag,
-      skipBytes: offset > 0 && !res.ContentRange ? offset : 0,
+      skipBytes: (offset > 0 || end !== undefined) && !res.ContentRange ? offset : 0,
     };
   } catch (err) {
     throw explainS3Error(err, 'GetObject', location);
   }
 }
 
-/** Opens an s3:// object as a byte stream that resumes transparently (the SDK retries each request). */
-export function openS3Input(location: string, io: IoSession): ResumableReadable {
+/** Opens an s3:// object (or `range` of it: [offset, length]) as a byte stream that resumes transparently (the SDK retries each request). */
+export function openS3Input(location: string, io: IoSession, range?: readonly [number, number]): ResumableReadable {
   const s = io.settings;
   return new ResumableReadable({
     describe: redactUrl(location),
     maxResumes: s.resumes,
     idleTimeoutMillis: s.idleTimeoutMillis,
     backoff: { baseMillis: s.backoffMillis, maxMillis: s.maxBackoffMillis },
-    open: (offset, etag) => getFrom(location, offset, etag, io),
+    ...(range ? { start: range[0], length: range[1] } : {}),
+    open: (offset, etag) => getFrom(location, offset, etag, io, range ? range[0] + range[1] - 1 : undefined),
     onBytes: (n) => io.counters.add('s3', 'bytes_in', n),
     onResume: () => io.counters.add('s3', 'resumes'),
   });

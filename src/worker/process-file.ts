@@ -13,7 +13,8 @@ import { once } from 'node:events';
 import { pipeline } from 'node:stream/promises';
 import type { JobDefinition, Row } from '../job/types.js';
 import { partitionOf } from '../job/partition.js';
-import { scanInput } from '../extract/scan.js';
+import { scanInput, type ScanResult } from '../extract/scan.js';
+import { scanRanges } from './scan-ranges.js';
 import { openInput, withOwnPut, type IoSession, type OutputStore, type PendingObject } from '../storage/index.js';
 import type { FileJobData } from '../queue/names.js';
 import { commitPath, partialPath, type FileResult, type PartRange } from '../storage/layout.js';
@@ -68,10 +69,16 @@ export async function processFile(
 
   try {
     spoolDir = await fsp.mkdtemp(path.join(os.tmpdir(), 'wikireverse-map-'));
-    const source = await openInput(data.input, io);
-    progress?.phase('reading');
     const onProgress = progress ? (offset: number): void => progress.reading(offset) : undefined;
-    const result = await scanInput(source, job, { inputName: data.input, maxRecordBytes: data.maxRecordBytes, onProgress }, emit);
+    let result: ScanResult;
+    if (data.ranges) {
+      progress?.phase('reading');
+      result = await scanRanges(job, { input: data.input, ranges: data.ranges, maxRecordBytes: data.maxRecordBytes, io, onProgress }, emit);
+    } else {
+      const source = await openInput(data.input, io);
+      progress?.phase('reading');
+      result = await scanInput(source, job, { inputName: data.input, maxRecordBytes: data.maxRecordBytes, onProgress }, emit);
+    }
     progress?.phase('writing');
     const ordered = [...spools.entries()].sort(([a], [b]) => a - b);
     for (const [, s] of ordered) {

@@ -1,8 +1,9 @@
 /** The work of `wikireverse estimate` (commands/estimate.ts parses its flags), loaded only when it runs. */
 import os from 'node:os';
-import { defaultPartitions, planInputs } from '../../coordinator/index.js';
+import { defaultPartitions, emptyStats, planIndex, planInputs, selectFromIndex, type IndexSelectionStats, type IndexTask } from '../../coordinator/index.js';
 import { loadPrices, projectRun } from '../../cost/index.js';
-import { scanInput } from '../../extract/index.js';
+import { scanInput, type ScanResult } from '../../extract/index.js';
+import { scanRanges } from '../../worker/scan-ranges.js';
 import { resolveJob } from '../../job/index.js';
 import { INPUT_CHUNK_BYTES, IoSession, ioSettingsFromConfig, openInput } from '../../storage/index.js';
 import { inputRequest, type InputFlags } from '../inputs.js';
@@ -30,23 +31,52 @@ export async function estimateCommand(ctx: CommandContext, o: EstimateFlags): Pr
   const { io } = ctx;
   const session = new IoSession(ioSettingsFromConfig(config, config.s3Endpoint));
   try {
-    const plan = await planInputs(inputRequest(o), session);
-    if (plan.inputs.length === 0) throw new Error('The selection has no input files');
-    const kind = plan.inputs.filter((f) => matchesKind(f.input, o.input));
-    const sample = (kind.length > 0 ? kind : plan.inputs).slice(0, o.sampleFiles);
+    const req = inputRequest(o);
     const job = resolveJob(ctx.jobs, o.job);
     let seconds = 0;
     let bytes = 0;
     let cpuSeconds = 0;
-    for (const f of sample) {
-      io.stderr.write(`measuring ${f.input}\n`);
+    let sampled: string[];
+    let filesTotal: number;
+    let requestsPerFile: number;
+    let selected: IndexSelectionStats | undefined;
+    const measure = async (label: string, scan: () => Promise<ScanResult>): Promise<void> => {
+      io.stderr.write(`measuring ${label}\n`);
       const cpu = process.cpuUsage();
       const t0 = Date.now();
-      const r = await scanInput(await openInput(f.input, session), job, { inputName: f.input, maxRecordBytes: config.maxRecordBytes }, () => undefined);
+      const r = await scan();
       seconds += (Date.now() - t0) / 1000;
       const used = process.cpuUsage(cpu);
       cpuSeconds += (used.user + used.system) / 1e6;
       bytes += r.compressedBytes;
+    };
+    if (req.where !== undefined) {
+      // A selection through the index: its tasks are counted, and the first ones are read as a worker reads them.
+      const plan = await planIndex(req, session);
+      const stats = emptyStats();
+      const sample: IndexTask[] = [];
+      for await (const batch of selectFromIndex({ ...plan, indexBase: plan.base, inputBase: plan.base, maxRecords: config.indexTaskRecords, maxBytes: config.indexTaskMb * 1024 * 1024, io: session }, stats)) {
+        for (const t of batch) if (sample.length < o.sampleFiles) sample.push(t);
+      }
+      if (stats.tasks === 0) throw new Error(`--where ${JSON.stringify(req.where)}: no records selected`);
+      for (const t of sample) {
+        await measure(`${t.input} (${t.ranges.length} records)`, () => scanRanges(job, { input: t.input, ranges: t.ranges, maxRecordBytes: config.maxRecordBytes, io: session }, () => undefined));
+      }
+      sampled = sample.map((t) => t.input);
+      filesTotal = o.filesTotal ?? stats.tasks;
+      requestsPerFile = Math.max(1, Math.round(stats.records / stats.tasks));
+      selected = stats;
+    } else {
+      const plan = await planInputs(req, session);
+      if (plan.inputs.length === 0) throw new Error('The selection has no input files');
+      const kind = plan.inputs.filter((f) => matchesKind(f.input, o.input));
+      const sample = (kind.length > 0 ? kind : plan.inputs).slice(0, o.sampleFiles);
+      for (const f of sample) {
+        await measure(f.input, async () => scanInput(await openInput(f.input, session), job, { inputName: f.input, maxRecordBytes: config.maxRecordBytes }, () => undefined));
+      }
+      sampled = sample.map((f) => f.input);
+      filesTotal = o.filesTotal ?? plan.inputs.length;
+      requestsPerFile = Math.max(1, Math.ceil(bytes / Math.max(1, sample.length) / INPUT_CHUNK_BYTES));
     }
     const types = o.instanceTypes.split(',').map((t) => t.trim()).filter(Boolean);
     const prices = loadPrices(o.prices);
@@ -65,19 +95,19 @@ export async function estimateCommand(ctx: CommandContext, o: EstimateFlags): Pr
         io.stderr.write(`spot prices from the API unavailable (${(err as Error).message}); using the price table (--prices-from table to skip)\n`);
       }
     }
-    const filesTotal = o.filesTotal ?? plan.inputs.length;
     const partitions = config.partitions > 0 ? config.partitions : defaultPartitions(filesTotal);
     const p = projectRun({
-      sample: { files: sample.length, seconds, bytes }, filesTotal, instances: o.instances, instanceTypes: types, spotPerHour: spot, prices,
-      requestsPerFile: Math.max(1, Math.ceil(bytes / Math.max(1, sample.length) / INPUT_CHUNK_BYTES)),
+      sample: { files: sampled.length, seconds, bytes }, filesTotal, instances: o.instances, instanceTypes: types, spotPerHour: spot, prices,
+      requestsPerFile,
       partitions, reduceTasks: Math.ceil(partitions / Math.max(1, config.reduceTaskPartitions)), outputsPerPartition: 1 + job.derived.length,
     });
-    const out = { sample: { files: sample.map((f) => f.input), seconds, cpuSeconds, bytes, bytesPerSec: seconds > 0 ? bytes / seconds : 0 }, priceSource, localCores: os.availableParallelism(), projection: p };
+    const out = { ...(selected ? { selection: selected } : {}), sample: { files: sampled, seconds, cpuSeconds, bytes, bytesPerSec: seconds > 0 ? bytes / seconds : 0 }, priceSource, localCores: os.availableParallelism(), projection: p };
     if (o.json) io.stdout.write(JSON.stringify(out, null, 2) + '\n');
     else {
       io.stdout.write(
-        `sample: ${sample.length} file(s), ${(bytes / 1e6).toFixed(1)} MB in ${seconds.toFixed(2)} s (${(bytes / 1e6 / Math.max(seconds, 1e-9)).toFixed(1)} MB/s per core)\n` +
-          `selection: ${filesTotal} files, ~${(p.bytesTotal / 1e9).toFixed(2)} GB\n` +
+        (selected ? `selection: ${selected.records} records (${(selected.bytes / 1e6).toFixed(1)} MB, one Range request each) in ${selected.files} WARC files, ${selected.tasks} tasks, from ${selected.indexFiles} index files\n` : '') +
+          `sample: ${sampled.length} ${selected ? 'task(s)' : 'file(s)'}, ${(bytes / 1e6).toFixed(1)} MB in ${seconds.toFixed(2)} s (${(bytes / 1e6 / Math.max(seconds, 1e-9)).toFixed(1)} MB/s per core)\n` +
+          `${selected ? 'projected over' : 'selection:'} ${filesTotal} ${selected ? 'tasks' : 'files'}, ~${(p.bytesTotal / 1e9).toFixed(2)} GB\n` +
           `fleet: ${o.instances} x ${p.instanceType} (${p.vcpus} vCPUs, $${p.usdPerInstanceHour.toFixed(4)}/h spot, ${priceSource})\n` +
           `projected wall time: ${(p.wallHours * 60).toFixed(1)} min; instance-hours ${p.instanceHours.toFixed(3)}\n` +
           `S3 requests: map ${p.requests.inputGets} GETs + ${p.requests.mapPuts} PUTs; coordinator ${p.requests.coordinatorLists} LISTs + ${p.requests.coordinatorGets} GETs; ` +

@@ -22,6 +22,10 @@ async function dryRun(ctx: CommandContext, o: RunFlags, inputs: ReturnType<typeo
   ]);
   const io = new IoSession(ioSettingsFromConfig(ctx.config, o.s3Endpoint));
   try {
+    if (inputs.where !== undefined) {
+      await dryRunIndex(ctx, o, inputs, io);
+      return;
+    }
     const plan = await planInputs(inputs, io);
     const partitions = o.partitions > 0 ? o.partitions : defaultPartitions(plan.inputs.length);
     const facts = {
@@ -41,6 +45,30 @@ async function dryRun(ctx: CommandContext, o: RunFlags, inputs: ReturnType<typeo
     }
   } finally {
     io.close();
+  }
+}
+
+/** `run --where ... --dry-run`: the selection's records, bytes, WARC files, tasks and requests; nothing is written. */
+async function dryRunIndex(ctx: CommandContext, o: RunFlags, inputs: ReturnType<typeof inputRequest>, io: import('../../storage/index.js').IoSession): Promise<void> {
+  const [{ planIndex, selectFromIndex, emptyStats }, { redactUrl }] = await Promise.all([import('../../coordinator/index.js'), import('../../log/index.js')]);
+  const plan = await planIndex(inputs, io);
+  const stats = emptyStats();
+  const first: string[] = [];
+  for await (const batch of selectFromIndex({ ...plan, indexBase: plan.base, inputBase: plan.base, maxRecords: ctx.config.indexTaskRecords, maxBytes: ctx.config.indexTaskMb * 1024 * 1024, io }, stats)) {
+    for (const t of batch) if (first.length < 5) first.push(`${redactUrl(t.input)} (${t.ranges.length} records)`);
+  }
+  const facts = {
+    crawl: plan.crawl, index: redactUrl(plan.index), indexFiles: stats.indexFiles, where: plan.where, records: stats.records, bytes: stats.bytes,
+    warcFiles: stats.files, tasks: stats.tasks, rangeRequests: stats.records, first, out: o.out, job: o.job,
+  };
+  if (o.json) ctx.io.stdout.write(JSON.stringify(facts, null, 2) + '\n');
+  else {
+    ctx.io.stdout.write(
+      `dry run: ${facts.records} records (${(facts.bytes / 1e6).toFixed(1)} MB to fetch, one Range request each) in ${facts.warcFiles} WARC files of ${facts.crawl}, ` +
+        `${facts.tasks} tasks; selected by --where from ${facts.indexFiles} index files (${facts.index})\n` +
+        first.map((f) => `  ${f}\n`).join('') + (facts.tasks > first.length ? `  ... and ${facts.tasks - first.length} more tasks\n` : '') +
+        `nothing was started. Time and cost: wikireverse estimate with the same input flags\n`,
+    );
   }
 }
 
@@ -122,7 +150,7 @@ export function registerRun(program: Command, ctx: CommandContext): void {
     await coordinate(ctx, coordinator, o.json, () =>
       coordinator.start({
         ...inputs, out: o.out, runId: o.runId ? checkRunId(o.runId) : undefined,
-        settings: { job: o.job, partitions: o.partitions, reduceTaskPartitions: config.reduceTaskPartitions, attempts: o.attempts, backoffMillis: config.backoffMillis, maxRecordBytes: o.maxRecordBytes },
+        settings: { job: o.job, partitions: o.partitions, reduceTaskPartitions: config.reduceTaskPartitions, indexTaskRecords: config.indexTaskRecords, indexTaskMb: config.indexTaskMb, attempts: o.attempts, backoffMillis: config.backoffMillis, maxRecordBytes: o.maxRecordBytes },
       }),
       display,
     );
