@@ -1,6 +1,6 @@
 /**
  * CLI around the fixture generator:
- *   node dist/scripts/gen-fixtures.js --out DIR --kind wat|warc --files N --pages N --seed S
+ *   node dist/scripts/gen-fixtures.js --out DIR --kind wat|warc|arc --files N --pages N --seed S
  *        [--link-rate F] [--page-bytes N] [--plain] [--prefix P] [--gzip-level L]
  * Writes the files, expected.jsonl and listing.txt into DIR, and prints a one-line JSON summary.
  */
@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util';
 import { generateFixtures, writeSetManifest } from './fixtures/index.js';
 
 const USAGE =
-  'usage: gen-fixtures --out DIR --kind wat|warc --files N --pages N --seed S ' +
+  'usage: gen-fixtures --out DIR --kind wat|warc|arc --files N --pages N --seed S ' +
   '[--link-rate F] [--page-bytes N] [--plain] [--prefix P] [--gzip-level L]';
 
 function num(name: string, value: string | undefined, required: boolean): number | undefined {
@@ -47,7 +47,7 @@ export async function main(args: readonly string[], out: NodeJS.WritableStream =
     return 0;
   }
   if (values.out === undefined) throw new Error(`--out is required\n${USAGE}`);
-  if (values.kind !== 'wat' && values.kind !== 'warc') throw new Error(`--kind must be wat or warc\n${USAGE}`);
+  if (values.kind !== 'wat' && values.kind !== 'warc' && values.kind !== 'arc') throw new Error(`--kind must be wat, warc or arc\n${USAGE}`);
   const started = process.hrtime.bigint();
   const set = await generateFixtures({
     outDir: values.out,

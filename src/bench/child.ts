@@ -14,12 +14,15 @@ import { pathToFileURL } from 'node:url';
 import { jobRegistry, DEFAULT_JOB } from '../../jobs/index.js';
 import { resolveJob } from '../job/index.js';
 import { scanInput, formatRow } from '../extract/index.js';
+import { inputRecords } from '../warc/index.js';
 import { processFile } from '../worker/index.js';
 import { runReduceTask } from '../reduce/index.js';
 import { LocalStore, openInput, reduceInputsPath, INPUT_CHUNK_BYTES, type FileResult } from '../storage/index.js';
 
 export type ChildTask =
   | { readonly variant: 'gunzip'; readonly files: readonly string[] }
+  /** The record reader alone: every record framed and its payload read (up to the limit), no job. */
+  | { readonly variant: 'reader'; readonly files: readonly string[]; readonly maxRecordBytes: number }
   | { readonly variant: 'extract'; readonly files: readonly string[]; readonly maxRecordBytes: number }
   | {
       readonly variant: 'worker';
@@ -40,10 +43,11 @@ export interface ChildReport {
   /** user + system CPU seconds of the whole process (all threads: zlib runs on the libuv pool). */
   readonly cpuSeconds: number;
   readonly maxRssMb: number;
-  /** HTML pages seen (the job's `pages` counter); 0 for gunzip and reduce. */
+  /** HTML pages seen (the job's `pages` counter); 0 for gunzip, reader and reduce. */
   readonly pages: number;
+  /** Rows (extract, worker, reduce), records (reader). */
   readonly rows: number;
-  /** Uncompressed bytes (gunzip), output bytes (extract), rows written (reduce): variant-specific. */
+  /** Uncompressed bytes (gunzip), payload bytes (reader), output bytes (extract), rows written (reduce): variant-specific. */
   readonly bytes: number;
 }
 
@@ -55,6 +59,23 @@ async function gunzipOnly(files: readonly string[]): Promise<{ bytes: number }> 
     for await (const chunk of gunzip) bytes += (chunk as Buffer).length;
   }
   return { bytes };
+}
+
+async function reader(files: readonly string[], maxRecordBytes: number): Promise<{ rows: number; bytes: number }> {
+  let records = 0;
+  let bytes = 0;
+  for (const file of files) {
+    const input = await inputRecords(await openInput(file), { maxMemberBytes: Math.max(maxRecordBytes * 4, 64 << 20), onDamage: () => undefined });
+    for await (const batch of input.batches) {
+      for (const item of batch) {
+        const rec = item instanceof Promise ? await item : item;
+        const view = rec.readSync ? rec.readSync(maxRecordBytes) : await rec.read(maxRecordBytes);
+        records++;
+        bytes += view.payload.length;
+      }
+    }
+  }
+  return { rows: records, bytes };
 }
 
 async function extract(files: readonly string[], maxRecordBytes: number): Promise<{ pages: number; rows: number; bytes: number }> {
@@ -163,6 +184,7 @@ export async function runTask(task: ChildTask): Promise<ChildReport> {
   try {
     switch (task.variant) {
       case 'gunzip': r = await gunzipOnly(task.files); break;
+      case 'reader': r = await reader(task.files, task.maxRecordBytes); break;
       case 'extract': r = await extract(task.files, task.maxRecordBytes); break;
       case 'worker': r = await worker(task.files, task.maxRecordBytes, task.partitions); break;
       case 'reduce': r = await reduce(task); break;

@@ -2,11 +2,11 @@
  * `npm run bench`: throughput against the gunzip floor, worker scaling, reducer memory, and the projected cost
  * of a full crawl. Writes bench/results/latest.json and a timestamped copy.
  *
- *   node dist/src/bench/index.js [--quick] [--repeats N] [--only wat,warc,scaling,reduce,queue,scale]
+ *   node dist/src/bench/index.js [--quick] [--repeats N] [--only wat,warc,arc,scaling,reduce,queue,scale]
  *        [--price-per-vcpu-hour P] [--cache-dir D] [--results-dir D] [--no-write] [--label L] [--profile DIR]
  *        [file.warc.wat.gz ...]
  *
- * Given files replace the generated WAT/WARC inputs (each measured as its own input).
+ * Given files replace the generated WAT/WARC/ARC inputs (each measured as its own input).
  */
 import fsp from 'node:fs/promises';
 import fs from 'node:fs';
@@ -41,6 +41,8 @@ interface Mode {
   readonly repeats: number;
   readonly wat: InputSpec;
   readonly warc: InputSpec;
+  /** ARC files (pre-2013 crawls): an http record per page, gzipped per record. */
+  readonly arc: InputSpec;
   readonly scaling: InputSpec;
   readonly scalingRepeats: number;
   /** Rows in the one partition of each reduce measurement (the worst case: everything in one partition). */
@@ -58,6 +60,7 @@ const MODES: Record<'quick' | 'full', Mode> = {
     repeats: 3,
     wat: { ...shape, kind: 'wat', files: 1, pagesPerFile: 6_000 },
     warc: { ...shape, kind: 'warc', files: 1, pagesPerFile: 2_500 },
+    arc: { ...shape, kind: 'arc', files: 1, pagesPerFile: 2_500 },
     scaling: { ...shape, kind: 'wat', files: 4, pagesPerFile: 1_500 },
     scalingRepeats: 1,
     reduceRows: [250_000, 1_000_000],
@@ -69,6 +72,8 @@ const MODES: Record<'quick' | 'full', Mode> = {
     // >= 200 MB uncompressed each (WAT ~10.1 kB per page, WARC ~22.6 kB per page with these settings).
     wat: { ...shape, kind: 'wat', files: 1, pagesPerFile: 20_000 },
     warc: { ...shape, kind: 'warc', files: 1, pagesPerFile: 9_000 },
+    // ~80 MB uncompressed (ARC ~20.6 kB per page: one record, no request or metadata records).
+    arc: { ...shape, kind: 'arc', files: 1, pagesPerFile: 4_000 },
     scaling: { ...shape, kind: 'wat', files: 4, pagesPerFile: 5_000 },
     scalingRepeats: 5,
     reduceRows: [1_000_000, 4_000_000, 10_000_000],
@@ -82,12 +87,13 @@ const log = (line: string): void => {
 
 async function measureInput(label: string, set: InputSet, repeats: number, maxRecordBytes: number, partitions: number): Promise<InputFigures> {
   const files = set.files;
-  const samples: Record<string, Sample[]> = { zcat: [], gunzip: [], extract: [], worker: [] };
+  const samples: Record<string, Sample[]> = { zcat: [], gunzip: [], reader: [], extract: [], worker: [] };
   for (let r = 0; r < repeats; r++) {
     log(`${label}: run ${r + 1}/${repeats}`);
     // Alternating, so that drift (thermal, page cache, noisy neighbours) hits every variant alike.
     samples['zcat']?.push(await measureZcat(files));
     samples['gunzip']?.push(await measureChild({ variant: 'gunzip', files }));
+    samples['reader']?.push(await measureChild({ variant: 'reader', files, maxRecordBytes }));
     samples['extract']?.push(await measureChild({ variant: 'extract', files, maxRecordBytes }));
     samples['worker']?.push(await measureChild({ variant: 'worker', files, maxRecordBytes, partitions }));
   }
@@ -104,7 +110,7 @@ async function measureInput(label: string, set: InputSet, repeats: number, maxRe
     uncompressedBytes: uncompressed,
     pages,
     rows: extract.rows,
-    variants: ['zcat', 'gunzip', 'extract', 'worker'].map((name) =>
+    variants: ['zcat', 'gunzip', 'reader', 'extract', 'worker'].map((name) =>
       figures(name === 'gunzip' ? 'node gunzip' : name, m[name] as Sample, repeats, zcat, set.bytes, uncompressed, pages),
     ),
   };
@@ -181,7 +187,7 @@ export async function main(args: readonly string[], out: NodeJS.WritableStream =
     },
   });
   if (values.help) {
-    out.write('usage: npm run bench -- [--quick] [--repeats N] [--only wat,warc,scaling,reduce,queue,scale] [--price-per-vcpu-hour P] ' +
+    out.write('usage: npm run bench -- [--quick] [--repeats N] [--only wat,warc,arc,scaling,reduce,queue,scale] [--price-per-vcpu-hour P] ' +
       '[--cache-dir D] [--results-dir D] [--no-write] [--label L] [--profile DIR] [files...]\n');
     return 0;
   }
@@ -190,7 +196,7 @@ export async function main(args: readonly string[], out: NodeJS.WritableStream =
   const price = values['price-per-vcpu-hour'] !== undefined ? Number(values['price-per-vcpu-hour']) : DEFAULT_PRICE_PER_VCPU_HOUR;
   if (!Number.isInteger(repeats) || repeats < 1) throw new Error(`--repeats must be a positive integer, got ${values.repeats}`);
   if (!(price > 0)) throw new Error(`--price-per-vcpu-hour must be a positive number, got ${values['price-per-vcpu-hour']}`);
-  const sections = new Set((values.only ?? 'wat,warc,scaling,reduce,queue,scale').split(',').map((s) => s.trim()));
+  const sections = new Set((values.only ?? 'wat,warc,arc,scaling,reduce,queue,scale').split(',').map((s) => s.trim()));
   const cacheDir = path.resolve(values['cache-dir'] ?? path.join(os.tmpdir(), 'wikireverse-bench-cache'));
   const config = loadConfig();
   // The map side writes the partitions of a mid-sized run; each reduce measurement puts all its rows in one partition.
@@ -205,6 +211,7 @@ export async function main(args: readonly string[], out: NodeJS.WritableStream =
   } else {
     if (sections.has('wat')) sets.push(['wat', await generatedInputs(cacheDir, mode.wat, log)]);
     if (sections.has('warc')) sets.push(['warc', await generatedInputs(cacheDir, mode.warc, log)]);
+    if (sections.has('arc')) sets.push(['arc', await generatedInputs(cacheDir, mode.arc, log)]);
   }
   if (values.profile !== undefined) {
     await profileInputs(values.profile, sets, maxRecordBytes, partitions);

@@ -1,5 +1,5 @@
 /**
- * Benchmark inputs: WAT/WARC files from the seeded fixture generator, cached in a directory keyed by the
+ * Benchmark inputs: WAT/WARC/ARC files from the seeded fixture generator, cached in a directory keyed by the
  * generation parameters (same parameters -> the same bytes, so a cached set is reused as is).
  */
 import fsp from 'node:fs/promises';
@@ -8,7 +8,7 @@ import path from 'node:path';
 import { generateFixtures } from '../../scripts/fixtures/index.js';
 
 export interface InputSpec {
-  readonly kind: 'wat' | 'warc';
+  readonly kind: 'wat' | 'warc' | 'arc';
   readonly files: number;
   readonly pagesPerFile: number;
   readonly seed: number;
@@ -18,7 +18,7 @@ export interface InputSpec {
 }
 
 export interface InputSet {
-  readonly kind: 'wat' | 'warc' | 'given';
+  readonly kind: 'wat' | 'warc' | 'arc' | 'given';
   readonly files: string[];
   /** Compressed bytes on disk. */
   readonly bytes: number;

@@ -148,6 +148,8 @@ export function formatInput(f: InputFigures): string {
     ];
     lines.push('  ' + cells.map((c, i) => (i === 0 ? padR(c, widths[i] as number) : pad(c, widths[i] as number))).join(''));
   }
+  const reader = f.variants.find((v) => v.name === 'reader');
+  if (reader) lines.push(`${f.label}: reader/zcat = ${fix(reader.ratioToZcat, 2)}  (records framed and payloads read, no job)`);
   const worker = f.variants.find((v) => v.name === 'worker');
   if (worker) {
     lines.push(`${f.label}: pipeline/zcat = ${fix(worker.ratioToZcat, 2)}  (${int(worker.pagesPerCoreSec)} pages/s/core, full worker path)`);

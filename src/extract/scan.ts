@@ -1,14 +1,14 @@
 /**
- * Applies a job to one input: stream -> gunzip -> WARC records (src/warc) -> job.map -> rows.
+ * Applies a job to one input: stream -> gunzip -> WARC or ARC records (src/warc) -> job.map -> rows.
  * Record-level damage is counted and skipped; damage that stops the stream fails the file with an
  * error naming the input and the byte offset.
  */
 import type { Readable } from 'node:stream';
 import type { JobDefinition, MapContext, RecordHeader, RecordView, Row } from '../job/types.js';
-import { inputRecords, InputFramingError, type InputRecords, type RecordDamage } from '../warc/index.js';
+import { describeBytes, inputRecords, InputFramingError, type InputRecords, type RecordDamage } from '../warc/index.js';
 import { Counters } from './counters.js';
 
-export type InputKind = 'wat' | 'warc' | 'wet' | 'unknown';
+export type InputKind = 'wat' | 'warc' | 'wet' | 'arc' | 'unknown';
 
 export interface ScanOptions {
   /** The input's name as given (path or URL), used in errors and as `ctx.inputFile`. */
@@ -84,11 +84,11 @@ export async function scanInput<R extends Row>(
     counters.add('records_misframed'); // a Content-Length too small: the bytes up to the next line were skipped
     counters.add('bytes_skipped', bytes);
   };
-  /** The first member that is not a WARC record: what the file is, when nothing in it is. */
-  let notWarcHead: string | undefined;
+  /** The first bytes of the first member that is neither a WARC nor an ARC record: what the file is, when nothing in it is. */
+  let strangeHead: Buffer | undefined;
   const onDamage: Parameters<typeof inputRecords>[1]['onDamage'] = (d) => {
     counters.add(`input_damage.${d.kind}`, d.kind === 'garbage_bytes' ? d.bytes : 1);
-    if (d.kind === 'not_warc' && notWarcHead === undefined) notWarcHead = d.head ?? '';
+    if (d.kind === 'not_warc' && strangeHead === undefined) strangeHead = d.head ?? Buffer.alloc(0);
   };
   const onSkipped = (d: RecordDamage): void => {
     counters.add(`input_damage.${d.kind}`); // not a record (or one with no length, or a header past the limit): skipped to the next
@@ -106,7 +106,7 @@ export async function scanInput<R extends Row>(
   const wanted = (header: RecordHeader): boolean => {
     counters.add('records');
     counters.add(recordTypeCounter(header.warcType));
-    if (kind === 'unknown') kind = kindOf(header.warcType, header.contentType);
+    if (kind === 'unknown') kind = input.format() === 'arc' ? 'arc' : kindOf(header.warcType, header.contentType);
     return job.wants(header);
   };
   /** The job's rows for a record; none when the job fails on it (a job bug or a record it cannot handle: counted). */
@@ -146,10 +146,14 @@ export async function scanInput<R extends Row>(
     const offset = err instanceof InputFramingError ? err.offset : input.compressedOffset();
     throw new InputError(opts.inputName, offset, err);
   }
-  if (counters.get('records') === 0 && notWarcHead !== undefined) {
-    // Not one record: a file of another format (an ARC file gzipped per record reads as members that are not WARC).
-    const what = /^filedesc:\/\//.test(notWarcHead) ? 'an ARC file (ARC is not read)' : 'not a WARC/WAT/WET file';
-    throw new InputError(opts.inputName, 0, new Error(`${what}: none of its ${counters.get('input_damage.not_warc')} gzip members holds a WARC record`));
+  if (counters.get('records') === 0 && strangeHead !== undefined) {
+    // Not one record: gzip members of another format.
+    const members = counters.get('input_damage.not_warc');
+    throw new InputError(
+      opts.inputName,
+      0,
+      new Error(`neither a WARC/WAT/WET nor an ARC file: none of its ${members} gzip members holds a WARC or ARC record; the first holds ${describeBytes(strangeHead)}`),
+    );
   }
   return { kind, gzipped: input.gzipped, counters, compressedBytes: input.compressedOffset(), rows };
 }

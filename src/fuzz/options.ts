@@ -11,7 +11,8 @@ export const USAGE = `usage: node dist/src/fuzz/index.js [--seconds N | --count 
   --deadline-ms N    time one input may take before it is a hang (default 10000)
   --max-rss-mb N     reader RSS that is a memory finding (default 1024)
   --findings DIR     where reproducers are written (default fuzz-findings)
-  --samples DIR      real .gz samples to mutate (default test/fixtures/samples)
+  --samples DIR      real .gz samples to mutate; repeat for several directories
+                     (default test/fixtures/samples and test/fixtures/arc)
   --json             print the report as JSON
 exit codes: 0 no findings, 1 findings, 2 usage error, 3 the harness itself failed`;
 
@@ -27,7 +28,8 @@ export interface FuzzOptions {
   readonly deadlineMillis: number;
   readonly maxRssMb: number;
   readonly findingsDir: string;
-  readonly samplesDir: string;
+  /** Directories of real `.gz` samples (WARC/WAT/WET and ARC, one gzip member per record). */
+  readonly samplesDirs: readonly string[];
   readonly json: boolean;
 }
 
@@ -55,7 +57,7 @@ const FLAGS = {
   'deadline-ms': { type: 'string' },
   'max-rss-mb': { type: 'string' },
   findings: { type: 'string' },
-  samples: { type: 'string' },
+  samples: { type: 'string', multiple: true },
   json: { type: 'boolean', default: false },
   help: { type: 'boolean', default: false },
 } as const;
@@ -87,7 +89,7 @@ export function parseFuzzArgs(args: readonly string[], root: string): FuzzOption
     deadlineMillis: numberOf('deadline-ms', values['deadline-ms'], { integer: true, min: 100 }) ?? 10_000,
     maxRssMb: numberOf('max-rss-mb', values['max-rss-mb'], { integer: true, min: 64 }) ?? 1024,
     findingsDir: values.findings ?? 'fuzz-findings',
-    samplesDir: values.samples ?? path.join(root, 'test/fixtures/samples'),
+    samplesDirs: values.samples ?? [path.join(root, 'test/fixtures/samples'), path.join(root, 'test/fixtures/arc')],
     json: values.json,
   };
 }

@@ -35,7 +35,7 @@ export async function runFuzz(o: FuzzOptions, ctx: RunContext): Promise<FuzzRepo
   const reader = readerFor(o, ctx);
   const tally = new Tally(MUTATION_KINDS);
   try {
-    const seeds = await loadSeeds({ samplesDir: o.samplesDir, workDir: path.join(work, 'seeds') });
+    const seeds = await loadSeeds({ samplesDirs: o.samplesDirs, workDir: path.join(work, 'seeds') });
     ctx.log(`${seeds.length} seeds (${seeds.map((s) => `${s.name}: ${s.records.length} records`).join(', ')})`);
     await fsp.mkdir(o.findingsDir, { recursive: true });
     const started = performance.now();

@@ -1,6 +1,6 @@
 /**
  * Finding the parts of plain WARC bytes that mutations aim at (record starts, header lines, Content-Length values,
- * HTTP header blocks), and splicing bytes. Read independently of src/warc: the harness must not share the reader's
+ * HTTP header blocks; ARC record starts), and splicing bytes. Read independently of src/warc: the harness must not share the reader's
  * idea of the format it tests. Offsets are into the buffer given; only splitGzipMembers (for intact seeds) throws on damage.
  */
 import zlib from 'node:zlib';
@@ -88,9 +88,24 @@ export function httpHeads(buf: Buffer): HttpHead[] {
   return out;
 }
 
-/** Splits plain bytes before every line that starts with `WARC/`: one piece per record, as far as the bytes tell. */
+/** An ARC header line (`URL IP-address 14-digit-date Content-type ... Archive-length`), as far as a pattern tells. */
+const ARC_LINE = /(?:^|\n)(?=[A-Za-z][A-Za-z0-9+.-]*:[^ \n]* [^ \n]* \d{14} [^\n]* \d+\n)/g;
+
+/** Offsets of the lines shaped like ARC record headers. */
+export function arcRecordStarts(buf: Buffer): number[] {
+  const text = buf.toString('latin1');
+  const out: number[] = [];
+  for (const m of text.matchAll(ARC_LINE)) out.push(m.index + m[0].length);
+  return out;
+}
+
+/**
+ * Splits plain bytes before every line that starts with `WARC/` (or, when there is none, every ARC header line): one
+ * piece per record, as far as the bytes tell.
+ */
 export function splitAtRecords(buf: Buffer): Buffer[] {
-  const starts = recordStarts(buf);
+  const warc = recordStarts(buf);
+  const starts = warc.length > 0 ? warc : arcRecordStarts(buf);
   if (starts[0] !== 0) starts.unshift(0);
   return starts.map((s, i) => buf.subarray(s, starts[i + 1] ?? buf.length)).filter((b) => b.length > 0);
 }

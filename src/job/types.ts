@@ -1,6 +1,6 @@
 /**
  * The job interface: what the runner (extract, worker, reducer) knows about a job.
- * A job maps WARC/WAT records to rows; the runner partitions, stores, merges and writes them.
+ * A job maps WARC/WAT records (and ARC records, read as WARC's) to rows; the runner partitions, stores, merges and writes them.
  * Jobs live in `jobs/`; the runner never imports a job directly.
  */
 
@@ -15,7 +15,11 @@ export interface Column {
 export type RowValue = string | number | boolean | null;
 export type Row = Record<string, RowValue>;
 
-/** Header-level view of a record, available before its payload is read. */
+/**
+ * Header-level view of a record, available before its payload is read. ARC records come as the WARC records they
+ * correspond to: an http(s) capture as a `response` (its URL as target, its Archive-date as an ISO 8601 date), the
+ * version block as `warcinfo`, any other capture (dns:, ...) as `resource`.
+ */
 export interface RecordHeader {
   /** WARC-Type: `response`, `metadata`, `request`, `conversion`, `warcinfo`, ... */
   readonly warcType: string;

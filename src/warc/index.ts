@@ -1,6 +1,9 @@
-/** Reading web archives: gzip detection and inflation, record framing (by hand for the common case, warcio otherwise), payloads. */
+/** Reading web archives (WARC, and ARC): gzip detection and inflation, format detection, record framing (by hand for the common case, warcio otherwise), payloads. */
 export { decodeInput, type DecodedInput } from './decompress.js';
 export { framedRecords, parseRecords, warcioRecords, MAX_HEADER_BYTES, type BatchRecord, type ParsedRecord, type ParseOptions, type RecordDamage } from './records.js';
+export { arcFramedRecords, parseArcRecords } from './arc.js';
+export { parseArcLine, arcDateToIso, type ArcHeader } from './arc-header.js';
+export { describeBytes, sniffFormat, type ArchiveFormat } from './format.js';
 export { pickHeaders, headerNames } from './headers.js';
-export { inputRecords, InputFramingError, type InputRecords, type InputRecordsOptions } from './input.js';
+export { inputRecords, InputFramingError, type InputRecords, type InputRecordsOptions, type MemberFramingDamage } from './input.js';
 export { gzipMembers, TruncatedInputError, type Member, type MemberDamage } from './members.js';

@@ -34,7 +34,7 @@ export interface ParsedRecord {
 
 /** Bytes skipped because they were not a readable record (see the file's comment). */
 export interface RecordDamage {
-  readonly kind: 'header_too_long' | 'bad_length' | 'not_warc';
+  readonly kind: 'header_too_long' | 'bad_length' | 'not_warc' | 'not_arc';
   /** Uncompressed offset where the skipped bytes start. */
   readonly offset: number;
   /** Bytes skipped, CRs and LFs not counted. */
@@ -50,14 +50,14 @@ export interface ParseOptions {
 
 /** Largest header block read; a longer one is damage (real ones are under 4 KiB). */
 export const MAX_HEADER_BYTES = 1 << 20;
-/** Records longer than this are streamed through warcio instead of held whole. */
-const MAX_FAST_RECORD_BYTES = 64 << 20;
+/** Records longer than this are streamed instead of held whole. */
+export const MAX_FAST_RECORD_BYTES = 64 << 20;
 const WARC_SLASH = Buffer.from('WARC/', 'latin1');
 
 // ---- fast path ------------------------------------------------------------------------------------------------
 
 /** A record whose payload is at hand (a slice of the decompressed bytes): read without a promise. */
-class SlicedRecord implements ParsedRecord {
+export class SlicedRecord implements ParsedRecord {
   constructor(
     readonly header: RecordHeader,
     readonly offset: number,
@@ -254,6 +254,26 @@ export function framedRecords(buf: Buffer, offset: number): BatchRecord[] | null
     p.catch(() => undefined); // its error surfaces where the reader awaits it (or nowhere, if an earlier record fails the file)
     return p;
   });
+}
+
+/**
+ * Whether one gzip member's bytes are framed well enough to read: one record whose Content-Length ends exactly at the
+ * member's end (give or take the CRLFs), or several records back to back (then the record reader frames them).
+ */
+export function warcMemberFraming(data: Buffer): 'ok' | 'bad_length' | 'not_warc' {
+  if (data.length === 0 || !data.subarray(0, 5).equals(WARC_SLASH)) return 'not_warc';
+  const headEnd = data.indexOf('\r\n\r\n', 0, 'latin1');
+  if (headEnd < 0) return 'bad_length';
+  const m = /\r\nContent-Length:[ \t]*(\d+)/i.exec(data.toString('latin1', 0, headEnd));
+  if (!m) return 'bad_length';
+  const end = headEnd + 4 + Number(m[1]);
+  if (end > data.length) return 'bad_length';
+  for (let i = end; i < data.length; i++) {
+    const c = data[i];
+    if (c === 0x0d || c === 0x0a) continue;
+    return data.subarray(i, i + 5).equals(WARC_SLASH) ? 'ok' : 'bad_length';
+  }
+  return 'ok';
 }
 
 /**

@@ -81,6 +81,21 @@ export async function warcioOne(bytes: AsyncIterable<Uint8Array>, offset: number
 }
 
 /**
+ * The payload of an HTTP response given as its `length` bytes (an ARC record's content, its head in CRLF lines),
+ * decoded by warcio (chunked transfer coding, content encodings): warcio reads it as the block of a WARC response
+ * record made around it, whose header is ours (`header`).
+ */
+export async function decodedHttpPayload(http: AsyncIterable<Uint8Array>, length: number, header: RecordHeader, offset: number, maxBytes: number): Promise<RecordView> {
+  const head = Buffer.from(`WARC/1.0\r\nWARC-Type: response\r\nContent-Type: application/http; msgtype=response\r\nContent-Length: ${length}\r\n\r\n`, 'latin1');
+  const one = await warcioOne((async function* () {
+    yield head;
+    yield* http;
+  })(), offset);
+  if (one === null) throw new Error(`the HTTP response of the record at offset ${offset} could not be decoded`);
+  return readPayload(one.record, header, maxBytes);
+}
+
+/**
  * The records of a whole byte stream, as warcio alone reads them (the reference the hand-written framing is tested
  * against; the pipeline does not use it); offsets are counted from `baseOffset`.
  */

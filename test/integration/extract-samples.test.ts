@@ -1,6 +1,7 @@
 /**
- * `wikireverse extract` on every real sample in test/fixtures/samples (copied from shared/samples), through the
- * real runner (file stream -> zlib -> warcio -> job): exact rows, exact counters, and the same for plain input.
+ * `wikireverse extract` on every real sample in test/fixtures/samples (copied from shared/samples) and the real ARC
+ * sample in test/fixtures/arc, through the real runner (file stream -> zlib -> records -> job): exact rows, exact
+ * counters, and the same for plain input.
  */
 import { describe, expect, it } from 'vitest';
 import fsp from 'node:fs/promises';
@@ -72,7 +73,52 @@ const CASES: Array<{ file: string; rows: (input: string) => Record<string, unkno
   },
 ];
 
+const ARC_SAMPLE = path.resolve('test/fixtures/arc/heritrix-2008-example.arc.gz');
+/** The two pages of the ARC sample that link Wikipedia (found by hand: `zcat | grep -i wikipedia.org`); faqs.php links its article twice. */
+const arcRows = (input: string): Record<string, unknown>[] => [
+  {
+    lang: 'en', article: 'List_of_XML_and_HTML_character_entity_references', source_url: 'http://www.archive.org/about/faqs.php',
+    source_host: 'www.archive.org', source_domain: 'archive.org', source_title: 'Internet Archive Frequently Asked Questions',
+    anchor_text: 'wikipedia', warc_date: '2008-04-30T20:50:18Z', input_file: input,
+  },
+  {
+    lang: 'en', article: 'Library_of_Alexandria', source_url: 'http://www.archive.org/about/about.php', source_host: 'www.archive.org',
+    source_domain: 'archive.org', source_title: 'Internet Archive: About IA', anchor_text: 'Library of Alexandria', warc_date: '2008-04-30T20:52:14Z',
+    input_file: input,
+  },
+];
+/** 300 records: the version block, 38 dns lookups, 261 http(s) captures (140 of them HTML). */
+const ARC_STATS = {
+  'inputs.arc': 1, links_duplicate: 1, links_kept: 2, 'links_rejected.not_wikipedia': 999, links_seen: 1002, pages: 140, pages_parsed: 2,
+  pages_prefiltered: 138, records: 300, 'records.resource': 38, 'records.response': 261, 'records.warcinfo': 1, rows: 2,
+};
+
 describe('extract on the real samples', () => {
+  it('heritrix-2008-example.arc.gz (ARC, one gzip member per record) and the same ARC plain: exact rows and counters', async () => {
+    const gz = await extract([ARC_SAMPLE, '--stats']);
+    expect(gz.code).toBe(0);
+    expect(gz.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>)).toEqual(arcRows(ARC_SAMPLE));
+    expect(JSON.parse(gz.stderr)).toEqual(ARC_STATS);
+    const dir = await tempDir('plain-arc');
+    const plain = path.join(dir, 'heritrix.arc');
+    await fsp.writeFile(plain, zlib.gunzipSync(await fsp.readFile(ARC_SAMPLE)));
+    const res = await extract([plain, '--stats']);
+    expect(res.code).toBe(0);
+    expect(res.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>)).toEqual(arcRows(plain));
+    expect(JSON.parse(res.stderr)).toEqual(ARC_STATS);
+    await fsp.rm(dir, { recursive: true, force: true });
+  });
+
+  it('fails a file that is neither WARC nor ARC, naming what it is, the file and the offset', async () => {
+    const dir = await tempDir('neither');
+    const zip = path.join(dir, 'archive.warc');
+    await fsp.writeFile(zip, Buffer.concat([Buffer.from('PK\x03\x04', 'latin1'), Buffer.alloc(100)]));
+    const res = await extract([zip]);
+    expect(res.code).toBe(1);
+    expect(res.stderr).toContain(`Input ${zip} is unreadable at byte offset 0: neither a WARC/WAT/WET nor an ARC file (nor gzip): it starts with a ZIP archive`);
+    await fsp.rm(dir, { recursive: true, force: true });
+  });
+
   for (const c of CASES) {
     it(`${c.file}: exact rows and counters`, async () => {
       const input = path.join(SAMPLES, c.file);

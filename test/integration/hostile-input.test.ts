@@ -60,8 +60,9 @@ describe('hostile input', () => {
       ]),
     };
     for (const [name, bytes] of Object.entries(files)) await fsp.writeFile(path.join(work, name), bytes);
-    // Finding 10: a gzipped ARC file "succeeded" with 0 rows (300 damaged members counted); a file with no WARC record fails, naming the format.
-    await fsp.copyFile(path.join(import.meta.dirname, '../fixtures/arc/heritrix-2008-example.arc.gz'), path.join(work, 'old.arc.gz'));
+    // Finding 10: a gzipped ARC file "succeeded" with 0 rows (300 damaged members counted). ARC is read now (arc-input.test.ts);
+    // a gzipped file none of whose members is a WARC or ARC record fails, naming what it holds.
+    await fsp.writeFile(path.join(work, 'pages.warc.gz'), Buffer.concat(Array.from({ length: 30 }, (_, i) => zlib.gzipSync(`<!DOCTYPE html><title>${i}</title><a href="https://en.wikipedia.org/wiki/Html">x</a>`))));
     const out = path.join(work, 'out');
     const res = await runCli(['run', '--paths', work, '--out', out, '--workers', '2', '--redis', redis.url, '--run-id', 'hostile-1', '--attempts', '2'],
       { WIKIREVERSE_BACKOFF_MS: '100' });
@@ -73,8 +74,10 @@ describe('hostile input', () => {
     expect(byName['loop.warc']?.status).toBe('failed');
     expect(byName['loop.warc']?.error).toMatch(/loop\.warc is unreadable at byte offset 75: the WARC record at uncompressed offset 0 is truncated/);
     expect(byName['header.warc.gz']?.status).toBe('done');
-    expect(byName['old.arc.gz']?.status).toBe('failed');
-    expect(byName['old.arc.gz']?.error).toMatch(/old\.arc\.gz is unreadable at byte offset 0: an ARC file \(ARC is not read\): none of its 300 gzip members holds a WARC record/);
+    expect(byName['pages.warc.gz']?.status).toBe('failed');
+    expect(byName['pages.warc.gz']?.error).toMatch(
+      /pages\.warc\.gz is unreadable at byte offset 0: neither a WARC\/WAT\/WET nor an ARC file: none of its 30 gzip members holds a WARC or ARC record; the first holds HTML/,
+    );
     expect(byName['types.warc.gz']?.status).toBe('done');
 
     const links = await readParquet(`${out}/hostile-1/links/*.parquet`);

@@ -136,7 +136,7 @@ describe('detection, on faults the reader child injects', () => {
 
 describe('mutants', () => {
   it('are the same for the same seed, and others for another seed; kinds come round-robin', async () => {
-    const seeds = await loadSeeds({ samplesDir: SAMPLES, workDir: path.join(work, 'seeds') });
+    const seeds = await loadSeeds({ samplesDirs: [SAMPLES, path.join(ROOT, 'test/fixtures/arc')], workDir: path.join(work, 'seeds') });
     const digest = (seed: number, index: number): string => createHash('sha256').update(mutantAt(seeds, seed, index).bytes).digest('hex');
     const n = MUTATION_KINDS.length * 2;
     const first = Array.from({ length: n }, (_, i) => digest(5, i));

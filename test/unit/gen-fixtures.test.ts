@@ -1,12 +1,12 @@
 /**
- * Round-trip tests of the fixture generator: files parse with warcio, framing and gzip members are exact,
- * output is deterministic, and the expected rows equal what an independent reference implementation of the
- * link rules finds in the generated files.
+ * Round-trip tests of the fixture generator: files parse with warcio (ARC files with a reader of their own here),
+ * framing and gzip members are exact, output is deterministic, and the expected rows equal what an independent
+ * reference implementation of the link rules finds in the generated files.
  */
 import { createReadStream } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { createGunzip, inflateRawSync } from 'node:zlib';
 import { Parser } from 'htmlparser2';
@@ -128,35 +128,72 @@ function watPages(recs: Rec[]): Page[] {
 function warcPages(recs: Rec[]): Page[] {
   return recs.filter((r) => r.type === 'response').map((r) => {
     const body = r.block.subarray(r.block.indexOf('\r\n\r\n') + 4).toString('utf8');
-    let title: string | null = null;
-    const links: Page['links'] = [];
-    let inTitle = false;
-    let anchor: { url: string; text: string } | null = null;
-    const parser = new Parser({
-      onopentag(name, attrs) {
-        if (name === 'title') { inTitle = true; title = ''; }
-        if (name === 'a' && attrs['href'] !== undefined) anchor = { url: attrs['href'], text: '' };
-      },
-      ontext(text) {
-        if (inTitle) title += text;
-        if (anchor !== null) anchor.text += text;
-      },
-      onclosetag(name) {
-        if (name === 'title') inTitle = false;
-        if (name === 'a' && anchor !== null) { links.push({ url: anchor.url, text: anchor.text }); anchor = null; }
-      },
-    });
-    parser.end(body);
-    return { url: r.headers.get('warc-target-uri') ?? '', date: r.headers.get('warc-date') ?? '', title, links, raw: r.block.toString('utf8') };
+    return htmlPage(r.headers.get('warc-target-uri') ?? '', r.headers.get('warc-date') ?? '', body, r.block.toString('utf8'));
+  });
+}
+
+/** An HTML page's title and links, as an HTML parser finds them. */
+function htmlPage(url: string, date: string, body: string, raw: string): Page {
+  let title: string | null = null;
+  const links: Page['links'] = [];
+  let inTitle = false;
+  let anchor: { url: string; text: string } | null = null;
+  const parser = new Parser({
+    onopentag(name, attrs) {
+      if (name === 'title') { inTitle = true; title = ''; }
+      if (name === 'a' && attrs['href'] !== undefined) anchor = { url: attrs['href'], text: '' };
+    },
+    ontext(text) {
+      if (inTitle) title += text;
+      if (anchor !== null) anchor.text += text;
+    },
+    onclosetag(name) {
+      if (name === 'title') inTitle = false;
+      if (name === 'a' && anchor !== null) { links.push({ url: anchor.url, text: anchor.text }); anchor = null; }
+    },
+  });
+  parser.end(body);
+  return { url, date, title, links, raw };
+}
+
+// ---- ARC files, read by hand: `URL IP date type length\n`, content, LF ----
+interface ArcRec { url: string; ip: string; date: string; type: string; content: Buffer }
+
+/** The records of plain ARC bytes; every one must be exactly framed (five header fields, its length, one LF after). */
+function arcRecords(buf: Buffer): ArcRec[] {
+  const out: ArcRec[] = [];
+  let off = 0;
+  while (off < buf.length) {
+    const nl = buf.indexOf(0x0a, off);
+    const fields = buf.toString('utf8', off, nl).split(' ');
+    expect(fields).toHaveLength(5);
+    const [url, ip, date, type, length] = fields as [string, string, string, string, string];
+    expect(date).toMatch(/^\d{14}$/);
+    const end = nl + 1 + Number(length);
+    expect(buf[end]).toBe(0x0a);
+    out.push({ url, ip, date, type, content: buf.subarray(nl + 1, end) });
+    off = end + 1;
+  }
+  return out;
+}
+
+function arcPages(recs: ArcRec[]): Page[] {
+  return recs.filter((r) => /^https?:/.test(r.url)).map((r) => {
+    const crlf = r.content.indexOf('\r\n\r\n');
+    const lf = r.content.indexOf('\n\n');
+    const bodyStart = crlf !== -1 && (lf === -1 || crlf < lf) ? crlf + 4 : lf + 2;
+    const d = r.date;
+    const iso = `${d.slice(0, 4)}-${d.slice(4, 6)}-${d.slice(6, 8)}T${d.slice(8, 10)}:${d.slice(10, 12)}:${d.slice(12, 14)}Z`;
+    return htmlPage(r.url, iso, r.content.subarray(bodyStart).toString('utf8'), r.content.toString('utf8'));
   });
 }
 
 const sets = new Map<string, GeneratedSet>();
-async function gen(kind: 'wat' | 'warc', gzip: boolean, seed = 7, sub = `${kind}-${gzip}-${seed}`): Promise<GeneratedSet> {
+async function gen(kind: 'wat' | 'warc' | 'arc', gzip: boolean, seed = 7, sub = `${kind}-${gzip}-${seed}`): Promise<GeneratedSet> {
   const key = sub;
   const cached = sets.get(key);
   if (cached !== undefined) return cached;
-  const set = await generateFixtures({ outDir: join(dir, sub), kind, files: 2, pagesPerFile: 40, seed, gzip, wikiLinkRate: 0.2, avgPageBytes: kind === 'warc' ? 6000 : 12000 });
+  const set = await generateFixtures({ outDir: join(dir, sub), kind, files: 2, pagesPerFile: 40, seed, gzip, wikiLinkRate: 0.2, avgPageBytes: kind === 'wat' ? 12000 : 6000 });
   sets.set(key, set);
   return set;
 }
@@ -219,6 +256,42 @@ describe.each([
   });
 });
 
+describe.each([true, false])('arc files (gzip=%s)', (gzip) => {
+  const records = async (file: string): Promise<ArcRec[]> => {
+    const buf = await readFile(file);
+    if (!gzip) return arcRecords(buf);
+    const members = gzipMembers(buf);
+    const recs = members.map(arcRecords);
+    for (const r of recs) expect(r).toHaveLength(1); // one record per gzip member
+    return recs.flat();
+  };
+
+  it('framing is exact: the version block, then per page a dns: record (one page in four) and the http record', async () => {
+    const set = await gen('arc', gzip);
+    expect(set.files.map((f) => basename(f))).toEqual(['fixture-00000', 'fixture-00001'].map((n) => `${n}.arc${gzip ? '.gz' : ''}`));
+    for (const file of set.files) {
+      const recs = await records(file);
+      expect(recs).toHaveLength(1 + 40 + 10);
+      expect(recs[0]?.url).toMatch(/^filedesc:\/\/fixture-0000[01]\.arc(\.gz)?$/);
+      expect(recs[0]?.content.toString('latin1')).toMatch(/^1 0 .*\nURL IP-address Archive-date Content-type Archive-length\n$/);
+      expect(recs.filter((r) => r.url.startsWith('dns:'))).toHaveLength(10);
+      const http = recs.filter((r) => /^https?:/.test(r.url));
+      expect(http).toHaveLength(40);
+      for (const r of http) expect(r.content.toString('latin1', 0, 200)).toMatch(/^HTTP\/1\.1 200 OK\r?\n[^]*Content-Type: text\/html; charset=utf-8\r?\n/);
+      expect(http.filter((r) => !r.content.includes('\r\n'))).toHaveLength(8); // one page in five: bare LF line ends
+    }
+  });
+
+  it('expected rows equal what the reference link rules find in the files', async () => {
+    const set = await gen('arc', gzip);
+    const found: ExpectedRow[] = [];
+    for (const file of set.files) found.push(...refRows(arcPages(await records(file)), file));
+    const key = (r: ExpectedRow): string => `${r.lang}|${r.article}|${r.source_url}`;
+    expect(set.expected.length).toBeGreaterThan(20);
+    expect(found.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0))).toEqual(set.expected);
+  });
+});
+
 describe('planted variants and decoys', () => {
   it('every showcase variant is expected with its normalised article; decoys, internal pages and duplicates are not', async () => {
     const set = await gen('wat', true);
@@ -257,7 +330,7 @@ describe('planted variants and decoys', () => {
 
 describe('determinism and CLI', () => {
   it('same seed gives identical bytes; another seed differs', async () => {
-    for (const kind of ['wat', 'warc'] as const) {
+    for (const kind of ['wat', 'warc', 'arc'] as const) {
       const a = await gen(kind, true, 7);
       const b = await gen(kind, true, 7, `${kind}-again`);
       const c = await gen(kind, true, 8);
@@ -288,6 +361,6 @@ describe('determinism and CLI', () => {
 
   it('rejects bad options with a message that says what to fix', async () => {
     await expect(generateFixtures({ outDir: join(dir, 'bad'), kind: 'wat', files: 0, pagesPerFile: 1, seed: 1 })).rejects.toThrow(/files must be an integer >= 1/);
-    await expect(main(['--out', join(dir, 'bad'), '--kind', 'zip'])).rejects.toThrow(/--kind must be wat or warc/);
+    await expect(main(['--out', join(dir, 'bad'), '--kind', 'zip'])).rejects.toThrow(/--kind must be wat, warc or arc/);
   });
 });
