@@ -71,3 +71,28 @@ export function startProcess(command: string, args: string[], env: Record<string
 export async function runCli(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
   return startCli(args, env).done;
 }
+
+export interface Ran {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly millis: number;
+}
+
+/** Runs a command to its end (killed after `timeoutMillis`). */
+export function exec(command: string, args: string[], opts: { cwd?: string; env?: Record<string, string>; timeoutMillis?: number } = {}): Promise<Ran> {
+  const t0 = Date.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd: opts.cwd, env: childEnv(opts.env), stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
+    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMillis ?? 120_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr, millis: Date.now() - t0 });
+    });
+  });
+}

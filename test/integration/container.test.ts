@@ -16,11 +16,11 @@ import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { WORKER_NODE_FLAGS, loadConfig } from '../../src/config/index.js';
 import { startRedisServer, type EmbeddedRedis } from '../../src/queue/index.js';
-import { ROOT, startCli, type RunningCli } from '../helpers/cli.js';
+import { ROOT, exec, startCli, type RunningCli } from '../helpers/cli.js';
 import { freePort } from '../helpers/redis.js';
 import { readParquet } from '../helpers/parquet.js';
 import { keyOf, plant, tempDir, type PlantedSet } from '../helpers/fixtures.js';
-import { exec, Podman } from '../helpers/podman.js';
+import { Podman } from '../helpers/podman.js';
 
 interface Stage { from: string; name: string; lines: string[] }
 
@@ -281,7 +281,7 @@ describe('worker containers against a coordinator and redis-server on the host',
     const bLines = rb.stderr.split('\n').map(logLine);
     const stopAt = bLines.findIndex((l) => l.msg?.startsWith('stopping: finishing active files'));
     expect(stopAt).toBeGreaterThan(-1);
-    expect(bLines.slice(stopAt).some((l) => l.msg === 'file committed' && l.input === bigFile)).toBe(true);
+    expect(bLines.slice(stopAt).some((l) => l.msg === 'file committed' && l.input === bigFile), rb.stderr.slice(-2000)).toBe(true);
     const drainMillis = Date.now() - t0 - spotMillis;
 
     // C: the rest of the run (its files and the reduce); looked at, then stopped idle.
