@@ -13,6 +13,11 @@ if ! command -v chromium >/dev/null 2>&1; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
 fi
 
+# The container test builds and runs the worker image: podman and the Dockerfile's base images (local stand-ins where no
+# registry is reachable) are made ready here, before vitest runs its files side by side (cold: a few minutes). Where no
+# container engine can run, the test says why and skips (CI sets WIKIREVERSE_CONTAINER_TEST=require: it fails instead).
+bash scripts/container-base.sh || echo "== container engine not ready (the container test says why)"
+
 echo "== typecheck (src, jobs, scripts, test)"
 npx tsc -p tsconfig.test.json
 echo "== vitest"

@@ -68,6 +68,7 @@ export const SETTINGS = {
   prices: { env: 'WIKIREVERSE_PRICES', kind: 'string', default: undefined, doc: 'JSON file overriding the price table (src/cost/prices.ts)' },
   budgetUsd: { env: 'WIKIREVERSE_BUDGET_USD', kind: 'number', default: undefined, doc: 'cancel a run when its cost ledger reaches this many USD' },
   costIntervalMillis: { env: 'WIKIREVERSE_COST_INTERVAL_MS', kind: 'int', default: 10000, doc: 'how often the cost ledger is recomputed and written (cost.json)' },
+  containerTest: { env: 'WIKIREVERSE_CONTAINER_TEST', kind: 'string', default: 'auto', doc: 'the container test only (test/integration/container.test.ts): auto skips it, saying why, where no container engine can run; require (CI) fails it there' },
   fuzzSelftest: { env: 'WIKIREVERSE_FUZZ_SELFTEST', kind: 'string', default: undefined, doc: 'the fuzz harness\'s own tests only: hang|crash|memory makes its reader child fail on purpose on inputs starting with FUZZ-SELFTEST' },
   fleetResizeMillis: { env: 'WIKIREVERSE_FLEET_RESIZE_MS', kind: 'int', default: 30000, doc: 'how often the EC2 fleet is resized to the work left' },
 } as const satisfies Record<string, SettingSpec>;

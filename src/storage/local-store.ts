@@ -9,6 +9,24 @@ import type { OutputStore, PendingObject } from './types.js';
 /** Read size of `readRange`. */
 const RANGE_CHUNK_BYTES = 256 * 1024;
 
+/**
+ * Mode of every directory a local store creates inside its output directory (`<out>/<runId>` and below), set explicitly
+ * so the umask does not narrow it: a coordinator and workers running as different users (a root coordinator and the
+ * container image's uid 1000 workers on one host) all create, rename and remove files there. The output directory
+ * itself keeps the mode it was given (or the umask's, when the store creates it): it is the place to restrict access.
+ */
+export const RUN_DIR_MODE = 0o777;
+
+/** `mkdir -p dir`, the directories it creates getting RUN_DIR_MODE. */
+async function makeRunDirs(dir: string): Promise<void> {
+  const first = await fsp.mkdir(dir, { recursive: true });
+  if (first === undefined) return;
+  for (let d = dir; ; d = path.dirname(d)) {
+    await fsp.chmod(d, RUN_DIR_MODE);
+    if (d === first || d === path.dirname(d)) break;
+  }
+}
+
 function tmpName(target: string): string {
   return `${target}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
 }
@@ -47,7 +65,7 @@ export class LocalStore implements OutputStore {
     let existing = dir;
     while (existing !== this.location && !(await fsp.stat(existing).then(() => true, () => false))) existing = path.dirname(existing);
     await check(existing);
-    await fsp.mkdir(dir, { recursive: true });
+    await makeRunDirs(dir);
     await check(dir);
   }
 

@@ -1,7 +1,8 @@
-/** Runs the built CLI (`dist/cli.js`) as a child process, as a user would. */
+/** Runs the built CLI (`dist/cli.js`) as a child process, as a user would; or any command whose stderr is watched alike. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { childEnv } from '../../src/config/index.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const CLI = path.join(ROOT, 'dist/cli.js');
@@ -22,8 +23,13 @@ export interface RunningCli {
   stderr(): string;
 }
 
-export function startCli(args: string[], env: NodeJS.ProcessEnv = {}): RunningCli {
-  const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+export function startCli(args: string[], env: Record<string, string> = {}): RunningCli {
+  return startProcess(process.execPath, [CLI, ...args], env);
+}
+
+/** Starts `command` with this process's environment plus `env`, watching its stderr line by line. */
+export function startProcess(command: string, args: string[], env: Record<string, string> = {}): RunningCli {
+  const child = spawn(command, args, { env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   const waiters: Array<{ pred: (l: string) => boolean; resolve: (l: string) => void }> = [];
@@ -62,6 +68,31 @@ export function startCli(args: string[], env: NodeJS.ProcessEnv = {}): RunningCl
   };
 }
 
-export async function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
+export async function runCli(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
   return startCli(args, env).done;
+}
+
+export interface Ran {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly millis: number;
+}
+
+/** Runs a command to its end (killed after `timeoutMillis`). */
+export function exec(command: string, args: string[], opts: { cwd?: string; env?: Record<string, string>; timeoutMillis?: number } = {}): Promise<Ran> {
+  const t0 = Date.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd: opts.cwd, env: childEnv(opts.env), stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
+    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMillis ?? 120_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr, millis: Date.now() - t0 });
+    });
+  });
 }
