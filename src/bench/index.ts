@@ -276,6 +276,9 @@ export async function main(args: readonly string[], out: NodeJS.WritableStream =
     targets['reducer peak RSS'] = { target: `< ${TARGETS.reducerMaxRssMb} MB`, measured: `${peak.toFixed(0)} MB`, met: peak < TARGETS.reducerMaxRssMb };
     targets['reducer RSS growth'] = { target: `<= ${TARGETS.reducerRssGrowth}x`, measured: `${growth.toFixed(2)}x`, met: growth <= TARGETS.reducerRssGrowth };
   }
+  if (scale) {
+    targets['scale run links exact'] = { target: `${scale.expectedLinks} (independent count)`, measured: String(scale.links), met: scale.links === scale.expectedLinks };
+  }
   out.write(`targets:\n${formatTargets(targets)}\n`);
 
   const results: BenchResults = {

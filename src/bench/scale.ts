@@ -35,6 +35,8 @@ export interface MapSpeed {
 export interface ScaleFigures {
   readonly files: number;
   readonly links: number;
+  /** The distinct links of the same files counted independently (`wikireverse extract` per file, keys counted here). */
+  readonly expectedLinks: number;
   readonly workers: number;
   readonly partitions: number;
   readonly reduceTasks: number;
@@ -109,6 +111,29 @@ async function startS3(root: string, dir: string): Promise<{ child: ChildProcess
     child.once('exit', (code) => reject(new Error(`s3rver exited with ${code}`)));
   });
   return { child, port: (JSON.parse(line) as { port: number }).port };
+}
+
+/**
+ * The distinct (lang, article, source_url) keys of `files`, from `wikireverse extract` (the map path alone: no queue,
+ * no store, no reduce), 500 files per process: what a run that loses nothing must output.
+ */
+async function independentLinkCount(cli: string, files: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
+  const keys = new Set<string>();
+  for (let i = 0; i < files.length; i += 500) {
+    const child = spawn(process.execPath, [cli, 'extract', '--format', 'tsv', ...files.slice(i, i + 500)], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+    let header = true;
+    for await (const line of createInterface({ input: child.stdout as NodeJS.ReadableStream })) {
+      if (header) {
+        header = false;
+        continue;
+      }
+      const cols = line.split('\t', 3);
+      keys.add(cols.join('\t'));
+    }
+    const code = await new Promise<number | null>((r) => (child.exitCode !== null ? r(child.exitCode) : child.once('exit', r)));
+    if (code !== 0) throw new Error(`wikireverse extract exited with ${code}`);
+  }
+  return keys.size;
 }
 
 const stop = async (child: ChildProcess): Promise<void> => {
@@ -190,6 +215,8 @@ export async function measureScale(root: string, cacheDir: string, spec: ScaleSp
     const partitions = manifest.settings.partitions;
     const reduceTasks = Math.ceil(partitions / (manifest.settings.reduceTaskPartitions ?? 4));
     const links = manifest.summary.links;
+    log(`scale: counting the links of the ${spec.files} files independently (wikireverse extract) ...`);
+    const expectedLinks = await independentLinkCount(cli, set.files, env);
     // Full crawl: 32 partitions (one per 2,000 files), 8 reduce tasks; the map's CPU per file and the reduce's per link as measured here.
     const fullPartitions = Math.ceil(FULL_FILES / 2000);
     const fullTasks = Math.ceil(fullPartitions / 4);
@@ -212,7 +239,7 @@ export async function measureScale(root: string, cacheDir: string, spec: ScaleSp
     };
     const sec = (a: number, b: number): number => Math.round((b - a) / 100) / 10;
     return {
-      files: spec.files, links, workers: spec.workers, partitions, reduceTasks, latencyMillis: spec.latencyMillis,
+      files: spec.files, links, expectedLinks, workers: spec.workers, partitions, reduceTasks, latencyMillis: spec.latencyMillis,
       phases: { setup: sec(t0, tStart), map: sec(tStart, tMapEnd), collect: sec(tMapEnd, tReduce), reduce: sec(tReduce, tEnd), total: sec(t0, tEnd) },
       s3: s3c, proxyRequests: Object.fromEntries(proxy.requests),
       perFile: {
@@ -236,7 +263,8 @@ export function formatScale(r: ScaleFigures): string {
   const f = r.fullCrawl;
   const usd = (x: number): string => `$${x.toFixed(2)}`;
   return [
-    `scale run: ${r.files.toLocaleString('en-US')} WAT files, ${r.links.toLocaleString('en-US')} links, ${r.workers} worker processes (2 cores), ` +
+    `scale run: ${r.files.toLocaleString('en-US')} WAT files, ${r.links.toLocaleString('en-US')} links ` +
+      `(${r.links === r.expectedLinks ? 'exact: ' : 'NOT EXACT: '}${r.expectedLinks.toLocaleString('en-US')} by an independent count), ${r.workers} worker processes (2 cores), ` +
       `${r.partitions} partitions in ${r.reduceTasks} reduce tasks, S3 stand-in behind ${r.latencyMillis} ms per request (wall times include process start-up):`,
     `  phases: setup ${r.phases.setup} s, map ${r.phases.map} s, collect ${r.phases.collect} s, reduce ${r.phases.reduce} s, total ${r.phases.total} s`,
     `  S3 requests per file: ${r.perFile.puts} PUT, ${r.perFile.gets} GET; objects under partials/ per file ${r.perFile.objectsUnderPartials}; ` +
