@@ -6,7 +6,10 @@
 import fs from 'node:fs';
 const entry = `#!/usr/bin/env -S node --max-semi-space-size=4
 import { main } from './src/cli/index.js';
-process.exit(await main(process.argv.slice(2)));
+const code = await main(process.argv.slice(2));
+// process.exit drops what a pipe has not taken yet (extract's last rows): wait until stdout and stderr have flushed.
+await Promise.all([process.stdout, process.stderr].map((s) => new Promise((r) => (s.writableLength === 0 ? r() : s.write('', r)))));
+process.exit(code);
 `;
 fs.mkdirSync('dist', { recursive: true });
 fs.writeFileSync('dist/cli.js', entry, { mode: 0o755 });

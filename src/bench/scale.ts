@@ -164,6 +164,7 @@ export async function measureScale(root: string, cacheDir: string, spec: ScaleSp
   const startWorker = (): ChildProcess => spawn(process.execPath, [cli, 'worker', '--run', runId, '--log-level', 'warn'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
   const workers: ChildProcess[] = [];
   let reducer: ChildProcess | undefined;
+  const keep = { dir: false };
   try {
     for (let i = 0; i < spec.workers; i++) workers.push(startWorker());
     log(`scale: ${spec.files} files, ${spec.workers} workers, S3 behind ${spec.latencyMillis} ms of latency ...`);
@@ -217,6 +218,7 @@ export async function measureScale(root: string, cacheDir: string, spec: ScaleSp
     const links = manifest.summary.links;
     log(`scale: counting the links of the ${spec.files} files independently (wikireverse extract) ...`);
     const expectedLinks = await independentLinkCount(cli, set.files, env);
+    keep.dir = links !== expectedLinks;
     // Full crawl: 32 partitions (one per 2,000 files), 8 reduce tasks; the map's CPU per file and the reduce's per link as measured here.
     const fullPartitions = Math.ceil(FULL_FILES / 2000);
     const fullTasks = Math.ceil(fullPartitions / 4);
@@ -255,7 +257,8 @@ export async function measureScale(root: string, cacheDir: string, spec: ScaleSp
     await proxy.stop();
     await stop(s3.child);
     await redis.stop();
-    await fsp.rm(work, { recursive: true, force: true });
+    if (keep.dir) log(`scale: the run's links differ from the independent count; its store is kept in ${work}`);
+    else await fsp.rm(work, { recursive: true, force: true });
   }
 }
 
