@@ -9,6 +9,9 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip, createGzip } from 'node:zlib';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import type { JobDefinition } from '../job/types.js';
 import { withOwnPut, type OutputStore } from '../storage/index.js';
@@ -47,6 +50,26 @@ async function copyToParquet(conn: DuckDBConnection, select: string, file: strin
   await conn.run(`SET memory_limit = '${RELEASE_LIMIT}'`);
   await conn.run(`SET memory_limit = ${sqlString(memoryLimit)}`);
   return Number(res.getRows()[0]?.[0] ?? 0);
+}
+
+/**
+ * Rewrites a partition's spool (the files' gzip members one after another) as ONE gzip member, checking on the way that
+ * it holds the rows the commit records give. DuckDB's gzip reader loses rows of a file of many members: measured on a
+ * full-crawl-shaped run, one partition's spool of 6,356 members read as 174,081 rows where gunzip reads 174,537 (the
+ * last 17 files' rows), the same bytes every time; a single member reads whole.
+ */
+async function asOneMember(file: string, rows: number, partition: number): Promise<void> {
+  let lines = 0;
+  const count = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) lines++;
+      done(null, chunk);
+    },
+  });
+  const one = `${file}.1`;
+  await pipeline(fs.createReadStream(file), createGunzip(), count, createGzip({ level: 1 }), fs.createWriteStream(one));
+  if (lines !== rows) throw new Error(`partition ${partition}: the committed partials hold ${lines} rows, their commit records say ${rows}`);
+  await fsp.rename(one, file);
 }
 
 /** The pool's limit for a moment between queries, to evict its cached blocks (see copyToParquet). */
@@ -156,6 +179,7 @@ export async function runReduceTask(data: ReduceTaskData, o: ReduceTaskOptions):
     for (const p of todo) {
       const started = Date.now();
       const s = spool.get(p) as { file: string; files: number; rows: number };
+      if (s.files > 0) await asOneMember(s.file, s.rows, p);
       const source = s.files === 0
         ? emptySelect
         : `SELECT * FROM read_json(${sqlString(s.file)}, format = 'newline_delimited', compression = 'gzip', columns = ${columns})`;
