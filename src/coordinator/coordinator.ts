@@ -58,8 +58,11 @@ export interface SessionOptions {
 
 /** Follows a run's life; every hook is optional. A throw from `onTick` aborts the run (CancelledError: cancelled). */
 export interface RunObserver {
-  /** Redis and the queue are up, files are enqueued, local workers started. */
-  onStart?(run: { readonly manifest: Manifest; readonly redis: Redis; readonly queue: Queue; readonly redisUrl: string }): Promise<void> | void;
+  /**
+   * Redis and the queue are up, files are enqueued, local workers started. `store` is the run's output store as the
+   * coordinator opened it: writes through it (cost.json, the timeline) are counted with the coordinator's own requests.
+   */
+  onStart?(run: { readonly manifest: Manifest; readonly redis: Redis; readonly queue: Queue; readonly redisUrl: string; readonly store: OutputStore }): Promise<void> | void;
   onTick?(snapshot: ProgressSnapshot): Promise<void> | void;
   /** The run ended (succeeded, failed, cancelled, interrupted, or an error); the manifest is final. */
   onFinish?(manifest: Manifest): Promise<void> | void;
@@ -204,7 +207,7 @@ export class Coordinator {
         this.workers.start();
       }
       const observers = this.session.observers ?? [];
-      for (const ob of observers) await ob.onStart?.({ manifest, redis: this.redis, queue: this.queue, redisUrl });
+      for (const ob of observers) await ob.onStart?.({ manifest, redis: this.redis, queue: this.queue, redisUrl, store });
       await waitUntilSettled({
         onTick: async (snap) => {
           for (const ob of observers) await ob.onTick?.(snap);

@@ -37,6 +37,8 @@ export interface CostTrackerOptions {
 interface RunHandle {
   readonly manifest: { readonly runId: string; readonly settings: { readonly out: string } };
   readonly redis: Redis;
+  /** The coordinator's store: cost.json's writes are counted with its requests. */
+  readonly store?: OutputStore;
 }
 interface FinalManifest {
   readonly runId: string;
@@ -56,7 +58,7 @@ export class CostTracker {
 
   async onStart(run: RunHandle): Promise<void> {
     this.run = run;
-    this.store = openStore(run.manifest.settings.out);
+    this.store = run.store ?? openStore(run.manifest.settings.out);
     const key = costKey(run.manifest.runId);
     await run.redis.hsetnx(key, 'startedAt', String(Date.now()));
     this.startedAt = Number(await run.redis.hget(key, 'startedAt')) || Date.now();

@@ -108,17 +108,27 @@ describe('S3', () => {
     try {
       const res = await runCli(
         ['run', '--paths', planted.listing, '--out', 's3://out/counted', '--s3-endpoint', endpoint, '--workers', '2', '--redis', redis.url, '--run-id', 'counted-1', '--partitions', '3'],
-        s3.env,
+        // cost.json rewritten every 100 ms: many coordinator-side writes, which must be counted too.
+        { ...s3.env, WIKIREVERSE_COST_INTERVAL_MS: '100' },
       );
       expect(res.code, res.stderr).toBe(0);
       const manifest = JSON.parse((await s3.get('out', 'counted/counted-1/manifest.json')).toString('utf8')) as {
         counters: Record<string, number>; coordinatorIo?: Record<string, number>;
       };
       const workerPuts = (manifest.counters['io.s3.put'] ?? 0) - (manifest.coordinatorIo?.['io.s3.put'] ?? 0);
-      const seenPuts = proxy.seen.filter((r) => /^PUT \/out\/counted\/counted-1\/(partials\/|reduce\/part-|links\/|articles\/)/.test(r));
+      const WORKER_PUT = /^PUT \/out\/counted\/counted-1\/(partials\/|reduce\/part-|links\/|articles\/)/;
+      const seenPuts = proxy.seen.filter((r) => WORKER_PUT.test(r));
       // 3 files: a partial object each with rows, 3 commit records; 3 partitions: 6 Parquet files and 3 commit records.
       expect(seenPuts.filter((r) => r.includes('.commit.json')), proxy.seen.join('\n')).toHaveLength(3 + 3);
       expect(workerPuts).toBe(seenPuts.length);
+      // The coordinator's own PUTs (file list, manifests, cost.json, timeline, the reduce inputs) up to the last manifest
+      // write, which records them: exactly what the server saw of them before that write.
+      const seen = proxy.seen.map((r) => r.replace(/\?.*$/, ''));
+      const lastManifest = seen.lastIndexOf('PUT /out/counted/counted-1/manifest.json');
+      expect(lastManifest).toBeGreaterThan(0);
+      const coordinatorSeen = seen.slice(0, lastManifest).filter((r) => r.startsWith('PUT /out/counted/counted-1/') && !WORKER_PUT.test(r));
+      expect(coordinatorSeen.filter((r) => r.endsWith('/cost.json')).length, proxy.seen.join('\n')).toBeGreaterThan(1);
+      expect(manifest.coordinatorIo?.['io.s3.put']).toBe(coordinatorSeen.length);
       expect(manifest.counters['io.s3.multipart_parts'] ?? 0).toBe(0);
     } finally {
       await proxy.stop();
