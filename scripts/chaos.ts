@@ -11,7 +11,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { generateFixtures } from './fixtures/index.js';
+import { generateFixtures } from '../src/fixtures/index.js';
 import { startRedisServer, freePort, type EmbeddedRedis } from '../src/queue/redis-server.js';
 
 const { values } = parseArgs({

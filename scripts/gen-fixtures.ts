@@ -7,7 +7,7 @@
 import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { generateFixtures, writeSetManifest } from './fixtures/index.js';
+import { generateFixtures, writeSetManifest } from '../src/fixtures/index.js';
 
 const USAGE =
   'usage: gen-fixtures --out DIR --kind wat|warc|arc --files N --pages N --seed S ' +

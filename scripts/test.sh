@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The test command (README, CI): installs what the tests need, builds, runs the whole vitest suite.
+# The test command (README, CI): installs what the tests need, builds, type-checks, lints, runs the whole vitest suite.
 #   bash scripts/test.sh [vitest args...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,5 +20,7 @@ bash scripts/container-base.sh || echo "== container engine not ready (the conta
 
 echo "== typecheck (src, jobs, scripts, test)"
 npx tsc -p tsconfig.test.json
+echo "== lint (import layers and cycles: .dependency-cruiser.cjs; TypeScript: eslint.config.js)"
+npm run --silent lint
 echo "== vitest"
 npx vitest run "$@"

@@ -5,7 +5,7 @@
 import fsp from 'node:fs/promises';
 import fs from 'node:fs';
 import path from 'node:path';
-import { generateFixtures } from '../../scripts/fixtures/index.js';
+import { generateFixtures } from '../fixtures/index.js';
 
 export interface InputSpec {
   readonly kind: 'wat' | 'warc' | 'arc';

@@ -13,7 +13,7 @@ import { jobRegistry, DEFAULT_JOB } from '../../jobs/index.js';
 import { resolveJob, partitionOf } from '../job/index.js';
 import { LocalStore, commitPath, partialPath, reduceInputsPath, type FileResult, type PartRange } from '../storage/index.js';
 import { inputLine } from '../reduce/index.js';
-import { Rng } from '../../scripts/fixtures/rng.js';
+import { Rng } from '../fixtures/rng.js';
 
 const gzip = promisify(zlib.gzip);
 

@@ -107,7 +107,7 @@ function fromFile(envName: string, env: NodeJS.ProcessEnv): string | undefined {
   try {
     return fs.readFileSync(file, 'utf8').trim();
   } catch (err) {
-    throw new Error(`Cannot read ${envName}_FILE (${file}): ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw new Error(`Cannot read ${envName}_FILE (${file}): ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err });
   }
 }
 

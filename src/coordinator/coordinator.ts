@@ -204,7 +204,7 @@ export class Coordinator {
           count: this.session.workers, redisUrl, runId, maxRestarts: this.session.maxWorkerRestarts, log, extraArgs: this.session.workerArgs,
           env: this.session.workerEnv,
         });
-        this.workers.start();
+        await this.workers.start();
       }
       const observers = this.session.observers ?? [];
       for (const ob of observers) await ob.onStart?.({ manifest, redis: this.redis, queue: this.queue, redisUrl, store });

@@ -84,8 +84,8 @@ export function loadPrices(file?: string): PriceTable {
   try {
     parsed = JSON.parse(fs.readFileSync(file, 'utf8'));
   } catch (err) {
-    throw new Error(`Cannot read the price table ${file}: ${(err as Error).message}. It must be a JSON object such as {"ebsGbMonth": 0.08}`);
+    throw new Error(`Cannot read the price table ${file}: ${(err as Error).message}. It must be a JSON object such as {"ebsGbMonth": 0.08}`, { cause: err });
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error(`The price table ${file} must be a JSON object`);
-  return mergePrices(DEFAULT_PRICES, parsed as Record<keyof PriceTable, unknown>);
+  return mergePrices(DEFAULT_PRICES, parsed);
 }

@@ -1,12 +1,12 @@
 /** Output formats of `extract`: JSON lines and TSV (with a header line; nulls as \N; control characters escaped as \xHH). */
-import type { Column, Row } from '../job/types.js';
+import type { Column, Row, RowValue } from '../job/types.js';
 
 export type OutputFormat = 'jsonl' | 'tsv';
 
 /** Control characters (C0, DEL, C1) other than the three TSV escapes by name: a terminal would act on them (ESC, BEL, CSI). */
 const CONTROL = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]/g;
 
-function tsvField(v: unknown): string {
+function tsvField(v: RowValue | undefined): string {
   if (v === null || v === undefined) return '\\N';
   return String(v)
     .replace(/\\/g, '\\\\')

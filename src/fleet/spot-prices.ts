@@ -28,7 +28,7 @@ export async function currentSpotPrices(client: EC2Client, instanceTypes: readon
   for (const p of res.SpotPriceHistory ?? []) {
     const t = String(p.InstanceType);
     const v = Number(p.SpotPrice);
-    if (Number.isFinite(v) && (out[t] === undefined || v < (out[t] as number))) out[t] = v;
+    if (Number.isFinite(v) && (out[t] === undefined || v < out[t])) out[t] = v;
   }
   return out;
 }

@@ -10,13 +10,16 @@ import fsp from 'node:fs/promises';
 import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { wikipediaLinksJob } from '../../jobs/wikipedia/index.js';
+import { DEFAULT_JOB, jobRegistry } from '../../jobs/index.js';
 import { InputError, scanInput } from '../extract/index.js';
+import { resolveJob } from '../job/index.js';
 import { openInput } from '../storage/index.js';
 import { SELFTEST_FAULTS, SELFTEST_MARKER, type ChildMessage, type ReadEnd, type ReadRequest, type SelfTestFault } from './protocol.js';
 import { loadConfig } from '../config/index.js';
 
 const MAX_RECORD_BYTES = 1 << 20;
+/** The Wikipedia job (the default), found as the runner finds a job: through the registry. */
+const JOB = resolveJob(jobRegistry, DEFAULT_JOB);
 
 /** Buffers the memory self-test holds on to (so that they stay resident). */
 const held: Buffer[] = [];
@@ -51,7 +54,7 @@ async function readOne(file: string, fault: SelfTestFault | undefined): Promise<
   try {
     if (fault !== undefined && (await startsWithMarker(file))) await injectFault(fault);
     let rows = 0;
-    const result = await scanInput(source, wikipediaLinksJob, { inputName: file, maxRecordBytes: MAX_RECORD_BYTES }, () => {
+    const result = await scanInput(source, JOB, { inputName: file, maxRecordBytes: MAX_RECORD_BYTES }, () => {
       rows++;
     });
     return { status: 'ok', rows, countersBytes: Buffer.byteLength(JSON.stringify(result.counters)) };

@@ -3,7 +3,7 @@
  * inside one member, members shuffled, dropped or repeated, the compressed bytes damaged or cut, and a whole-file
  * member concatenated (sometimes one that inflates past the reader's 64 MiB member limit, which switches it to streaming).
  */
-import type { Rng } from '../../scripts/fixtures/rng.js';
+import type { Rng } from '../fixtures/rng.js';
 import { PLAIN_MUTATIONS, logSize, type Mutated, type PlainKind } from './plain-mutations.js';
 import { gzip } from './warc-bytes.js';
 

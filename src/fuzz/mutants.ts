@@ -3,7 +3,7 @@
  * mutants), everything else from a PRNG seeded with (run seed, i): mutant i is the same whatever came before it.
  * Plain mutations are written plain, gzipped one member per record, or gzipped as one member.
  */
-import { Rng } from '../../scripts/fixtures/rng.js';
+import { Rng } from '../fixtures/rng.js';
 import { GZIP_KINDS, gzipMutation, type GzipKind } from './gzip-mutations.js';
 import { PLAIN_KINDS, PLAIN_MUTATIONS, type PlainKind } from './plain-mutations.js';
 import type { Seed } from './seeds.js';

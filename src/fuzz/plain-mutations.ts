@@ -2,7 +2,7 @@
  * Mutations of plain (decompressed) WARC bytes. Each takes the bytes and a seeded PRNG and returns new bytes and a
  * one-line description; same PRNG state -> same result. Most aim at header blocks, where the reader's decisions are.
  */
-import type { Rng } from '../../scripts/fixtures/rng.js';
+import type { Rng } from '../fixtures/rng.js';
 import { blockStartAfter, contentLengthSpans, httpHeads, lineStarts, recordStarts, splice, withLengthDelta } from './warc-bytes.js';
 
 export const PLAIN_KINDS = [

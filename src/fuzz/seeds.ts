@@ -6,8 +6,8 @@
  */
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import { generateFixtures } from '../../scripts/fixtures/index.js';
-import { splitArcRecords, splitRecords } from '../../scripts/fixtures/corrupt.js';
+import { generateFixtures } from '../fixtures/index.js';
+import { splitArcRecords, splitRecords } from '../fixtures/corrupt.js';
 import { gzip, splitGzipMembers } from './warc-bytes.js';
 import type { GzipSeed } from './gzip-mutations.js';
 

@@ -3,7 +3,7 @@
  * Every client and queue made here keeps its connection errors to itself (no ioredis stack traces on the terminal);
  * a command opens Redis with `openRedis`, which fails within a bounded time with one line naming the redacted URL.
  */
-import { Redis, type RedisOptions as IORedisOptions } from 'ioredis';
+import { Redis } from 'ioredis';
 import { Queue, type RedisOptions } from 'bullmq';
 import { redactUrl } from '../log/index.js';
 import { QUEUE_PREFIX } from './names.js';
@@ -48,7 +48,7 @@ export function redisOptions(url: string, name = 'wikireverse'): RedisOptions {
 
 /** A client that keeps its connection errors (it reconnects by itself; `openRedis` reports them). */
 export function connect(url: string, name = 'wikireverse'): Redis {
-  const client = new Redis(redisOptions(url, name) as IORedisOptions);
+  const client = new Redis(redisOptions(url, name));
   client.on('error', (err: Error) => lastErrors.set(client, err));
   return client;
 }

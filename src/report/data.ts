@@ -80,7 +80,7 @@ const list = (files: string[]): string => `[${files.map((f) => `'${f.replace(/'/
 async function query(linkFiles: string[], articleFiles: string[], top: number): Promise<Pick<ReportData, 'topArticles' | 'topDomains' | 'languages'>> {
   const db = await DuckDBInstance.create(':memory:', { threads: '2' });
   const conn = await db.connect();
-  const rows = async (sql: string): Promise<Record<string, unknown>[]> => (await conn.runAndReadAll(sql)).getRowObjectsJS() as Record<string, unknown>[];
+  const rows = async (sql: string): Promise<Record<string, unknown>[]> => (await conn.runAndReadAll(sql)).getRowObjectsJS();
   try {
     const topArticles = articleFiles.length === 0 ? [] : (await rows(
       `SELECT lang, article, link_count, domain_count FROM read_parquet(${list(articleFiles)}) ORDER BY link_count DESC, domain_count DESC, lang, article LIMIT ${top}`,

@@ -131,7 +131,7 @@ export class ResumableReadable extends Readable {
         if (chunk.length === 0) return;
       }
       const cut = this.o.length !== undefined && this.received + chunk.length >= this.o.length;
-      if (cut) chunk = chunk.subarray(0, (this.o.length as number) - this.received);
+      if (cut) chunk = chunk.subarray(0, this.o.length - this.received);
       this.received += chunk.length;
       this.o.onBytes?.(chunk.length);
       if (cut) {

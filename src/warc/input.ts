@@ -90,12 +90,12 @@ const HEAD_BYTES = 64;
 
 /** The record with another offset (records may be class instances: their methods are not own properties to spread). */
 function atOffset(rec: ParsedRecord, offset: number): ParsedRecord {
-  const { readSync } = rec;
+  const readSync = rec.readSync?.bind(rec);
   return {
     header: rec.header,
     offset,
     read: (maxBytes) => rec.read(maxBytes),
-    ...(readSync ? { readSync: (maxBytes: number) => readSync.call(rec, maxBytes) } : {}),
+    ...(readSync ? { readSync: (maxBytes: number) => readSync(maxBytes) } : {}),
   };
 }
 

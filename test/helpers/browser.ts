@@ -58,7 +58,7 @@ export async function openFile(file: string, viewport = { width: 1366, height: 7
 /** Per canvas id: how many pixels are drawn (not fully transparent). */
 export async function canvasInk(page: Page): Promise<Record<string, number>> {
   // A string, not a function: this file is compiled without the DOM types.
-  return (await page.evaluate(`(() => {
+  return page.evaluate<Record<string, number>>(`(() => {
     const out = {};
     for (const c of Array.from(document.querySelectorAll('canvas'))) {
       const ctx = c.getContext('2d');
@@ -69,5 +69,5 @@ export async function canvasInk(page: Page): Promise<Record<string, number>> {
       out[c.id] = n;
     }
     return out;
-  })()`)) as Record<string, number>;
+  })()`);
 }

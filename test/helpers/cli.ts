@@ -2,7 +2,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { inject } from 'vitest';
 import { childEnv } from '../../src/config/index.js';
+
+// Every test that runs dist/ comes through here: it refuses to run a dist/ built from other sources (test/global-setup.ts).
+const distStale = inject('distStale');
+if (distStale) throw new Error(distStale);
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const CLI = path.join(ROOT, 'dist/cli.js');

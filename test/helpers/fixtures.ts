@@ -3,7 +3,7 @@ import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { getDomain } from 'tldts';
-import { generateFixtures, type ExpectedRow, type GenerateOptions } from '../../scripts/fixtures/index.js';
+import { generateFixtures, type ExpectedRow, type GenerateOptions } from '../../src/fixtures/index.js';
 
 export async function tempDir(prefix: string): Promise<string> {
   return fsp.mkdtemp(path.join(os.tmpdir(), `wikireverse-test-${prefix}-`));

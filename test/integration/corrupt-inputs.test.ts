@@ -9,10 +9,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { startRedisServer, type EmbeddedRedis } from '../../src/queue/index.js';
-import { generateFixtures, type ExpectedRow } from '../../scripts/fixtures/index.js';
+import { generateFixtures, type ExpectedRow } from '../../src/fixtures/index.js';
 import {
   badHeaderMember, garbage, gzipMember, responseRecord, splitRecords, truncatedMember, withBrokenBlock, withLyingLength, type RawRecord,
-} from '../../scripts/fixtures/corrupt.js';
+} from '../../src/fixtures/corrupt.js';
 import { runCli } from '../helpers/cli.js';
 import { readParquet } from '../helpers/parquet.js';
 import { keyOf, readFileList, tempDir, type ListedFile } from '../helpers/fixtures.js';

@@ -9,7 +9,7 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { startRedisServer, type EmbeddedRedis } from '../../src/queue/index.js';
 import { selectEntries } from '../../src/coordinator/crawl.js';
-import type { ExpectedRow } from '../../scripts/fixtures/index.js';
+import type { ExpectedRow } from '../../src/fixtures/index.js';
 import { runCli, startCli } from '../helpers/cli.js';
 import { readParquet } from '../helpers/parquet.js';
 import { keyOf, plant, readFileList, tempDir } from '../helpers/fixtures.js';

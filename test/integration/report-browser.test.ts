@@ -43,7 +43,7 @@ async function check(file: string, shot: string, expectCharts: string[]): Promis
     for (const id of expectCharts) expect(ink[id], `canvas ${id} drawn`).toBeGreaterThan(500);
     expect(opened.consoleErrors).toEqual([]);
     expect(opened.foreignRequests).toEqual([]);
-    const overflow = (await page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth')) as number;
+    const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - document.documentElement.clientWidth');
     expect(overflow, 'no sideways scrolling at 1366px').toBeLessThanOrEqual(0);
     await fsp.mkdir(path.join(ROOT, 'test/output'), { recursive: true });
     await page.screenshot({ path: path.join(ROOT, 'test/output', shot), fullPage: true });

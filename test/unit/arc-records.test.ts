@@ -32,7 +32,7 @@ interface Seen {
 async function seen(records: AsyncIterable<ParsedRecord | BatchRecord> | Iterable<BatchRecord>, maxBytes = 1 << 20): Promise<Seen[]> {
   const out: Seen[] = [];
   for await (const item of records) {
-    const r = await item;
+    const r = item;
     const v = await r.read(maxBytes);
     expect(r.header).toEqual({ warcType: v.warcType, targetUri: v.targetUri, date: v.date, contentType: v.contentType });
     out.push({ warcType: v.warcType, targetUri: v.targetUri, date: v.date, contentType: v.contentType, payload: v.payload.toString('latin1'), truncated: v.truncated });

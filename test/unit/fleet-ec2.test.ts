@@ -10,7 +10,6 @@ import { createLogger } from '../../src/log/index.js';
 
 const ec2 = mockClient(EC2Client);
 const log = createLogger('silent');
-const SECRET = 'redis://:hunter2@10.0.0.5:6379';
 
 function fleet(): Ec2Fleet {
   return new Ec2Fleet({

@@ -12,7 +12,7 @@ import { createGunzip, inflateRawSync } from 'node:zlib';
 import { Parser } from 'htmlparser2';
 import { WARCParser } from 'warcio';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DECOYS, SHOWCASE, generateFixtures, type ExpectedRow, type GeneratedSet } from '../../scripts/fixtures/index.js';
+import { DECOYS, SHOWCASE, generateFixtures, type ExpectedRow, type GeneratedSet } from '../../src/fixtures/index.js';
 import { main } from '../../scripts/gen-fixtures.js';
 
 interface Rec { type: string; headers: Map<string, string>; block: Buffer }

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { gzipMembers, MemberTooLargeError, TruncatedInputError, type MemberDamage } from '../../src/warc/members.js';
 import { inputRecords } from '../../src/warc/input.js';
-import { badHeaderMember, garbage, gzipMember, truncatedMember } from '../../scripts/fixtures/corrupt.js';
+import { badHeaderMember, garbage, gzipMember, truncatedMember } from '../../src/fixtures/corrupt.js';
 
 async function* chunks(buf: Buffer, size: number): AsyncGenerator<Buffer> {
   for (let i = 0; i < buf.length; i += size) yield buf.subarray(i, i + size);

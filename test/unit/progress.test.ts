@@ -49,7 +49,7 @@ describe('progress view', () => {
   it('fits the bar into the terminal width', () => {
     const v = buildView(counts(5, 10_000), totals(123_456, 7890), 'running');
     const bar = formatBar(v, 120);
-    expect(bar).toMatch(/^\[#{10,}-+\]  50% 5\/10 files \| 123\.5k pages 7890 links/);
+    expect(bar).toMatch(/^\[#{10,}-+\] {2}50% 5\/10 files \| 123\.5k pages 7890 links/);
     expect(bar.length).toBeLessThan(120);
     expect(formatBar(v, 40).length).toBeLessThanOrEqual(39);
   });

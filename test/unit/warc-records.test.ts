@@ -8,7 +8,7 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { framedRecords, headerNames, parseRecords, pickHeaders, warcioRecords, type ParsedRecord, type RecordDamage } from '../../src/warc/index.js';
-import { generateFixtures } from '../../scripts/fixtures/index.js';
+import { generateFixtures } from '../../src/fixtures/index.js';
 import { tempDir } from '../helpers/fixtures.js';
 
 const SAMPLES = path.resolve(import.meta.dirname, '../fixtures/samples');

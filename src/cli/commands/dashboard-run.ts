@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
-import express from 'express';
+import express, { type Router } from 'express';
 import type { Queue } from 'bullmq';
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
@@ -82,7 +82,7 @@ export async function dashboardCommand(ctx: CommandContext, o: { redis: string; 
   const token = randomBytes(18).toString('base64url');
   let listening = 0;
   app.use(guard(() => listening, token));
-  app.use('/', serverAdapter.getRouter());
+  app.use('/', serverAdapter.getRouter() as Router); // bull-board types it `any`
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(o.port, '127.0.0.1', () => resolve(s));
     s.once('error', reject);
