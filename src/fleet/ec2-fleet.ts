@@ -124,10 +124,12 @@ export class Ec2Fleet implements Fleet {
     this.generation++;
     const subnets: Array<string | undefined> = o.subnets.length > 0 ? [...o.subnets] : [undefined];
     const overrides = o.instanceTypes.flatMap((t) => subnets.map((s) => (s ? { InstanceType: t as never, SubnetId: s } : { InstanceType: t as never })));
+    // Idempotency: an SDK retry of this request reuses the token and cannot launch twice; each launch has its own (the
+    // run id is cut, never the launch's part, to CreateFleet's 64 characters: a repeated token gets the first fleet back).
+    const launchPart = `-g${this.generation}-${randomBytes(3).toString('hex')}`;
     const res = await o.client.send(new CreateFleetCommand({
       Type: 'instant',
-      // Idempotency: an SDK retry of this request reuses the token and cannot launch twice.
-      ClientToken: `wr-${o.runId}-g${this.generation}-${randomBytes(3).toString('hex')}`.slice(0, 64),
+      ClientToken: `wr-${o.runId}`.slice(0, 64 - launchPart.length) + launchPart,
       TargetCapacitySpecification: { TotalTargetCapacity: count, SpotTargetCapacity: count, OnDemandTargetCapacity: 0, DefaultTargetCapacityType: 'spot' },
       SpotOptions: { AllocationStrategy: 'price-capacity-optimized', InstanceInterruptionBehavior: 'terminate' },
       LaunchTemplateConfigs: [{ LaunchTemplateSpecification: { LaunchTemplateId: templateId, Version: '$Latest' }, Overrides: overrides }],
