@@ -27,6 +27,8 @@ const SIDEWAYS = [
   ['fleet', 'cost'],
   ['queue', 'storage'],
   ['log', 'exit-codes.ts'],
+  ['log', 'config'],
+  ['config', 'exit-codes.ts'],
 ];
 
 /**

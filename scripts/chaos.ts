@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { generateFixtures } from '../src/fixtures/index.js';
+import { ExitCode } from '../src/exit-codes.js';
 import { startRedisServer, freePort, type EmbeddedRedis } from '../src/queue/redis-server.js';
 
 const { values } = parseArgs({
@@ -100,4 +101,4 @@ conn.closeSync();
 db.closeSync();
 await redis?.stop();
 if (!values.keep) await fsp.rm(work, { recursive: true, force: true });
-process.exit(code === 0 && lost === 0 && duplicated === 0 && extra === 0 ? 0 : 1);
+process.exit(code === 0 && lost === 0 && duplicated === 0 && extra === 0 ? ExitCode.Ok : ExitCode.Failed);

@@ -8,6 +8,7 @@ import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { generateFixtures, writeSetManifest } from '../src/fixtures/index.js';
+import { ExitCode } from '../src/exit-codes.js';
 
 const USAGE =
   'usage: gen-fixtures --out DIR --kind wat|warc|arc --files N --pages N --seed S ' +
@@ -24,7 +25,7 @@ function num(name: string, value: string | undefined, required: boolean): number
 }
 
 /** Runs the CLI; returns the exit code. */
-export async function main(args: readonly string[], out: NodeJS.WritableStream = process.stdout): Promise<number> {
+export async function main(args: readonly string[], out: NodeJS.WritableStream = process.stdout): Promise<ExitCode> {
   const { values } = parseArgs({
     args: [...args],
     options: {
@@ -44,7 +45,7 @@ export async function main(args: readonly string[], out: NodeJS.WritableStream =
   });
   if (values.help) {
     out.write(`${USAGE}\n`);
-    return 0;
+    return ExitCode.Ok;
   }
   if (values.out === undefined) throw new Error(`--out is required\n${USAGE}`);
   if (values.kind !== 'wat' && values.kind !== 'warc' && values.kind !== 'arc') throw new Error(`--kind must be wat, warc or arc\n${USAGE}`);
@@ -69,7 +70,7 @@ export async function main(args: readonly string[], out: NodeJS.WritableStream =
     uncompressedMBps: Number((set.uncompressedBytes / 1e6 / seconds).toFixed(1)),
   };
   out.write(`${JSON.stringify(summary)}\n`);
-  return 0;
+  return ExitCode.Ok;
 }
 
 const invoked = process.argv[1] !== undefined && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href;
@@ -78,7 +79,7 @@ if (invoked) {
     (code) => { process.exitCode = code; },
     (err: unknown) => {
       process.stderr.write(`gen-fixtures: ${err instanceof Error ? err.message : String(err)}\n`);
-      process.exitCode = 1;
+      process.exitCode = ExitCode.Failed;
     },
   );
 }

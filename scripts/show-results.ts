@@ -6,12 +6,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { DuckDBInstance } from '@duckdb/node-api';
+import { ExitCode } from '../src/exit-codes.js';
 
 const { positionals, values } = parseArgs({ allowPositionals: true, options: { limit: { type: 'string', default: '20' } } });
 const dir = positionals[0];
 if (!dir || !fs.existsSync(path.join(dir, 'manifest.json'))) {
   process.stderr.write('usage: node dist/scripts/show-results.js <out>/<runId> [--limit N]  (the directory holding manifest.json)\n');
-  process.exit(2);
+  process.exit(ExitCode.Usage);
 }
 const limit = Number(values.limit);
 const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8')) as { status: string; summary?: unknown };

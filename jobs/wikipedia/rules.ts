@@ -33,20 +33,23 @@ export type RejectReason =
 
 export type LinkVerdict = { ok: true; lang: string; article: string } | { ok: false; reason: RejectReason };
 
-/** All reasons, for reports and tests. */
-export const REJECT_REASONS: readonly RejectReason[] = [
-  'bad_url',
-  'not_wikipedia',
-  'unknown_language',
-  'not_article_path',
-  'action_view',
-  'empty_title',
-  'main_page',
-  'namespace',
-  'interwiki',
-  'illegal_char',
-  'too_long',
-];
+/** Every reason once, a record over the type: a reason added to `RejectReason` and not here fails the typecheck. */
+const EVERY_REASON: Record<RejectReason, true> = {
+  bad_url: true,
+  not_wikipedia: true,
+  unknown_language: true,
+  not_article_path: true,
+  action_view: true,
+  empty_title: true,
+  main_page: true,
+  namespace: true,
+  interwiki: true,
+  illegal_char: true,
+  too_long: true,
+};
+
+/** All reasons (the `links_rejected.<reason>` counters), for reports and tests. */
+export const REJECT_REASONS: readonly RejectReason[] = Object.keys(EVERY_REASON) as RejectReason[];
 
 const WIKIPEDIA_SUFFIX = '.wikipedia.org';
 const MENTIONS_WIKIPEDIA = /wikipedia\.org/i;

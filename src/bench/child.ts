@@ -17,6 +17,7 @@ import { scanInput, formatRow } from '../extract/index.js';
 import { inputRecords } from '../warc/index.js';
 import { processFile } from '../worker/index.js';
 import { runReduceTask } from '../reduce/index.js';
+import { ExitCode } from '../exit-codes.js';
 import { LocalStore, openInput, reduceInputsPath, INPUT_CHUNK_BYTES, type FileResult } from '../storage/index.js';
 
 export type ChildTask =
@@ -210,7 +211,7 @@ if (invoked) {
     (report) => process.stdout.write(`${JSON.stringify(report)}\n`),
     (err: unknown) => {
       process.stderr.write(`bench child: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-      process.exitCode = 1;
+      process.exitCode = ExitCode.Failed;
     },
   );
 }

@@ -16,6 +16,7 @@ import { parseArgs } from 'node:util';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { realpathSync } from 'node:fs';
 import { loadConfig } from '../config/index.js';
+import { ExitCode } from '../exit-codes.js';
 import { generatedInputs, givenInputs, type InputSet, type InputSpec } from './inputs.js';
 import { reduceInput } from './reduce-input.js';
 import { formatCoordinatorRss, formatQueueScale, measureCoordinatorRss, measureQueueScale, type CoordinatorRss, type QueueScaleFigures } from './queue-scale.js';
@@ -169,7 +170,7 @@ async function profileInputs(dir: string, sets: ReadonlyArray<[string, InputSet]
   }
 }
 
-export async function main(args: readonly string[], out: NodeJS.WritableStream = process.stdout): Promise<number> {
+export async function main(args: readonly string[], out: NodeJS.WritableStream = process.stdout): Promise<ExitCode> {
   const { values, positionals } = parseArgs({
     args: [...args],
     allowPositionals: true,
@@ -189,7 +190,7 @@ export async function main(args: readonly string[], out: NodeJS.WritableStream =
   if (values.help) {
     out.write('usage: npm run bench -- [--quick] [--repeats N] [--only wat,warc,arc,scaling,reduce,queue,scale] [--price-per-vcpu-hour P] ' +
       '[--cache-dir D] [--results-dir D] [--no-write] [--label L] [--profile DIR] [files...]\n');
-    return 0;
+    return ExitCode.Ok;
   }
   const mode = MODES[values.quick ? 'quick' : 'full'];
   const repeats = values.repeats !== undefined ? Number(values.repeats) : mode.repeats;
@@ -215,7 +216,7 @@ export async function main(args: readonly string[], out: NodeJS.WritableStream =
   }
   if (values.profile !== undefined) {
     await profileInputs(values.profile, sets, maxRecordBytes, partitions);
-    return 0;
+    return ExitCode.Ok;
   }
 
   const inputs: InputFigures[] = [];
@@ -305,7 +306,7 @@ export async function main(args: readonly string[], out: NodeJS.WritableStream =
     await fsp.writeFile(path.join(dir, 'latest.json'), body);
     out.write(`results: ${path.join(dir, 'latest.json')}\n`);
   }
-  return 0;
+  return ExitCode.Ok;
 }
 
 /**
@@ -336,7 +337,7 @@ if (invoked) {
     (code) => { process.exitCode = code; },
     (err: unknown) => {
       process.stderr.write(`bench: ${err instanceof Error ? err.message : String(err)}\n`);
-      process.exitCode = 1;
+      process.exitCode = ExitCode.Failed;
     },
   );
 }

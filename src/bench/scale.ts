@@ -12,7 +12,7 @@ import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { childEnv } from '../config/index.js';
+import { SETTINGS, childEnv } from '../config/index.js';
 import { startRedisServer } from '../queue/index.js';
 import { DEFAULT_PRICES } from '../cost/prices.js';
 import { projectRun, type Projection } from '../cost/projection.js';
@@ -214,7 +214,7 @@ export async function measureScale(root: string, cacheDir: string, spec: ScaleSp
     const s3c = Object.fromEntries(Object.entries(manifest.counters).filter(([k]) => k.startsWith('io.s3.')));
     const partials = (await fsp.readdir(path.join(runDir, 'partials'))).filter((f) => f.endsWith('._S3rver_object')).length;
     const partitions = manifest.settings.partitions;
-    const reduceTasks = Math.ceil(partitions / (manifest.settings.reduceTaskPartitions ?? 4));
+    const reduceTasks = Math.ceil(partitions / (manifest.settings.reduceTaskPartitions ?? SETTINGS.reduceTaskPartitions.default));
     const links = manifest.summary.links;
     log(`scale: counting the links of the ${spec.files} files independently (wikireverse extract) ...`);
     const expectedLinks = await independentLinkCount(cli, set.files, env);

@@ -1,6 +1,7 @@
 /** The options of `run` that say what to read: a listing (`--paths`) or a Common Crawl crawl, and the slice of it. */
 import { Option, type Command } from 'commander';
 import { parseSegments, type CrawlInput, type CrawlSource, type Selection } from '../coordinator/selection.js';
+import { SETTINGS } from '../config/index.js';
 import { intOption, UsageError } from './io.js';
 import type { CommandContext } from './context.js';
 
@@ -21,7 +22,7 @@ export interface InputFlags {
 
 export function addInputOptions(cmd: Command, ctx: CommandContext): Command {
   const source = new Option('--source <source>', 'where --crawl reads: https (data.commoncrawl.org) or s3 (s3://commoncrawl/, needs AWS credentials); default: s3 when AWS credentials are found, else https')
-    .choices(['https', 's3']);
+    .choices(SETTINGS.source.choices);
   if (ctx.config.source !== undefined) source.default(ctx.config.source);
   return cmd
     .option('--paths <listing>', 'listing of inputs (one per line, gzipped or not; a local path, https:// or s3:// URL), a directory, or a glob')

@@ -4,7 +4,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { jobRegistry, DEFAULT_JOB } from '../../jobs/index.js';
-import { loadConfig } from '../config/index.js';
+import { ConfigError, loadConfig } from '../config/index.js';
 import { UsageError, type CliIO } from './io.js';
 import { interruptOnClosedPipes, type CommandContext } from './context.js';
 import { registerExtract } from './commands/extract.js';
@@ -28,9 +28,9 @@ const HELP_HINT = '(wikireverse <command> --help shows the usage)';
 
 const COMMANDS = [registerExtract, registerRun, registerWorker, registerStatus, registerCancel, registerReport, registerDashboard, registerFleet, registerCost, registerEstimate, registerRuns, registerClean];
 
-export async function main(args: string[], io: CliIO = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
+export async function main(args: string[], io: CliIO = { stdout: process.stdout, stderr: process.stderr }): Promise<ExitCode> {
   if (io.stdout === process.stdout) interruptOnClosedPipes();
-  let exitCode: number = ExitCode.Ok;
+  let exitCode: ExitCode = ExitCode.Ok;
   try {
     const ctx: CommandContext = { io, config: loadConfig(), jobs: jobRegistry, defaultJob: DEFAULT_JOB, setExit: (c) => (exitCode = c) };
     const program = new Command('wikireverse')
@@ -44,6 +44,10 @@ export async function main(args: string[], io: CliIO = { stdout: process.stdout,
     return exitCode;
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode === 0 ? ExitCode.Ok : ExitCode.Usage;
+    if (err instanceof ConfigError) {
+      io.stderr.write(`error: ${err.message}\n`); // a setting, not a flag: --help would not show the mistake
+      return ExitCode.Usage;
+    }
     if (err instanceof UsageError) {
       io.stderr.write(`error: ${err.message}\n${HELP_HINT}\n`);
       return ExitCode.Usage;

@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import type { SessionOptions } from '../coordinator/index.js';
 import { createLogger } from '../log/index.js';
-import { childEnv } from '../config/index.js';
+import { DEFAULT_LOG_LEVEL, childEnv } from '../config/index.js';
 import { intOption, type CliIO } from './io.js';
 import type { CommandContext } from './context.js';
 
@@ -19,7 +19,7 @@ export function addSessionOptions(cmd: Command, ctx: CommandContext): Command {
   return cmd
     .option('--workers <n>', 'local worker processes (0: only external `wikireverse worker`s)', intOption('--workers'), config.workers)
     .option('--redis <url>', 'shared Redis URL (default: start a private redis-server)', config.redisUrl)
-    .option('--log-level <level>', 'log level', config.logLevel ?? 'warn')
+    .option('--log-level <level>', 'log level', config.logLevel ?? DEFAULT_LOG_LEVEL.other)
     .option('--s3-endpoint <url>', 'S3-compatible endpoint for s3:// inputs and outputs (MinIO, R2, Ceph); KEY:SECRET@ in it is used as credentials', config.s3Endpoint)
     .option('--rate-limit <n>', 'input files started per second across all workers (requests to the source); 0: no limit', intOption('--rate-limit'), config.rateLimit);
 }

@@ -1,61 +1,84 @@
 /**
  * Configuration, declared once. Every setting has a default and an environment variable;
  * values resolve as: explicit options > environment > defaults. This is the only module that reads `process.env`.
+ * Values are checked as they are read: a boolean is true/false (1/0, yes/no, on/off), a choice one of its values, a
+ * number within its bounds; anything else ends the command with exit code 2 and one line naming the variable.
  */
 import fs from 'node:fs';
 import os from 'node:os';
+import { UsageError } from '../exit-codes.js';
 
-type Kind = 'int' | 'number' | 'string' | 'bool';
+type Kind = 'int' | 'number' | 'string' | 'bool' | 'choice';
 
-interface SettingSpec {
+export interface SettingSpec {
   readonly env: string;
   readonly kind: Kind;
   readonly default: number | string | boolean | undefined;
   readonly doc: string;
+  /** `choice`: the values it takes (exactly as written). */
+  readonly choices?: readonly string[];
+  /** `int`/`number`: the smallest value taken. @default 0 */
+  readonly min?: number;
+  /** `int`/`number`: the largest value taken. */
+  readonly max?: number;
+  /** `number`: values must be above this one (not equal to it). */
+  readonly above?: number;
 }
+
+/** pino's levels, least to most severe, and `silent`. */
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/**
+ * The log level of a command when neither `--log-level` nor WIKIREVERSE_LOG_LEVEL gives one: a worker reports each
+ * file (and `fleet up` each launch) at info; the commands a person watches only warn, their progress is on screen.
+ */
+export const DEFAULT_LOG_LEVEL = { worker: 'info', other: 'warn' } as const satisfies Record<string, LogLevel>;
+
+const PORT = { min: 0, max: 65535 } as const;
 
 /** The table of settings. Units are in the names. */
 export const SETTINGS = {
   redisUrl: { env: 'WIKIREVERSE_REDIS_URL', kind: 'string', default: undefined, doc: 'Redis URL; unset: `run` starts a private redis-server' },
   redisServerBin: { env: 'WIKIREVERSE_REDIS_SERVER', kind: 'string', default: 'redis-server', doc: 'redis-server binary started by `run` without --redis' },
   workers: { env: 'WIKIREVERSE_WORKERS', kind: 'int', default: Math.max(1, os.availableParallelism()), doc: 'local worker processes' },
-  concurrency: { env: 'WIKIREVERSE_CONCURRENCY', kind: 'int', default: 1, doc: 'files processed at once by one worker process' },
+  concurrency: { env: 'WIKIREVERSE_CONCURRENCY', kind: 'int', min: 1, default: 1, doc: 'files processed at once by one worker process' },
   partitions: { env: 'WIKIREVERSE_PARTITIONS', kind: 'int', default: 0, doc: 'partitions of the output (part-*.parquet files); 0: sized to the run, one per 2,000 input files (1 to 256)' },
-  reduceTaskPartitions: { env: 'WIKIREVERSE_REDUCE_TASK_PARTITIONS', kind: 'int', default: 4, doc: 'partitions merged by one reduce task (one ranged read per input file and task)' },
-  indexTaskRecords: { env: 'WIKIREVERSE_INDEX_TASK_RECORDS', kind: 'int', default: 1000, doc: 'with --where: records of one WARC file per task at most (each one Range request)' },
-  indexTaskMb: { env: 'WIKIREVERSE_INDEX_TASK_MB', kind: 'int', default: 64, doc: 'with --where: compressed MB of records per task at most (a task holds at least one record)' },
-  attempts: { env: 'WIKIREVERSE_ATTEMPTS', kind: 'int', default: 5, doc: 'attempts per input file before it is failed' },
+  reduceTaskPartitions: { env: 'WIKIREVERSE_REDUCE_TASK_PARTITIONS', kind: 'int', min: 1, default: 4, doc: 'partitions merged by one reduce task (one ranged read per input file and task)' },
+  indexTaskRecords: { env: 'WIKIREVERSE_INDEX_TASK_RECORDS', kind: 'int', min: 1, default: 1000, doc: 'with --where: records of one WARC file per task at most (each one Range request)' },
+  indexTaskMb: { env: 'WIKIREVERSE_INDEX_TASK_MB', kind: 'int', min: 1, default: 64, doc: 'with --where: compressed MB of records per task at most (a task holds at least one record)' },
+  attempts: { env: 'WIKIREVERSE_ATTEMPTS', kind: 'int', min: 1, default: 5, doc: 'attempts per input file before it is failed' },
   backoffMillis: { env: 'WIKIREVERSE_BACKOFF_MS', kind: 'int', default: 2000, doc: 'first retry delay (exponential)' },
-  lockDurationMillis: { env: 'WIKIREVERSE_LOCK_MS', kind: 'int', default: 30000, doc: 'job lock; a dead worker\'s file is retried after this' },
-  stalledIntervalMillis: { env: 'WIKIREVERSE_STALLED_INTERVAL_MS', kind: 'int', default: 15000, doc: 'how often workers look for stalled files' },
+  lockDurationMillis: { env: 'WIKIREVERSE_LOCK_MS', kind: 'int', min: 1, default: 30000, doc: 'job lock; a dead worker\'s file is retried after this' },
+  stalledIntervalMillis: { env: 'WIKIREVERSE_STALLED_INTERVAL_MS', kind: 'int', min: 1, default: 15000, doc: 'how often workers look for stalled files' },
   maxStalledCount: { env: 'WIKIREVERSE_MAX_STALLED', kind: 'int', default: 20, doc: 'times a file may stall (its worker died) before it is failed' },
-  maxRecordBytes: { env: 'WIKIREVERSE_MAX_RECORD_BYTES', kind: 'int', default: 16 * 1024 * 1024, doc: 'payload bytes read per record; the rest is skipped and counted' },
-  noProgressSecs: { env: 'WIKIREVERSE_NO_PROGRESS_SECS', kind: 'int', default: 120, doc: 'a file whose reading makes no progress this long fails (a reader stuck in a loop: for good; no bytes arriving: this attempt)' },
-  fileHeapMb: { env: 'WIKIREVERSE_FILE_HEAP_MB', kind: 'int', default: 1536, doc: 'heap of the thread a worker reads a file in; past it the file fails, not the worker' },
+  maxRecordBytes: { env: 'WIKIREVERSE_MAX_RECORD_BYTES', kind: 'int', min: 1, default: 16 * 1024 * 1024, doc: 'payload bytes read per record; the rest is skipped and counted' },
+  noProgressSecs: { env: 'WIKIREVERSE_NO_PROGRESS_SECS', kind: 'int', min: 1, default: 120, doc: 'a file whose reading makes no progress this long fails (a reader stuck in a loop: for good; no bytes arriving: this attempt)' },
+  fileHeapMb: { env: 'WIKIREVERSE_FILE_HEAP_MB', kind: 'int', min: 16, default: 1536, doc: 'heap of the thread a worker reads a file in; past it the file fails, not the worker' },
   maxWorkerRestarts: { env: 'WIKIREVERSE_MAX_WORKER_RESTARTS', kind: 'int', default: 20, doc: 'local worker processes restarted after a crash, per run' },
-  logLevel: { env: 'WIKIREVERSE_LOG_LEVEL', kind: 'string', default: undefined, doc: 'trace|debug|info|warn|error|silent (default: info for `worker`, warn otherwise)' },
-  logFormat: { env: 'WIKIREVERSE_LOG_FORMAT', kind: 'string', default: 'auto', doc: 'auto|json|pretty: auto is human-readable (pino-pretty) when stderr is a terminal and CI is unset, else JSON lines' },
-  dashboardPort: { env: 'WIKIREVERSE_DASHBOARD_PORT', kind: 'int', default: 3030, doc: '`wikireverse dashboard` port (on 127.0.0.1)' },
+  logLevel: { env: 'WIKIREVERSE_LOG_LEVEL', kind: 'choice', choices: LOG_LEVELS, default: undefined, doc: 'log level on stderr (--log-level); unset: DEFAULT_LOG_LEVEL (info for `worker` and `fleet up`, warn otherwise)' },
+  logFormat: { env: 'WIKIREVERSE_LOG_FORMAT', kind: 'choice', choices: ['auto', 'json', 'pretty'], default: 'auto', doc: 'auto is human-readable (pino-pretty) when stderr is a terminal and CI is unset, else JSON lines' },
+  dashboardPort: { env: 'WIKIREVERSE_DASHBOARD_PORT', kind: 'int', ...PORT, default: 3030, doc: '`wikireverse dashboard` port (on 127.0.0.1)' },
   progress: { env: 'WIKIREVERSE_PROGRESS', kind: 'bool', default: true, doc: '`run`/`resume` progress display on stderr (false: as --no-progress, plain lines even on a terminal)' },
-  reducerMemoryMb: { env: 'WIKIREVERSE_REDUCER_MEMORY_MB', kind: 'int', default: 512, doc: 'memory budget of a reduce task on a worker (DuckDB gets a quarter and spills to disk past it)' },
-  pollMillis: { env: 'WIKIREVERSE_POLL_MS', kind: 'int', default: 500, doc: 'coordinator progress poll interval' },
-  source: { env: 'WIKIREVERSE_SOURCE', kind: 'string', default: undefined, doc: 'where `--crawl` reads Common Crawl: https (data.commoncrawl.org) or s3 (s3://commoncrawl/); default: s3 when AWS credentials are found, else https' },
+  reducerMemoryMb: { env: 'WIKIREVERSE_REDUCER_MEMORY_MB', kind: 'int', min: 16, default: 512, doc: 'memory budget of a reduce task on a worker (DuckDB gets a quarter and spills to disk past it)' },
+  pollMillis: { env: 'WIKIREVERSE_POLL_MS', kind: 'int', min: 1, default: 500, doc: 'coordinator progress poll interval' },
+  source: { env: 'WIKIREVERSE_SOURCE', kind: 'choice', choices: ['https', 's3'], default: undefined, doc: 'where `--crawl` reads Common Crawl: https (data.commoncrawl.org) or s3 (s3://commoncrawl/); default: s3 when AWS credentials are found, else https' },
   s3Endpoint: { env: 'WIKIREVERSE_S3_ENDPOINT', kind: 'string', default: undefined, doc: 'S3-compatible endpoint for every s3:// location (MinIO, R2, Ceph); KEY:SECRET@ in the URL is used as credentials and never logged' },
   s3Region: { env: 'WIKIREVERSE_S3_REGION', kind: 'string', default: 'us-east-1', doc: 'S3 region (Common Crawl is in us-east-1)' },
   s3ForcePathStyle: { env: 'WIKIREVERSE_S3_FORCE_PATH_STYLE', kind: 'bool', default: false, doc: 'path-style bucket addressing (always on with an S3 endpoint)' },
-  ioAttempts: { env: 'WIKIREVERSE_IO_ATTEMPTS', kind: 'int', default: 10, doc: 'requests per storage operation before a transient failure (503 SlowDown, 5xx, reset) is final' },
+  ioAttempts: { env: 'WIKIREVERSE_IO_ATTEMPTS', kind: 'int', min: 1, default: 10, doc: 'requests per storage operation before a transient failure (503 SlowDown, 5xx, reset) is final' },
   ioBackoffMillis: { env: 'WIKIREVERSE_IO_BACKOFF_MS', kind: 'int', default: 500, doc: 'first storage retry delay (jittered, doubling)' },
   ioMaxBackoffMillis: { env: 'WIKIREVERSE_IO_MAX_BACKOFF_MS', kind: 'int', default: 30000, doc: 'largest storage retry delay' },
   ioResumes: { env: 'WIKIREVERSE_IO_RESUMES', kind: 'int', default: 20, doc: 'Range-request resumes per input body whose connection died' },
-  ioIdleTimeoutMillis: { env: 'WIKIREVERSE_IO_IDLE_TIMEOUT_MS', kind: 'int', default: 60000, doc: 'an input response that sends nothing for this long is abandoned and resumed' },
+  ioIdleTimeoutMillis: { env: 'WIKIREVERSE_IO_IDLE_TIMEOUT_MS', kind: 'int', min: 1, default: 60000, doc: 'an input response that sends nothing for this long is abandoned and resumed' },
   rateLimit: { env: 'WIKIREVERSE_RATE_LIMIT', kind: 'int', default: 0, doc: 'input files started per second across all workers of a run (BullMQ limiter); 0: no limit' },
-  healthPort: { env: 'WIKIREVERSE_HEALTH_PORT', kind: 'int', default: 0, doc: 'port of a worker\'s /healthz and /metrics; 0: off (local workers: child i uses port+i)' },
+  healthPort: { env: 'WIKIREVERSE_HEALTH_PORT', kind: 'int', ...PORT, default: 0, doc: 'port of a worker\'s /healthz and /metrics; 0: off (local workers: child i uses port+i)' },
   healthHost: { env: 'WIKIREVERSE_HEALTH_HOST', kind: 'string', default: '127.0.0.1', doc: 'address a worker\'s /healthz and /metrics listen on (loopback; the container image sets 0.0.0.0 for its published port)' },
   imdsUrl: { env: 'WIKIREVERSE_IMDS_URL', kind: 'string', default: undefined, doc: 'instance-metadata base URL polled for spot notices; default: http://169.254.169.254 on EC2, off elsewhere' },
-  imdsPollMillis: { env: 'WIKIREVERSE_IMDS_POLL_MS', kind: 'int', default: 2000, doc: 'how often a worker polls the instance metadata for a spot notice' },
+  imdsPollMillis: { env: 'WIKIREVERSE_IMDS_POLL_MS', kind: 'int', min: 1, default: 2000, doc: 'how often a worker polls the instance metadata for a spot notice' },
   idleExitSecs: { env: 'WIKIREVERSE_EXIT_WHEN_IDLE_SECS', kind: 'int', default: 0, doc: 'a worker exits after this long without a file (fleet instances then shut down); 0: never' },
-  fleet: { env: 'WIKIREVERSE_FLEET', kind: 'string', default: 'local', doc: 'where `run` starts workers: local (processes) or ec2 (spot instances)' },
-  instances: { env: 'WIKIREVERSE_INSTANCES', kind: 'int', default: 2, doc: 'EC2 instances at most (--fleet ec2)' },
+  fleet: { env: 'WIKIREVERSE_FLEET', kind: 'choice', choices: ['local', 'ec2'], default: 'local', doc: 'where `run` starts workers: local (processes) or ec2 (spot instances)' },
+  instances: { env: 'WIKIREVERSE_INSTANCES', kind: 'int', min: 1, default: 2, doc: 'EC2 instances at most (--fleet ec2)' },
   instanceTypes: { env: 'WIKIREVERSE_INSTANCE_TYPES', kind: 'string', default: 'm6i.large,m6a.large,m5.large,c6i.large,c6a.large,c5.large', doc: 'spot instance types, comma-separated (x86_64)' },
   image: { env: 'WIKIREVERSE_IMAGE', kind: 'string', default: undefined, doc: 'worker container image the instances run (e.g. an ECR URI)' },
   subnets: { env: 'WIKIREVERSE_SUBNETS', kind: 'string', default: undefined, doc: 'subnet ids, comma-separated (default: the default VPC)' },
@@ -64,37 +87,66 @@ export const SETTINGS = {
   redisParam: { env: 'WIKIREVERSE_REDIS_PARAM', kind: 'string', default: undefined, doc: 'SSM parameter (SecureString) holding the Redis URL the instances use; never put in user-data' },
   ec2Region: { env: 'WIKIREVERSE_EC2_REGION', kind: 'string', default: 'us-east-1', doc: 'region of the EC2 fleet (Common Crawl is in us-east-1)' },
   amiId: { env: 'WIKIREVERSE_AMI', kind: 'string', default: undefined, doc: 'AMI of the instances (default: latest ECS-optimized Amazon Linux 2023, via SSM)' },
-  volumeGb: { env: 'WIKIREVERSE_VOLUME_GB', kind: 'int', default: 30, doc: 'root EBS volume per instance, GB' },
+  volumeGb: { env: 'WIKIREVERSE_VOLUME_GB', kind: 'int', min: 1, default: 30, doc: 'root EBS volume per instance, GB' },
   prices: { env: 'WIKIREVERSE_PRICES', kind: 'string', default: undefined, doc: 'JSON file overriding the price table (src/cost/prices.ts)' },
-  budgetUsd: { env: 'WIKIREVERSE_BUDGET_USD', kind: 'number', default: undefined, doc: 'cancel a run when its cost ledger reaches this many USD' },
-  costIntervalMillis: { env: 'WIKIREVERSE_COST_INTERVAL_MS', kind: 'int', default: 10000, doc: 'how often the cost ledger is recomputed and written (cost.json)' },
-  containerTest: { env: 'WIKIREVERSE_CONTAINER_TEST', kind: 'string', default: 'auto', doc: 'the container test only (test/integration/container.test.ts): auto skips it, saying why, where no container engine can run; require (CI) fails it there' },
-  fuzzSelftest: { env: 'WIKIREVERSE_FUZZ_SELFTEST', kind: 'string', default: undefined, doc: 'the fuzz harness\'s own tests only: hang|crash|memory makes its reader child fail on purpose on inputs starting with FUZZ-SELFTEST' },
-  fleetResizeMillis: { env: 'WIKIREVERSE_FLEET_RESIZE_MS', kind: 'int', default: 30000, doc: 'how often the EC2 fleet is resized to the work left' },
+  budgetUsd: { env: 'WIKIREVERSE_BUDGET_USD', kind: 'number', above: 0, default: undefined, doc: 'cancel a run when its cost ledger reaches this many USD' },
+  costIntervalMillis: { env: 'WIKIREVERSE_COST_INTERVAL_MS', kind: 'int', min: 1, default: 10000, doc: 'how often the cost ledger is recomputed and written (cost.json)' },
+  containerTest: { env: 'WIKIREVERSE_CONTAINER_TEST', kind: 'choice', choices: ['auto', 'require'], default: 'auto', doc: 'the container test only (test/integration/container.test.ts): auto skips it, saying why, where no container engine can run; require (CI) fails it there' },
+  fuzzSelftest: { env: 'WIKIREVERSE_FUZZ_SELFTEST', kind: 'choice', choices: ['hang', 'crash', 'memory'], default: undefined, doc: 'the fuzz harness\'s own tests only: makes its reader child fail on purpose on inputs starting with FUZZ-SELFTEST' },
+  fleetHealthPort: { env: 'WIKIREVERSE_FLEET_HEALTH_PORT', kind: 'int', min: 1, max: 65535, default: 9464, doc: 'port of /healthz and /metrics of the worker container on each fleet instance (published on the instance)' },
+  fleetIdleExitSecs: { env: 'WIKIREVERSE_FLEET_EXIT_WHEN_IDLE_SECS', kind: 'int', min: 1, default: 120, doc: 'a fleet instance\'s worker exits after this long without a file, and the instance shuts down' },
+  fleetResizeMillis: { env: 'WIKIREVERSE_FLEET_RESIZE_MS', kind: 'int', min: 1, default: 30000, doc: 'how often the EC2 fleet is resized to the work left' },
 } as const satisfies Record<string, SettingSpec>;
 
 type Specs = typeof SETTINGS;
-type ValueOf<S extends SettingSpec> = S['kind'] extends 'int' | 'number' ? number : S['kind'] extends 'bool' ? boolean : string;
+type ValueOf<S extends SettingSpec> = S extends { readonly kind: 'choice'; readonly choices: readonly (infer C)[] }
+  ? C
+  : S['kind'] extends 'int' | 'number' ? number : S['kind'] extends 'bool' ? boolean : string;
 export type Config = {
   readonly [K in keyof Specs]: Specs[K]['default'] extends undefined ? ValueOf<Specs[K]> | undefined : ValueOf<Specs[K]>;
 };
 export type ConfigOverrides = { [K in keyof Config]?: Config[K] | undefined };
 
-function parse(name: string, spec: SettingSpec, raw: string): number | string | boolean {
-  if (spec.kind === 'int') {
-    const n = Number(raw);
-    if (!Number.isInteger(n) || n < 0) {
-      throw new Error(`Invalid value for ${name} (${spec.env}=${JSON.stringify(raw)}): expected a non-negative integer`);
+/** A setting with a value it does not take: one line naming the variable, the value and what it takes; exit code 2. */
+export class ConfigError extends UsageError {
+  override name = 'ConfigError';
+}
+
+const TRUE = ['true', '1', 'yes', 'on'];
+const FALSE = ['false', '0', 'no', 'off'];
+
+/** What a numeric setting takes, in words: "an integer from 0 to 65535", "a number above 0". */
+function numberRange(spec: SettingSpec): string {
+  const what = spec.kind === 'int' ? 'an integer' : 'a number';
+  if (spec.above !== undefined) return `${what} above ${spec.above}`;
+  const min = spec.min ?? 0;
+  return spec.max === undefined ? `${what} >= ${min}` : `${what} from ${min} to ${spec.max}`;
+}
+
+/** A setting's value from its text (`from`: where the text came from, e.g. the variable's name), or a ConfigError. */
+export function parseSetting(spec: SettingSpec, raw: string, from: string = spec.env): number | string | boolean {
+  const bad = (expected: string): ConfigError => new ConfigError(`${from} ${JSON.stringify(raw)}: expected ${expected}`);
+  switch (spec.kind) {
+    case 'int':
+    case 'number': {
+      const n = raw.trim() === '' ? NaN : Number(raw);
+      const ok = spec.kind === 'int' ? Number.isInteger(n) : Number.isFinite(n);
+      const inRange = spec.above !== undefined ? n > spec.above : n >= (spec.min ?? 0) && (spec.max === undefined || n <= spec.max);
+      if (!ok || !inRange) throw bad(numberRange(spec));
+      return n;
     }
-    return n;
+    case 'bool': {
+      const v = raw.trim().toLowerCase();
+      if (TRUE.includes(v)) return true;
+      if (FALSE.includes(v)) return false;
+      throw bad('true or false (or 1/0, yes/no, on/off)');
+    }
+    case 'choice':
+      if (!spec.choices?.includes(raw)) throw bad(`one of ${(spec.choices ?? []).join(', ')}`);
+      return raw;
+    case 'string':
+      return raw;
   }
-  if (spec.kind === 'number') {
-    const n = Number(raw);
-    if (!Number.isFinite(n) || n < 0) throw new Error(`Invalid value for ${name} (${spec.env}=${JSON.stringify(raw)}): expected a non-negative number`);
-    return n;
-  }
-  if (spec.kind === 'bool') return raw === '1' || raw.toLowerCase() === 'true';
-  return raw;
 }
 
 /**
@@ -107,7 +159,7 @@ function fromFile(envName: string, env: NodeJS.ProcessEnv): string | undefined {
   try {
     return fs.readFileSync(file, 'utf8').trim();
   } catch (err) {
-    throw new Error(`Cannot read ${envName}_FILE (${file}): ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err });
+    throw new ConfigError(`Cannot read ${envName}_FILE (${file}): ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err });
   }
 }
 
@@ -118,7 +170,7 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     const given = (overrides as Record<string, unknown>)[name];
     const fromEnv = env[spec.env] ?? fromFile(spec.env, env);
     if (given !== undefined) out[name] = given;
-    else if (fromEnv !== undefined && fromEnv !== '') out[name] = parse(name, spec, fromEnv);
+    else if (fromEnv !== undefined && fromEnv !== '') out[name] = parseSetting(spec, fromEnv, env[spec.env] === undefined ? `${spec.env}_FILE` : spec.env);
     else out[name] = spec.default;
   }
   return Object.freeze(out) as Config;
@@ -135,7 +187,7 @@ export function isInteractive(): boolean {
 }
 
 /** Whether logs should be human-readable, for a `logFormat` setting (auto: on an interactive terminal). */
-export function prettyLogs(logFormat: string): boolean {
+export function prettyLogs(logFormat: Config['logFormat']): boolean {
   if (logFormat === 'pretty') return true;
   if (logFormat === 'json') return false;
   return isInteractive();

@@ -27,6 +27,7 @@ import type { Fleet } from '../fleet/fleet.js';
 import { committedFiles, enqueueFiles, waitUntilSettled, CancelledError, InterruptedError, type ProgressSnapshot } from './settle.js';
 import { collectCommits, collectReduce, defaultPartitions, enqueueReduce, reduceTasks, waitForReduce } from './reduce-phase.js';
 import { ExitCode, UsageError } from '../exit-codes.js';
+import { SETTINGS } from '../config/index.js';
 
 /** How this coordinator session runs (not part of the run's identity; may differ on resume). */
 export interface SessionOptions {
@@ -119,7 +120,7 @@ export class Coordinator {
     if (opts.where !== undefined) {
       const plan = await planIndex(opts, this.ioSession());
       const stats = emptyStats();
-      const tasks = selectFromIndex({ ...plan, indexBase: plan.base, inputBase: plan.base, maxRecords: opts.settings.indexTaskRecords ?? 1000, maxBytes: (opts.settings.indexTaskMb ?? 64) * 1024 * 1024, io: this.ioSession() }, stats);
+      const tasks = selectFromIndex({ ...plan, indexBase: plan.base, inputBase: plan.base, maxRecords: opts.settings.indexTaskRecords ?? SETTINGS.indexTaskRecords.default, maxBytes: (opts.settings.indexTaskMb ?? SETTINGS.indexTaskMb.default) * 1024 * 1024, io: this.ioSession() }, stats);
       files = await writeRunFiles(store, runId, (async function* () {
         for await (const batch of tasks) yield batch.map((t) => ({ fileId: t.fileId, input: t.input, status: 'pending' as const, ranges: t.ranges }));
       })());

@@ -12,6 +12,7 @@ import {
 } from '../storage/index.js';
 import { mergeCounters } from '../extract/index.js';
 import { committedPartition, forEachLimit, inputLine } from '../reduce/index.js';
+import { SETTINGS } from '../config/index.js';
 import type { Manifest } from './manifest.js';
 import { updateRunFiles, type FileCounts } from './run-files.js';
 import { throwIfStopped, throwIfWorkersDead, type SettleOptions } from './settle.js';
@@ -99,7 +100,7 @@ function reduceJob(manifest: Manifest, first: number, count: number, inputsDiges
 
 /** The reduce tasks of a run: [first partition, count] each. */
 export function reduceTasks(manifest: Manifest): Array<[number, number]> {
-  const per = Math.max(1, manifest.settings.reduceTaskPartitions ?? 4);
+  const per = Math.max(1, manifest.settings.reduceTaskPartitions ?? SETTINGS.reduceTaskPartitions.default);
   const out: Array<[number, number]> = [];
   for (let first = 0; first < manifest.settings.partitions; first += per) out.push([first, Math.min(per, manifest.settings.partitions - first)]);
   return out;

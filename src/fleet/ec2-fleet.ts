@@ -10,6 +10,7 @@ import {
   DescribeInstancesCommand, TerminateInstancesCommand, type EC2Client, type Instance, type Tag,
 } from '@aws-sdk/client-ec2';
 import type { Logger } from '../log/index.js';
+import { SETTINGS } from '../config/index.js';
 import type { InstanceLife } from '../cost/ledger.js';
 import type { Fleet } from './fleet.js';
 import { renderUserData, type UserDataOptions } from './user-data.js';
@@ -34,7 +35,7 @@ export interface Ec2FleetOptions extends Omit<UserDataOptions, 'runId'> {
   readonly instanceProfile?: string | undefined;
   /** @default DEFAULT_AMI */
   readonly amiId?: string;
-  /** Root EBS volume, GB. @default 30 */
+  /** Root EBS volume, GB. @default SETTINGS.volumeGb.default */
   readonly volumeGb?: number;
   readonly log: Logger;
   readonly now?: () => number;
@@ -106,7 +107,7 @@ export class Ec2Fleet implements Fleet {
         SecurityGroupIds: o.securityGroupIds?.length ? [...o.securityGroupIds] : undefined,
         InstanceInitiatedShutdownBehavior: 'terminate',
         MetadataOptions: { HttpTokens: 'required', HttpPutResponseHopLimit: 2, HttpEndpoint: 'enabled', InstanceMetadataTags: 'enabled' },
-        BlockDeviceMappings: [{ DeviceName: '/dev/xvda', Ebs: { VolumeSize: o.volumeGb ?? 30, VolumeType: 'gp3', DeleteOnTermination: true, Encrypted: true } }],
+        BlockDeviceMappings: [{ DeviceName: '/dev/xvda', Ebs: { VolumeSize: o.volumeGb ?? SETTINGS.volumeGb.default, VolumeType: 'gp3', DeleteOnTermination: true, Encrypted: true } }],
         TagSpecifications: [{ ResourceType: 'instance', Tags: this.tags }, { ResourceType: 'volume', Tags: this.tags }],
       },
     }));
@@ -124,10 +125,12 @@ export class Ec2Fleet implements Fleet {
     this.generation++;
     const subnets: Array<string | undefined> = o.subnets.length > 0 ? [...o.subnets] : [undefined];
     const overrides = o.instanceTypes.flatMap((t) => subnets.map((s) => (s ? { InstanceType: t as never, SubnetId: s } : { InstanceType: t as never })));
+    // Idempotency: an SDK retry of this request reuses the token and cannot launch twice; each launch has its own (the
+    // run id is cut, never the launch's part, to CreateFleet's 64 characters: a repeated token gets the first fleet back).
+    const launchPart = `-g${this.generation}-${randomBytes(3).toString('hex')}`;
     const res = await o.client.send(new CreateFleetCommand({
       Type: 'instant',
-      // Idempotency: an SDK retry of this request reuses the token and cannot launch twice.
-      ClientToken: `wr-${o.runId}-g${this.generation}-${randomBytes(3).toString('hex')}`.slice(0, 64),
+      ClientToken: `wr-${o.runId}`.slice(0, 64 - launchPart.length) + launchPart,
       TargetCapacitySpecification: { TotalTargetCapacity: count, SpotTargetCapacity: count, OnDemandTargetCapacity: 0, DefaultTargetCapacityType: 'spot' },
       SpotOptions: { AllocationStrategy: 'price-capacity-optimized', InstanceInterruptionBehavior: 'terminate' },
       LaunchTemplateConfigs: [{ LaunchTemplateSpecification: { LaunchTemplateId: templateId, Version: '$Latest' }, Overrides: overrides }],
@@ -139,7 +142,7 @@ export class Ec2Fleet implements Fleet {
       for (const id of group.InstanceIds ?? []) {
         ids.push(id);
         this.known.set(id, {
-          life: { instanceId: id, instanceType: String(group.InstanceType ?? o.instanceTypes[0]), az: '', launchedAtMillis: this.now(), terminatedAtMillis: null, volumeGb: o.volumeGb ?? 30 },
+          life: { instanceId: id, instanceType: String(group.InstanceType ?? o.instanceTypes[0]), az: '', launchedAtMillis: this.now(), terminatedAtMillis: null, volumeGb: o.volumeGb ?? SETTINGS.volumeGb.default },
           state: 'pending', seenInDescribe: false,
         });
       }

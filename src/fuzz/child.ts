@@ -14,7 +14,8 @@ import { DEFAULT_JOB, jobRegistry } from '../../jobs/index.js';
 import { InputError, scanInput } from '../extract/index.js';
 import { resolveJob } from '../job/index.js';
 import { openInput } from '../storage/index.js';
-import { SELFTEST_FAULTS, SELFTEST_MARKER, type ChildMessage, type ReadEnd, type ReadRequest, type SelfTestFault } from './protocol.js';
+import { SELFTEST_MARKER, type ChildMessage, type ReadEnd, type ReadRequest, type SelfTestFault } from './protocol.js';
+import { FuzzChildExitCode } from '../exit-codes.js';
 import { loadConfig } from '../config/index.js';
 
 const MAX_RECORD_BYTES = 1 << 20;
@@ -92,11 +93,11 @@ export function serve(fault: SelfTestFault | undefined): void {
   let current: number | null = null;
   const fatal = (origin: string) => (err: unknown): void => {
     const e = err instanceof Error ? err : new Error(String(err));
-    void send({ type: 'fatal', id: current, origin, name: e.name, message: e.message, stack: e.stack ?? '' }).finally(() => process.exit(70));
+    void send({ type: 'fatal', id: current, origin, name: e.name, message: e.message, stack: e.stack ?? '' }).finally(() => process.exit(FuzzChildExitCode.ReaderCrashed));
   };
   process.on('uncaughtException', fatal('uncaughtException'));
   process.on('unhandledRejection', fatal('unhandledRejection'));
-  process.on('disconnect', () => process.exit(0));
+  process.on('disconnect', () => process.exit(FuzzChildExitCode.Done));
   startLifeline();
   process.on('message', (request: ReadRequest) => {
     current = request.id;
@@ -114,20 +115,12 @@ export function serve(fault: SelfTestFault | undefined): void {
   void send({ type: 'ready' });
 }
 
-/** The self-test fault named by the environment, validated. */
-function faultOf(value: string | undefined): SelfTestFault | undefined {
-  if (value === undefined || value === '') return undefined;
-  const fault = SELFTEST_FAULTS.find((f) => f === value);
-  if (fault === undefined) throw new Error(`WIKIREVERSE_FUZZ_SELFTEST must be one of ${SELFTEST_FAULTS.join(', ')}, got '${value}'`);
-  return fault;
-}
-
 const invoked = process.argv[1] !== undefined && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href;
 if (invoked) {
   try {
-    serve(faultOf(loadConfig().fuzzSelftest));
+    serve(loadConfig().fuzzSelftest); // the self-test fault, one of SELFTEST_FAULTS (loadConfig refuses any other)
   } catch (err) {
     process.stderr.write(`fuzz child: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exit(2);
+    process.exit(FuzzChildExitCode.Usage);
   }
 }

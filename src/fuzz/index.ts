@@ -8,6 +8,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { USAGE, UsageError, parseFuzzArgs } from './options.js';
 import { formatReport } from './report.js';
+import { FuzzExitCode } from '../exit-codes.js';
 import { runFuzz, runReplay } from './run.js';
 
 export { MUTATION_KINDS, mutantAt, type Mutant, type MutationKind } from './mutants.js';
@@ -18,27 +19,27 @@ const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '../../..');
 
 /** Runs the command; returns the exit code (0 no findings, 1 findings, 2 usage error, 3 the harness failed). */
-export async function main(args: readonly string[], out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): Promise<number> {
+export async function main(args: readonly string[], out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): Promise<FuzzExitCode> {
   let options: ReturnType<typeof parseFuzzArgs>;
   try {
     options = parseFuzzArgs(args, ROOT);
   } catch (e) {
     if (!(e instanceof UsageError)) throw e;
     err.write(`fuzz: ${e.message}\n${USAGE}\n`);
-    return 2;
+    return FuzzExitCode.Usage;
   }
   if (options === 'help') {
     out.write(`${USAGE}\n`);
-    return 0;
+    return FuzzExitCode.NoFindings;
   }
   const ctx = { childModule: path.join(HERE, 'child.js'), log: (line: string) => err.write(`[fuzz] ${line}\n`) };
   try {
     const report = options.mode === 'replay' ? await runReplay(options, ctx) : await runFuzz(options, ctx);
     out.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
-    return report.findings.length > 0 ? 1 : 0;
+    return report.findings.length > 0 ? FuzzExitCode.Findings : FuzzExitCode.NoFindings;
   } catch (e) {
     err.write(`fuzz: the harness failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
-    return 3;
+    return FuzzExitCode.HarnessFailed;
   }
 }
 
@@ -50,7 +51,7 @@ if (invoked) {
     },
     (e: unknown) => {
       process.stderr.write(`fuzz: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
-      process.exitCode = 3;
+      process.exitCode = FuzzExitCode.HarnessFailed;
     },
   );
 }

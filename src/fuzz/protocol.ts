@@ -2,9 +2,10 @@
  * What the fuzz harness and its reader child say to each other over IPC (child_process.fork), and the outcomes and
  * finding kinds both sides name. Types and constants only: the two processes share no state.
  */
+import { SETTINGS } from '../config/index.js';
 
 /** Fault the reader child injects for the harness's own tests (WIKIREVERSE_FUZZ_SELFTEST), on inputs starting with SELFTEST_MARKER. */
-export const SELFTEST_FAULTS = ['hang', 'crash', 'memory'] as const;
+export const SELFTEST_FAULTS = SETTINGS.fuzzSelftest.choices;
 export type SelfTestFault = (typeof SELFTEST_FAULTS)[number];
 export const SELFTEST_MARKER = 'FUZZ-SELFTEST';
 

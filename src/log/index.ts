@@ -6,10 +6,9 @@ import fs from 'node:fs';
 import { pino, type Logger } from 'pino';
 import { prettyFactory } from 'pino-pretty';
 import { UsageError } from '../exit-codes.js';
+import { LOG_LEVELS, type LogLevel } from '../config/index.js';
 
-export type { Logger };
-
-export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
+export type { Logger, LogLevel };
 
 export interface LogOutput {
   /** Human-readable lines (pino-pretty) instead of JSON lines; for a terminal. @default false */
@@ -18,10 +17,8 @@ export interface LogOutput {
   readonly write?: (line: string) => void;
 }
 
-const LEVELS: readonly string[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
-
 export function createLogger(level: string, bindings: Record<string, unknown> = {}, out: LogOutput = {}): Logger {
-  if (!LEVELS.includes(level)) throw new UsageError(`--log-level ${JSON.stringify(level)}: expected one of ${LEVELS.join(', ')}`);
+  if (!(LOG_LEVELS as readonly string[]).includes(level)) throw new UsageError(`--log-level ${JSON.stringify(level)}: expected one of ${LOG_LEVELS.join(', ')}`);
   const options = { level, base: { pid: process.pid, ...bindings }, timestamp: pino.stdTimeFunctions.isoTime };
   if (!out.pretty && !out.write) return pino(options, pino.destination({ dest: 2, sync: true }));
   const write = out.write ?? ((line: string) => fs.writeSync(2, line));

@@ -13,6 +13,7 @@ import {
 import { DEFAULT_IO_SETTINGS, IoSession, openStore, reduceInputsPath, type FileResult, type IoSettings, type PartitionResult } from '../storage/index.js';
 import { runReduceTask } from '../reduce/index.js';
 import type { Logger } from '../log/index.js';
+import { SETTINGS } from '../config/index.js';
 import { CpuShare } from './cpu-share.js';
 import { FileSandbox, SandboxError, type SandboxOptions } from './file-sandbox.js';
 import type { WorkerMetrics } from './metrics.js';
@@ -36,7 +37,7 @@ export interface FileWorkerOptions {
   readonly discoverIntervalMillis?: number;
   /** Counters and timings for /metrics (src/worker/metrics.ts). */
   readonly metrics?: WorkerMetrics | undefined;
-  /** Memory budget of a reduce task (DuckDB spills to disk past its share). @default 512 */
+  /** Memory budget of a reduce task (DuckDB spills to disk past its share). @default SETTINGS.reducerMemoryMb.default */
   readonly reducerMemoryMb?: number | undefined;
   /** Files are read in threads under a watchdog (file-sandbox.ts): how long one may make no progress, and its heap. */
   readonly sandbox: SandboxOptions;
@@ -229,7 +230,7 @@ export class FileWorker {
     const cpu = this.cpu.start();
     try {
       const results = await runReduceTask(data, {
-        job: definition, store: openStore(data.out, io), memoryMb: this.opts.reducerMemoryMb ?? 512, counters: () => io.counters.toJSON(),
+        job: definition, store: openStore(data.out, io), memoryMb: this.opts.reducerMemoryMb ?? SETTINGS.reducerMemoryMb.default, counters: () => io.counters.toJSON(),
       });
       const cpuSeconds = this.cpu.end(cpu);
       log.info({ partitions: results.length, rows: results.reduce((n, r) => n + (r.outputs[0]?.rows ?? 0), 0), cpuSeconds }, 'reduce task committed');

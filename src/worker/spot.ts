@@ -5,6 +5,7 @@
  * the worker then hands its files back to the queue and exits.
  */
 import fs from 'node:fs';
+import { SETTINGS } from '../config/index.js';
 
 export const IMDS_DEFAULT_URL = 'http://169.254.169.254';
 
@@ -18,7 +19,7 @@ export interface SpotNotice {
 export interface SpotWatcherOptions {
   /** IMDS base URL. @default IMDS_DEFAULT_URL */
   readonly baseUrl: string;
-  /** @default 2000 (AWS suggests every 5 s; the notice comes two minutes ahead) */
+  /** @default SETTINGS.imdsPollMillis.default (AWS suggests every 5 s; the notice comes two minutes ahead) */
   readonly pollMillis?: number;
   readonly onNotice: (n: SpotNotice) => void;
   readonly onError?: (err: Error) => void;
@@ -49,7 +50,7 @@ export class SpotWatcher {
       void this.poll()
         .catch((err: unknown) => this.opts.onError?.(err as Error))
         .finally(() => {
-          if (!this.fired && this.timer !== undefined) this.timer = setTimeout(tick, this.opts.pollMillis ?? 2000);
+          if (!this.fired && this.timer !== undefined) this.timer = setTimeout(tick, this.opts.pollMillis ?? SETTINGS.imdsPollMillis.default);
         });
     };
     this.timer = setTimeout(tick, 0);

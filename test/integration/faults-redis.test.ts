@@ -9,11 +9,21 @@ import { startCli, runCli } from '../helpers/cli.js';
 import { readParquet } from '../helpers/parquet.js';
 import { keyOf, plant, tempDir, type PlantedSet } from '../helpers/fixtures.js';
 import { TestRedis, freePort } from '../helpers/redis.js';
+import { QUEUE_PREFIX, queueName } from '../../src/queue/index.js';
 
 let work: string;
 let planted: PlantedSet;
 const FAST = { WIKIREVERSE_LOCK_MS: '2000', WIKIREVERSE_STALLED_INTERVAL_MS: '1000', WIKIREVERSE_BACKOFF_MS: '200' };
 const keys = (p: PlantedSet): string[] => p.expected.map((r) => keyOf(r as unknown as Record<string, unknown>)).sort();
+
+/** Resolves once `cond` holds (checked every 50 ms); fails after `timeoutMillis`, showing `context()`. */
+async function until(cond: () => Promise<boolean>, timeoutMillis: number, context: () => string): Promise<void> {
+  const deadline = Date.now() + timeoutMillis;
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMillis} ms; context:\n${context()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
 
 beforeAll(async () => {
   work = await tempDir('faults-redis');
@@ -51,24 +61,47 @@ describe('redis faults', () => {
     }
   });
 
-  it('survives redis-server restarting mid-run (persistence on)', async () => {
+  it('survives redis-server restarting while files are in flight (persistence on)', async () => {
     const dir = path.join(work, 'redis-data');
     await fsp.mkdir(dir, { recursive: true });
     const redis = new TestRedis(await freePort(), dir, true);
     await redis.start();
+    const runId = 'restart-1';
+    const admin = redis.client();
     try {
       const out = path.join(work, 'out-restart');
-      const run = startCli(['run', '--paths', planted.listing, '--out', out, '--workers', '2', '--redis', redis.url, '--run-id', 'restart-1', '--log-level', 'info'], FAST);
-      await run.waitForLine((l) => l.includes('"msg":"file started"'));
-      await new Promise((r) => setTimeout(r, 500));
+      const run = startCli(['run', '--paths', planted.listing, '--out', out, '--workers', '2', '--redis', redis.url, '--run-id', runId, '--log-level', 'info'], FAST);
+      // Files in flight: taken by a worker (BullMQ's active list). Writes paused from here on, none of them can complete
+      // before the server stops: they are in flight when it goes.
+      const activeKey = `${QUEUE_PREFIX}:${queueName(runId)}:active`;
+      await until(async () => (await admin.llen(activeKey)) > 0, 60_000, () => run.stderr().slice(-2000));
+      await admin.call('CLIENT', 'PAUSE', '30000', 'WRITE');
+      const inFlight = await admin.lrange(activeKey, 0, -1);
+      admin.disconnect();
+      expect(inFlight.length).toBeGreaterThan(0);
+      const stoppedAt = run.stderr().length;
       await redis.stop();
-      await new Promise((r) => setTimeout(r, 1500));
+      // The run meets the outage (a worker's or the coordinator's Redis error) before the server is back.
+      await until(async () => /ECONNREFUSED|Connection is closed/.test(run.stderr().slice(stoppedAt)), 30_000, () => run.stderr().slice(stoppedAt));
+      const restartedAt = Date.now();
       await redis.start();
       const res = await run.done;
       expect(res.code, res.stderr.slice(-2000)).toBe(0);
-      const links = await readParquet(`${out}/restart-1/links/*.parquet`);
+      const links = await readParquet(`${out}/${runId}/links/*.parquet`);
       expect(links.map(keyOf).sort()).toEqual(keys(planted));
+      // Every file in flight at the stop was completed after the restart (the Redis state survived it).
+      const after = redis.client();
+      try {
+        for (const id of inFlight) {
+          const finishedOn = Number(await after.hget(`${QUEUE_PREFIX}:${queueName(runId)}:${id}`, 'finishedOn'));
+          expect(finishedOn, `file ${id}`).toBeGreaterThan(restartedAt);
+        }
+      } finally {
+        after.disconnect();
+      }
+      console.log(`redis restart: ${inFlight.length} files in flight; the run saw: ${res.stderr.slice(stoppedAt).split('\n').find((l) => /ECONNREFUSED|Connection is closed/.test(l))?.slice(0, 300)}`);
     } finally {
+      admin.disconnect();
       await redis.stop();
     }
   });

@@ -1,23 +1,36 @@
-/** The EC2 spot fleet against a mocked EC2 client: launch template and CreateFleet input, top-up, teardown and tag sweep. */
+/**
+ * The EC2 spot fleet against a mocked EC2 client: what it asks EC2 for (launch template, CreateFleet, top-up, teardown
+ * and tag sweep), checked against the fleet's options and against each other (the tag launches carry is the one the
+ * sweep looks for), not against the implementation's own names. The user-data is run in test/integration/user-data.test.ts.
+ */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { mockClient } from 'aws-sdk-client-mock';
 import {
   CreateFleetCommand, CreateLaunchTemplateCommand, DeleteFleetsCommand, DeleteLaunchTemplateCommand, DescribeFleetsCommand,
-  DescribeInstancesCommand, EC2Client, TerminateInstancesCommand, type Instance,
+  DescribeInstancesCommand, EC2Client, TerminateInstancesCommand, type Instance, type Tag,
 } from '@aws-sdk/client-ec2';
-import { Ec2Fleet, FleetObserver, transitionTime } from '../../src/fleet/index.js';
+import { Ec2Fleet, FleetObserver, renderUserData, transitionTime, type Ec2FleetOptions } from '../../src/fleet/index.js';
+import { makeEc2Fleet } from '../../src/cli/commands/fleet.js';
+import { loadConfig } from '../../src/config/index.js';
 import { createLogger } from '../../src/log/index.js';
 
 const ec2 = mockClient(EC2Client);
 const log = createLogger('silent');
 
-function fleet(): Ec2Fleet {
-  return new Ec2Fleet({
-    client: new EC2Client({ region: 'us-east-1' }), runId: 'run-42', maxInstances: 3, instanceTypes: ['m6i.large', 'c6i.large'],
-    subnets: ['subnet-a', 'subnet-b'], securityGroupIds: ['sg-1'], instanceProfile: 'wikireverse-worker', image: '123.dkr.ecr.us-east-1.amazonaws.com/wikireverse:1',
-    redisParam: '/wikireverse/redis-url', concurrency: 2, healthPort: 9464, idleExitSecs: 120, volumeGb: 20, log,
-  });
+const OPTIONS = {
+  runId: 'run-42', maxInstances: 3, instanceTypes: ['m6i.large', 'c6i.large'], subnets: ['subnet-a', 'subnet-b'], securityGroupIds: ['sg-1'],
+  instanceProfile: 'wikireverse-worker', image: '123.dkr.ecr.us-east-1.amazonaws.com/wikireverse:1', redisParam: '/wikireverse/redis-url',
+  concurrency: 2, healthPort: 9464, idleExitSecs: 120, volumeGb: 20,
+} as const;
+
+function fleet(over: Partial<Ec2FleetOptions> = {}): Ec2Fleet {
+  return new Ec2Fleet({ client: new EC2Client({ region: 'us-east-1' }), ...OPTIONS, log, ...over });
 }
+
+type TagSpecs = ReadonlyArray<{ ResourceType?: string | undefined; Tags?: Tag[] | undefined }> | undefined;
+const tagsOf = (specs: TagSpecs, type: string): Tag[] => specs?.find((t) => t.ResourceType === type)?.Tags ?? [];
+const launchTemplate = () => ec2.commandCalls(CreateLaunchTemplateCommand)[0]?.args[0].input;
+const decode = (b64: string | undefined): string => Buffer.from(b64 ?? '', 'base64').toString('utf8');
 
 function inst(id: string, state: string, extra: Partial<Instance> = {}): Instance {
   return { InstanceId: id, InstanceType: 'm6i.large', State: { Name: state as never }, LaunchTime: new Date('2025-05-01T10:00:00Z'), Placement: { AvailabilityZone: 'us-east-1a' }, ...extra };
@@ -37,49 +50,101 @@ beforeEach(() => {
 afterEach(() => ec2.reset());
 
 describe('EC2 spot fleet', () => {
-  it('creates a launch template with IMDSv2, hop limit 2, tags, and user-data without the secret', async () => {
+  it('launches from a template: IMDSv2 only, reachable from containers, instances terminate on shutdown, the fleet\'s profile, groups and volume, the user-data rendered from its options', async () => {
     ec2.on(DescribeInstancesCommand).resolves({ Reservations: [] });
     await fleet().start();
-    const lt = ec2.commandCalls(CreateLaunchTemplateCommand)[0]?.args[0].input;
-    expect(lt?.LaunchTemplateName).toBe('wikireverse-run-42');
-    expect(lt?.ClientToken).toBe('wr-lt-run-42');
-    const data = lt?.LaunchTemplateData;
+    const data = launchTemplate()?.LaunchTemplateData;
+    // Tokens required (no IMDSv1); 2 hops so a container reaches it; the run's tags readable from the instance.
     expect(data?.MetadataOptions).toEqual({ HttpTokens: 'required', HttpPutResponseHopLimit: 2, HttpEndpoint: 'enabled', InstanceMetadataTags: 'enabled' });
-    expect(data?.InstanceInitiatedShutdownBehavior).toBe('terminate');
-    expect(data?.IamInstanceProfile).toEqual({ Name: 'wikireverse-worker' });
-    expect(data?.SecurityGroupIds).toEqual(['sg-1']);
-    expect(data?.BlockDeviceMappings?.[0]?.Ebs).toMatchObject({ VolumeSize: 20, VolumeType: 'gp3', DeleteOnTermination: true });
-    expect(data?.TagSpecifications?.map((t) => t.ResourceType)).toEqual(['instance', 'volume']);
-    for (const t of data?.TagSpecifications ?? []) expect(t.Tags).toContainEqual({ Key: 'wikireverse:run', Value: 'run-42' });
-    const userData = Buffer.from(data?.UserData ?? '', 'base64').toString('utf8');
-    expect(userData).toMatch(/^#!\/bin\/bash/);
-    expect(userData).toContain("aws ssm get-parameter --region \"$REGION\" --name '/wikireverse/redis-url' --with-decryption");
-    expect(userData).toContain('X-aws-ec2-metadata-token-ttl-seconds'); // IMDSv2 from the script too
-    expect(userData).toContain("'123.dkr.ecr.us-east-1.amazonaws.com/wikireverse:1' --run 'run-42' --concurrency 2 --health-port 9464 --exit-when-idle 120");
-    expect(userData).toContain('--stop-timeout 110');
-    expect(userData).toContain('shutdown -h now');
-    expect(userData).not.toContain('hunter2');
-    expect(userData).not.toMatch(/redis:\/\//);
+    expect(data?.InstanceInitiatedShutdownBehavior).toBe('terminate'); // the user-data's final shutdown ends the instance's billing
+    expect(data?.IamInstanceProfile).toEqual({ Name: OPTIONS.instanceProfile });
+    expect(data?.SecurityGroupIds).toEqual(OPTIONS.securityGroupIds);
+    expect(data?.BlockDeviceMappings?.[0]?.Ebs).toMatchObject({ VolumeSize: OPTIONS.volumeGb, DeleteOnTermination: true, Encrypted: true });
+    // The launch template's CreateFleet uses is the one created here.
+    expect(ec2.commandCalls(CreateFleetCommand)[0]?.args[0].input.LaunchTemplateConfigs?.[0]?.LaunchTemplateSpecification?.LaunchTemplateId).toBe('lt-1');
+    // The script the instances run is the one user-data.test.ts runs, for this fleet's run, image, parameter and sizes.
+    const { runId, image, redisParam, concurrency, healthPort, idleExitSecs } = OPTIONS;
+    expect(decode(data?.UserData)).toBe(renderUserData({ runId, image, redisParam, concurrency, healthPort, idleExitSecs }));
+    expect(decode(data?.UserData)).not.toMatch(/redis:\/\//);
+
+    // An instance profile given as an ARN goes as one; without groups or a profile, none are set.
+    ec2.resetHistory();
+    await fleet({ instanceProfile: 'arn:aws:iam::123:instance-profile/w', securityGroupIds: [] }).start();
+    expect(launchTemplate()?.LaunchTemplateData?.IamInstanceProfile).toEqual({ Arn: 'arn:aws:iam::123:instance-profile/w' });
+    expect(launchTemplate()?.LaunchTemplateData?.SecurityGroupIds).toBeUndefined();
   });
 
-  it('sends one instant, spot, price-capacity-optimized CreateFleet over every type x subnet, tagged, with a ClientToken', async () => {
+  it('the fleet of `run --fleet ec2` takes its instance sizes from the configuration table', async () => {
+    const config = loadConfig({}, { WIKIREVERSE_FLEET_HEALTH_PORT: '9555', WIKIREVERSE_FLEET_EXIT_WHEN_IDLE_SECS: '300', WIKIREVERSE_CONCURRENCY: '3', WIKIREVERSE_VOLUME_GB: '40' });
+    const f = await makeEc2Fleet(config, { instances: 1, instanceTypes: 'm6i.large', image: OPTIONS.image, redisParam: OPTIONS.redisParam }, 'run-7', log, new EC2Client({ region: 'us-east-1' }), 0);
+    await f.start();
+    const data = launchTemplate()?.LaunchTemplateData;
+    expect(data?.BlockDeviceMappings?.[0]?.Ebs?.VolumeSize).toBe(40);
+    expect(decode(data?.UserData)).toBe(renderUserData({
+      runId: 'run-7', image: OPTIONS.image, redisParam: OPTIONS.redisParam, concurrency: 3, healthPort: 9555, idleExitSecs: 300,
+      env: { WIKIREVERSE_LOG_LEVEL: 'info', WIKIREVERSE_RATE_LIMIT: '0' },
+    }));
+  });
+
+  it('one template per run: a second launcher of the same run asks with the same token (EC2 makes no second), another run with another; teardown deletes that template', async () => {
+    ec2.on(DescribeInstancesCommand).resolves({ Reservations: [] });
+    ec2.on(DescribeFleetsCommand).resolves({ Fleets: [] });
+    ec2.on(DeleteFleetsCommand).resolves({});
+    ec2.on(DeleteLaunchTemplateCommand).resolves({});
+    const longest = 'r'.repeat(64); // checkRunId allows 64 characters
+    const first = fleet();
+    await first.start();
+    await fleet().start();
+    await fleet({ runId: 'run-43' }).start();
+    await fleet({ runId: longest }).start();
+    const made = ec2.commandCalls(CreateLaunchTemplateCommand).map((c) => c.args[0].input);
+    expect(made[0]?.ClientToken).toBe(made[1]?.ClientToken);
+    expect(made[0]?.LaunchTemplateName).toBe(made[1]?.LaunchTemplateName);
+    expect(new Set(made.map((m) => m.ClientToken)).size).toBe(3);
+    expect(new Set(made.map((m) => m.LaunchTemplateName)).size).toBe(3);
+    for (const m of made) {
+      expect(m.ClientToken?.length).toBeLessThanOrEqual(128); // CreateLaunchTemplate's limit
+      expect(m.LaunchTemplateName?.length).toBeLessThanOrEqual(128);
+    }
+    await first.stop();
+    expect(ec2.commandCalls(DeleteLaunchTemplateCommand).map((c) => c.args[0].input)).toEqual([{ LaunchTemplateName: made[0]?.LaunchTemplateName }]);
+  });
+
+  it('sends one instant, spot, price-capacity-optimized CreateFleet over every type x subnet, tagged with the run as the template\'s instances are', async () => {
     const f = fleet();
     await f.start();
     const calls = ec2.commandCalls(CreateFleetCommand);
     expect(calls).toHaveLength(1);
     const input = calls[0]?.args[0].input;
     expect(input?.Type).toBe('instant');
-    expect(input?.ClientToken).toMatch(/^wr-run-42-g1-[0-9a-f]{6}$/);
     expect(input?.TargetCapacitySpecification).toEqual({ TotalTargetCapacity: 3, SpotTargetCapacity: 3, OnDemandTargetCapacity: 0, DefaultTargetCapacityType: 'spot' });
     expect(input?.SpotOptions).toEqual({ AllocationStrategy: 'price-capacity-optimized', InstanceInterruptionBehavior: 'terminate' });
-    expect(input?.LaunchTemplateConfigs?.[0]?.LaunchTemplateSpecification).toEqual({ LaunchTemplateId: 'lt-1', Version: '$Latest' });
-    expect(input?.LaunchTemplateConfigs?.[0]?.Overrides).toEqual([
-      { InstanceType: 'm6i.large', SubnetId: 'subnet-a' }, { InstanceType: 'm6i.large', SubnetId: 'subnet-b' },
-      { InstanceType: 'c6i.large', SubnetId: 'subnet-a' }, { InstanceType: 'c6i.large', SubnetId: 'subnet-b' },
-    ]);
-    expect(input?.TagSpecifications?.map((t) => t.ResourceType)).toEqual(['fleet', 'instance']);
-    for (const t of input?.TagSpecifications ?? []) expect(t.Tags).toContainEqual({ Key: 'wikireverse:run', Value: 'run-42' });
+    expect(input?.LaunchTemplateConfigs?.[0]?.Overrides).toEqual(
+      OPTIONS.instanceTypes.flatMap((InstanceType) => OPTIONS.subnets.map((SubnetId) => ({ InstanceType, SubnetId }))),
+    );
+    // The fleet, its instances and (through the template) their volumes carry one tag naming the run.
+    const runTags = (tags: Tag[]): Tag[] => tags.filter((t) => t.Value === OPTIONS.runId);
+    const tag = runTags(tagsOf(input?.TagSpecifications, 'instance'));
+    expect(tag).toHaveLength(1);
+    expect(runTags(tagsOf(input?.TagSpecifications, 'fleet'))).toEqual(tag);
+    expect(runTags(tagsOf(launchTemplate()?.LaunchTemplateData?.TagSpecifications, 'instance'))).toEqual(tag);
+    expect(runTags(tagsOf(launchTemplate()?.LaunchTemplateData?.TagSpecifications, 'volume'))).toEqual(tag);
     expect(f.alive).toBe(3);
+  });
+
+  it('gives every launch its own idempotency token within CreateFleet\'s 64 characters, for the longest run id too', async () => {
+    for (const runId of ['run-42', 'r'.repeat(64)]) {
+      ec2.resetHistory();
+      const f = fleet({ runId });
+      await f.start();
+      ec2.on(DescribeInstancesCommand).resolves({ Reservations: [{ Instances: f.instances().map((i) => inst(i.instanceId, 'terminated')) }] });
+      await f.resize(3); // all three interrupted: a second launch
+      const tokens = ec2.commandCalls(CreateFleetCommand).map((c) => c.args[0].input.ClientToken ?? '');
+      expect(tokens, runId).toHaveLength(2);
+      // The same token twice would make EC2 answer the second launch with the first fleet: no top-up.
+      expect(tokens[0], runId).not.toBe(tokens[1]);
+      for (const t of tokens) expect(t.length, t).toBeLessThanOrEqual(64);
+    }
   });
 
   it('tops up after an instance disappears (spot interruption), and never launches above the target', async () => {
@@ -102,7 +167,9 @@ describe('EC2 spot fleet', () => {
   it('tears down: DeleteFleets with termination, then terminates whatever is still tagged, then deletes the template', async () => {
     const f = fleet();
     await f.start();
-    ec2.on(DescribeFleetsCommand).resolves({ Fleets: [{ FleetId: 'fleet-old', Tags: [{ Key: 'wikireverse:run', Value: 'run-42' }] }, { FleetId: 'fleet-other', Tags: [] }] });
+    // A fleet of this run launched by an earlier process (tagged as this one tags its fleets), and another run's.
+    const runTag = tagsOf(ec2.commandCalls(CreateFleetCommand)[0]?.args[0].input.TagSpecifications, 'fleet').find((t) => t.Value === 'run-42') as Tag;
+    ec2.on(DescribeFleetsCommand).resolves({ Fleets: [{ FleetId: 'fleet-old', Tags: [runTag] }, { FleetId: 'fleet-other', Tags: [{ ...runTag, Value: 'run-43' }] }] });
     ec2.on(DescribeInstancesCommand).resolves({ Reservations: [{ Instances: [inst('i-1', 'shutting-down'), inst('i-2', 'terminated'), inst('i-9', 'running')] }] });
     ec2.on(DeleteFleetsCommand).resolves({});
     ec2.on(TerminateInstancesCommand).resolves({});
@@ -112,9 +179,10 @@ describe('EC2 spot fleet', () => {
     expect(del).toEqual({ FleetIds: ['fleet-3', 'fleet-old'], TerminateInstances: true });
     const term = ec2.commandCalls(TerminateInstancesCommand)[0]?.args[0].input;
     expect(term?.InstanceIds?.sort()).toEqual(['i-3', 'i-9']); // i-3: launched by us, not yet visible; i-9: tagged, running
+    // The sweep looks for the tag the launched instances carry.
     const filter = ec2.commandCalls(DescribeInstancesCommand)[0]?.args[0].input.Filters;
-    expect(filter).toEqual([{ Name: 'tag:wikireverse:run', Values: ['run-42'] }]);
-    expect(ec2.commandCalls(DeleteLaunchTemplateCommand)[0]?.args[0].input).toEqual({ LaunchTemplateName: 'wikireverse-run-42' });
+    expect(filter).toEqual([{ Name: `tag:${runTag.Key}`, Values: ['run-42'] }]);
+    expect(ec2.commandCalls(DeleteLaunchTemplateCommand)[0]?.args[0].input).toEqual({ LaunchTemplateName: launchTemplate()?.LaunchTemplateName });
     expect(f.alive).toBe(0);
     expect(f.lifetimes().every((l) => l.terminatedAtMillis !== null)).toBe(true);
     // Stopped: no more launches.

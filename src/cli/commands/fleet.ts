@@ -11,13 +11,13 @@ import { checkRunId } from '../../coordinator/run-id.js';
 import type { CostTrackerOptions } from '../../cost/index.js';
 import type { FleetObserver } from '../../fleet/observer.js';
 import type { Ec2Fleet } from '../../fleet/ec2-fleet.js';
-import type { Config } from '../../config/index.js';
+import { DEFAULT_LOG_LEVEL, SETTINGS, type Config } from '../../config/index.js';
 import { createLogger, type Logger } from '../../log/index.js';
 import { UsageError, intOption } from '../io.js';
 import type { CommandContext } from '../context.js';
 
 export interface FleetFlags {
-  fleet: 'local' | 'ec2';
+  fleet: Config['fleet'];
   instances: number;
   instanceTypes: string;
   image?: string;
@@ -54,7 +54,7 @@ function addEc2Options(cmd: Command, config: Config): Command {
 
 export function addFleetOptions(cmd: Command, ctx: CommandContext): Command {
   const { config } = ctx;
-  cmd.addOption(new Option('--fleet <kind>', 'where workers run: local processes (--workers) or EC2 spot instances').choices(['local', 'ec2']).default(config.fleet));
+  cmd.addOption(new Option('--fleet <kind>', 'where workers run: local processes (--workers) or EC2 spot instances').choices(SETTINGS.fleet.choices).default(config.fleet));
   return addEc2Options(cmd, config)
     .option('--budget-usd <usd>', 'cancel the run (and tear its fleet down) when its cost ledger reaches this', usd('--budget-usd'), config.budgetUsd)
     .option('--prices <file>', 'JSON file overriding the price table', config.prices)
@@ -73,8 +73,8 @@ export async function makeEc2Fleet(config: Config, f: Omit<FleetFlags, 'fleet' |
   return new Ec2Fleet({
     client: client ?? (await ec2Client(config)), runId, maxInstances: f.instances, instanceTypes: list(f.instanceTypes), subnets: list(f.subnets),
     securityGroupIds: list(f.securityGroups), instanceProfile: f.instanceProfile, amiId: config.amiId, volumeGb: config.volumeGb,
-    image: f.image, redisParam: f.redisParam, concurrency: config.concurrency, healthPort: config.healthPort || 9464,
-    idleExitSecs: config.idleExitSecs || 120, env: { WIKIREVERSE_LOG_LEVEL: 'info', WIKIREVERSE_RATE_LIMIT: String(rateLimit) }, log,
+    image: f.image, redisParam: f.redisParam, concurrency: config.concurrency, healthPort: config.fleetHealthPort,
+    idleExitSecs: config.fleetIdleExitSecs, env: { WIKIREVERSE_LOG_LEVEL: DEFAULT_LOG_LEVEL.worker, WIKIREVERSE_RATE_LIMIT: String(rateLimit) }, log,
   });
 }
 
@@ -125,14 +125,14 @@ export function registerFleet(program: Command, ctx: CommandContext): void {
     fleet.command('up').description('launch spot instances running the worker container for a run (started with --workers 0 and a shared --redis)').argument('<runId>'),
     config,
   ).action(async (id: string, o: FleetFlags) => {
-    const log = createLogger(config.logLevel ?? 'info', { cmd: 'fleet' });
+    const log = createLogger(config.logLevel ?? DEFAULT_LOG_LEVEL.worker, { cmd: 'fleet' });
     const f = await makeEc2Fleet(config, o, checkRunId(id), log);
     await f.start();
     io.stdout.write(`fleet for run ${id}: ${f.alive} instances launched (they exit when idle; \`wikireverse fleet down ${id}\` stops them now)\n`);
   });
   fleet.command('status').description("the run's instances (tagged with it): type, zone, state, since").argument('<runId>').option('--json', 'print JSON', false)
     .action(async (id: string, o: { json: boolean }) => {
-      const f = await makeEc2Fleet(config, { instances: 0, instanceTypes: config.instanceTypes, image: '-', redisParam: '-' }, checkRunId(id), createLogger('warn'));
+      const f = await makeEc2Fleet(config, { instances: 0, instanceTypes: config.instanceTypes, image: '-', redisParam: '-' }, checkRunId(id), createLogger(config.logLevel ?? DEFAULT_LOG_LEVEL.other));
       await f.refresh();
       if (o.json) io.stdout.write(JSON.stringify({ runId: id, alive: f.alive, instances: f.instances(), lifetimes: f.lifetimes() }, null, 2) + '\n');
       else {
@@ -145,7 +145,7 @@ export function registerFleet(program: Command, ctx: CommandContext): void {
     });
   fleet.command('down').description("tear a run's fleet down: delete its fleets with their instances, terminate anything tagged with the run").argument('<runId>')
     .action(async (id: string) => {
-      const f = await makeEc2Fleet(config, { instances: 0, instanceTypes: config.instanceTypes, image: '-', redisParam: '-' }, checkRunId(id), createLogger('warn'));
+      const f = await makeEc2Fleet(config, { instances: 0, instanceTypes: config.instanceTypes, image: '-', redisParam: '-' }, checkRunId(id), createLogger(config.logLevel ?? DEFAULT_LOG_LEVEL.other));
       await f.stop();
       io.stdout.write(`fleet of run ${id} torn down: ${f.lifetimes().length} instances terminated or already gone\n`);
     });

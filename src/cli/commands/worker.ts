@@ -1,5 +1,6 @@
 /** `wikireverse worker`: a standalone worker process (what the container runs). */
 import type { Command } from 'commander';
+import { DEFAULT_LOG_LEVEL } from '../../config/index.js';
 import { intOption } from '../io.js';
 import type { CommandContext } from '../context.js';
 
@@ -11,7 +12,7 @@ export function registerWorker(program: Command, ctx: CommandContext): void {
     .requiredOption('--redis <url>', 'Redis URL', config.redisUrl)
     .option('--run <runId>', 'serve only this run (default: every active run)')
     .option('--concurrency <n>', 'files processed at once', intOption('--concurrency', 1), config.concurrency)
-    .option('--log-level <level>', 'log level', config.logLevel ?? 'info')
+    .option('--log-level <level>', 'log level', config.logLevel ?? DEFAULT_LOG_LEVEL.worker)
     .option('--s3-endpoint <url>', 'S3-compatible endpoint for s3:// inputs and outputs (default: AWS)', config.s3Endpoint)
     .option('--rate-limit <n>', 'input files started per second across all workers of a run (give every worker the same); 0: no limit', intOption('--rate-limit'), config.rateLimit)
     .option('--health-port <port>', 'serve GET /healthz and /metrics on this port; 0: off', intOption('--health-port'), config.healthPort)
