@@ -120,7 +120,7 @@ export class Coordinator {
     if (opts.where !== undefined) {
       const plan = await planIndex(opts, this.ioSession());
       const stats = emptyStats();
-      const tasks = selectFromIndex({ ...plan, indexBase: plan.base, inputBase: plan.base, maxRecords: opts.settings.indexTaskRecords ?? SETTINGS.indexTaskRecords.default, maxBytes: (opts.settings.indexTaskMb ?? SETTINGS.indexTaskMb.default) * 1024 * 1024, io: this.ioSession() }, stats);
+      const tasks = selectFromIndex({ ...plan, maxRecords: opts.settings.indexTaskRecords ?? SETTINGS.indexTaskRecords.default, maxMb: opts.settings.indexTaskMb ?? SETTINGS.indexTaskMb.default, io: this.ioSession() }, stats);
       files = await writeRunFiles(store, runId, (async function* () {
         for await (const batch of tasks) yield batch.map((t) => ({ fileId: t.fileId, input: t.input, status: 'pending' as const, ranges: t.ranges }));
       })());

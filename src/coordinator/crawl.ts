@@ -9,9 +9,8 @@
  */
 import { createHash } from 'node:crypto';
 import { redactUrl } from '../log/index.js';
-import path from 'node:path';
-import { DEFAULT_IO_SETTINGS, hasAwsCredentials, isRemote, type IoSession } from '../storage/index.js';
-import { checkListedInputs, listEntries, readListing, toInputFiles, type InputFile } from './listing.js';
+import { DEFAULT_IO_SETTINGS, hasAwsCredentials, type IoSession } from '../storage/index.js';
+import { checkListedInputs, listEntries, readListing, resolveEntry, toInputFiles, type InputFile } from './listing.js';
 
 import { crawlIndexListingPath } from './index-selection.js';
 import type { CrawlInput, CrawlSource, Selection } from './selection.js';
@@ -117,17 +116,20 @@ export interface IndexPlan {
   readonly where: string;
 }
 
+/** Where a crawl's files are read from: `--input-base`, else the source (S3 when AWS credentials are found, else https). */
+async function crawlBase(req: InputRequest, io?: IoSession): Promise<{ source: CrawlSource | 'input-base'; base: string }> {
+  if (req.inputBase !== undefined) return { source: 'input-base', base: req.inputBase };
+  const from: CrawlSource = req.source ?? ((await hasAwsCredentials(io?.settings ?? DEFAULT_IO_SETTINGS)) ? 's3' : 'https');
+  return { source: from, base: COMMON_CRAWL_BASES[from] };
+}
+
 /** Where an index selection's index and WARC files are. */
 export async function planIndex(req: InputRequest, io?: IoSession): Promise<IndexPlan> {
   if (req.crawl === undefined || req.where === undefined) throw new Error('--where selects records of a crawl: give --crawl <id> with it');
   const crawl = checkCrawlId(req.crawl);
   if (req.where.trim() === '' || req.where.includes(';')) throw new Error('--where: give one SQL predicate over the index columns (no ";")');
-  const from: CrawlSource =
-    req.source ?? (req.inputBase === undefined && (await hasAwsCredentials(io?.settings ?? DEFAULT_IO_SETTINGS)) ? 's3' : 'https');
-  let base = req.inputBase ?? COMMON_CRAWL_BASES[from];
-  if (isRemote(base) && !base.endsWith('/')) base += '/';
-  const index = req.index ?? (isRemote(base) ? new URL(crawlIndexListingPath(crawl), base).toString() : path.join(base, crawlIndexListingPath(crawl)));
-  return { crawl, source: req.inputBase !== undefined ? 'input-base' : from, base, index, where: req.where };
+  const { source, base } = await crawlBase(req, io);
+  return { crawl, source, base, index: req.index ?? resolveEntry(crawlIndexListingPath(crawl), base), where: req.where };
 }
 
 /** What `planInputs` resolved: the inputs and how they were chosen (recorded in the manifest). */
@@ -156,12 +158,8 @@ export async function planInputs(req: InputRequest, io?: IoSession): Promise<Inp
   if (req.crawl !== undefined) {
     crawl = checkCrawlId(req.crawl);
     input = req.input ?? 'wat';
-    const from: CrawlSource =
-      req.source ?? (req.inputBase === undefined && (await hasAwsCredentials(io?.settings ?? DEFAULT_IO_SETTINGS)) ? 's3' : 'https');
-    source = req.inputBase !== undefined ? 'input-base' : from;
-    base = req.inputBase ?? COMMON_CRAWL_BASES[from];
-    if (!base.endsWith('/')) base += '/';
-    listing = new URL(crawlListingPath(crawl, input), base).toString();
+    ({ source, base } = await crawlBase(req, io));
+    listing = resolveEntry(crawlListingPath(crawl, input), base);
     entries = await readListing(listing, io).catch((err: unknown) => {
       throw new Error(`Cannot read the listing of crawl ${crawl}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
     });

@@ -19,7 +19,7 @@ import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { redactUrl } from '../log/index.js';
 import { isRemote, openInput, type IoSession } from '../storage/index.js';
 import { UsageError } from '../exit-codes.js';
-import { listEntries, readListing } from './listing.js';
+import { listEntries, readListing, resolveEntry } from './listing.js';
 
 /** A record's place in its WARC file: [offset, length] in bytes. */
 export type RecordRange = readonly [number, number];
@@ -35,14 +35,12 @@ export interface IndexSelectionOptions {
   readonly where: string;
   /** The index: a Parquet file, a directory or glob of them, or a listing of them (local, https:// or s3://). */
   readonly index: string;
-  /** What relative entries of a listing resolve against (the crawl's base), when the index is a listing. */
-  readonly indexBase: string;
-  /** What the index's `warc_filename` values resolve against (the crawl's base). */
-  readonly inputBase: string;
+  /** The crawl's base: what a listing's relative entries and the index's `warc_filename` values resolve against. */
+  readonly base: string;
   /** Records per task. */
   readonly maxRecords: number;
-  /** Compressed bytes per task (a task always holds at least one record). */
-  readonly maxBytes: number;
+  /** Compressed MB per task (a task always holds at least one record). */
+  readonly maxMb: number;
   readonly io?: IoSession | undefined;
 }
 
@@ -79,8 +77,6 @@ export function crawlIndexListingPath(crawl: string): string {
 
 /** The index's Parquet files: a listing's entries, a directory's or glob's `.parquet` files, or the one file. */
 export async function indexFiles(index: string, base: string, io?: IoSession): Promise<string[]> {
-  const resolve = (entry: string, from: string): string =>
-    isRemote(entry) ? entry : isRemote(from) ? new URL(entry, from.endsWith('/') ? from : `${from}/`).toString() : path.resolve(from, entry);
   if (/\.parquet$/i.test(index) && !/[*?]/.test(index)) return [index];
   if (!isRemote(index) && /[*?]/.test(path.basename(index))) {
     const { entries } = await listEntries(index, io);
@@ -94,7 +90,7 @@ export async function indexFiles(index: string, base: string, io?: IoSession): P
     return out.sort();
   }
   // A listing: its entries resolve against `base` (Common Crawl's listings are relative to the bucket).
-  return (await readListing(index, io)).map((e) => resolve(e, base));
+  return (await readListing(index, io)).map((e) => resolveEntry(e, base));
 }
 
 /** A local copy of an index file: the file itself, or a download into `tmp` (removed by `done`). */
@@ -143,7 +139,8 @@ export function emptyStats(): { -readonly [K in keyof IndexSelectionStats]: Inde
  * id; `stats` is filled in as it goes. Nothing but the current batch is held here.
  */
 export async function* selectFromIndex(o: IndexSelectionOptions, stats = emptyStats()): AsyncGenerator<Array<IndexTask & { fileId: string }>> {
-  const files = await indexFiles(o.index, o.indexBase, o.io);
+  const files = await indexFiles(o.index, o.base, o.io);
+  const maxBytes = o.maxMb * 1024 * 1024;
   if (files.length === 0) throw new UsageError(`--index ${redactUrl(o.index)}: no Parquet files found`);
   stats.indexFiles = files.length;
   const tmp = await fsp.mkdtemp(path.join(os.tmpdir(), 'wikireverse-index-'));
@@ -168,8 +165,6 @@ export async function* selectFromIndex(o: IndexSelectionOptions, stats = emptySt
         await local.done();
       }
     }
-    const base = o.inputBase.endsWith('/') || !isRemote(o.inputBase) ? o.inputBase : `${o.inputBase}/`;
-    const inputOf = (name: string): string => (isRemote(base) ? new URL(name, base).toString() : path.join(base, name));
     // A record listed twice (an index read twice, overlapping globs) is one record.
     const result = await conn.stream('SELECT DISTINCT f, o, l FROM sel ORDER BY f, o');
     let current: { input: string; name: string; ranges: RecordRange[]; bytes: number } | undefined;
@@ -190,9 +185,9 @@ export async function* selectFromIndex(o: IndexSelectionOptions, stats = emptySt
         stats.bytes += r.length;
         if (!current || current.name !== r.name) {
           close();
-          current = { input: inputOf(r.name), name: r.name, ranges: [], bytes: 0 };
+          current = { input: resolveEntry(r.name, o.base), name: r.name, ranges: [], bytes: 0 };
           stats.files++;
-        } else if (current.ranges.length >= o.maxRecords || current.bytes + r.length > o.maxBytes) {
+        } else if (current.ranges.length >= o.maxRecords || current.bytes + r.length > maxBytes) {
           close();
           current = { ...current, ranges: [], bytes: 0 };
         }

@@ -100,7 +100,8 @@ export function checkListedInputs(inputs: readonly InputFile[], listing: string,
   }
 }
 
-function resolveEntry(entry: string, base: string): string {
+/** A listed entry as a location: absolute ones as they are, relative ones against `base` (a URL or a directory). */
+export function resolveEntry(entry: string, base: string): string {
   if (isRemote(entry) || entry.startsWith('file://') || path.isAbsolute(entry)) return entry;
   if (isRemote(base)) return new URL(entry, base.endsWith('/') ? base : `${base}/`).toString();
   return path.resolve(base, entry);

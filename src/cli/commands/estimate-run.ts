@@ -55,7 +55,7 @@ export async function estimateCommand(ctx: CommandContext, o: EstimateFlags): Pr
       const plan = await planIndex(req, session);
       const stats = emptyStats();
       const sample: IndexTask[] = [];
-      for await (const batch of selectFromIndex({ ...plan, indexBase: plan.base, inputBase: plan.base, maxRecords: config.indexTaskRecords, maxBytes: config.indexTaskMb * 1024 * 1024, io: session }, stats)) {
+      for await (const batch of selectFromIndex({ ...plan, maxRecords: config.indexTaskRecords, maxMb: config.indexTaskMb, io: session }, stats)) {
         for (const t of batch) if (sample.length < o.sampleFiles) sample.push(t);
       }
       if (stats.tasks === 0) throw new Error(`--where ${JSON.stringify(req.where)}: no records selected`);

@@ -54,7 +54,7 @@ async function dryRunIndex(ctx: CommandContext, o: RunFlags, inputs: ReturnType<
   const plan = await planIndex(inputs, io);
   const stats = emptyStats();
   const first: string[] = [];
-  for await (const batch of selectFromIndex({ ...plan, indexBase: plan.base, inputBase: plan.base, maxRecords: ctx.config.indexTaskRecords, maxBytes: ctx.config.indexTaskMb * 1024 * 1024, io }, stats)) {
+  for await (const batch of selectFromIndex({ ...plan, maxRecords: ctx.config.indexTaskRecords, maxMb: ctx.config.indexTaskMb, io }, stats)) {
     for (const t of batch) if (first.length < 5) first.push(`${redactUrl(t.input)} (${t.ranges.length} records)`);
   }
   const facts = {
