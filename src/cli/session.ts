@@ -1,8 +1,8 @@
-/** Options shared by the commands that coordinate a run (`run`, `resume`): Redis, local workers, logging. */
+/** Options shared by the commands that coordinate a run (`run`, `resume`): Redis, local workers, storage, logging. */
 import type { Command } from 'commander';
 import type { SessionOptions } from '../coordinator/index.js';
 import { createLogger } from '../log/index.js';
-import { DEFAULT_LOG_LEVEL, childEnv } from '../config/index.js';
+import { DEFAULT_LOG_LEVEL } from '../config/index.js';
 import { intOption, type CliIO } from './io.js';
 import type { CommandContext } from './context.js';
 
@@ -24,20 +24,16 @@ export function addSessionOptions(cmd: Command, ctx: CommandContext): Command {
     .option('--rate-limit <n>', 'input files started per second across all workers (requests to the source); 0: no limit', intOption('--rate-limit'), config.rateLimit);
 }
 
+/** The coordinator's session without its fleet and observers (run-session.ts adds them). */
 export async function sessionOptions(ctx: CommandContext, f: SessionFlags, io: CliIO, cmd: string): Promise<SessionOptions> {
   const { configureStorage, ioSettingsFromConfig } = await import('../storage/index.js');
   const { config } = ctx;
   const storage = ioSettingsFromConfig(config, f.s3Endpoint);
   configureStorage(storage); // for the run's observers and reports that open the output store themselves
   return {
-    workers: f.workers,
     redisUrl: f.redis,
     redisServerBin: config.redisServerBin,
-    maxWorkerRestarts: config.maxWorkerRestarts,
     pollMillis: config.pollMillis,
-    workerArgs: ['--log-level', f.logLevel, '--concurrency', String(config.concurrency), '--rate-limit', String(f.rateLimit)],
-    // The endpoint may carry credentials: it goes to local workers in their environment, not on their command line.
-    workerEnv: f.s3Endpoint ? childEnv({ WIKIREVERSE_S3_ENDPOINT: f.s3Endpoint }) : undefined,
     io: storage,
     rateLimit: f.rateLimit,
     log: createLogger(f.logLevel, { cmd }),

@@ -1,7 +1,7 @@
 /**
  * The coordinator of one run. `start` creates a run: resolves the inputs, writes the manifest, enqueues one BullMQ
  * job per input (job id = file id, so a file is never enqueued twice). `resume` continues a run from its manifest
- * and the commit records in the output store (the source of truth, not Redis). Both then start local workers,
+ * and the commit records in the output store (the source of truth, not Redis). Both then start the run's fleet (local processes or EC2 spot),
  * wait until every file is committed or failed (re-enqueueing files whose jobs Redis lost), enqueue the reduce tasks
  * (which the same workers run; see reduce-phase.ts), wait for them, and finalise the manifest. The coordinator itself
  * never loads DuckDB or a row.
@@ -22,8 +22,8 @@ import { emptyStats, selectFromIndex } from './index-selection.js';
 import { readManifest, writeManifest, type Manifest, type RunSettings } from './manifest.js';
 import { updateRunFiles, writeRunFiles, type FileCounts } from './run-files.js';
 import { newRunId } from './run-id.js';
-import { LocalFleet } from '../fleet/local-fleet.js';
-import type { Fleet } from '../fleet/fleet.js';
+import { FleetDriver } from '../fleet/driver.js';
+import type { Fleet, FleetPlan } from '../fleet/fleet.js';
 import { committedFiles, enqueueFiles, waitUntilSettled, CancelledError, InterruptedError, type ProgressSnapshot } from './settle.js';
 import { collectCommits, collectReduce, defaultPartitions, enqueueReduce, reduceTasks, waitForReduce } from './reduce-phase.js';
 import { ExitCode, UsageError } from '../exit-codes.js';
@@ -31,19 +31,12 @@ import { SETTINGS } from '../config/index.js';
 
 /** How this coordinator session runs (not part of the run's identity; may differ on resume). */
 export interface SessionOptions {
-  /** Local worker processes; 0 = rely on workers started elsewhere (`wikireverse worker`). */
-  readonly workers: number;
+  /** Where the run's workers come from (local processes or EC2 spot); absent: workers started elsewhere (`wikireverse worker`). */
+  readonly fleet?: FleetPlan | undefined;
   /** Shared Redis; absent: a private redis-server is started and stopped. */
   readonly redisUrl?: string | undefined;
   readonly redisServerBin: string;
-  readonly maxWorkerRestarts: number;
   readonly pollMillis: number;
-  /** When > 0, local worker i serves /healthz and /metrics on this port + i. */
-  readonly healthPortBase?: number | undefined;
-  /** Arguments passed on to local `worker` children (their settings). */
-  readonly workerArgs: readonly string[];
-  /** Environment of local `worker` children (default: ours), e.g. an S3 endpoint with credentials. */
-  readonly workerEnv?: NodeJS.ProcessEnv | undefined;
   /** Storage settings of the coordinator's own requests (listing, manifest, reducer reads and writes). */
   readonly io?: IoSettings | undefined;
   /** Input files started per second across all workers (recorded in the manifest; enforced by the workers). */
@@ -53,17 +46,20 @@ export interface SessionOptions {
   readonly progress: (line: string) => void;
   /** An observer (src/progress) draws the progress display, so the coordinator prints no periodic `files ...` lines. */
   readonly progressDisplay?: boolean | undefined;
-  /** Extensions that follow the run (progress display, fleet sizing, cost ledger, budget cap). */
+  /** Extensions that follow the run (progress display, cost ledger and budget cap, report.html). */
   readonly observers?: readonly RunObserver[];
 }
 
 /** Follows a run's life; every hook is optional. A throw from `onTick` aborts the run (CancelledError: cancelled). */
 export interface RunObserver {
   /**
-   * Redis and the queue are up, files are enqueued, local workers started. `store` is the run's output store as the
+   * Redis and the queue are up, files are enqueued, the fleet started. `store` is the run's output store as the
    * coordinator opened it: writes through it (cost.json, the timeline) are counted with the coordinator's own requests.
+   * `fleet`: the run's workers when this coordinator started them (their instance lifetimes for the cost ledger).
    */
-  onStart?(run: { readonly manifest: Manifest; readonly redis: Redis; readonly queue: Queue; readonly redisUrl: string; readonly store: OutputStore }): Promise<void> | void;
+  onStart?(run: {
+    readonly manifest: Manifest; readonly redis: Redis; readonly queue: Queue; readonly redisUrl: string; readonly store: OutputStore; readonly fleet?: Fleet | undefined;
+  }): Promise<void> | void;
   onTick?(snapshot: ProgressSnapshot): Promise<void> | void;
   /** The run ended (succeeded, failed, cancelled, interrupted, or an error); the manifest is final. */
   onFinish?(manifest: Manifest): Promise<void> | void;
@@ -88,7 +84,7 @@ export class Coordinator {
   private redis: Redis | undefined;
   private queue: Queue | undefined;
   private reduceQueue: Queue | undefined;
-  private workers: Fleet | undefined;
+  private fleet: FleetDriver | undefined;
   private interrupted = false;
   /** The run being coordinated (for `abandon`). */
   private current: { readonly store: OutputStore; readonly manifest: Manifest } | undefined;
@@ -136,8 +132,9 @@ export class Coordinator {
     const manifest: Manifest = {
       version: 2, runId, job: opts.settings.job, status: 'running', createdAt: new Date().toISOString(),
       settings: { ...opts.settings, out: opts.out, partitions: opts.settings.partitions > 0 ? opts.settings.partitions : defaultPartitions(files.total) },
-      options: { paths: opts.paths ?? null, inputBase: opts.inputBase ? redactUrl(opts.inputBase) : null, out: store.location, workers: this.session.workers,
+      options: { paths: opts.paths ?? null, inputBase: opts.inputBase ? redactUrl(opts.inputBase) : null, out: store.location,
         redis: this.session.redisUrl ? redactUrl(this.session.redisUrl) : 'embedded', ...chosen, rateLimit: this.session.rateLimit ?? 0,
+        fleet: this.session.fleet?.kind ?? 'none', workers: this.session.fleet?.maxWorkers ?? 0,
         s3Endpoint: this.session.io?.s3Endpoint ? redactUrl(this.session.io.s3Endpoint) : null },
       counters: {}, outputs: [], sessions: 0, files,
     };
@@ -195,26 +192,25 @@ export class Coordinator {
       // Everything not committed in the store goes (back) into the queue.
       const requeued = await enqueueFiles(this.queue, store, manifest, resuming ? 'resume' : 'fresh', retryFailed);
       if (resuming) log.info({ requeued }, 'resuming run');
-      if (this.session.workers === 0) {
+      let fleet: Fleet | undefined;
+      if (this.session.fleet) {
+        this.fleet = new FleetDriver(this.session.fleet, log);
+        fleet = await this.fleet.start({ runId, redisUrl, log });
+      } else {
         // Nothing will happen until workers come: say how to start one (the URL's password stays in its file or the environment).
         const redisEnv = this.privateUrlFile ? `WIKIREVERSE_REDIS_URL_FILE=${this.privateUrlFile}` : `WIKIREVERSE_REDIS_URL='${redactUrl(redisUrl)}'`;
         this.session.progress(`run ${runId}: no local workers (--workers 0); start workers with: ${redisEnv} wikireverse worker --run ${runId}`);
       }
-      if (this.session.workers > 0) {
-        this.workers = new LocalFleet({ healthPortBase: this.session.healthPortBase,
-          count: this.session.workers, redisUrl, runId, maxRestarts: this.session.maxWorkerRestarts, log, extraArgs: this.session.workerArgs,
-          env: this.session.workerEnv,
-        });
-        await this.workers.start();
-      }
       const observers = this.session.observers ?? [];
-      for (const ob of observers) await ob.onStart?.({ manifest, redis: this.redis, queue: this.queue, redisUrl, store });
+      for (const ob of observers) await ob.onStart?.({ manifest, redis: this.redis, queue: this.queue, redisUrl, store, fleet });
+      const workersAlive = (): number | undefined => this.fleet?.aliveLocal();
       await waitUntilSettled({
         onTick: async (snap) => {
+          await this.fleet?.tick(snap);
           for (const ob of observers) await ob.onTick?.(snap);
         },
         queue: this.queue, redis: this.redis, store, manifest, pollMillis: this.session.pollMillis, started,
-        progress: this.session.progress, progressDisplay: this.session.progressDisplay, workersAlive: () => (this.workers ? this.workers.alive : undefined),
+        progress: this.session.progress, progressDisplay: this.session.progressDisplay, workersAlive,
         interrupted: () => this.interrupted,
       });
       // The aggregate: reduce tasks on the same workers (local and fleet alike); the run stays active until they end.
@@ -229,11 +225,10 @@ export class Coordinator {
       );
       await waitForReduce({
         queue: this.reduceQueue, redis: this.redis, manifest, pollMillis: this.session.pollMillis, started, progress: this.session.progress,
-        workersAlive: () => (this.workers ? this.workers.alive : undefined), interrupted: () => this.interrupted,
+        workersAlive, interrupted: () => this.interrupted,
       });
       await this.redis.srem(ACTIVE_RUNS_KEY, runId);
-      await this.workers?.stop();
-      this.workers = undefined;
+      await this.fleet?.stop();
       const reduced = await collectReduce(store, manifest, digest);
       if (reduced.missing.length > 0) {
         const failedTasks = await this.reduceQueue.getFailed();
@@ -283,6 +278,8 @@ export class Coordinator {
       await this.save(store, manifest).catch(() => undefined);
       throw err;
     } finally {
+      // The fleet first: the cost ledger's last update sees every machine's end.
+      await this.fleet?.stop();
       for (const ob of this.session.observers ?? []) await Promise.resolve(ob.onFinish?.(manifest)).catch(() => undefined);
       await this.shutdown();
     }
@@ -312,7 +309,7 @@ export class Coordinator {
       markInterrupted(this.current.manifest);
       await bound(this.save(this.current.store, this.current.manifest), 3000);
     }
-    await bound(this.workers?.stop() ?? Promise.resolve(), 3000);
+    await bound(this.fleet?.stop() ?? Promise.resolve(), 3000);
     await bound(this.embedded?.stop() ?? Promise.resolve(), 3000);
   }
 
@@ -332,12 +329,12 @@ export class Coordinator {
     return this.io;
   }
 
-  /** Stops local workers, closes connections, stops the private redis-server. Safe to call twice. */
+  /** Stops the fleet, closes connections, stops the private redis-server. Safe to call twice. */
   async shutdown(): Promise<void> {
     this.io?.close();
     this.io = undefined;
-    await this.workers?.stop().catch(() => undefined);
-    this.workers = undefined;
+    await this.fleet?.stop();
+    this.fleet = undefined;
     await this.queue?.close().catch(() => undefined);
     this.queue = undefined;
     await this.reduceQueue?.close().catch(() => undefined);

@@ -25,8 +25,6 @@ export interface CostTrackerOptions {
   /** @default 10000 */
   readonly intervalMillis?: number;
   readonly log: Logger;
-  /** Instance lifetimes (EC2 fleets). */
-  readonly lifetimes?: () => readonly InstanceLife[];
   /** Spot price history of a type in an AZ (EC2 API); absent: the price table. */
   readonly spotHistory?: (instanceType: string, az: string, fromMillis: number, toMillis: number) => Promise<PricePoint[]>;
   /** The error that cancels the run (the coordinator's CancelledError). */
@@ -39,6 +37,8 @@ interface RunHandle {
   readonly redis: Redis;
   /** The coordinator's store: cost.json's writes are counted with its requests. */
   readonly store?: OutputStore;
+  /** The run's workers, when its coordinator started them: machines with lifetimes (EC2) are priced. */
+  readonly fleet?: { lifetimes?(): readonly InstanceLife[] } | undefined;
 }
 interface FinalManifest {
   readonly runId: string;
@@ -96,7 +96,7 @@ export class CostTracker {
     const cpuSeconds = usage.cpuSeconds;
     // At the end the manifest holds the final counters, including the coordinator's own requests.
     if (final) for (const [k, v] of Object.entries(final.counters)) if (k.startsWith('io.')) counters[k] = Math.max(counters[k] ?? 0, v);
-    const instances = this.opts.lifetimes?.() ?? [];
+    const instances = this.run?.fleet?.lifetimes?.() ?? [];
     const now = Date.now();
     const spotHistory: Record<string, PricePoint[]> = {};
     if (this.opts.spotHistory) {

@@ -1,7 +1,7 @@
-/** Where workers run: local processes or EC2 spot instances, behind one `Fleet` interface, and a run observer driving it. */
-export { targetSize, type Fleet } from './fleet.js';
-export { LocalFleet, cliEntry, type LocalFleetOptions } from './local-fleet.js';
+/** Where workers run: local processes or EC2 spot instances, behind one `Fleet` interface, and the driver a coordinator runs it with. */
+export { targetSize, type Fleet, type FleetPlan, type FleetRun } from './fleet.js';
+export { LocalFleet, localFleetPlan, cliEntry, type LocalFleetOptions } from './local-fleet.js';
 export { Ec2Fleet, RUN_TAG, DEFAULT_AMI, transitionTime, type Ec2FleetOptions } from './ec2-fleet.js';
 export { renderUserData, shellQuote, type UserDataOptions } from './user-data.js';
 export { spotHistory, currentSpotPrices, SpotHistoryCache } from './spot-prices.js';
-export { FleetObserver, type FleetObserverOptions } from './observer.js';
+export { FleetDriver, type FleetTick } from './driver.js';

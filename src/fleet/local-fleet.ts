@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from '../log/index.js';
-import type { Fleet } from './fleet.js';
+import type { Fleet, FleetPlan } from './fleet.js';
 import { childEnv, WORKER_NODE_FLAGS } from '../config/index.js';
 
 export interface LocalFleetOptions {
@@ -20,6 +20,11 @@ export interface LocalFleetOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** When > 0, child `i` serves /healthz and /metrics on `healthPortBase + i`. @default 0 (off) */
   readonly healthPortBase?: number;
+}
+
+/** A run's workers as `count` local processes (the run's id, Redis and log come when the coordinator makes the fleet). */
+export function localFleetPlan(opts: Omit<LocalFleetOptions, 'redisUrl' | 'runId' | 'log'>): FleetPlan {
+  return { kind: 'local', maxWorkers: opts.count, create: (run) => new LocalFleet({ ...opts, ...run }) };
 }
 
 /** The built CLI entry (`dist/cli.js`), which worker children run. */

@@ -9,7 +9,7 @@ import {
   CreateFleetCommand, CreateLaunchTemplateCommand, DeleteFleetsCommand, DeleteLaunchTemplateCommand, DescribeFleetsCommand,
   DescribeInstancesCommand, EC2Client, TerminateInstancesCommand, type Instance, type Tag,
 } from '@aws-sdk/client-ec2';
-import { Ec2Fleet, FleetObserver, renderUserData, transitionTime, type Ec2FleetOptions } from '../../src/fleet/index.js';
+import { Ec2Fleet, FleetDriver, renderUserData, transitionTime, type Ec2FleetOptions } from '../../src/fleet/index.js';
 import { makeEc2Fleet } from '../../src/cli/commands/fleet.js';
 import { loadConfig } from '../../src/config/index.js';
 import { createLogger } from '../../src/log/index.js';
@@ -190,18 +190,27 @@ describe('EC2 spot fleet', () => {
     expect(ec2.commandCalls(CreateFleetCommand)).toHaveLength(1);
   });
 
-  it('the run observer launches at start, sizes at ticks, tears down at the end even when cancelled', async () => {
+  it('the fleet driver launches at start, sizes at ticks (once per interval), tears down at the end', async () => {
     ec2.on(DescribeInstancesCommand).resolves({ Reservations: [] });
     ec2.on(DescribeFleetsCommand).resolves({ Fleets: [] });
     ec2.on(DeleteFleetsCommand).resolves({});
     ec2.on(DeleteLaunchTemplateCommand).resolves({});
-    const ob = new FleetObserver(() => fleet(), { maxWorkers: 3, filesPerWorker: 2, resizeIntervalMillis: 0, log });
-    await ob.onStart({ manifest: { runId: 'run-42' } });
+    const made: string[] = [];
+    const driver = new FleetDriver({
+      kind: 'ec2', maxWorkers: 3, sizing: { filesPerWorker: 2, resizeIntervalMillis: 0 },
+      create: (run) => (made.push(run.runId), fleet()),
+    }, log);
+    const f = await driver.start({ runId: 'run-42', redisUrl: 'redis://10.0.0.1:6379', log });
+    expect(made).toEqual(['run-42']);
     expect(ec2.commandCalls(CreateFleetCommand)).toHaveLength(1);
-    await ob.onTick({ active: 1, waiting: 0 });
+    expect(driver.aliveLocal()).toBeUndefined(); // an EC2 fleet at 0 alive (spot reclaimed) does not end the run
+    await driver.tick({ active: 1, waiting: 0 });
     expect(ec2.commandCalls(CreateFleetCommand)).toHaveLength(1);
-    await ob.onFinish();
+    await driver.stop();
+    await driver.stop();
+    expect(ec2.commandCalls(DeleteFleetsCommand)).toHaveLength(1);
     expect(ec2.commandCalls(DeleteFleetsCommand)[0]?.args[0].input).toEqual({ FleetIds: ['fleet-3'], TerminateInstances: true });
+    expect(f.alive).toBe(0);
   });
 
   it('reads termination times from StateTransitionReason', () => {

@@ -1,15 +1,15 @@
 /**
  * `wikireverse fleet up|status|down <runId>` (EC2 spot workers for a run, by hand), and the fleet and cost options of
- * `run`/`resume` (`--fleet local|ec2`, `--instances`, `--budget-usd`, ...), which become run observers: the fleet
- * (launched at the start, sized at each tick, torn down at the end) and the cost ledger (with the budget cap).
- * The EC2 SDK is imported only when an EC2 fleet is used (it takes a second to load).
+ * `run`/`resume` (`--fleet local|ec2`, `--instances`, `--budget-usd`, ...) with the EC2 fleet plan they make
+ * (run-session.ts assembles the run from them). The EC2 SDK is imported only when an EC2 fleet is used (it takes a
+ * second to load).
  */
 import { Option, type Command } from 'commander';
 import type { EC2Client } from '@aws-sdk/client-ec2';
-import type { RunObserver, SessionOptions } from '../../coordinator/index.js';
+import type { SessionOptions } from '../../coordinator/index.js';
 import { checkRunId } from '../../coordinator/run-id.js';
 import type { CostTrackerOptions } from '../../cost/index.js';
-import type { FleetObserver } from '../../fleet/observer.js';
+import type { FleetPlan } from '../../fleet/fleet.js';
 import type { Ec2Fleet } from '../../fleet/ec2-fleet.js';
 import { DEFAULT_LOG_LEVEL, SETTINGS, type Config } from '../../config/index.js';
 import { createLogger, type Logger } from '../../log/index.js';
@@ -78,43 +78,22 @@ export async function makeEc2Fleet(config: Config, f: Omit<FleetFlags, 'fleet' |
   });
 }
 
-/** The session with the fleet and the cost ledger added as observers (and no local workers on EC2). */
-export async function withFleet(ctx: CommandContext, f: FleetFlags, session: SessionOptions): Promise<SessionOptions> {
+/** The workers of `run --fleet ec2`: spot instances sized to the work left, and their spot price history for the cost ledger. */
+export async function ec2FleetPlan(ctx: CommandContext, f: FleetFlags, session: SessionOptions): Promise<{ plan: FleetPlan; spotHistory: CostTrackerOptions['spotHistory'] }> {
   const { config } = ctx;
-  const [{ CancelledError }, { CostTracker, loadPrices }, { FleetObserver }] = await Promise.all([
-    import('../../coordinator/index.js'), import('../../cost/index.js'), import('../../fleet/observer.js'),
-  ]);
-  const prices = loadPrices(f.prices);
-  const log = session.log;
-  const observers: RunObserver[] = [];
-  let fleetObserver: FleetObserver | undefined;
-  let spotHistory: CostTrackerOptions['spotHistory'];
-  if (f.fleet === 'ec2') {
-    if (!session.redisUrl || /\/\/(127\.|localhost|\[::1\])/.test(session.redisUrl)) {
-      throw new UsageError('--fleet ec2 needs --redis with a Redis the instances can reach (not a private or loopback one)');
-    }
-    if (!f.image || !f.redisParam) await makeEc2Fleet(config, f, 'check', log); // throws the usage error
-    const client = await ec2Client(config);
-    const { SpotHistoryCache } = await import('../../fleet/spot-prices.js');
-    const cache = new SpotHistoryCache(client);
-    spotHistory = (t, az, from, to) => cache.get(t, az, from, to);
-    fleetObserver = new FleetObserver((runId) => makeEc2Fleet(config, f, runId, log, client, session.rateLimit ?? config.rateLimit), {
-      maxWorkers: f.instances, filesPerWorker: config.concurrency, resizeIntervalMillis: config.fleetResizeMillis, log,
-    });
-    observers.push(fleetObserver);
+  if (!session.redisUrl || /\/\/(127\.|localhost|\[::1\])/.test(session.redisUrl)) {
+    throw new UsageError('--fleet ec2 needs --redis with a Redis the instances can reach (not a private or loopback one)');
   }
-  const tracker = new CostTracker({
-    prices, budgetUsd: f.budgetUsd, intervalMillis: config.costIntervalMillis, log,
-    lifetimes: () => fleetObserver?.fleet?.lifetimes?.() ?? [],
-    spotHistory,
-    cancelError: (reason) => new CancelledError(reason),
-  });
-  observers.push(tracker);
+  if (!f.image || !f.redisParam) await makeEc2Fleet(config, f, 'check', session.log); // throws the usage error
+  const client = await ec2Client(config);
+  const { SpotHistoryCache } = await import('../../fleet/spot-prices.js');
+  const cache = new SpotHistoryCache(client);
   return {
-    ...session,
-    workers: f.fleet === 'ec2' ? 0 : session.workers,
-    healthPortBase: f.healthPort,
-    observers: [...(session.observers ?? []), ...observers],
+    plan: {
+      kind: 'ec2', maxWorkers: f.instances, sizing: { filesPerWorker: config.concurrency, resizeIntervalMillis: config.fleetResizeMillis },
+      create: (run) => makeEc2Fleet(config, f, run.runId, run.log, client, session.rateLimit ?? config.rateLimit),
+    },
+    spotHistory: (t, az, from, to) => cache.get(t, az, from, to),
   };
 }
 

@@ -4,16 +4,17 @@ import type { Coordinator, Manifest, RunResult } from '../../coordinator/index.j
 import { checkRunId } from '../../coordinator/run-id.js';
 import { intOption, type CliIO } from '../io.js';
 import { jobOption, onSignals, type CommandContext } from '../context.js';
-import { addSessionOptions, sessionOptions, type SessionFlags } from '../session.js';
-import { addDisplayOptions, withDisplay, type Display, type DisplayFlags } from '../display.js';
+import { addSessionOptions } from '../session.js';
+import { addDisplayOptions, type Display } from '../display.js';
 import { addInputOptions, inputRequest, type InputFlags } from '../inputs.js';
-import { addFleetOptions, withFleet, type FleetFlags } from './fleet.js';
+import { addFleetOptions } from './fleet.js';
+import { assembleRun, type RunSessionFlags } from '../run-session.js';
 import { ExitCode } from '../../exit-codes.js';
 
-interface RunFlags extends SessionFlags, InputFlags, DisplayFlags, FleetFlags {
+type RunFlags = RunSessionFlags & InputFlags & {
   out: string; partitions: number; attempts: number;
   maxRecordBytes: number; runId?: string; json: boolean; job: string; dryRun: boolean;
-}
+};
 
 /** `run --dry-run`: what a run would read and how it would be set up; nothing is started, written or queued. */
 async function dryRun(ctx: CommandContext, o: RunFlags, inputs: ReturnType<typeof inputRequest>): Promise<void> {
@@ -144,7 +145,7 @@ export function registerRun(program: Command, ctx: CommandContext): void {
       await dryRun(ctx, o, inputs);
       return;
     }
-    const display = await withDisplay(ctx, o, await withFleet(ctx, o, await sessionOptions(ctx, o, ctx.io, 'run')), 'run');
+    const display = await assembleRun(ctx, o, 'run');
     const { Coordinator } = await import('../../coordinator/index.js');
     const coordinator = new Coordinator(ctx.jobs, display.session);
     await coordinate(ctx, coordinator, o.json, () =>
@@ -165,8 +166,8 @@ export function registerRun(program: Command, ctx: CommandContext): void {
     .option('--json', 'print the final summary as JSON on stdout', false);
   addDisplayOptions(resume);
   addFleetOptions(resume, ctx);
-  addSessionOptions(resume, ctx).action(async (runId: string, o: SessionFlags & DisplayFlags & FleetFlags & { out: string; retryFailed: boolean; json: boolean }) => {
-    const display = await withDisplay(ctx, o, await withFleet(ctx, o, await sessionOptions(ctx, o, ctx.io, 'resume')), 'resume');
+  addSessionOptions(resume, ctx).action(async (runId: string, o: RunSessionFlags & { out: string; retryFailed: boolean; json: boolean }) => {
+    const display = await assembleRun(ctx, o, 'resume');
     const { Coordinator } = await import('../../coordinator/index.js');
     const coordinator = new Coordinator(ctx.jobs, display.session);
     await coordinate(ctx, coordinator, o.json, () => coordinator.resume(o.out, checkRunId(runId), o.retryFailed), display);
