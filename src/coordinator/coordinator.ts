@@ -166,8 +166,8 @@ export class Coordinator {
   private async execute(store: OutputStore, manifest: Manifest, resuming: boolean, retryFailed: boolean): Promise<RunResult> {
     const started = Date.now();
     const { runId, settings } = manifest;
-    const job = this.jobs.get(settings.job);
-    if (!job) throw new Error(`Run ${runId} uses job "${settings.job}", which this build does not know`);
+    const definition = this.jobs.get(settings.job);
+    if (!definition) throw new Error(`Run ${runId} uses job "${settings.job}", which this build does not know`);
     const log = this.session.log.child({ runId });
     manifest.sessions = (manifest.sessions ?? 0) + 1;
     this.current = { store, manifest };
@@ -250,8 +250,8 @@ export class Coordinator {
         filesDone: files.done,
         filesFailed: failed,
         pages: manifest.counters.pages ?? 0,
-        links: reduced.totals[job.rowsOutput] ?? 0,
-        articles: reduced.totals[job.derived[0]?.name ?? ''] ?? 0,
+        links: reduced.totals[definition.rowsOutput] ?? 0,
+        articles: reduced.totals[definition.derived[0]?.name ?? ''] ?? 0,
         seconds: Math.round((Date.now() - started) / 100) / 10,
       };
       await this.save(store, manifest);
