@@ -11,7 +11,7 @@
 import { Worker } from 'node:worker_threads';
 import type { FileJobData } from '../queue/index.js';
 import type { FileResult, IoSettings } from '../storage/index.js';
-import { FileProgress } from './file-progress.js';
+import { ReaderHeartbeat } from './reader-heartbeat.js';
 
 export interface ThreadRequest {
   readonly data: FileJobData;
@@ -47,7 +47,7 @@ const THREAD_ENTRY = new URL('./file-thread.js', import.meta.url);
 
 interface Slot {
   readonly thread: Worker;
-  readonly progress: FileProgress;
+  readonly heartbeat: ReaderHeartbeat;
   /** Settles when the thread has loaded its modules (its first message), or has failed to. */
   readonly ready: Promise<void>;
   /** The thread has exited (failed to start, or ended). */
@@ -71,9 +71,9 @@ export class FileSandbox {
   }
 
   private spawn(): Slot {
-    const progress = new FileProgress();
+    const heartbeat = new ReaderHeartbeat();
     const thread = new Worker(this.opts.entry ?? THREAD_ENTRY, {
-      workerData: { progress: progress.buffer },
+      workerData: { heartbeat: heartbeat.buffer },
       resourceLimits: { maxOldGenerationSizeMb: this.opts.heapMb },
     });
     thread.unref();
@@ -82,7 +82,7 @@ export class FileSandbox {
       thread.once('error', () => resolve());
       thread.once('exit', () => resolve());
     });
-    const slot: Slot = { thread, progress, ready, exited: false };
+    const slot: Slot = { thread, heartbeat, ready, exited: false };
     thread.once('exit', () => (slot.exited = true));
     thread.on('error', () => undefined); // while idle (a file being read gets its own listener, below); it then exits
     return slot;
@@ -102,10 +102,10 @@ export class FileSandbox {
       if (slot.exited) throw new Error(`Input ${req.data.input}: a reading thread could not start`);
     }
     this.busy.add(slot);
-    const { thread, progress } = slot;
+    const { thread, heartbeat } = slot;
     const input = req.data.input;
     return new Promise<FileResult>((resolve, reject) => {
-      let last = progress.snapshot();
+      let last = heartbeat.snapshot();
       let beatAt = Date.now();
       let progressAt = Date.now();
       let settled = false;
@@ -124,7 +124,7 @@ export class FileSandbox {
       };
       const watchdog = setInterval(() => {
         const now = Date.now();
-        const s = progress.snapshot();
+        const s = heartbeat.snapshot();
         if (s.heartbeat !== last.heartbeat) beatAt = now;
         if (s.ticks !== last.ticks || s.offset !== last.offset || s.phase === 'writing') progressAt = now;
         last = s;
@@ -145,13 +145,13 @@ export class FileSandbox {
         });
       };
       const onError = (err: Error & { code?: string }): void => {
-        const offset = progress.snapshot().offset;
+        const offset = heartbeat.snapshot().offset;
         finish(false, () => reject(err.code === 'ERR_WORKER_OUT_OF_MEMORY'
           ? new SandboxError(`Input ${input} ran out of memory at byte offset ${offset} (a reading thread may use ${this.opts.heapMb} MB of heap); not retried`, true)
           : new Error(`Input ${input}: the reading thread failed at byte offset ${offset}: ${err.message}`)));
       };
       const onExit = (code: number): void => {
-        finish(false, () => reject(new Error(`Input ${input}: the reading thread exited (code ${code}) at byte offset ${progress.snapshot().offset}`)));
+        finish(false, () => reject(new Error(`Input ${input}: the reading thread exited (code ${code}) at byte offset ${heartbeat.snapshot().offset}`)));
       };
       const onAbort = (): void => finish(false, () => reject(signal?.reason instanceof Error ? signal.reason : new Error('abandoned')));
       thread.on('message', onMessage);

@@ -6,16 +6,16 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { jobRegistry } from '../../jobs/index.js';
 import { resolveJob } from '../job/index.js';
 import { InputNotFoundError, IoSession, openStore } from '../storage/index.js';
-import { FileProgress } from './file-progress.js';
+import { ReaderHeartbeat } from './reader-heartbeat.js';
 import { processFile } from './process-file.js';
 import type { ThreadReply, ThreadRequest } from './file-sandbox.js';
 
 const port = parentPort;
 if (!port) throw new Error('file-thread.ts runs as a worker thread');
-const progress = new FileProgress((workerData as { progress: SharedArrayBuffer }).progress);
+const heartbeat = new ReaderHeartbeat((workerData as { heartbeat: SharedArrayBuffer }).heartbeat);
 /** How often the thread shows its event loop turning: a loop that never yields stops this. */
 const BEAT_MILLIS = 200;
-setInterval(() => progress.beat(), BEAT_MILLIS);
+setInterval(() => heartbeat.beat(), BEAT_MILLIS);
 
 port.on('message', (req: ThreadRequest) => {
   void handle(req).then((reply) => port.postMessage(reply));
@@ -26,7 +26,7 @@ async function handle(req: ThreadRequest): Promise<ThreadReply> {
   const io = new IoSession(req.io);
   try {
     const job = resolveJob(jobRegistry, req.data.job);
-    const result = await processFile(req.data, job, openStore(req.data.out, io), req.attempt, io, progress);
+    const result = await processFile(req.data, job, openStore(req.data.out, io), req.attempt, io, heartbeat);
     // What the worker returns (and adds to the run's totals) is what the session counted, the commit record's PUT included.
     return { ok: true, result: { ...result, counters: { ...result.counters, ...io.counters.toJSON() } } };
   } catch (err) {
@@ -34,6 +34,6 @@ async function handle(req: ThreadRequest): Promise<ThreadReply> {
     return { ok: false, message: e.message, notFound: err instanceof InputNotFoundError };
   } finally {
     io.close();
-    progress.reset();
+    heartbeat.reset();
   }
 }

@@ -18,7 +18,7 @@ import { scanRanges } from './scan-ranges.js';
 import { openInput, withOwnPut, type IoSession, type OutputStore, type PendingObject } from '../storage/index.js';
 import type { FileJobData } from '../queue/names.js';
 import { commitPath, partialPath, type FileResult, type PartRange } from '../storage/layout.js';
-import type { FileProgress } from './file-progress.js';
+import type { ReaderHeartbeat } from './reader-heartbeat.js';
 
 interface PartitionSpool {
   readonly file: string;
@@ -36,7 +36,7 @@ export async function processFile(
   /** Storage session of this file: its I/O counters are added to the file's counters (`io.*`). */
   io?: IoSession,
   /** Where the reading shows its progress (to a watchdog in another thread). */
-  progress?: FileProgress,
+  heartbeat?: ReaderHeartbeat,
 ): Promise<FileResult> {
   const started = Date.now();
   const spools = new Map<number, PartitionSpool>();
@@ -69,17 +69,17 @@ export async function processFile(
 
   try {
     spoolDir = await fsp.mkdtemp(path.join(os.tmpdir(), 'wikireverse-map-'));
-    const onProgress = progress ? (offset: number): void => progress.reading(offset) : undefined;
+    const onProgress = heartbeat ? (offset: number): void => heartbeat.reading(offset) : undefined;
     let result: ScanResult;
     if (data.ranges) {
-      progress?.phase('reading');
+      heartbeat?.phase('reading');
       result = await scanRanges(job, { input: data.input, ranges: data.ranges, maxRecordBytes: data.maxRecordBytes, io, onProgress }, emit);
     } else {
       const source = await openInput(data.input, io);
-      progress?.phase('reading');
+      heartbeat?.phase('reading');
       result = await scanInput(source, job, { inputName: data.input, maxRecordBytes: data.maxRecordBytes, onProgress }, emit);
     }
-    progress?.phase('writing');
+    heartbeat?.phase('writing');
     const ordered = [...spools.entries()].sort(([a], [b]) => a - b);
     for (const [, s] of ordered) {
       s.gzip.end();

@@ -1,7 +1,7 @@
 /**
- * What a file's reading shows of its progress, shared between the thread that reads the file (file-thread.ts) and the
- * watchdog that watches it (file-sandbox.ts) through shared memory: the watchdog reads it without the reader's event
- * loop, so a reader stuck in a loop cannot hide that it is stuck.
+ * The reader's heartbeat: beats, byte offset, records and phase of a file's reading, shared between the thread that
+ * reads the file (file-thread.ts) and the watchdog that watches it (file-sandbox.ts) through shared memory: the
+ * watchdog reads it without the reader's event loop, so a reader stuck in a loop cannot hide that it is stuck.
  */
 
 const HEARTBEAT = 0;
@@ -12,7 +12,7 @@ const PHASE = 3;
 export type FilePhase = 'idle' | 'reading' | 'writing';
 const PHASES: readonly FilePhase[] = ['idle', 'reading', 'writing'];
 
-export class FileProgress {
+export class ReaderHeartbeat {
   private readonly slots: Float64Array;
 
   constructor(readonly buffer: SharedArrayBuffer = new SharedArrayBuffer(4 * Float64Array.BYTES_PER_ELEMENT)) {
