@@ -6,26 +6,10 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { loadConfig, type Config } from '../config/index.js';
+import { loadConfig } from '../config/index.js';
 import { IoCounters } from './io-counters.js';
 import { createS3Client } from './s3-client.js';
-
-export interface IoSettings {
-  /** S3-compatible endpoint for every s3:// location (MinIO, R2, Ceph); unset: AWS. May carry `KEY:SECRET@`. */
-  readonly s3Endpoint?: string | undefined;
-  /** @default 'us-east-1' */
-  readonly s3Region: string;
-  /** Path-style bucket addressing; always on with `s3Endpoint`. */
-  readonly s3ForcePathStyle: boolean;
-  /** Requests per operation (first included) before a transient failure is final. */
-  readonly attempts: number;
-  readonly backoffMillis: number;
-  readonly maxBackoffMillis: number;
-  /** Range-request resumes per response body. */
-  readonly resumes: number;
-  /** A response that sends nothing for this long is abandoned (and resumed). */
-  readonly idleTimeoutMillis: number;
-}
+import { ioSettingsFromConfig, type IoSettings } from './io-settings.js';
 
 export const DEFAULT_IO_SETTINGS: IoSettings = {
   s3Region: 'us-east-1', s3ForcePathStyle: false, attempts: 10, backoffMillis: 500, maxBackoffMillis: 30_000, resumes: 20,
@@ -56,14 +40,6 @@ export class IoSession {
     this.agents?.https.destroy();
     this.agents = undefined;
   }
-}
-
-/** The storage settings of the configuration table (`src/config`), with an optional `--s3-endpoint` override. */
-export function ioSettingsFromConfig(c: Config, s3Endpoint?: string): IoSettings {
-  return {
-    s3Endpoint: s3Endpoint ?? c.s3Endpoint, s3Region: c.s3Region, s3ForcePathStyle: c.s3ForcePathStyle, attempts: Math.max(1, c.ioAttempts),
-    backoffMillis: c.ioBackoffMillis, maxBackoffMillis: c.ioMaxBackoffMillis, resumes: c.ioResumes, idleTimeoutMillis: Math.max(1, c.ioIdleTimeoutMillis),
-  };
 }
 
 let processSettings: IoSettings | undefined;
