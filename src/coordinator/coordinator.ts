@@ -45,7 +45,7 @@ export interface SessionOptions {
   /** Environment of local `worker` children (default: ours), e.g. an S3 endpoint with credentials. */
   readonly workerEnv?: NodeJS.ProcessEnv | undefined;
   /** Storage settings of the coordinator's own requests (listing, manifest, reducer reads and writes). */
-  readonly io?: IoSettings | undefined;
+  readonly io: IoSettings;
   /** Input files started per second across all workers (recorded in the manifest; enforced by the workers). */
   readonly rateLimit?: number | undefined;
   readonly log: Logger;
@@ -65,8 +65,8 @@ export interface RunObserver {
    */
   onStart?(run: { readonly manifest: Manifest; readonly redis: Redis; readonly queue: Queue; readonly redisUrl: string; readonly store: OutputStore }): Promise<void> | void;
   onTick?(snapshot: ProgressSnapshot): Promise<void> | void;
-  /** The run ended (succeeded, failed, cancelled, interrupted, or an error); the manifest is final. */
-  onFinish?(manifest: Manifest): Promise<void> | void;
+  /** The run ended (succeeded, failed, cancelled, interrupted, or an error); the manifest is final. `store` as in onStart. */
+  onFinish?(manifest: Manifest, store: OutputStore): Promise<void> | void;
 }
 
 export interface StartOptions extends InputRequest {
@@ -138,7 +138,7 @@ export class Coordinator {
       settings: { ...opts.settings, out: opts.out, partitions: opts.settings.partitions > 0 ? opts.settings.partitions : defaultPartitions(files.total) },
       options: { paths: opts.paths ?? null, inputBase: opts.inputBase ? redactUrl(opts.inputBase) : null, out: store.location, workers: this.session.workers,
         redis: this.session.redisUrl ? redactUrl(this.session.redisUrl) : 'embedded', ...chosen, rateLimit: this.session.rateLimit ?? 0,
-        s3Endpoint: this.session.io?.s3Endpoint ? redactUrl(this.session.io.s3Endpoint) : null },
+        s3Endpoint: this.session.io.s3Endpoint ? redactUrl(this.session.io.s3Endpoint) : null },
       counters: {}, outputs: [], sessions: 0, files,
     };
     await this.save(store, manifest);
@@ -283,7 +283,7 @@ export class Coordinator {
       await this.save(store, manifest).catch(() => undefined);
       throw err;
     } finally {
-      for (const ob of this.session.observers ?? []) await Promise.resolve(ob.onFinish?.(manifest)).catch(() => undefined);
+      for (const ob of this.session.observers ?? []) await Promise.resolve(ob.onFinish?.(manifest, store)).catch(() => undefined);
       await this.shutdown();
     }
   }
