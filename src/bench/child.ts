@@ -18,7 +18,8 @@ import { inputRecords } from '../warc/index.js';
 import { processFile } from '../worker/index.js';
 import { runReduceTask } from '../reduce/index.js';
 import { ExitCode } from '../exit-codes.js';
-import { LocalStore, openInput, reduceInputsPath, INPUT_CHUNK_BYTES, type FileResult } from '../storage/index.js';
+import { IoSession, LocalStore, ioSettingsFromConfig, openLocalInput, reduceInputsPath, INPUT_CHUNK_BYTES, type FileResult } from '../storage/index.js';
+import { loadConfig } from '../config/index.js';
 
 export type ChildTask =
   | { readonly variant: 'gunzip'; readonly files: readonly string[] }
@@ -66,7 +67,7 @@ async function reader(files: readonly string[], maxRecordBytes: number): Promise
   let records = 0;
   let bytes = 0;
   for (const file of files) {
-    const input = await inputRecords(await openInput(file), { maxMemberBytes: Math.max(maxRecordBytes * 4, 64 << 20), onDamage: () => undefined });
+    const input = await inputRecords(await openLocalInput(file), { maxMemberBytes: Math.max(maxRecordBytes * 4, 64 << 20), onDamage: () => undefined });
     for await (const batch of input.batches) {
       for (const item of batch) {
         const rec = item instanceof Promise ? await item : item;
@@ -85,7 +86,7 @@ async function extract(files: readonly string[], maxRecordBytes: number): Promis
   let rows = 0;
   let bytes = 0;
   for (const file of files) {
-    const result = await scanInput(await openInput(file), job, { inputName: file, maxRecordBytes }, (row) => {
+    const result = await scanInput(await openLocalInput(file), job, { inputName: file, maxRecordBytes }, (row) => {
       bytes += formatRow('jsonl', job.columns, row).length; // the work `extract` does per row, without the terminal
     });
     pages += result.counters.get('pages');
@@ -94,7 +95,7 @@ async function extract(files: readonly string[], maxRecordBytes: number): Promis
   return { pages, rows, bytes };
 }
 
-async function worker(files: readonly string[], maxRecordBytes: number, partitions: number): Promise<{ pages: number; rows: number; bytes: number }> {
+async function worker(files: readonly string[], maxRecordBytes: number, partitions: number, io: IoSession): Promise<{ pages: number; rows: number; bytes: number }> {
   const job = resolveJob(jobRegistry, DEFAULT_JOB);
   const out = await fsp.mkdtemp(path.join(os.tmpdir(), 'wikireverse-bench-out-'));
   let pages = 0;
@@ -107,6 +108,7 @@ async function worker(files: readonly string[], maxRecordBytes: number, partitio
         job,
         store,
         1,
+        io,
       );
       pages += result.counters['pages'] ?? 0;
       rows += result.rows;
@@ -173,8 +175,9 @@ function barrier(): Promise<void> {
   });
 }
 
-export async function runTask(task: ChildTask): Promise<ChildReport> {
-  if (task.variant === 'worker' && task.warmup?.length) await worker(task.warmup, task.maxRecordBytes, task.partitions);
+/** Runs one task; `io` is the storage session of the worker variant (its inputs are local files). */
+export async function runTask(task: ChildTask, io: IoSession): Promise<ChildReport> {
+  if (task.variant === 'worker' && task.warmup?.length) await worker(task.warmup, task.maxRecordBytes, task.partitions, io);
   if (task.variant === 'worker' && task.barrier) await barrier();
   const profiling = task.variant === 'worker' && task.profileFile ? await startProfile(task.profileFile) : undefined;
   const cpu0 = process.cpuUsage();
@@ -187,7 +190,7 @@ export async function runTask(task: ChildTask): Promise<ChildReport> {
       case 'gunzip': r = await gunzipOnly(task.files); break;
       case 'reader': r = await reader(task.files, task.maxRecordBytes); break;
       case 'extract': r = await extract(task.files, task.maxRecordBytes); break;
-      case 'worker': r = await worker(task.files, task.maxRecordBytes, task.partitions); break;
+      case 'worker': r = await worker(task.files, task.maxRecordBytes, task.partitions, io); break;
       case 'reduce': r = await reduce(task); break;
     }
     seconds = Number(process.hrtime.bigint() - t0) / 1e9;
@@ -207,11 +210,13 @@ export async function runTask(task: ChildTask): Promise<ChildReport> {
 
 const invoked = process.argv[1] !== undefined && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href;
 if (invoked) {
-  runTask(JSON.parse(process.argv[2] ?? '{}') as ChildTask).then(
+  // This process's configuration, read once here (its task on argv carries no settings: argv is public).
+  const io = new IoSession(ioSettingsFromConfig(loadConfig()));
+  runTask(JSON.parse(process.argv[2] ?? '{}') as ChildTask, io).then(
     (report) => process.stdout.write(`${JSON.stringify(report)}\n`),
     (err: unknown) => {
       process.stderr.write(`bench child: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
       process.exitCode = ExitCode.Failed;
     },
-  );
+  ).finally(() => io.close());
 }

@@ -26,24 +26,21 @@ export interface Display {
 }
 
 export async function withDisplay(ctx: CommandContext, flags: DisplayFlags, base: SessionOptions, cmd: string): Promise<Display> {
-  const [{ EventWriter, ProgressObserver, ProgressRenderer }, { ReportObserver, reportPath }, { openStore }] = await Promise.all([
-    import('../progress/index.js'), import('../report/index.js'), import('../storage/index.js'),
-  ]);
+  const [{ EventWriter, ProgressObserver, ProgressRenderer }, { ReportObserver, reportPath }] = await Promise.all([import('../progress/index.js'), import('../report/index.js')]);
   const { io, config } = ctx;
   const stderr = io.stderr as NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
   const renderer = new ProgressRenderer({
     stream: stderr, mode: flags.progress && config.progress && stderr.isTTY ? 'tty' : 'plain', plainIntervalMillis: 1000,
   });
   const events = flags.events ? new EventWriter(io.stdout) : undefined;
-  const open = (location: string) => openStore(location);
-  const observer = new ProgressObserver({ renderer, events, openStore: open });
+  const observer = new ProgressObserver({ renderer, events });
   const say = (line: string): void => observer.message(line);
   const pretty = prettyLogs(config.logFormat);
   const log = renderer.mode === 'tty' || pretty ? createLogger(flags.logLevel, { cmd }, { pretty, write: (l) => renderer.message(l) }) : base.log;
   return {
     session: {
       ...base, log, progress: say, progressDisplay: true,
-      observers: [...(base.observers ?? []), observer, new ReportObserver(open, say)],
+      observers: [...(base.observers ?? []), observer, new ReportObserver(say)],
     },
     interrupting: (text) => observer.interrupting(text),
     summary(m) {

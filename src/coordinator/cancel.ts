@@ -4,7 +4,7 @@
  * serving it), and marks the manifest when the coordinator is gone.
  */
 import { ACTIVE_RUNS_KEY, openQueue, openRedis, queueName, reduceQueueName, runKey } from '../queue/index.js';
-import { openStore } from '../storage/index.js';
+import { openStore, type IoSession } from '../storage/index.js';
 import { hasFinished, isGoing, readManifest, writeManifest } from './manifest.js';
 
 export interface CancelResult {
@@ -19,8 +19,8 @@ export class NoSuchRunError extends Error {
   override readonly name = 'NoSuchRunError';
 }
 
-
-export async function cancelRun(redisUrl: string, runId: string, out: string | undefined): Promise<CancelResult> {
+/** Cancels a run in its Redis; its manifest is read and marked in `out` (or the output location Redis names) through `io`. */
+export async function cancelRun(redisUrl: string, runId: string, out: string | undefined, io: IoSession): Promise<CancelResult> {
   const redis = await openRedis(redisUrl, 'wikireverse-cancel');
   const queue = openQueue(queueName(runId), redisUrl, 'wikireverse-cancel-queue');
   const reduce = openQueue(reduceQueueName(runId), redisUrl, 'wikireverse-cancel-reduce');
@@ -28,7 +28,7 @@ export async function cancelRun(redisUrl: string, runId: string, out: string | u
     const meta = await redis.hgetall(runKey(runId));
     const outDir = out ?? meta.out;
     const known = Object.keys(meta).length > 0;
-    const stored = outDir ? await readManifest(openStore(outDir), runId) : null;
+    const stored = outDir ? await readManifest(openStore(outDir, io), runId) : null;
     if (!known && !stored) throw new NoSuchRunError(`No run ${runId} in this Redis${outDir ? ` nor in ${outDir}` : ''}: nothing cancelled`);
     // A run that has ended stays as it ended (a cancel racing the end of a run must not relabel a success).
     const status = known ? meta.status : stored?.status;
@@ -52,7 +52,7 @@ export async function cancelRun(redisUrl: string, runId: string, out: string | u
     }
     let manifestUpdated = false;
     if (outDir) {
-      const store = openStore(outDir);
+      const store = openStore(outDir, io);
       // Give a live coordinator a moment to write its own final manifest first.
       await new Promise((r) => setTimeout(r, 1500));
       const m = await readManifest(store, runId);
@@ -76,8 +76,8 @@ export async function cancelRun(redisUrl: string, runId: string, out: string | u
  * Cancelling a run no Redis can be reached for (its private redis-server went with its coordinator): only its manifest
  * is left to mark. An ended run stays as it ended; an interrupted one (or one whose coordinator died) becomes cancelled.
  */
-export async function cancelStoredRun(out: string, runId: string): Promise<CancelResult> {
-  const store = openStore(out);
+export async function cancelStoredRun(out: string, runId: string, io: IoSession): Promise<CancelResult> {
+  const store = openStore(out, io);
   const m = await readManifest(store, runId);
   if (!m) throw new NoSuchRunError(`No run ${runId} in ${store.location}: nothing cancelled`);
   if (hasFinished(m.status)) return { removedJobs: 0, manifestUpdated: false, alreadyEnded: m.status };

@@ -38,7 +38,7 @@ export interface SessionOptions {
   readonly redisServerBin: string;
   readonly pollMillis: number;
   /** Storage settings of the coordinator's own requests (listing, manifest, reducer reads and writes). */
-  readonly io?: IoSettings | undefined;
+  readonly io: IoSettings;
   /** Input files started per second across all workers (recorded in the manifest; enforced by the workers). */
   readonly rateLimit?: number | undefined;
   readonly log: Logger;
@@ -61,8 +61,8 @@ export interface RunObserver {
     readonly manifest: Manifest; readonly redis: Redis; readonly queue: Queue; readonly redisUrl: string; readonly store: OutputStore; readonly fleet?: Fleet | undefined;
   }): Promise<void> | void;
   onTick?(snapshot: ProgressSnapshot): Promise<void> | void;
-  /** The run ended (succeeded, failed, cancelled, interrupted, or an error); the manifest is final. */
-  onFinish?(manifest: Manifest): Promise<void> | void;
+  /** The run ended (succeeded, failed, cancelled, interrupted, or an error); the manifest is final. `store` as in onStart. */
+  onFinish?(manifest: Manifest, store: OutputStore): Promise<void> | void;
 }
 
 export interface StartOptions extends InputRequest {
@@ -135,7 +135,7 @@ export class Coordinator {
       options: { paths: opts.paths ?? null, inputBase: opts.inputBase ? redactUrl(opts.inputBase) : null, out: store.location,
         redis: this.session.redisUrl ? redactUrl(this.session.redisUrl) : 'embedded', ...chosen, rateLimit: this.session.rateLimit ?? 0,
         fleet: this.session.fleet?.kind ?? 'none', workers: this.session.fleet?.maxWorkers ?? 0,
-        s3Endpoint: this.session.io?.s3Endpoint ? redactUrl(this.session.io.s3Endpoint) : null },
+        s3Endpoint: this.session.io.s3Endpoint ? redactUrl(this.session.io.s3Endpoint) : null },
       counters: {}, outputs: [], sessions: 0, files,
     };
     await this.save(store, manifest);
@@ -280,7 +280,7 @@ export class Coordinator {
     } finally {
       // The fleet first: the cost ledger's last update sees every machine's end.
       await this.fleet?.stop();
-      for (const ob of this.session.observers ?? []) await Promise.resolve(ob.onFinish?.(manifest)).catch(() => undefined);
+      for (const ob of this.session.observers ?? []) await Promise.resolve(ob.onFinish?.(manifest, store)).catch(() => undefined);
       await this.shutdown();
     }
   }

@@ -9,7 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import { redactUrl } from '../log/index.js';
-import { DEFAULT_IO_SETTINGS, hasAwsCredentials, type IoSession } from '../storage/index.js';
+import { hasAwsCredentials, type IoSession } from '../storage/index.js';
 import { checkListedInputs, listEntries, readListing, resolveEntry, toInputFiles, type InputFile } from './listing.js';
 
 import { crawlIndexListingPath } from './index-selection.js';
@@ -117,14 +117,14 @@ export interface IndexPlan {
 }
 
 /** Where a crawl's files are read from: `--input-base`, else the source (S3 when AWS credentials are found, else https). */
-async function crawlBase(req: InputRequest, io?: IoSession): Promise<{ source: CrawlSource | 'input-base'; base: string }> {
+async function crawlBase(req: InputRequest, io: IoSession): Promise<{ source: CrawlSource | 'input-base'; base: string }> {
   if (req.inputBase !== undefined) return { source: 'input-base', base: req.inputBase };
-  const from: CrawlSource = req.source ?? ((await hasAwsCredentials(io?.settings ?? DEFAULT_IO_SETTINGS)) ? 's3' : 'https');
+  const from: CrawlSource = req.source ?? ((await hasAwsCredentials(io.settings)) ? 's3' : 'https');
   return { source: from, base: COMMON_CRAWL_BASES[from] };
 }
 
 /** Where an index selection's index and WARC files are. */
-export async function planIndex(req: InputRequest, io?: IoSession): Promise<IndexPlan> {
+export async function planIndex(req: InputRequest, io: IoSession): Promise<IndexPlan> {
   if (req.crawl === undefined || req.where === undefined) throw new Error('--where selects records of a crawl: give --crawl <id> with it');
   const crawl = checkCrawlId(req.crawl);
   if (req.where.trim() === '' || req.where.includes(';')) throw new Error('--where: give one SQL predicate over the index columns (no ";")');
@@ -147,7 +147,7 @@ export interface InputPlan {
 }
 
 /** Fetches the listing, selects the slice and resolves the inputs. */
-export async function planInputs(req: InputRequest, io?: IoSession): Promise<InputPlan> {
+export async function planInputs(req: InputRequest, io: IoSession): Promise<InputPlan> {
   const selection = req.selection ?? { kind: 'all' };
   let entries: string[];
   let base: string;

@@ -41,7 +41,7 @@ export interface IndexSelectionOptions {
   readonly maxRecords: number;
   /** Compressed MB per task (a task always holds at least one record). */
   readonly maxMb: number;
-  readonly io?: IoSession | undefined;
+  readonly io: IoSession;
 }
 
 /** What a selection holds, for `--dry-run`, `estimate` and the manifest. */
@@ -76,7 +76,7 @@ export function crawlIndexListingPath(crawl: string): string {
 }
 
 /** The index's Parquet files: a listing's entries, a directory's or glob's `.parquet` files, or the one file. */
-export async function indexFiles(index: string, base: string, io?: IoSession): Promise<string[]> {
+export async function indexFiles(index: string, base: string, io: IoSession): Promise<string[]> {
   if (/\.parquet$/i.test(index) && !/[*?]/.test(index)) return [index];
   if (!isRemote(index) && /[*?]/.test(path.basename(index))) {
     const { entries } = await listEntries(index, io);
@@ -94,7 +94,7 @@ export async function indexFiles(index: string, base: string, io?: IoSession): P
 }
 
 /** A local copy of an index file: the file itself, or a download into `tmp` (removed by `done`). */
-async function localIndexFile(file: string, tmp: string, io: IoSession | undefined): Promise<{ file: string; done: () => Promise<void> }> {
+async function localIndexFile(file: string, tmp: string, io: IoSession): Promise<{ file: string; done: () => Promise<void> }> {
   if (!isRemote(file)) return { file, done: async () => undefined };
   const local = path.join(tmp, `index-${createHash('sha1').update(file).digest('hex').slice(0, 12)}.parquet`);
   await pipeline(await openInput(file, io), fs.createWriteStream(local));

@@ -37,7 +37,7 @@ const ENTRY_RE = /^[^\s"'<>\x00-\x1f\x7f]+$/;
 const MAX_LISTING_BYTES = 256 << 20;
 
 /** The entries of a listing (local file or URL), gunzipped when needed; blank lines and `#` comments dropped. */
-export async function readListing(file: string, io?: IoSession): Promise<string[]> {
+export async function readListing(file: string, io: IoSession): Promise<string[]> {
   let buf = isRemote(file) ? await readAll(file, io) : await fsp.readFile(file);
   const label = redactUrl(file);
   if (buf.length >= 2 && buf[0] === 0x1f && buf[1] === 0x8b) {
@@ -108,7 +108,7 @@ export function resolveEntry(entry: string, base: string): string {
 }
 
 /** Lists the entries of `--paths` and resolves relative ones against `inputBase` (default: the listing's directory). */
-export async function resolveInputs(paths: string, inputBase?: string, io?: IoSession): Promise<InputFile[]> {
+export async function resolveInputs(paths: string, inputBase: string | undefined, io: IoSession): Promise<InputFile[]> {
   const { entries, base } = await listEntries(paths, io);
   const out = toInputFiles(entries, inputBase ?? base);
   if (out.length === 0) throw new Error(`--paths ${paths}: no input files found`);
@@ -116,7 +116,7 @@ export async function resolveInputs(paths: string, inputBase?: string, io?: IoSe
 }
 
 /** The entries of `--paths` as listed, and the base relative ones resolve against. */
-export async function listEntries(paths: string, io?: IoSession): Promise<{ entries: string[]; base: string }> {
+export async function listEntries(paths: string, io: IoSession): Promise<{ entries: string[]; base: string }> {
   let entries: string[];
   let base: string;
   if (isRemote(paths)) {
@@ -139,7 +139,7 @@ export async function listEntries(paths: string, io?: IoSession): Promise<{ entr
       entries = (await fsp.readdir(dir)).filter((n) => ARCHIVE_RE.test(n)).sort().map((n) => path.join(dir, n));
       base = dir;
     } else {
-      entries = await readListing(paths);
+      entries = await readListing(paths, io);
       base = path.dirname(path.resolve(paths));
     }
   }

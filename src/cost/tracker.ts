@@ -8,7 +8,7 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from '../log/index.js';
 import { ACTIVE_RUNS_KEY, connect, costKey, readRunUsage, runKey } from '../queue/index.js';
-import { openStore, type OutputStore } from '../storage/index.js';
+import type { OutputStore } from '../storage/index.js';
 import { computeLedger, historyKey, type InstanceLife, type Ledger, type PricePoint } from './ledger.js';
 import type { PriceTable } from './prices.js';
 
@@ -33,10 +33,10 @@ export interface CostTrackerOptions {
 
 /** The parts of the coordinator's hooks the tracker uses. */
 interface RunHandle {
-  readonly manifest: { readonly runId: string; readonly settings: { readonly out: string } };
+  readonly manifest: { readonly runId: string };
   readonly redis: Redis;
   /** The coordinator's store: cost.json's writes are counted with its requests. */
-  readonly store?: OutputStore;
+  readonly store: OutputStore;
   /** The run's workers, when its coordinator started them: machines with lifetimes (EC2) are priced. */
   readonly fleet?: { lifetimes?(): readonly InstanceLife[] } | undefined;
 }
@@ -58,7 +58,7 @@ export class CostTracker {
 
   async onStart(run: RunHandle): Promise<void> {
     this.run = run;
-    this.store = run.store ?? openStore(run.manifest.settings.out);
+    this.store = run.store;
     const key = costKey(run.manifest.runId);
     await run.redis.hsetnx(key, 'startedAt', String(Date.now()));
     this.startedAt = Number(await run.redis.hget(key, 'startedAt')) || Date.now();
@@ -132,8 +132,8 @@ export async function readCostSoFar(redisUrl: string, runId: string): Promise<Le
   }
 }
 
-/** The ledger written in the output store (`<out>/<runId>/cost.json`), or null. */
-export async function readCostFile(out: string, runId: string): Promise<(Ledger & { status?: string; budgetUsd?: number | null }) | null> {
-  const buf = await openStore(out).get(costPath(runId));
+/** The ledger written in the run's output store (`<out>/<runId>/cost.json`), or null. */
+export async function readCostFile(store: OutputStore, runId: string): Promise<(Ledger & { status?: string; budgetUsd?: number | null }) | null> {
+  const buf = await store.get(costPath(runId));
   return buf ? (JSON.parse(buf.toString('utf8')) as Ledger) : null;
 }

@@ -13,7 +13,7 @@ import { Worker } from 'node:worker_threads';
 import { DEFAULT_JOB, jobRegistry } from '../../jobs/index.js';
 import { InputError, scanInput } from '../extract/index.js';
 import { resolveJob } from '../job/index.js';
-import { openInput } from '../storage/index.js';
+import { openLocalInput } from '../storage/index.js';
 import { SELFTEST_MARKER, type ChildMessage, type ReadEnd, type ReadRequest, type SelfTestFault } from './protocol.js';
 import { FuzzChildExitCode } from '../exit-codes.js';
 import { loadConfig } from '../config/index.js';
@@ -51,7 +51,7 @@ function errorEnd(err: unknown): ReadEnd {
 }
 
 async function readOne(file: string, fault: SelfTestFault | undefined): Promise<ReadEnd> {
-  const source = await openInput(file);
+  const source = await openLocalInput(file);
   try {
     if (fault !== undefined && (await startsWithMarker(file))) await injectFault(fault);
     let rows = 0;

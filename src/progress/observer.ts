@@ -16,8 +16,6 @@ export interface ProgressObserverOptions {
   readonly renderer: ProgressRenderer;
   /** JSON-lines events (`--events`); absent: none. */
   readonly events?: EventWriter | undefined;
-  /** Opens the run's output store (for the timeline). */
-  readonly openStore: (location: string) => OutputStore;
   readonly timeline?: TimelineOptions;
 }
 
@@ -34,13 +32,13 @@ export class ProgressObserver implements RunObserver {
 
   constructor(private readonly opts: ProgressObserverOptions) {}
 
-  async onStart(run: { readonly manifest: Manifest; readonly redis: Redis; readonly store?: OutputStore }): Promise<void> {
+  async onStart(run: { readonly manifest: Manifest; readonly redis: Redis; readonly store: OutputStore }): Promise<void> {
     const { manifest } = run;
     this.redis = run.redis;
     this.runId = manifest.runId;
     this.session = manifest.sessions ?? 1;
-    // The coordinator's store when it gives one: the timeline's writes are counted with its requests.
-    this.recorder = new TimelineRecorder(run.store ?? this.opts.openStore(manifest.settings.out), manifest.runId, this.opts.timeline);
+    // The coordinator's store: the timeline's writes are counted with its requests.
+    this.recorder = new TimelineRecorder(run.store, manifest.runId, this.opts.timeline);
     await this.recorder.load();
     this.opts.events?.write({ event: 'start', runId: manifest.runId, files: manifest.files.total, out: manifest.settings.out });
     // A second Ctrl-C exits at once: end the bar's line so the shell prompt starts on a line of its own.

@@ -25,13 +25,9 @@ export async function writeRunReport(store: OutputStore, manifest: Manifest): Pr
 
 /** Writes report.html when a run ends (after the progress observer has written the timeline). */
 export class ReportObserver implements RunObserver {
-  constructor(
-    private readonly openStore: (location: string) => OutputStore,
-    private readonly say: (line: string) => void,
-  ) {}
+  constructor(private readonly say: (line: string) => void) {}
 
-  async onFinish(manifest: Manifest): Promise<void> {
-    const store = this.openStore(manifest.settings.out);
+  async onFinish(manifest: Manifest, store: OutputStore): Promise<void> {
     try {
       const { path } = await writeRunReport(store, manifest);
       this.say(`report: ${store.location}/${path}`);

@@ -2,23 +2,24 @@
 export type { OutputStore, PendingObject } from './types.js';
 export { LocalStore } from './local-store.js';
 export { S3Store } from './s3-store.js';
-export { openInput, isRemote, localPathOf, INPUT_CHUNK_BYTES } from './inputs.js';
-export { IoSession, DEFAULT_IO_SETTINGS, ioSettingsFromConfig, configureStorage, processIoSettings, type IoSettings } from './io-session.js';
+export { openInput, openLocalInput, isRemote, localPathOf, INPUT_CHUNK_BYTES } from './inputs.js';
+export { IoSession } from './io-session.js';
+export { ioSettingsFromConfig, type IoSettings } from './io-settings.js';
 export { IoCounters, withOwnPut, type IoProtocol } from './io-counters.js';
 export { hasAwsCredentials } from './s3-client.js';
 export { readAll } from './read-all.js';
 
 import { LocalStore } from './local-store.js';
 import { S3Store } from './s3-store.js';
-import { defaultIoSession, type IoSession } from './io-session.js';
+import type { IoSession } from './io-session.js';
 import type { OutputStore } from './types.js';
 
 /**
  * The output store for a location given by the user (`--out`): a local directory or `s3://bucket/prefix`.
- * S3 requests are made (and counted) through `io`; without it, through the process's shared session (see configureStorage).
+ * S3 requests are made (and counted) through `io`, which the caller closes when it is done with the store.
  */
-export function openStore(location: string, io?: IoSession): OutputStore {
-  if (/^s3:\/\//i.test(location)) return new S3Store(location, io ?? defaultIoSession());
+export function openStore(location: string, io: IoSession): OutputStore {
+  if (/^s3:\/\//i.test(location)) return new S3Store(location, io);
   return new LocalStore(location);
 }
 export * from './layout.js';

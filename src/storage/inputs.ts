@@ -8,7 +8,7 @@ import type { Readable } from 'node:stream';
 import { redactUrl } from '../log/index.js';
 import { openHttpInput } from './http-input.js';
 import { openS3Input } from './s3-input.js';
-import { IoSession, processIoSettings } from './io-session.js';
+import type { IoSession } from './io-session.js';
 import { InputNotFoundError } from './errors.js';
 import type { ResumableReadable } from './resumable.js';
 import { HttpStatusError } from './retry.js';
@@ -34,26 +34,27 @@ export function localPathOf(location: string): string {
 }
 
 /**
- * Opens an input (or `range` of it: [offset, length], one Range request) as a byte stream. Errors name the input. Remote inputs count their requests and bytes in
- * `io`'s counters; without `io`, a session with the process's settings is used (and its sockets closed at the end).
+ * Opens an input (or `range` of it: [offset, length], one Range request) as a byte stream. Errors name the input.
+ * Remote inputs are read through `io` (its settings, sockets and S3 client) and count their requests and bytes there.
  */
-export async function openInput(location: string, io?: IoSession, range?: readonly [number, number]): Promise<Readable> {
-  if (isRemote(location)) {
-    const session = io ?? new IoSession(processIoSettings());
-    let stream: ResumableReadable;
-    if (/^https?:\/\//i.test(location)) stream = openHttpInput(location, session, range);
-    else if (/^s3:\/\//i.test(location)) stream = openS3Input(location, session, range);
-    else throw new Error(`Cannot read ${redactUrl(location)}: unsupported scheme (use a local path, file://, https://, http:// or s3://)`);
-    if (!io) stream.once('close', () => session.close());
-    try {
-      await stream.ready();
-    } catch (err) {
-      const message = `Cannot read input ${redactUrl(location)}: ${err instanceof Error ? err.message : String(err)}`;
-      if (isNotFoundError(err)) throw new InputNotFoundError(message, { cause: err });
-      throw new Error(message, { cause: err });
-    }
-    return stream;
+export async function openInput(location: string, io: IoSession, range?: readonly [number, number]): Promise<Readable> {
+  if (!isRemote(location)) return openLocalInput(location, range);
+  let stream: ResumableReadable;
+  if (/^https?:\/\//i.test(location)) stream = openHttpInput(location, io, range);
+  else if (/^s3:\/\//i.test(location)) stream = openS3Input(location, io, range);
+  else throw new Error(`Cannot read ${redactUrl(location)}: unsupported scheme (use a local path, file://, https://, http:// or s3://)`);
+  try {
+    await stream.ready();
+  } catch (err) {
+    const message = `Cannot read input ${redactUrl(location)}: ${err instanceof Error ? err.message : String(err)}`;
+    if (isNotFoundError(err)) throw new InputNotFoundError(message, { cause: err });
+    throw new Error(message, { cause: err });
   }
+  return stream;
+}
+
+/** Opens a local input (a path or file:// URL), as `openInput` does: for the tools that read only local files. */
+export async function openLocalInput(location: string, range?: readonly [number, number]): Promise<Readable> {
   const file = localPathOf(location);
   await fs.promises.access(file, fs.constants.R_OK).catch((err: NodeJS.ErrnoException) => {
     if (err.code === 'ENOENT') throw new InputNotFoundError(`Cannot read input ${location}: no such file`);

@@ -1,43 +1,22 @@
 /**
- * The storage layer's settings and per-job state: one `IoSession` per file job (worker) or per coordinator run.
+ * The storage layer's per-job state: one `IoSession` per file job (worker), per coordinator run, per command that
+ * reads a store or an input; made with `IoSettings` (io-settings.ts).
  * It holds the request counters, a keep-alive agent for https inputs and, made on first use, the S3 client.
- * `close()` releases the sockets.
+ * Whoever makes a session closes it: `close()` releases the sockets (open ones keep the process alive).
  */
 import http from 'node:http';
 import https from 'node:https';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { loadConfig, type Config } from '../config/index.js';
 import { IoCounters } from './io-counters.js';
 import { createS3Client } from './s3-client.js';
-
-export interface IoSettings {
-  /** S3-compatible endpoint for every s3:// location (MinIO, R2, Ceph); unset: AWS. May carry `KEY:SECRET@`. */
-  readonly s3Endpoint?: string | undefined;
-  /** @default 'us-east-1' */
-  readonly s3Region: string;
-  /** Path-style bucket addressing; always on with `s3Endpoint`. */
-  readonly s3ForcePathStyle: boolean;
-  /** Requests per operation (first included) before a transient failure is final. */
-  readonly attempts: number;
-  readonly backoffMillis: number;
-  readonly maxBackoffMillis: number;
-  /** Range-request resumes per response body. */
-  readonly resumes: number;
-  /** A response that sends nothing for this long is abandoned (and resumed). */
-  readonly idleTimeoutMillis: number;
-}
-
-export const DEFAULT_IO_SETTINGS: IoSettings = {
-  s3Region: 'us-east-1', s3ForcePathStyle: false, attempts: 10, backoffMillis: 500, maxBackoffMillis: 30_000, resumes: 20,
-  idleTimeoutMillis: 60_000,
-};
+import type { IoSettings } from './io-settings.js';
 
 export class IoSession {
   readonly counters = new IoCounters();
   private s3: S3Client | undefined;
   private agents: { http: http.Agent; https: https.Agent } | undefined;
 
-  constructor(readonly settings: IoSettings = DEFAULT_IO_SETTINGS) {}
+  constructor(readonly settings: IoSettings) {}
 
   s3Client(): S3Client {
     this.s3 ??= createS3Client(this.settings, this.counters);
@@ -56,37 +35,4 @@ export class IoSession {
     this.agents?.https.destroy();
     this.agents = undefined;
   }
-}
-
-/** The storage settings of the configuration table (`src/config`), with an optional `--s3-endpoint` override. */
-export function ioSettingsFromConfig(c: Config, s3Endpoint?: string): IoSettings {
-  return {
-    s3Endpoint: s3Endpoint ?? c.s3Endpoint, s3Region: c.s3Region, s3ForcePathStyle: c.s3ForcePathStyle, attempts: Math.max(1, c.ioAttempts),
-    backoffMillis: c.ioBackoffMillis, maxBackoffMillis: c.ioMaxBackoffMillis, resumes: c.ioResumes, idleTimeoutMillis: Math.max(1, c.ioIdleTimeoutMillis),
-  };
-}
-
-let processSettings: IoSettings | undefined;
-let processSession: IoSession | undefined;
-
-/**
- * Sets the storage settings of this process (the CLI does, once, from its flags and the configuration): used by
- * callers that do not pass an `IoSession` (`openStore(out)`, `openInput(path)`).
- */
-export function configureStorage(settings: IoSettings): void {
-  processSettings = settings;
-  processSession?.close();
-  processSession = undefined;
-}
-
-/** The process's settings: as configured, else from the configuration table (environment and defaults). */
-export function processIoSettings(): IoSettings {
-  processSettings ??= ioSettingsFromConfig(loadConfig());
-  return processSettings;
-}
-
-/** A shared session for callers without their own (its counters are not attributed to any file or run). */
-export function defaultIoSession(): IoSession {
-  processSession ??= new IoSession(processIoSettings());
-  return processSession;
 }

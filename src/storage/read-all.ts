@@ -3,7 +3,7 @@ import { redactUrl } from '../log/index.js';
 import { openInput } from './inputs.js';
 import type { IoSession } from './io-session.js';
 
-export async function readAll(location: string, io?: IoSession, maxBytes = 256 * 1024 * 1024): Promise<Buffer> {
+export async function readAll(location: string, io: IoSession, maxBytes = 256 * 1024 * 1024): Promise<Buffer> {
   const stream = await openInput(location, io);
   const chunks: Buffer[] = [];
   let size = 0;

@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { redactUrl } from '../log/index.js';
 import type { IoCounters } from './io-counters.js';
-import type { IoSettings } from './io-session.js';
+import type { IoSettings } from './io-settings.js';
 
 export interface S3Location {
   readonly bucket: string;

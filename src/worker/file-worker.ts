@@ -10,7 +10,7 @@ import {
   ACTIVE_RUNS_KEY, QUEUE_PREFIX, TaskDataError, checkFileTask, checkReduceTask, connect, recordCommitted, recordReduced, redisOptions, queueName, reduceQueueName,
   runKey, type FileJobData, type ReduceTaskData,
 } from '../queue/index.js';
-import { DEFAULT_IO_SETTINGS, IoSession, openStore, reduceInputsPath, type FileResult, type IoSettings, type PartitionResult } from '../storage/index.js';
+import { IoSession, openStore, reduceInputsPath, type FileResult, type IoSettings, type PartitionResult } from '../storage/index.js';
 import { runReduceTask } from '../reduce/index.js';
 import type { Logger } from '../log/index.js';
 import { SETTINGS } from '../config/index.js';
@@ -29,8 +29,8 @@ export interface FileWorkerOptions {
   readonly lockDurationMillis: number;
   readonly stalledIntervalMillis: number;
   readonly maxStalledCount: number;
-  /** Storage settings (S3 endpoint, retries, resumes); default: DEFAULT_IO_SETTINGS. */
-  readonly io?: IoSettings | undefined;
+  /** Storage settings (S3 endpoint, retries, resumes): each file and reduce task gets a session of its own with them. */
+  readonly io: IoSettings;
   /** Input files started per second across all workers of a run (BullMQ's global limiter); 0 or absent: no limit. */
   readonly rateLimit?: number | undefined;
   /** How often to look for new runs when serving all runs. @default 2000 */
@@ -252,7 +252,7 @@ export class FileWorker {
     let result: FileResult;
     try {
       // One storage session per file (in its thread): its counters (requests, bytes, retries, resumes) go into the file's result.
-      result = await this.sandbox.run({ data, attempt: job.attemptsMade + 1, io: this.opts.io ?? DEFAULT_IO_SETTINGS }, signal);
+      result = await this.sandbox.run({ data, attempt: job.attemptsMade + 1, io: this.opts.io }, signal);
     } catch (err) {
       // A missing input will still be missing next time, and a file that loops or exhausts memory will do it again:
       // fail the file now instead of after every retry.

@@ -34,7 +34,7 @@ export async function processFile(
   store: OutputStore,
   attempt: number,
   /** Storage session of this file: its I/O counters are added to the file's counters (`io.*`). */
-  io?: IoSession,
+  io: IoSession,
   /** Where the reading shows its progress (to a watchdog in another thread). */
   heartbeat?: ReaderHeartbeat,
 ): Promise<FileResult> {
@@ -110,7 +110,7 @@ export async function processFile(
       kind: result.kind,
       rows: result.rows,
       parts,
-      counters: { ...result.counters.toJSON(), ...withOwnPut(io?.counters.toJSON() ?? {}, store.protocol) },
+      counters: { ...result.counters.toJSON(), ...withOwnPut(io.counters.toJSON(), store.protocol) },
       compressedBytes: result.compressedBytes,
       seconds: (Date.now() - started) / 1000,
       attempt,

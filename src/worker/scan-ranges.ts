@@ -13,12 +13,12 @@ export interface RangeScanOptions {
   readonly input: string;
   readonly ranges: ReadonlyArray<readonly [number, number]>;
   readonly maxRecordBytes: number;
-  readonly io?: IoSession | undefined;
+  readonly io: IoSession;
   /** Bytes read so far over all the ranges (the watchdog's progress). */
   readonly onProgress?: ((bytes: number) => void) | undefined;
 }
 
-function opened(input: string, range: readonly [number, number], io: IoSession | undefined): Promise<Readable> {
+function opened(input: string, range: readonly [number, number], io: IoSession): Promise<Readable> {
   const p = openInput(input, io, range).catch((err: unknown) => {
     throw new InputError(input, range[0], err);
   });

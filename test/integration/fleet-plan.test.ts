@@ -18,6 +18,7 @@ import { jobRegistry } from '../../jobs/index.js';
 import { startCli, type RunningCli } from '../helpers/cli.js';
 import { plant, tempDir, type PlantedSet } from '../helpers/fixtures.js';
 import { readParquet } from '../helpers/parquet.js';
+import { testIoSettings } from '../helpers/storage.js';
 
 let redis: EmbeddedRedis;
 let planted: PlantedSet;
@@ -100,7 +101,7 @@ describe('a fleet plan', () => {
     const tracker = new CostTracker({ prices: loadPrices(), intervalMillis: 100, log, cancelError: (reason) => new CancelledError(reason) });
     const out = path.join(work, 'out');
     const coordinator = new Coordinator(jobRegistry, {
-      redisUrl: redis.url, redisServerBin: 'redis-server', pollMillis: 100, log, progress: () => undefined, fleet: plan, observers: [tracker, watcher],
+      redisUrl: redis.url, redisServerBin: 'redis-server', pollMillis: 100, io: testIoSettings(), log, progress: () => undefined, fleet: plan, observers: [tracker, watcher],
     });
     const { manifest, exitCode } = await coordinator.start({
       paths: planted.listing, out, runId: 'plan-1',

@@ -10,6 +10,7 @@ import { LocalStore, commitPath } from '../../src/storage/index.js';
 import { wikipediaLinksJob } from '../../jobs/wikipedia/index.js';
 import type { JobDefinition } from '../../src/job/index.js';
 import { plant, tempDir, type PlantedSet } from '../helpers/fixtures.js';
+import { testIoSession } from '../helpers/storage.js';
 
 let work: string;
 let planted: PlantedSet;
@@ -34,7 +35,7 @@ describe('output write failures', () => {
       partitions: 4, maxRecordBytes: 1 << 24,
     };
     expect(planted.expected.length).toBeGreaterThan(10);
-    await expect(processFile(data, wikipediaLinksJob as unknown as JobDefinition, store, 1)).rejects.toThrow(/Writing the rows of .* to .*partials\/f000000-test.jsonl.gz failed: .*EEXIST/);
+    await expect(processFile(data, wikipediaLinksJob as unknown as JobDefinition, store, 1, testIoSession())).rejects.toThrow(/Writing the rows of .* to .*partials\/f000000-test.jsonl.gz failed: .*EEXIST/);
     expect(await store.get(commitPath('run-x', 'f000000-test'))).toBeNull();
   });
 });

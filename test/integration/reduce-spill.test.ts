@@ -8,12 +8,13 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { reduceInput, type ReduceInput } from '../../src/bench/reduce-input.js';
 import { runReduceTask } from '../../src/reduce/index.js';
-import { DEFAULT_IO_SETTINGS, IoSession, LocalStore, S3Store, reduceInputsPath, type OutputStore } from '../../src/storage/index.js';
+import { LocalStore, S3Store, reduceInputsPath, type OutputStore } from '../../src/storage/index.js';
 import { jobRegistry, DEFAULT_JOB } from '../../jobs/index.js';
 import { resolveJob } from '../../src/job/index.js';
 import { readParquet } from '../helpers/parquet.js';
 import { tempDir } from '../helpers/fixtures.js';
 import { S3_ACCESS_KEY, startS3, type TestS3 } from '../helpers/s3.js';
+import { testIoSession } from '../helpers/storage.js';
 
 const ROWS = 1_000_000;
 /** The task's budget (DuckDB's pool: half); the partition's rows are about 400 MB as JSON. */
@@ -100,7 +101,7 @@ describe('a partition much larger than the reduce budget', () => {
   }, 240_000);
 
   it('is merged exactly from the S3 stand-in, one ranged GET per file', async () => {
-    const io = new IoSession({ ...DEFAULT_IO_SETTINGS, s3Endpoint: `http://${S3_ACCESS_KEY}:x@127.0.0.1:${s3.port}` });
+    const io = testIoSession({ s3Endpoint: `http://${S3_ACCESS_KEY}:x@127.0.0.1:${s3.port}` });
     try {
       const store = new S3Store('s3://spill/runs', io);
       const local = path.join(work, 'from-s3');

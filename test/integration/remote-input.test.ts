@@ -7,10 +7,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import http from 'node:http';
 import { randomBytes } from 'node:crypto';
-import { DEFAULT_IO_SETTINGS, IoSession, openInput, readAll, type IoSettings } from '../../src/storage/index.js';
+import { IoSession, openInput, readAll, type IoSettings } from '../../src/storage/index.js';
 import { FaultServer, type Fault } from '../helpers/fault-server.js';
+import { testIoSettings } from '../helpers/storage.js';
 
-const FAST: IoSettings = { ...DEFAULT_IO_SETTINGS, attempts: 5, backoffMillis: 10, maxBackoffMillis: 50, resumes: 4, idleTimeoutMillis: 400 };
+const FAST: IoSettings = testIoSettings({ attempts: 5, backoffMillis: 10, maxBackoffMillis: 50, resumes: 4, idleTimeoutMillis: 400 });
 const OBJECT = randomBytes(3 * 1024 * 1024 + 17);
 let server: FaultServer;
 

@@ -7,11 +7,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { startRedisServer, type EmbeddedRedis } from '../../src/queue/index.js';
-import { DEFAULT_IO_SETTINGS, IoSession, S3Store } from '../../src/storage/index.js';
+import { S3Store } from '../../src/storage/index.js';
 import { runCli } from '../helpers/cli.js';
 import { readParquet } from '../helpers/parquet.js';
 import { expectedArticles, keyOf, plant, tempDir, type PlantedSet } from '../helpers/fixtures.js';
 import { S3_ACCESS_KEY, startS3, type TestS3 } from '../helpers/s3.js';
+import { testIoSession } from '../helpers/storage.js';
 import { LatencyProxy } from '../../src/bench/latency-proxy.js';
 
 let redis: EmbeddedRedis;
@@ -176,7 +177,7 @@ describe('S3', () => {
   });
 
   it('uploads large objects in parts, pages through long listings, removes prefixes', async () => {
-    const io = new IoSession({ ...DEFAULT_IO_SETTINGS, s3Endpoint: `http://${S3_ACCESS_KEY}:x@127.0.0.1:${s3.port}` });
+    const io = testIoSession({ s3Endpoint: `http://${S3_ACCESS_KEY}:x@127.0.0.1:${s3.port}` });
     try {
       const store = new S3Store('s3://out/store-test', io, { listPageSize: 100 });
       const big = Buffer.alloc(19 * 1024 * 1024);

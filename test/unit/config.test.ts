@@ -1,7 +1,8 @@
 /**
  * The configuration table (src/config): every default is a value its setting takes; booleans, choices and numbers
  * refuse what they do not take, in one line naming the variable, the value and what it takes; a bad value ends any
- * command with exit code 2 and that line; the README's settings table is the table, variable for variable.
+ * command with exit code 2 and that line; the README's settings table is the table, variable for variable. The
+ * configuration is read in src/config only, and loaded by the processes' entry points only (no module reaches for it).
  */
 import { describe, expect, it } from 'vitest';
 import fs from 'node:fs';
@@ -177,5 +178,31 @@ describe('the README', () => {
       // The default, then nothing or a parenthesis saying more.
       expect(cell === shown || cell.startsWith(`${shown} (`), `${spec.env}: README says "${cell}", the table ${shown}`).toBe(true);
     }
+  });
+});
+
+describe('where the configuration is read', () => {
+  /** Every source file under src/, relative to the repository, with its text. */
+  const sources = (): Array<[string, string]> =>
+    (fs.readdirSync(path.join(ROOT, 'src'), { recursive: true, encoding: 'utf8' }))
+      .filter((f) => f.endsWith('.ts'))
+      .map((f) => [`src/${f.split(path.sep).join('/')}`, fs.readFileSync(path.join(ROOT, 'src', f), 'utf8')]);
+  /**
+   * The processes' entry points: each reads its own configuration once, and passes it on (a child process inherits the
+   * environment, not its parent's objects). The CLI's is the one every command receives (CommandContext.config).
+   */
+  const ENTRY_POINTS = ['src/cli/main.ts', 'src/bench/index.ts', 'src/bench/child.ts', 'src/fuzz/child.ts'];
+
+  it('process.env appears in src/config only', () => {
+    const readers = sources().filter(([, text]) => /\bprocess\.env\b/.test(text)).map(([file]) => file);
+    expect(readers).toEqual(['src/config/index.ts']);
+  });
+
+  it('loadConfig is called by src/config and the entry points only, once each: no module reaches for the configuration', () => {
+    const calls = sources()
+      .filter(([file]) => !file.startsWith('src/config/'))
+      .flatMap(([file, text]) => (text.match(/\bloadConfig\s*\(/g) ?? []).map(() => file));
+    expect(calls.filter((f) => !ENTRY_POINTS.includes(f)), 'modules other than entry points that call loadConfig').toEqual([]);
+    expect(calls.sort()).toEqual([...ENTRY_POINTS].sort());
   });
 });

@@ -6,14 +6,14 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { FileSandbox, SandboxError, type ThreadRequest } from '../../src/worker/file-sandbox.js';
 import type { FileJobData } from '../../src/queue/index.js';
-import { DEFAULT_IO_SETTINGS } from '../../src/storage/index.js';
+import { testIoSettings } from '../helpers/storage.js';
 
 const entry = new URL('../fixtures/threads/misbehave.mjs', import.meta.url);
 let sandbox: FileSandbox | undefined;
 
 function request(input: string): ThreadRequest {
   const data: FileJobData = { runId: 'r', fileId: 'f1', input, out: '/tmp/x', job: 'wikipedia-links', partitions: 1, maxRecordBytes: 1000 };
-  return { data, attempt: 1, io: DEFAULT_IO_SETTINGS };
+  return { data, attempt: 1, io: testIoSettings() };
 }
 
 afterEach(async () => {

@@ -13,6 +13,7 @@ import { checkListedInputs, isPrivateHost, readListing, toInputFiles } from '../
 import { checkFileTask, checkReduceTask } from '../../src/queue/index.js';
 import { LocalStore } from '../../src/storage/local-store.js';
 import { tempDir } from '../helpers/fixtures.js';
+import { testIoSession } from '../helpers/storage.js';
 
 const SAMPLES = path.resolve(import.meta.dirname, '../fixtures/samples');
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -20,15 +21,16 @@ const ROOT = path.resolve(import.meta.dirname, '../..');
 describe('listings', () => {
   it('refuses a WARC file, a README and binary bytes given as a listing, naming what it is; reads a real one', async () => {
     const dir = await tempDir('listing');
+    const io = testIoSession(); // local listings: no request is made
     const warc = path.join(SAMPLES, 'CC-MAIN-2024-22-whirlwind.warc.gz');
-    await expect(readListing(warc)).rejects.toThrow(/is a WARC\/WAT\/WET file, not a listing of inputs: give its directory or a glob instead/);
-    await expect(readListing(path.join(ROOT, 'README.md'))).rejects.toThrow(/README\.md is not a listing of inputs: line \d+ is not one path or URL/);
+    await expect(readListing(warc, io)).rejects.toThrow(/is a WARC\/WAT\/WET file, not a listing of inputs: give its directory or a glob instead/);
+    await expect(readListing(path.join(ROOT, 'README.md'), io)).rejects.toThrow(/README\.md is not a listing of inputs: line \d+ is not one path or URL/);
     const binary = path.join(dir, 'random.bin');
     await fsp.writeFile(binary, Buffer.from([0x00, 0x01, 0x02, 0x0a, 0x41]));
-    await expect(readListing(binary)).rejects.toThrow(/line 1 is not one path/);
+    await expect(readListing(binary, io)).rejects.toThrow(/line 1 is not one path/);
     const good = path.join(dir, 'wat.paths.gz');
     await fsp.writeFile(good, zlib.gzipSync('# a comment\ncrawl-data/a.warc.wat.gz\n\ns3://bucket/b.warc.wat.gz\r\n'));
-    expect(await readListing(good)).toEqual(['crawl-data/a.warc.wat.gz', 's3://bucket/b.warc.wat.gz']);
+    expect(await readListing(good, io)).toEqual(['crawl-data/a.warc.wat.gz', 's3://bucket/b.warc.wat.gz']);
     fs.rmSync(dir, { recursive: true, force: true });
   });
 

@@ -1,5 +1,14 @@
-/** Storage policies: which failures are retried and how long to wait, endpoint credentials, S3 error messages. */
+/**
+ * Storage policies: which failures are retried and how long to wait, endpoint credentials, S3 error messages; every
+ * command that reads a store or an input takes the storage options, as the README says.
+ */
 import { describe, expect, it } from 'vitest';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import { main } from '../../src/cli/main.js';
+import { ExitCode } from '../../src/exit-codes.js';
+import { ROOT } from '../helpers/cli.js';
 import { backoffMillis, isTransient, HttpStatusError } from '../../src/storage/retry.js';
 import { explainS3Error, splitEndpoint } from '../../src/storage/s3-client.js';
 
@@ -41,5 +50,29 @@ describe('S3 error messages', () => {
     const noCreds = Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError' });
     expect(explainS3Error(noCreds, 'GetObject', 's3://commoncrawl/x').message).toMatch(/No AWS credentials were found.*--source https/);
     expect(explainS3Error(noCreds, 'PutObject', 's3://mine/x').message).toMatch(/--s3-endpoint/);
+  });
+});
+
+describe('storage options of the commands', () => {
+  /** Every command that reads or writes an output store or an input; the others touch neither. */
+  const WITH_STORAGE = ['extract', 'run', 'resume', 'worker', 'status', 'report', 'cancel', 'cost', 'estimate', 'runs', 'clean'];
+  const WITHOUT = ['dashboard', 'fleet up', 'fleet status', 'fleet down'];
+
+  async function help(command: string): Promise<string> {
+    let text = '';
+    const sink = new Writable({ write: (chunk: Buffer, _enc, done) => ((text += chunk.toString()), done()) });
+    expect(await main([...command.split(' '), '--help'], { stdout: sink, stderr: sink })).toBe(ExitCode.Ok);
+    return text;
+  }
+
+  it('take --s3-endpoint (and only those), and the README\'s command reference lists it for each', async () => {
+    for (const c of WITH_STORAGE) expect(await help(c), c).toMatch(/^ {2}--s3-endpoint <url> +S3-compatible endpoint/m);
+    for (const c of WITHOUT) expect(await help(c), c).not.toContain('--s3-endpoint');
+    const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+    // A command's first row in the reference: its synopsis, then what it does.
+    const synopsis = (c: string): string => readme.match(new RegExp(`^\\| \`wikireverse ${c}[ \`](.*?)\` \\|`, 'm'))?.[1] ?? '';
+    for (const c of WITH_STORAGE) expect(synopsis(c), c).toContain('[--s3-endpoint URL]');
+    for (const c of ['dashboard', 'fleet']) expect(synopsis(c), c).not.toBe('');
+    for (const c of ['dashboard', 'fleet']) expect(synopsis(c), c).not.toContain('--s3-endpoint');
   });
 });

@@ -1,13 +1,14 @@
 /** The work of `wikireverse clean` (commands/clean.ts parses its flags), loaded only when it runs. */
 import { checkRunId, hasFinished, readManifest } from '../../coordinator/index.js';
-import { openStore, partialsDir, type OutputStore } from '../../storage/index.js';
+import { partialsDir, type OutputStore } from '../../storage/index.js';
 import { ACTIVE_RUNS_KEY, costKey, openQueue, openRedis, progressFilesKey, progressKey, queueName, reduceQueueName, runKey } from '../../queue/index.js';
 import type { Redis } from 'ioredis';
 import { UsageError } from '../io.js';
 import type { CommandContext } from '../context.js';
+import { withStore, type StorageFlags } from '../storage.js';
 import { runIdsIn, runIdsUnder } from './runs-run.js';
 
-export interface CleanFlags {
+export interface CleanFlags extends StorageFlags {
   out?: string;
   redis?: string;
   stale: boolean;
@@ -52,22 +53,12 @@ export async function cleanCommand(ctx: CommandContext, id: string | undefined, 
   if (o.stale) {
     if (id !== undefined) throw new UsageError('clean: give a run id or --stale, not both');
     if (!o.out && !o.redis) throw new UsageError('clean --stale needs --out DIR or --redis URL');
-    await cleanStale(o, verb, say);
+    await cleanStale(ctx, o, verb, say);
     return;
   }
   if (id === undefined || !o.out) throw new UsageError('clean needs a run id and --out DIR (or --stale; see wikireverse clean --help)');
   const runId = checkRunId(id);
-  const store = openStore(o.out);
-  const m = await readManifest(store, runId);
-  if (!m) throw new UsageError(`No run ${runId} in ${store.location} (no ${runId}/manifest.json)`);
-  if (m.status !== 'succeeded' && !o.force) {
-    throw new UsageError(
-      `run ${runId} is ${m.status}: its partials are what ${m.status === 'failed' ? 'resume --retry-failed' : 'resume'} needs. ` +
-        'Add --force to remove them anyway (the run can then not be resumed or retried)',
-    );
-  }
-  const objects = await cleanStore(store, runId, o.dryRun);
-  say(`${verb} ${objects} objects under ${store.location}/${runId}/partials/ and reduce/ (outputs, manifest, reports and cost.json stay)`);
+  await withStore(ctx, o, o.out, (store) => cleanRun(store, runId, o, verb, say));
   if (o.redis) {
     const redis = await openRedis(o.redis, 'wikireverse-clean');
     try {
@@ -79,24 +70,40 @@ export async function cleanCommand(ctx: CommandContext, id: string | undefined, 
   }
 }
 
+/** One run's partials and reduce records, when the run succeeded (or with --force). */
+async function cleanRun(store: OutputStore, runId: string, o: CleanFlags, verb: string, say: (s: string) => boolean): Promise<void> {
+  const m = await readManifest(store, runId);
+  if (!m) throw new UsageError(`No run ${runId} in ${store.location} (no ${runId}/manifest.json)`);
+  if (m.status !== 'succeeded' && !o.force) {
+    throw new UsageError(
+      `run ${runId} is ${m.status}: its partials are what ${m.status === 'failed' ? 'resume --retry-failed' : 'resume'} needs. ` +
+        'Add --force to remove them anyway (the run can then not be resumed or retried)',
+    );
+  }
+  const objects = await cleanStore(store, runId, o.dryRun);
+  say(`${verb} ${objects} objects under ${store.location}/${runId}/partials/ and reduce/ (outputs, manifest, reports and cost.json stay)`);
+}
+
 /** Every run that ended at least `olderThanDays` ago: succeeded ones' partials under --out, ended runs' keys in Redis. */
-async function cleanStale(o: CleanFlags, verb: string, say: (s: string) => boolean): Promise<void> {
+async function cleanStale(ctx: CommandContext, o: CleanFlags, verb: string, say: (s: string) => boolean): Promise<void> {
   const before = Date.now() - o.olderThanDays * DAY_MILLIS;
   const old = (iso: string | undefined | null): boolean => Number.isFinite(Date.parse(iso ?? '')) && Date.parse(iso ?? '') <= before;
-  if (o.out) {
-    const store = openStore(o.out);
-    let runs = 0;
-    let objects = 0;
-    for (const runId of await runIdsUnder(store, o.out)) {
-      const m = await readManifest(store, runId).catch(() => null);
-      if (!m || m.status !== 'succeeded' || !old(m.finishedAt ?? m.createdAt)) continue;
-      const n = await cleanStore(store, runId, o.dryRun);
-      if (n === 0) continue;
-      runs++;
-      objects += n;
-      say(`${verb} ${n} objects of run ${runId} (succeeded ${m.finishedAt ?? m.createdAt})`);
-    }
-    say(`${verb} ${objects} objects of ${runs} succeeded runs older than ${o.olderThanDays} days under ${store.location}`);
+  const out = o.out;
+  if (out) {
+    await withStore(ctx, o, out, async (store) => {
+      let runs = 0;
+      let objects = 0;
+      for (const runId of await runIdsUnder(store, out)) {
+        const m = await readManifest(store, runId).catch(() => null);
+        if (!m || m.status !== 'succeeded' || !old(m.finishedAt ?? m.createdAt)) continue;
+        const n = await cleanStore(store, runId, o.dryRun);
+        if (n === 0) continue;
+        runs++;
+        objects += n;
+        say(`${verb} ${n} objects of run ${runId} (succeeded ${m.finishedAt ?? m.createdAt})`);
+      }
+      say(`${verb} ${objects} objects of ${runs} succeeded runs older than ${o.olderThanDays} days under ${store.location}`);
+    });
   }
   if (o.redis) {
     const redis = await openRedis(o.redis, 'wikireverse-clean');

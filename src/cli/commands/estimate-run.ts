@@ -5,12 +5,13 @@ import { loadPrices, projectRun } from '../../cost/index.js';
 import { scanInput, type ScanResult } from '../../extract/index.js';
 import { scanRanges } from '../../worker/scan-ranges.js';
 import { resolveJob } from '../../job/index.js';
-import { INPUT_CHUNK_BYTES, IoSession, ioSettingsFromConfig, openInput } from '../../storage/index.js';
+import { INPUT_CHUNK_BYTES, IoSession, openInput } from '../../storage/index.js';
 import { inputRequest, type InputFlags } from '../inputs.js';
 import type { CommandContext } from '../context.js';
+import { storageSettings, type StorageFlags } from '../storage.js';
 import { ec2Client } from './fleet.js';
 
-export interface EstimateFlags extends InputFlags {
+export interface EstimateFlags extends InputFlags, StorageFlags {
   filesTotal?: number;
   sampleFiles: number;
   instances: number;
@@ -29,7 +30,7 @@ function matchesKind(input: string, kind: string): boolean {
 export async function estimateCommand(ctx: CommandContext, o: EstimateFlags): Promise<void> {
   const { config } = ctx;
   const { io } = ctx;
-  const session = new IoSession(ioSettingsFromConfig(config, config.s3Endpoint));
+  const session = new IoSession(await storageSettings(ctx, o));
   try {
     const req = inputRequest(o);
     const job = resolveJob(ctx.jobs, o.job);

@@ -7,6 +7,7 @@ import { Option, type Command } from 'commander';
 import { addInputOptions } from '../inputs.js';
 import { intOption } from '../io.js';
 import { jobOption, type CommandContext } from '../context.js';
+import { addStorageOptions } from '../storage.js';
 import type { EstimateFlags } from './estimate-run.js';
 
 export function registerEstimate(program: Command, ctx: CommandContext): void {
@@ -22,7 +23,7 @@ export function registerEstimate(program: Command, ctx: CommandContext): void {
     .addOption(new Option('--prices-from <where>', 'spot prices: api (DescribeSpotPriceHistory, falls back to the table) or table').choices(['api', 'table']).default('api'))
     .option('--json', 'print JSON', false)
     .addOption(jobOption(ctx));
-  addInputOptions(cmd, ctx).action(async (o: EstimateFlags) => {
+  addStorageOptions(addInputOptions(cmd, ctx), ctx).action(async (o: EstimateFlags) => {
     const { estimateCommand } = await import('./estimate-run.js');
     await estimateCommand(ctx, o);
   });

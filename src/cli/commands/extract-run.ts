@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import type { JobDefinition } from '../../job/types.js';
 import { Counters, formatHeader, formatRow, scanInput, type OutputFormat } from '../../extract/index.js';
 import { openInput } from '../../storage/inputs.js';
+import type { IoSession } from '../../storage/io-session.js';
 import type { CliIO } from '../io.js';
 import { ExitCode } from '../../exit-codes.js';
 
@@ -12,6 +13,8 @@ export interface ExtractOptions {
   readonly format: OutputFormat;
   readonly stats: boolean;
   readonly maxRecordBytes: number;
+  /** Reads remote inputs (http(s)://, s3://). */
+  readonly storage: IoSession;
 }
 
 /** Returns the exit code: 0, or 1 when an input could not be read to its end (the others are still processed). */
@@ -27,7 +30,7 @@ export async function extractCommand(opts: ExtractOptions, io: CliIO): Promise<E
   };
   for (const input of opts.inputs) {
     try {
-      const source = await openInput(input);
+      const source = await openInput(input, opts.storage);
       const result = await scanInput(source, opts.job, { inputName: input, maxRecordBytes: opts.maxRecordBytes }, emit);
       total.merge(result.counters.toJSON());
       total.add(`inputs.${result.kind}`);

@@ -2,19 +2,20 @@
 import type { Command } from 'commander';
 import { checkRunId } from '../../coordinator/run-id.js';
 import type { CommandContext } from '../context.js';
+import { addStorageOptions, withStore, type StorageFlags } from '../storage.js';
 import { ExitCode } from '../../exit-codes.js';
 
 export function registerReport(program: Command, ctx: CommandContext): void {
-  program
+  const cmd = program
     .command('report')
     .description('what a run did: files ok / retried / failed (with their last error), records skipped by reason, outputs')
     .argument('<runId>')
     .requiredOption('--out <dir>', 'the output directory of the run')
     .option('--json', 'print JSON', false)
-    .option('--html', '(re)write <out>/<runId>/report.html (charts, top articles, domains, languages) and print its path', false)
-    .action(async (runId: string, o: { out: string; json: boolean; html: boolean }) => {
-      const [{ buildReport, formatReport, readManifest, readReportFiles }, { openStore }] = await Promise.all([import('../../coordinator/index.js'), import('../../storage/index.js')]);
-      const store = openStore(o.out);
+    .option('--html', '(re)write <out>/<runId>/report.html (charts, top articles, domains, languages) and print its path', false);
+  addStorageOptions(cmd, ctx).action((runId: string, o: StorageFlags & { out: string; json: boolean; html: boolean }) =>
+    withStore(ctx, o, o.out, async (store) => {
+      const { buildReport, formatReport, readManifest, readReportFiles } = await import('../../coordinator/index.js');
       const m = await readManifest(store, checkRunId(runId));
       if (!m) throw new Error(`No run ${runId} under ${o.out} (no ${runId}/manifest.json)`);
       if (o.html) {
@@ -26,5 +27,6 @@ export function registerReport(program: Command, ctx: CommandContext): void {
       const r = buildReport(m, await readReportFiles(store, m.runId));
       ctx.io.stdout.write(o.json ? JSON.stringify(r, null, 2) + '\n' : formatReport(r, o.out));
       ctx.setExit(r.files.failed > 0 || r.status !== 'succeeded' ? ExitCode.Failed : ExitCode.Ok);
-    });
+    }),
+  );
 }

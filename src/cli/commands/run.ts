@@ -1,11 +1,13 @@
 /** `wikireverse run` and `wikireverse resume`: the whole pipeline on this machine (or with external workers). */
 import type { Command } from 'commander';
 import type { Coordinator, Manifest, RunResult } from '../../coordinator/index.js';
+import type { IoSettings } from '../../storage/index.js';
 import { checkRunId } from '../../coordinator/run-id.js';
 import { intOption, type CliIO } from '../io.js';
 import { jobOption, onSignals, type CommandContext } from '../context.js';
 import { addSessionOptions } from '../session.js';
 import { addDisplayOptions, type Display } from '../display.js';
+import { withSession, withStorage } from '../storage.js';
 import { addInputOptions, inputRequest, type InputFlags } from '../inputs.js';
 import { addFleetOptions } from './fleet.js';
 import { assembleRun, type RunSessionFlags } from '../run-session.js';
@@ -18,11 +20,8 @@ type RunFlags = RunSessionFlags & InputFlags & {
 
 /** `run --dry-run`: what a run would read and how it would be set up; nothing is started, written or queued. */
 async function dryRun(ctx: CommandContext, o: RunFlags, inputs: ReturnType<typeof inputRequest>): Promise<void> {
-  const [{ planInputs, defaultPartitions }, { IoSession, ioSettingsFromConfig }, { redactUrl }] = await Promise.all([
-    import('../../coordinator/index.js'), import('../../storage/index.js'), import('../../log/index.js'),
-  ]);
-  const io = new IoSession(ioSettingsFromConfig(ctx.config, o.s3Endpoint));
-  try {
+  const [{ planInputs, defaultPartitions }, { redactUrl }] = await Promise.all([import('../../coordinator/index.js'), import('../../log/index.js')]);
+  await withStorage(ctx, o, async (io) => {
     if (inputs.where !== undefined) {
       await dryRunIndex(ctx, o, inputs, io);
       return;
@@ -44,9 +43,7 @@ async function dryRun(ctx: CommandContext, o: RunFlags, inputs: ReturnType<typeo
           `nothing was started. Time and cost: wikireverse estimate with the same input flags\n`,
       );
     }
-  } finally {
-    io.close();
-  }
+  });
 }
 
 /** `run --where ... --dry-run`: the selection's records, bytes, WARC files, tasks and requests; nothing is written. */
@@ -73,7 +70,8 @@ async function dryRunIndex(ctx: CommandContext, o: RunFlags, inputs: ReturnType<
   }
 }
 
-export async function printSummary(io: CliIO, manifest: Manifest, json: boolean): Promise<void> {
+/** The run's summary; the inputs that did not complete are read from the run's list through a session with `storage`. */
+export async function printSummary(io: CliIO, manifest: Manifest, json: boolean, storage: IoSettings): Promise<void> {
   const s = manifest.summary;
   if (json) {
     io.stdout.write(JSON.stringify({ runId: manifest.runId, status: manifest.status, reason: manifest.reason ?? null, summary: s ?? null, outputs: manifest.outputs }, null, 2) + '\n');
@@ -90,7 +88,8 @@ export async function printSummary(io: CliIO, manifest: Manifest, json: boolean)
     if (manifest.files.done < manifest.files.total) {
       // Every input that did not complete, by name, read from the run's list (the coordinator does not hold it).
       const [{ selectRunFiles }, { openStore }] = await Promise.all([import('../../coordinator/index.js'), import('../../storage/index.js')]);
-      for (const f of await selectRunFiles(openStore(out), manifest.runId, (x) => x.status !== 'done')) io.stdout.write(`failed: ${f.input}: ${f.error ?? ''}\n`);
+      const failed = await withSession(storage, (session) => selectRunFiles(openStore(out, session), manifest.runId, (x) => x.status !== 'done'));
+      for (const f of failed) io.stdout.write(`failed: ${f.input}: ${f.error ?? ''}\n`);
     }
   } else {
     io.stdout.write(`run ${manifest.runId} ${manifest.status}\n`);
@@ -102,11 +101,10 @@ export async function printSummary(io: CliIO, manifest: Manifest, json: boolean)
 const INTERRUPT_GRACE_MILLIS = 15_000;
 
 /** Runs a coordinator action with Ctrl-C handling: first signal stops waiting (the run stays resumable), second exits now. */
-export async function coordinate(ctx: CommandContext, coordinator: Coordinator, json: boolean, action: () => Promise<RunResult>, display?: Display): Promise<void> {
+export async function coordinate(ctx: CommandContext, coordinator: Coordinator, json: boolean, action: () => Promise<RunResult>, display: Display): Promise<void> {
   const unhook = onSignals(() => {
     const text = 'interrupted: letting workers finish their current files (Ctrl-C again to exit now; the run stays resumable)';
-    if (display) display.interrupting(text);
-    else ctx.io.stderr.write(`${text}\n`);
+    display.interrupting(text);
     coordinator.interrupt();
     // A coordinator waiting on a Redis that is gone cannot notice: past the grace time it is stopped from here.
     setTimeout(() => {
@@ -116,7 +114,7 @@ export async function coordinate(ctx: CommandContext, coordinator: Coordinator, 
   });
   try {
     const { manifest, exitCode } = await action();
-    if (!display?.summary(manifest)) await printSummary(ctx.io, manifest, json);
+    if (!display.summary(manifest)) await printSummary(ctx.io, manifest, json, display.session.io);
     ctx.setExit(exitCode);
   } finally {
     unhook();

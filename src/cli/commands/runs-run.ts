@@ -2,10 +2,11 @@
 import fsp from 'node:fs/promises';
 import { readManifest, type Manifest } from '../../coordinator/index.js';
 import { readCostFile } from '../../cost/index.js';
-import { isRemote, openStore, type OutputStore } from '../../storage/index.js';
+import { isRemote, type OutputStore } from '../../storage/index.js';
 import { ACTIVE_RUNS_KEY, openRedis, runKey } from '../../queue/index.js';
 import { UsageError } from '../io.js';
 import type { CommandContext } from '../context.js';
+import { withStore, type StorageFlags } from '../storage.js';
 import type { Redis } from 'ioredis';
 
 interface RunLine {
@@ -59,17 +60,30 @@ function age(iso: string | null, now: number): string {
   return s < 120 ? `${s}s` : s < 7200 ? `${Math.round(s / 60)}m` : s < 172_800 ? `${Math.round(s / 3600)}h` : `${Math.round(s / 86_400)}d`;
 }
 
-export async function runsCommand(ctx: CommandContext, o: { out?: string; redis?: string; json: boolean }): Promise<void> {
+export interface RunsFlags extends StorageFlags {
+  out?: string;
+  redis?: string;
+  json: boolean;
+}
+
+/** The runs whose manifests are under an output location. */
+async function runsUnder(store: OutputStore, out: string): Promise<RunLine[]> {
+  const lines: RunLine[] = [];
+  for (const id of await runIdsUnder(store, out)) {
+    const m = await readManifest(store, id).catch(() => null);
+    if (!m) continue;
+    const cost = await readCostFile(store, id).catch(() => null);
+    lines.push(lineOf(m, typeof cost?.totalUsd === 'number' ? cost.totalUsd : null));
+  }
+  return lines;
+}
+
+export async function runsCommand(ctx: CommandContext, o: RunsFlags): Promise<void> {
   if (!o.out && !o.redis) throw new UsageError('runs needs --out DIR or --redis URL (see wikireverse runs --help)');
   const lines: RunLine[] = [];
-  if (o.out) {
-    const store = openStore(o.out);
-    for (const id of await runIdsUnder(store, o.out)) {
-      const m = await readManifest(store, id).catch(() => null);
-      if (!m) continue;
-      const cost = await readCostFile(o.out, id).catch(() => null);
-      lines.push(lineOf(m, typeof cost?.totalUsd === 'number' ? cost.totalUsd : null));
-    }
+  const out = o.out;
+  if (out) {
+    lines.push(...(await withStore(ctx, o, out, (store) => runsUnder(store, out))));
   } else if (o.redis) {
     const redis = await openRedis(o.redis, 'wikireverse-runs');
     try {

@@ -4,14 +4,16 @@ import type { Redis } from 'ioredis';
 import { redactUrl } from '../../log/index.js';
 import { checkRunId, committedFiles, getRunStatus, isGoing, readManifest, readRunFiles, type RunStatusReport } from '../../coordinator/index.js';
 import { openRedis, readLiveTotals, readPrivateUrl, runKey } from '../../queue/index.js';
-import { openStore } from '../../storage/index.js';
+import type { OutputStore } from '../../storage/index.js';
 import { EventWriter, ProgressRenderer, RateMeter, buildView, formatLine, progressEvent, type ProgressView } from '../../progress/index.js';
 import { UsageError } from '../io.js';
 import type { CommandContext } from '../context.js';
+import { withStore, type StorageFlags } from '../storage.js';
 import { ExitCode } from '../../exit-codes.js';
 
-export interface StatusFlags {
+export interface StatusFlags extends StorageFlags {
   redis: string;
+  out?: string;
   json: boolean;
   watch: boolean;
   intervalMs: number;
@@ -27,7 +29,7 @@ async function view(redis: Redis, s: RunStatusReport, meter?: RateMeter): Promis
 }
 
 /** The files of a run whose coordinator died: done means committed in the store, failed is what the list says. */
-async function countCommitted(store: ReturnType<typeof openStore>, runId: string): Promise<{ done: number; failed: number }> {
+async function countCommitted(store: OutputStore, runId: string): Promise<{ done: number; failed: number }> {
   const committed = await committedFiles(store, runId);
   let done = 0;
   let failed = 0;
@@ -41,8 +43,7 @@ async function countCommitted(store: ReturnType<typeof openStore>, runId: string
 }
 
 /** A run no Redis is reachable for: what its manifest says (finished, interrupted, cancelled, or left by a dead coordinator). */
-async function statusFromManifest(ctx: CommandContext, out: string, runId: string, json: boolean): Promise<ExitCode> {
-  const store = openStore(out);
+async function statusFromManifest(ctx: CommandContext, store: OutputStore, out: string, runId: string, json: boolean): Promise<ExitCode> {
   const m = await readManifest(store, runId);
   if (!m) {
     ctx.io.stderr.write(`No run ${runId} in ${out}\n`);
@@ -65,14 +66,15 @@ async function statusFromManifest(ctx: CommandContext, out: string, runId: strin
 }
 
 /** `status`, once its flags are parsed (loaded only when `status` runs). */
-export async function statusCommand(ctx: CommandContext, id: string, flags: StatusFlags & { out?: string }): Promise<void> {
+export async function statusCommand(ctx: CommandContext, id: string, flags: StatusFlags): Promise<void> {
   const { io } = ctx;
   const runId = checkRunId(id);
   // A run going on this machine with its private redis-server: its coordinator keeps the server's URL for this user.
   const live = flags.redis ?? (await readPrivateUrl(runId));
   if (live === undefined) {
-    if (flags.out === undefined) throw new UsageError('status needs --redis URL or --out DIR (see wikireverse status --help)');
-    ctx.setExit(await statusFromManifest(ctx, flags.out, runId, flags.json));
+    const out = flags.out;
+    if (out === undefined) throw new UsageError('status needs --redis URL or --out DIR (see wikireverse status --help)');
+    ctx.setExit(await withStore(ctx, flags, out, (store) => statusFromManifest(ctx, store, out, runId, flags.json)));
     return;
   }
   const o = { ...flags, redis: live };

@@ -7,10 +7,11 @@
 import type { Command } from 'commander';
 import { intOption } from '../io.js';
 import type { CommandContext } from '../context.js';
+import { addStorageOptions } from '../storage.js';
 import type { StatusFlags } from './status-run.js';
 
 export function registerStatus(program: Command, ctx: CommandContext): void {
-  program
+  const cmd = program
     .command('status')
     .description("a run's progress from Redis: files waiting / active / done / failed, pages, links, pages/s, ETA, cost so far")
     .argument('<runId>')
@@ -18,9 +19,9 @@ export function registerStatus(program: Command, ctx: CommandContext): void {
     .option('--out <dir>', "the run's output location: its live state when it is going on this machine, else what its manifest says")
     .option('--json', 'print JSON (with --watch: JSON-lines progress events)', false)
     .option('--watch', 'keep showing the progress until the run ends (Ctrl-C to stop watching)', false)
-    .option('--interval-ms <n>', 'with --watch: time between two polls', intOption('--interval-ms', 100), Math.max(1000, ctx.config.pollMillis))
-    .action(async (id: string, flags: StatusFlags & { out?: string }) => {
-      const { statusCommand } = await import('./status-run.js');
-      await statusCommand(ctx, id, flags);
-    });
+    .option('--interval-ms <n>', 'with --watch: time between two polls', intOption('--interval-ms', 100), Math.max(1000, ctx.config.pollMillis));
+  addStorageOptions(cmd, ctx).action(async (id: string, flags: StatusFlags) => {
+    const { statusCommand } = await import('./status-run.js');
+    await statusCommand(ctx, id, flags);
+  });
 }

@@ -3,9 +3,9 @@ import { createLogger, redactUrl } from '../../log/index.js';
 import { prettyLogs } from '../../config/index.js';
 import { checkRunId } from '../../coordinator/index.js';
 import { FileWorker, HealthServer, IMDS_DEFAULT_URL, WorkerMetrics, leaveOnSpotNotice, onEc2 } from '../../worker/index.js';
-import { configureStorage, ioSettingsFromConfig } from '../../storage/index.js';
 import { openRedis } from '../../queue/index.js';
 import { onSignals, type CommandContext } from '../context.js';
+import { storageSettings, type StorageFlags } from '../storage.js';
 import { ExitCode } from '../../exit-codes.js';
 
 /** How long `worker` waits for Redis at start. */
@@ -15,12 +15,22 @@ const IDLE_CLOSE_MILLIS = 3_000;
 const BUSY_CLOSE_MILLIS = 100_000;
 
 
-export async function workerCommand(ctx: CommandContext, o: { redis: string; run?: string; concurrency: number; logLevel: string; s3Endpoint?: string; rateLimit: number; healthPort: number; imdsUrl?: string; exitWhenIdle: number }): Promise<void> {
+export interface WorkerFlags extends StorageFlags {
+  redis: string;
+  run?: string;
+  concurrency: number;
+  logLevel: string;
+  rateLimit: number;
+  healthPort: number;
+  imdsUrl?: string;
+  exitWhenIdle: number;
+}
+
+export async function workerCommand(ctx: CommandContext, o: WorkerFlags): Promise<void> {
   const { config } = ctx;
   const log = createLogger(o.logLevel, { cmd: 'worker' }, { pretty: prettyLogs(config.logFormat) });
   const metrics = new WorkerMetrics();
-  const storage = ioSettingsFromConfig(config, o.s3Endpoint);
-  configureStorage(storage);
+  const storage = await storageSettings(ctx, o);
   // Started by a local coordinator: when it goes away (even SIGKILLed), stop too; our file goes back to the queue.
   // Listened for first thing: a coordinator may die while this worker is still starting (its threads, Redis).
   let worker: FileWorker | undefined;
