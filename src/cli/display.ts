@@ -26,7 +26,7 @@ export interface Display {
 }
 
 export async function withDisplay(ctx: CommandContext, flags: DisplayFlags, base: SessionOptions, cmd: string): Promise<Display> {
-  const [{ EventWriter, ProgressObserver, ProgressRenderer }, { ReportObserver, reportPath }, { openStore }] = await Promise.all([
+  const [{ EventWriter, ProgressObserver, ProgressRenderer }, { ReportObserver }, { openStore, reportPath }] = await Promise.all([
     import('../progress/index.js'), import('../report/index.js'), import('../storage/index.js'),
   ]);
   const { io, config } = ctx;

@@ -8,15 +8,11 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from '../log/index.js';
 import { ACTIVE_RUNS_KEY, connect, costKey, readRunUsage, runKey } from '../queue/index.js';
-import { openStore, type OutputStore } from '../storage/index.js';
+import { costPath, openStore, type OutputStore } from '../storage/index.js';
 import { computeLedger, historyKey, type InstanceLife, type Ledger, type PricePoint } from './ledger.js';
 import type { PriceTable } from './prices.js';
 
 export { costKey };
-
-export function costPath(runId: string): string {
-  return `${runId}/cost.json`;
-}
 
 export interface CostTrackerOptions {
   readonly prices: PriceTable;

@@ -2,5 +2,5 @@
 export { buildView, formatBar, formatLine, compact, duration, usd, RateMeter, type ProgressView, type QueueCounts } from './view.js';
 export { ProgressRenderer, CLEAR_LINE, type RenderMode, type RendererOptions, type TextSink } from './renderer.js';
 export { EventWriter, progressEvent, type ProgressEvent } from './events.js';
-export { TimelineRecorder, readTimeline, timelinePath, thin, type Timeline, type TimelinePoint } from './timeline.js';
+export { TimelineRecorder, readTimeline, thin, type Timeline, type TimelinePoint } from './timeline.js';
 export { ProgressObserver, type ProgressObserverOptions } from './observer.js';

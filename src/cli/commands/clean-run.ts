@@ -1,6 +1,6 @@
 /** The work of `wikireverse clean` (commands/clean.ts parses its flags), loaded only when it runs. */
 import { checkRunId, hasFinished, readManifest } from '../../coordinator/index.js';
-import { openStore, partialsDir, type OutputStore } from '../../storage/index.js';
+import { openStore, removableDirs, type OutputStore } from '../../storage/index.js';
 import { ACTIVE_RUNS_KEY, costKey, openQueue, openRedis, progressFilesKey, progressKey, queueName, reduceQueueName, runKey } from '../../queue/index.js';
 import type { Redis } from 'ioredis';
 import { UsageError } from '../io.js';
@@ -16,13 +16,11 @@ export interface CleanFlags {
   force: boolean;
 }
 
-/** What a run's reduce tasks read and record (`<runId>/reduce/`): needed only to resume the run. */
-const reduceDir = (runId: string): string => `${runId}/reduce`;
 const DAY_MILLIS = 86_400_000;
 
 /** Removes (or, dry, counts) a run's partials and reduce records; returns how many objects. */
 async function cleanStore(store: OutputStore, runId: string, dryRun: boolean): Promise<number> {
-  const dirs = [partialsDir(runId), reduceDir(runId)];
+  const dirs = removableDirs(runId);
   const objects = (await Promise.all(dirs.map((d) => store.list(d)))).flat().length;
   if (!dryRun) for (const d of dirs) await store.removePrefix(d);
   return objects;
