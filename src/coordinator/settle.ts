@@ -4,9 +4,9 @@
  */
 import type { JobType, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { ACTIVE_RUNS_KEY, runKey, type FileJobData } from '../queue/index.js';
+import { ACTIVE_RUNS_KEY, readRunStatus, restoreRunRecord, type FileJobData } from '../queue/index.js';
 import { fileIdOfCommit, partialsDir, type OutputStore } from '../storage/index.js';
-import type { Manifest } from './manifest.js';
+import { runStart, type Manifest } from './manifest.js';
 import { readRunFiles, type RunFile } from './run-files.js';
 
 export class CancelledError extends Error {
@@ -20,7 +20,7 @@ export class InterruptedError extends Error {
 /** What every wait of the coordinator checks at each poll: a Ctrl-C, or `wikireverse cancel` (the run's status in Redis). */
 export async function throwIfStopped(redis: Redis, runId: string, interrupted: () => boolean): Promise<void> {
   if (interrupted()) throw new InterruptedError('interrupted');
-  if ((await redis.hget(runKey(runId), 'status')) === 'cancelled') throw new CancelledError('cancelled with `wikireverse cancel`');
+  if ((await readRunStatus(redis, runId)) === 'cancelled') throw new CancelledError('cancelled with `wikireverse cancel`');
 }
 
 /** The run cannot go on: it had local workers and none is left. */
@@ -155,7 +155,7 @@ export async function waitUntilSettled(o: SettleOptions): Promise<void> {
     }
     if (pending === 0) {
       // Files Redis does not know (restarted empty, or flushed) that are not committed: put the run back on the map and enqueue them again.
-      if ((await redis.exists(runKey(manifest.runId))) === 0) await redis.hset(runKey(manifest.runId), { out: manifest.settings.out, job: manifest.settings.job, files: String(total), createdAt: manifest.createdAt, status: 'running' });
+      await restoreRunRecord(redis, manifest.runId, runStart(manifest));
       const lost = await enqueueFiles(queue, o.store, manifest, 'lost');
       if (lost === 0) return;
       o.progress(`${lost} files missing from Redis (restarted or flushed?): enqueueing them again`);

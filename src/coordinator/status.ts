@@ -1,9 +1,10 @@
-/** A run's state as seen in Redis: how many of its files are waiting, active, done or failed. */
-import { openQueue, openRedis, queueName, runKey } from '../queue/index.js';
+/** A run's state as seen in Redis: its record, and how many of its files are waiting, active, done or failed. */
+import { openQueue, openRedis, queueName, readRunRecord, type RunStatus } from '../queue/index.js';
 
 export interface RunStatusReport {
   readonly runId: string;
-  readonly status: string;
+  /** `gone`: the record went while `status --watch` followed the run. */
+  readonly status: RunStatus | 'unknown' | 'gone';
   readonly out: string | null;
   readonly files: number;
   readonly waiting: number;
@@ -16,14 +17,14 @@ export async function getRunStatus(redisUrl: string, runId: string): Promise<Run
   const redis = await openRedis(redisUrl, 'wikireverse-status');
   const queue = openQueue(queueName(runId), redisUrl, 'wikireverse-status-queue');
   try {
-    const meta = await redis.hgetall(runKey(runId));
-    if (Object.keys(meta).length === 0) return null;
+    const record = await readRunRecord(redis, runId);
+    if (!record) return null;
     const c = await queue.getJobCounts('completed', 'failed', 'active', 'waiting', 'delayed', 'prioritized', 'waiting-children');
     return {
       runId,
-      status: meta.status ?? 'unknown',
-      out: meta.out ?? null,
-      files: Number(meta.files ?? 0),
+      status: record.status,
+      out: record.out,
+      files: record.files,
       waiting: (c.waiting ?? 0) + (c.delayed ?? 0) + (c.prioritized ?? 0) + (c['waiting-children'] ?? 0),
       active: c.active ?? 0,
       done: c.completed ?? 0,

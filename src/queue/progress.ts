@@ -3,7 +3,7 @@
  * coordinators and `status` read them. The output store stays the source of truth for the final summary.
  */
 import type { Redis } from 'ioredis';
-import { costKey, progressFilesKey, progressKey } from './names.js';
+import { costKey, progressFilesKey, progressKey, readCount } from './run-record.js';
 import type { FileResult } from '../storage/layout.js';
 
 export interface LiveTotals {
@@ -52,13 +52,18 @@ async function record(redis: Redis, runId: string, id: string, fields: Record<st
 export async function readRunUsage(redis: Redis, runId: string): Promise<{ cpuSeconds: number; counters: Record<string, number> }> {
   const h = await redis.hgetall(progressKey(runId));
   const counters: Record<string, number> = {};
-  for (const [k, v] of Object.entries(h)) if (k.startsWith('io.') && Number.isFinite(Number(v))) counters[k] = Number(v);
-  return { cpuSeconds: (Number(h.cpuMillis ?? 0) || 0) / 1000, counters };
+  for (const [k, v] of Object.entries(h)) if (k.startsWith('io.')) counters[k] = readCount(v);
+  return { cpuSeconds: readCount(h.cpuMillis) / 1000, counters };
+}
+
+/** The cost ledger's total so far (USD), or null when no ledger runs (or it holds no number). */
+export async function readCostUsd(redis: Redis, runId: string): Promise<number | null> {
+  const usd = Number(await redis.hget(costKey(runId), 'totalUsd') ?? NaN);
+  return Number.isFinite(usd) && usd >= 0 ? usd : null;
 }
 
 export async function readLiveTotals(redis: Redis, runId: string): Promise<LiveTotals> {
-  const [h, cost] = await Promise.all([redis.hgetall(progressKey(runId)), redis.hget(costKey(runId), 'totalUsd')]);
-  const n = (k: string): number => Number(h[k] ?? 0) || 0;
-  const usd = cost === null ? NaN : Number(cost);
-  return { files: n('files'), pages: n('pages'), rows: n('rows'), bytes: n('bytes'), workerMillis: n('workerMillis'), costUsd: Number.isFinite(usd) ? usd : null };
+  const [h, costUsd] = await Promise.all([redis.hgetall(progressKey(runId)), readCostUsd(redis, runId)]);
+  const n = (k: string): number => readCount(h[k]);
+  return { files: n('files'), pages: n('pages'), rows: n('rows'), bytes: n('bytes'), workerMillis: n('workerMillis'), costUsd };
 }

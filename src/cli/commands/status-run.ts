@@ -2,8 +2,8 @@
 
 import type { Redis } from 'ioredis';
 import { redactUrl } from '../../log/index.js';
-import { checkRunId, committedFiles, getRunStatus, isGoing, readManifest, readRunFiles, type RunStatusReport } from '../../coordinator/index.js';
-import { openRedis, readLiveTotals, readPrivateUrl, runKey } from '../../queue/index.js';
+import { checkRunId, committedFiles, getRunStatus, readManifest, readRunFiles, type RunStatusReport } from '../../coordinator/index.js';
+import { isGoing, openRedis, readLiveTotals, readPrivateUrl, readRunRecord } from '../../queue/index.js';
 import { openStore } from '../../storage/index.js';
 import { EventWriter, ProgressRenderer, RateMeter, buildView, formatLine, progressEvent, type ProgressView } from '../../progress/index.js';
 import { UsageError } from '../io.js';
@@ -18,9 +18,9 @@ export interface StatusFlags {
 }
 
 async function view(redis: Redis, s: RunStatusReport, meter?: RateMeter): Promise<ProgressView> {
-  const [totals, meta] = await Promise.all([readLiveTotals(redis, s.runId), redis.hmget(runKey(s.runId), 'createdAt', 'finishedAt')]);
-  const created = Date.parse(meta[0] ?? '');
-  const ended = Date.parse(meta[1] ?? '');
+  const [totals, record] = await Promise.all([readLiveTotals(redis, s.runId), readRunRecord(redis, s.runId)]);
+  const created = Date.parse(record?.createdAt ?? '');
+  const ended = Date.parse(record?.finishedAt ?? '');
   const end = isGoing(s.status) || !Number.isFinite(ended) ? Date.now() : ended;
   const elapsedMillis = Number.isFinite(created) ? Math.max(0, end - created) : 0;
   return buildView({ runId: s.runId, total: s.files, done: s.done, failed: s.failed, active: s.active, waiting: s.waiting, elapsedMillis }, totals, s.status, meter);
