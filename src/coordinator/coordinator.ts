@@ -24,7 +24,7 @@ import { updateRunFiles, writeRunFiles, type FileCounts } from './run-files.js';
 import { newRunId } from './run-id.js';
 import { FleetDriver } from '../fleet/driver.js';
 import type { Fleet, FleetPlan } from '../fleet/fleet.js';
-import { committedFiles, enqueueFiles, waitUntilSettled, CancelledError, InterruptedError, type ProgressSnapshot } from './settle.js';
+import { committedFiles, enqueueFiles, syncCommitted, waitUntilSettled, CancelledError, InterruptedError, type ProgressSnapshot } from './settle.js';
 import { collectCommits, collectReduce, defaultPartitions, enqueueReduce, reduceTasks, waitForReduce } from './reduce-phase.js';
 import { ExitCode, UsageError } from '../exit-codes.js';
 import { SETTINGS } from '../config/index.js';
@@ -188,7 +188,8 @@ export class Coordinator {
       await this.redis.sadd(ACTIVE_RUNS_KEY, runId);
 
       // Everything not committed in the store goes (back) into the queue.
-      const requeued = await enqueueFiles(this.queue, store, manifest, resuming ? 'resume' : 'fresh', retryFailed);
+      const committed = resuming ? await syncCommitted(this.redis, store, runId) : undefined;
+      const requeued = await enqueueFiles(this.queue, store, manifest, resuming ? 'resume' : 'fresh', retryFailed, committed);
       if (resuming) log.info({ requeued }, 'resuming run');
       let fleet: Fleet | undefined;
       if (this.session.fleet) {

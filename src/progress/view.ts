@@ -5,10 +5,8 @@
 import type { LiveTotals } from '../queue/index.js';
 import type { ProgressSnapshot } from '../coordinator/index.js';
 
-/** Queue counts at one poll: the coordinator's snapshot, or the same numbers read by `status`. */
-export type QueueCounts = ProgressSnapshot;
-
-export interface ProgressView extends QueueCounts {
+/** The run's counts at one poll (src/queue/run-counts.ts), whether the coordinator or `status` read them. */
+export interface ProgressView extends ProgressSnapshot {
   /** `running`, `stopping` (first Ctrl-C), `reducing`, or a final status. */
   readonly status: string;
   readonly pages: number;
@@ -50,7 +48,7 @@ export class RateMeter {
   }
 }
 
-export function buildView(q: QueueCounts, totals: LiveTotals | null, status: string, meter?: RateMeter, now = Date.now()): ProgressView {
+export function buildView(q: ProgressSnapshot, totals: LiveTotals | null, status: string, meter?: RateMeter, now = Date.now()): ProgressView {
   const pages = totals?.pages ?? 0;
   const finished = q.done + q.failed;
   meter?.add(now, pages, finished);

@@ -39,6 +39,21 @@ export async function recordReduced(redis: Redis, runId: string, id: string, cpu
   await record(redis, runId, `reduce:${id}`, { reduceMillis: Math.round(cpuSeconds * 1000), cpuMillis: Math.round(cpuSeconds * 1000), ...ioCounters(counters) });
 }
 
+// Counts as committed the files of `ids` new to the run's counted set (their totals unknown: committed before this Redis knew them).
+const RECORD_IDS = `local n = 0
+for i = 1, #ARGV do n = n + redis.call('SADD', KEYS[2], ARGV[i]) end
+if n > 0 then redis.call('HINCRBY', KEYS[1], 'files', n) end
+return n`;
+
+/**
+ * Counts files the output store holds commit records of (a resume on another Redis, a Redis restarted empty) among the
+ * run's committed files, once each: `done` agrees with the store. Their pages and rows stay unknown to the live totals.
+ */
+export async function recordCommittedIds(redis: Redis, runId: string, ids: Iterable<string>): Promise<void> {
+  const all = [...ids];
+  for (let i = 0; i < all.length; i += 1000) await redis.eval(RECORD_IDS, 2, progressKey(runId), progressFilesKey(runId), ...all.slice(i, i + 1000));
+}
+
 function ioCounters(c: Record<string, number>): Record<string, number> {
   return Object.fromEntries(Object.entries(c).filter(([k]) => k.startsWith('io.')));
 }
