@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Job, Queue } from 'bullmq';
-import { readJobCounts, reduceTaskId, type ReduceTaskData } from '../queue/index.js';
+import { formatCounts, readJobCounts, reduceTaskId, type ReduceTaskData } from '../queue/index.js';
 import {
   commitPath, reduceInputsPath, type FileResult, type OutputFile, type OutputStore,
 } from '../storage/index.js';
@@ -143,7 +143,7 @@ export async function waitForReduce(o: ReduceWaitOptions): Promise<void> {
     const counts = { total, done: c.completed, failed: c.failed, active: c.active, waiting: c.waiting };
     const shown = JSON.stringify(counts);
     if (shown !== lastCounts) {
-      o.progress(`reduce tasks ${c.completed}/${total} (failed ${c.failed}, active ${c.active}, waiting ${c.waiting}) ${((Date.now() - o.started) / 1000).toFixed(1)}s`);
+      o.progress(formatCounts('reduce tasks', counts, Date.now() - o.started));
       lastCounts = shown;
     }
     if (c.waiting + c.active === 0) return;

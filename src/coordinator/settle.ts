@@ -5,7 +5,7 @@
 import type { JobType, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import {
-  ACTIVE_RUNS_KEY, readRunCounts, readRunStatus, recordCommittedIds, restoreRunRecord, type FileJobData, type RunCounts,
+  ACTIVE_RUNS_KEY, formatCounts, readRunCounts, readRunStatus, recordCommittedIds, restoreRunRecord, type FileJobData, type RunCounts,
 } from '../queue/index.js';
 import { fileIdOfCommit, partialsDir, type OutputStore } from '../storage/index.js';
 import { runStart, type Manifest } from './manifest.js';
@@ -153,7 +153,7 @@ export async function waitUntilSettled(o: SettleOptions): Promise<void> {
     await o.onTick?.({ runId: manifest.runId, ...counts, elapsedMillis: now - o.started });
     const shown = JSON.stringify(counts);
     if (!o.progressDisplay && shown !== lastCounts && now - lastPrint > 1000) {
-      o.progress(`files ${counts.done}/${total} (failed ${counts.failed}, active ${counts.active}, waiting ${counts.waiting}) ${((now - o.started) / 1000).toFixed(1)}s`);
+      o.progress(formatCounts('files', counts, now - o.started));
       lastCounts = shown;
       lastPrint = now;
     }

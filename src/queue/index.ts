@@ -9,4 +9,4 @@ export {
   costKey, progressFilesKey, progressKey, runKeys, listRunIds, readRunRecord, readRunStatus, createRunRecord, restoreRunRecord, setRunStatus,
   finishRunRecord, cancelRunRecord, hasFinished, isGoing, readCount, RUN_STATUSES, MAX_RUN_FILES, type RunStatus, type RunRecord, type RunStart,
 } from './run-record.js';
-export { readJobCounts, readRunCounts, type JobStateCounts, type RunCounts } from './run-counts.js';
+export { formatCounts, readJobCounts, readRunCounts, type JobStateCounts, type RunCounts } from './run-counts.js';

@@ -1,6 +1,6 @@
 /**
  * A run's file counts at one instant, read one way for every display (the coordinator's progress lines, `status`, the
- * progress view and its events and timeline).
+ * progress view and its events and timeline), and the text they read as.
  *
  * - `done`: files committed (their commit record written), each counted once, whatever its attempts: the run's live
  *   totals in Redis, which a worker adds a file to after its commit record and before its job completes, and which the
@@ -16,6 +16,7 @@
  */
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { duration } from '../log/index.js';
 import { progressKey, readCount } from './run-record.js';
 
 /** A run's files at one instant (see the module's comment for what each count means). */
@@ -46,4 +47,12 @@ export async function readJobCounts(queue: Queue): Promise<JobStateCounts> {
 export async function readRunCounts(redis: Redis, queue: Queue, runId: string, total: number): Promise<RunCounts> {
   const [jobs, committed] = await Promise.all([readJobCounts(queue), redis.hget(progressKey(runId), 'files')]);
   return { total, done: Math.min(total, readCount(committed)), failed: jobs.failed, active: jobs.active, waiting: jobs.waiting };
+}
+
+/**
+ * The line every display of a run's progress starts with: `files 3/10 (failed 1, active 2, waiting 4) 12.5s`
+ * (`reduce tasks ...` for the reduce phase).
+ */
+export function formatCounts(label: 'files' | 'reduce tasks', c: RunCounts, elapsedMillis: number): string {
+  return `${label} ${c.done}/${c.total} (failed ${c.failed}, active ${c.active}, waiting ${c.waiting}) ${duration(elapsedMillis)}`;
 }
