@@ -26,6 +26,11 @@ async function view(redis: Redis, s: RunStatusReport, meter?: RateMeter): Promis
   return buildView({ runId: s.runId, total: s.files, done: s.done, failed: s.failed, active: s.active, waiting: s.waiting, elapsedMillis }, totals, s.status, meter);
 }
 
+/** `run <id> <status>: files N, waiting w, active a, done d, failed f` (the counts of src/queue/run-counts.ts). */
+function statusLine(s: RunStatusReport): string {
+  return `run ${s.runId} ${s.status}: files ${s.files}, waiting ${s.waiting}, active ${s.active}, done ${s.done}, failed ${s.failed}`;
+}
+
 /** The files of a run whose coordinator died: done means committed in the store, failed is what the list says. */
 async function countCommitted(store: ReturnType<typeof openStore>, runId: string): Promise<{ done: number; failed: number }> {
   const committed = await committedFiles(store, runId);
@@ -90,7 +95,7 @@ export async function statusCommand(ctx: CommandContext, id: string, flags: Stat
         const e = progressEvent(v);
         io.stdout.write(JSON.stringify({ ...s, pages: e.pages, links: e.links, bytes: e.bytes, pagesPerSec: e.pagesPerSec, etaSeconds: e.etaSeconds, costUsd: e.costUsd, elapsedSeconds: e.elapsedSeconds }, null, 2) + '\n');
       } else {
-        io.stdout.write(`run ${s.runId} ${s.status}: files ${s.files}, waiting ${s.waiting}, active ${s.active}, done ${s.done}, failed ${s.failed}\n${formatLine(v)}\n`);
+        io.stdout.write(`${statusLine(s)}\n${formatLine(v)}\n`);
       }
       return;
     }
@@ -107,7 +112,7 @@ export async function statusCommand(ctx: CommandContext, id: string, flags: Stat
       s = (await getRunStatus(o.redis, runId)) ?? { ...s, status: 'gone' };
     }
     renderer.finish();
-    if (!o.json) io.stdout.write(`run ${s.runId} ${s.status}: files ${s.files}, waiting ${s.waiting}, active ${s.active}, done ${s.done}, failed ${s.failed}\n`);
+    if (!o.json) io.stdout.write(`${statusLine(s)}\n`);
   } finally {
     redis.disconnect();
   }
