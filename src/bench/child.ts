@@ -18,7 +18,9 @@ import { inputRecords } from '../warc/index.js';
 import { processFile } from '../worker/index.js';
 import { runReduceTask } from '../reduce/index.js';
 import { ExitCode } from '../exit-codes.js';
-import { IoSession, LocalStore, ioSettingsFromConfig, openLocalInput, reduceInputsPath, INPUT_CHUNK_BYTES, type FileResult } from '../storage/index.js';
+import {
+  IoSession, LocalStore, fileIdOfCommit, ioSettingsFromConfig, openLocalInput, outputDir, partialsDir, reduceCommitPath, reduceInputsPath, INPUT_CHUNK_BYTES, type FileResult,
+} from '../storage/index.js';
 import { loadConfig } from '../config/index.js';
 
 export type ChildTask =
@@ -123,15 +125,15 @@ async function reduce(task: Extract<ChildTask, { variant: 'reduce' }>): Promise<
   const job = resolveJob(jobRegistry, DEFAULT_JOB);
   const store = new LocalStore(task.storeDir);
   let rows = 0;
-  for (const p of await store.list(`${task.runId}/partials`)) {
-    if (!p.endsWith('.commit.json')) continue;
+  for (const p of await store.list(partialsDir(task.runId))) {
+    if (fileIdOfCommit(task.runId, p) === null) continue;
     const body = await store.get(p);
     if (body !== null) rows += (JSON.parse(body.toString('utf8')) as FileResult).rows;
   }
   // The outputs and partition commit records of an earlier measurement (a committed partition is not merged again).
   const clear = async (): Promise<void> => {
-    for (const name of [job.rowsOutput, ...job.derived.map((d) => d.name)]) await store.removePrefix(`${task.runId}/${name}`);
-    for (const key of await store.list(`${task.runId}/reduce`)) if (key.includes('/reduce/part-')) await store.removePrefix(key);
+    for (const name of [job.rowsOutput, ...job.derived.map((d) => d.name)]) await store.removePrefix(outputDir(task.runId, name));
+    for (let p = 0; p < task.partitions; p++) await store.removePrefix(reduceCommitPath(task.runId, p));
   };
   await clear();
   try {

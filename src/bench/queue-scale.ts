@@ -15,7 +15,7 @@ import { QUEUE_PREFIX, queueName, redisOptions, startRedisServer } from '../queu
 import { enqueueFiles } from '../coordinator/settle.js';
 import { writeRunFiles } from '../coordinator/run-files.js';
 import type { Manifest } from '../coordinator/index.js';
-import { LocalStore } from '../storage/index.js';
+import { LocalStore, filesPath, manifestPath } from '../storage/index.js';
 
 export interface QueueScaleFigures {
   readonly files: number;
@@ -110,8 +110,8 @@ export async function measureCoordinatorRss(root: string, files: number): Promis
       break;
     }
     await exited;
-    const size = async (f: string): Promise<number> => (await fsp.stat(path.join(dir, 'out', 'rss', f))).size;
-    return { files, peakRssMb: Math.round(peak), manifestBytes: await size('manifest.json'), fileListBytes: await size('files.jsonl.gz') };
+    const size = async (f: string): Promise<number> => (await fsp.stat(path.join(dir, 'out', f))).size;
+    return { files, peakRssMb: Math.round(peak), manifestBytes: await size(manifestPath('rss')), fileListBytes: await size(filesPath('rss')) };
   } finally {
     await fsp.rm(dir, { recursive: true, force: true });
   }

@@ -26,7 +26,9 @@ export interface Display {
 }
 
 export async function withDisplay(ctx: CommandContext, flags: DisplayFlags, base: SessionOptions, cmd: string): Promise<Display> {
-  const [{ EventWriter, ProgressObserver, ProgressRenderer }, { ReportObserver, reportPath }] = await Promise.all([import('../progress/index.js'), import('../report/index.js')]);
+  const [{ EventWriter, ProgressObserver, ProgressRenderer }, { ReportObserver }, { reportPath }] = await Promise.all([
+    import('../progress/index.js'), import('../report/index.js'), import('../storage/index.js'),
+  ]);
   const { io, config } = ctx;
   const stderr = io.stderr as NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
   const renderer = new ProgressRenderer({

@@ -3,9 +3,9 @@
  * and writes the manifest), removes its queued files and reduce tasks, takes it off the active-runs set (standalone workers stop
  * serving it), and marks the manifest when the coordinator is gone.
  */
-import { ACTIVE_RUNS_KEY, openQueue, openRedis, queueName, reduceQueueName, runKey } from '../queue/index.js';
+import { ACTIVE_RUNS_KEY, cancelRunRecord, hasFinished, isGoing, openQueue, openRedis, queueName, readRunRecord, reduceQueueName } from '../queue/index.js';
 import { openStore, type IoSession } from '../storage/index.js';
-import { hasFinished, isGoing, readManifest, writeManifest } from './manifest.js';
+import { readManifest, writeManifest } from './manifest.js';
 
 export interface CancelResult {
   readonly removedJobs: number;
@@ -25,22 +25,17 @@ export async function cancelRun(redisUrl: string, runId: string, out: string | u
   const queue = openQueue(queueName(runId), redisUrl, 'wikireverse-cancel-queue');
   const reduce = openQueue(reduceQueueName(runId), redisUrl, 'wikireverse-cancel-reduce');
   try {
-    const meta = await redis.hgetall(runKey(runId));
-    const outDir = out ?? meta.out;
-    const known = Object.keys(meta).length > 0;
+    const record = await readRunRecord(redis, runId);
+    const outDir = out ?? record?.out ?? undefined;
     const stored = outDir ? await readManifest(openStore(outDir, io), runId) : null;
-    if (!known && !stored) throw new NoSuchRunError(`No run ${runId} in this Redis${outDir ? ` nor in ${outDir}` : ''}: nothing cancelled`);
+    if (!record && !stored) throw new NoSuchRunError(`No run ${runId} in this Redis${outDir ? ` nor in ${outDir}` : ''}: nothing cancelled`);
     // A run that has ended stays as it ended (a cancel racing the end of a run must not relabel a success).
-    const status = known ? meta.status : stored?.status;
-    const ended = hasFinished(status) ? status : undefined;
-    if (ended !== undefined) return { removedJobs: 0, manifestUpdated: false, alreadyEnded: ended };
-    if (known) {
+    const status = record ? record.status : stored?.status;
+    if (status !== undefined && hasFinished(status)) return { removedJobs: 0, manifestUpdated: false, alreadyEnded: status };
+    if (record) {
       // Only while it is still running: a coordinator that finished meanwhile keeps its status.
-      const set = await redis.eval(
-        "local s = redis.call('HGET', KEYS[1], 'status'); if s == 'succeeded' or s == 'failed' or s == 'cancelled' then return s end; redis.call('HSET', KEYS[1], 'status', 'cancelled'); return 'ok'",
-        1, runKey(runId),
-      );
-      if (set !== 'ok') return { removedJobs: 0, manifestUpdated: false, alreadyEnded: String(set) };
+      const set = await cancelRunRecord(redis, runId);
+      if (set !== 'ok') return { removedJobs: 0, manifestUpdated: false, alreadyEnded: set };
     }
     await redis.srem(ACTIVE_RUNS_KEY, runId);
     let removedJobs = 0;

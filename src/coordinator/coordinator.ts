@@ -12,19 +12,19 @@ import type { JobDefinition } from '../job/types.js';
 import type { Logger } from '../log/index.js';
 import { redactUrl } from '../log/index.js';
 import {
-  ACTIVE_RUNS_KEY, openQueue, openRedis, queueName, reduceQueueName, removePrivateUrl, runKey, savePrivateUrl, startRedisServer,
-  type EmbeddedRedis,
+  ACTIVE_RUNS_KEY, createRunRecord, finishRunRecord, openQueue, openRedis, queueName, reduceQueueName, removePrivateUrl, savePrivateUrl,
+  setRunStatus, startRedisServer, type EmbeddedRedis,
 } from '../queue/index.js';
 import { IoSession, openStore, type IoSettings, type OutputStore } from '../storage/index.js';
 import { mergeCounters, type CounterMap } from '../extract/index.js';
 import { planIndex, planInputs, type InputRequest } from './crawl.js';
 import { emptyStats, selectFromIndex } from './index-selection.js';
-import { readManifest, writeManifest, type Manifest, type RunSettings } from './manifest.js';
+import { readManifest, runStart, writeManifest, type Manifest, type RunSettings } from './manifest.js';
 import { updateRunFiles, writeRunFiles, type FileCounts } from './run-files.js';
 import { newRunId } from './run-id.js';
 import { FleetDriver } from '../fleet/driver.js';
 import type { Fleet, FleetPlan } from '../fleet/fleet.js';
-import { committedFiles, enqueueFiles, waitUntilSettled, CancelledError, InterruptedError, type ProgressSnapshot } from './settle.js';
+import { committedFiles, enqueueFiles, syncCommitted, waitUntilSettled, CancelledError, InterruptedError, type ProgressSnapshot } from './settle.js';
 import { collectCommits, collectReduce, defaultPartitions, enqueueReduce, reduceTasks, waitForReduce } from './reduce-phase.js';
 import { ExitCode, UsageError } from '../exit-codes.js';
 import { SETTINGS } from '../config/index.js';
@@ -182,15 +182,14 @@ export class Coordinator {
           throw new UsageError(`Run id ${runId} already has jobs in this Redis (an earlier run with the same --run-id): choose another --run-id`);
         }
       }
-      await this.redis.hset(runKey(runId), {
-        out: settings.out, job: settings.job, files: String(manifest.files.total), createdAt: manifest.createdAt, status: 'running',
-      });
+      await createRunRecord(this.redis, runId, runStart(manifest));
       manifest.redis = redactUrl(redisUrl);
       await this.save(store, manifest);
       await this.redis.sadd(ACTIVE_RUNS_KEY, runId);
 
       // Everything not committed in the store goes (back) into the queue.
-      const requeued = await enqueueFiles(this.queue, store, manifest, resuming ? 'resume' : 'fresh', retryFailed);
+      const committed = resuming ? await syncCommitted(this.redis, store, runId) : undefined;
+      const requeued = await enqueueFiles(this.queue, store, manifest, resuming ? 'resume' : 'fresh', retryFailed, committed);
       if (resuming) log.info({ requeued }, 'resuming run');
       let fleet: Fleet | undefined;
       if (this.session.fleet) {
@@ -240,11 +239,13 @@ export class Coordinator {
       mergeCounters(manifest.counters, this.coordinatorIo());
       const failed = files.total - files.done;
       manifest.outputs = reduced.outputs;
-      manifest.status = failed === 0 ? 'succeeded' : 'failed';
+      const ended = failed === 0 ? 'succeeded' : 'failed';
+      manifest.status = ended;
       if (failed > 0) {
         manifest.reason = `${failed} of ${files.total} input files failed; retry just those with: wikireverse resume ${runId} --out ${settings.out} --retry-failed`;
       }
-      manifest.finishedAt = new Date().toISOString();
+      const finishedAt = new Date().toISOString();
+      manifest.finishedAt = finishedAt;
       manifest.summary = {
         files: files.total,
         filesDone: files.done,
@@ -255,7 +256,7 @@ export class Coordinator {
         seconds: Math.round((Date.now() - started) / 100) / 10,
       };
       await this.save(store, manifest);
-      await this.redis.hset(runKey(runId), { status: manifest.status, finishedAt: manifest.finishedAt ?? new Date().toISOString() });
+      await finishRunRecord(this.redis, runId, ended, finishedAt);
       log.info({ status: manifest.status, summary: manifest.summary }, 'run finished');
       return { manifest, exitCode: manifest.status === 'succeeded' ? ExitCode.Ok : ExitCode.Failed };
     } catch (err) {
@@ -271,7 +272,7 @@ export class Coordinator {
         markInterrupted(manifest);
         await markCommitted(store, manifest);
         await this.save(store, manifest).catch(() => undefined);
-        await this.redis?.hset(runKey(runId), { status: 'interrupted' }).catch(() => undefined);
+        if (this.redis) await setRunStatus(this.redis, runId, 'interrupted').catch(() => undefined);
         return { manifest, exitCode: ExitCode.Interrupted };
       }
       manifest.reason = `${err instanceof Error ? err.message : String(err)}; the run can be resumed: wikireverse resume ${runId} --out ${settings.out}`;

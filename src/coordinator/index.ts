@@ -8,7 +8,7 @@ export {
   type Selection, type CrawlInput, type CrawlSource, type InputPlan, type IndexPlan,
 } from './crawl.js';
 export { selectFromIndex, emptyStats, crawlIndexListingPath, type IndexTask, type IndexSelectionStats } from './index-selection.js';
-export { hasFinished, isGoing, readManifest, writeManifest, type Manifest, type RunSettings } from './manifest.js';
+export { readManifest, writeManifest, type Manifest, type RunSettings } from './manifest.js';
 export { NoSuchRunError } from './cancel.js';
 export { committedFiles } from './settle.js';
 export { getRunStatus, type RunStatusReport } from './status.js';

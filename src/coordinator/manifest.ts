@@ -8,18 +8,7 @@ import { writeRunFiles, type FileCounts, type RunFile } from './run-files.js';
 import type { CounterMap } from '../extract/index.js';
 import type { OutputFile } from '../storage/layout.js';
 
-/** `interrupted`: the coordinator was stopped (a signal) before the run ended; `resume` continues it. */
-export type RunStatus = 'running' | 'reducing' | 'succeeded' | 'failed' | 'cancelled' | 'interrupted';
-
-/** A coordinator is (or was, until it died) working on the run. */
-export function isGoing(status: string | undefined): boolean {
-  return status === 'running' || status === 'reducing';
-}
-
-/** The run has ended for good: nothing resumes it, and it stays as it ended. */
-export function hasFinished(status: string | undefined): boolean {
-  return status === 'succeeded' || status === 'failed' || status === 'cancelled';
-}
+import type { RunStart, RunStatus } from '../queue/index.js';
 
 /** What defines a run's output: fixed at creation, reused by `resume`. */
 export interface RunSettings {
@@ -64,6 +53,11 @@ export interface Manifest {
   outputs: OutputFile[];
   /** The input files by outcome; each file is a line of `files.jsonl.gz`. */
   files: FileCounts;
+}
+
+/** What the run's record in Redis says of it (src/queue/run-record.ts), from its manifest. */
+export function runStart(m: Manifest): RunStart {
+  return { out: m.settings.out, job: m.settings.job, files: m.files.total, createdAt: m.createdAt };
 }
 
 export async function writeManifest(store: OutputStore, m: Manifest): Promise<void> {

@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Job, Queue } from 'bullmq';
-import { reduceTaskId, type ReduceTaskData } from '../queue/index.js';
+import { formatCounts, readJobCounts, reduceTaskId, type ReduceTaskData } from '../queue/index.js';
 import {
   commitPath, reduceInputsPath, type FileResult, type OutputFile, type OutputStore,
 } from '../storage/index.js';
@@ -135,17 +135,18 @@ export type ReduceWaitOptions = Pick<SettleOptions, 'queue' | 'redis' | 'manifes
 /** Polls the reduce queue until no task is waiting or active (cancel and interrupt are seen within a poll). */
 export async function waitForReduce(o: ReduceWaitOptions): Promise<void> {
   const total = reduceTasks(o.manifest).length;
-  let lastLine = '';
+  let lastCounts = '';
   for (;;) {
     await throwIfStopped(o.redis, o.manifest.runId, o.interrupted);
-    const c = await o.queue.getJobCounts('completed', 'failed', 'active', 'waiting', 'delayed', 'prioritized');
-    const pending = (c.waiting ?? 0) + (c.active ?? 0) + (c.delayed ?? 0) + (c.prioritized ?? 0);
-    const line = `reduce tasks ${c.completed ?? 0}/${total} (failed ${c.failed ?? 0}, active ${c.active ?? 0}, waiting ${pending - (c.active ?? 0)})`;
-    if (line !== lastLine) {
-      o.progress(`${line} ${((Date.now() - o.started) / 1000).toFixed(1)}s`);
-      lastLine = line;
+    const c = await readJobCounts(o.queue);
+    // A reduce task is done when its job completed (its partitions' commit records are read after the wait).
+    const counts = { total, done: c.completed, failed: c.failed, active: c.active, waiting: c.waiting };
+    const shown = JSON.stringify(counts);
+    if (shown !== lastCounts) {
+      o.progress(formatCounts('reduce tasks', counts, Date.now() - o.started));
+      lastCounts = shown;
     }
-    if (pending === 0) return;
+    if (c.waiting + c.active === 0) return;
     throwIfWorkersDead(o.workersAlive);
     await new Promise((r) => setTimeout(r, o.pollMillis));
   }

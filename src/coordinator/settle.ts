@@ -4,9 +4,11 @@
  */
 import type { JobType, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { ACTIVE_RUNS_KEY, runKey, type FileJobData } from '../queue/index.js';
+import {
+  ACTIVE_RUNS_KEY, formatCounts, readRunCounts, readRunStatus, recordCommittedIds, restoreRunRecord, type FileJobData, type RunCounts,
+} from '../queue/index.js';
 import { fileIdOfCommit, partialsDir, type OutputStore } from '../storage/index.js';
-import type { Manifest } from './manifest.js';
+import { runStart, type Manifest } from './manifest.js';
 import { readRunFiles, type RunFile } from './run-files.js';
 
 export class CancelledError extends Error {
@@ -20,7 +22,7 @@ export class InterruptedError extends Error {
 /** What every wait of the coordinator checks at each poll: a Ctrl-C, or `wikireverse cancel` (the run's status in Redis). */
 export async function throwIfStopped(redis: Redis, runId: string, interrupted: () => boolean): Promise<void> {
   if (interrupted()) throw new InterruptedError('interrupted');
-  if ((await redis.hget(runKey(runId), 'status')) === 'cancelled') throw new CancelledError('cancelled with `wikireverse cancel`');
+  if ((await readRunStatus(redis, runId)) === 'cancelled') throw new CancelledError('cancelled with `wikireverse cancel`');
 }
 
 /** The run cannot go on: it had local workers and none is left. */
@@ -51,6 +53,16 @@ export async function committedFiles(store: OutputStore, runId: string): Promise
 }
 
 /**
+ * The run's committed files in the store, counted among its done files in Redis as well (once each, so a resume on
+ * another Redis, or a Redis restarted empty, does not show them as missing).
+ */
+export async function syncCommitted(redis: Redis, store: OutputStore, runId: string): Promise<Set<string>> {
+  const committed = await committedFiles(store, runId);
+  await recordCommittedIds(redis, runId, committed);
+  return committed;
+}
+
+/**
  * Which of the run's files go into the queue:
  * - `fresh`: a new run, every file;
  * - `resume`: every file not committed in the store, except one whose job is waiting or active; a job that completed
@@ -63,16 +75,19 @@ export type EnqueueMode = 'fresh' | 'resume' | 'lost';
 
 /**
  * Puts the run's files into the queue as `mode` says, reading the list in batches (one `addBulk` per batch).
+ * `listed`: the run's committed files when the caller has listed them (else listed here, unless `fresh`).
  * Returns how many jobs were added.
  */
-export async function enqueueFiles(queue: Queue, store: OutputStore, manifest: Manifest, mode: EnqueueMode, retryFailed = false): Promise<number> {
-  let committed = new Set<string>();
+export async function enqueueFiles(
+  queue: Queue, store: OutputStore, manifest: Manifest, mode: EnqueueMode, retryFailed = false, listed?: ReadonlySet<string>,
+): Promise<number> {
+  let committed: ReadonlySet<string> = new Set<string>();
   let live = new Set<string>();
   let completed = new Set<string>();
   let failed = new Set<string>();
   if (mode !== 'fresh') {
     // Job ids by state, one request per state (linear in the files; a job-by-job state lookup scans the wait list).
-    committed = await committedFiles(store, manifest.runId);
+    committed = listed ?? (await committedFiles(store, manifest.runId));
     live = await jobIds(queue, ['waiting', 'active', 'delayed', 'prioritized', 'waiting-children']);
     completed = await jobIds(queue, ['completed']);
     failed = await jobIds(queue, ['failed']);
@@ -94,15 +109,9 @@ export async function enqueueFiles(queue: Queue, store: OutputStore, manifest: M
   return added;
 }
 
-/** What a run looks like at one poll of the coordinator. */
-export interface ProgressSnapshot {
+/** What a run looks like at one poll of the coordinator: its counts (src/queue/run-counts.ts) and its time so far. */
+export interface ProgressSnapshot extends RunCounts {
   readonly runId: string;
-  readonly total: number;
-  /** Files finished (committed or completed), failed for good, being processed, waiting (incl. retry backoff). */
-  readonly done: number;
-  readonly failed: number;
-  readonly active: number;
-  readonly waiting: number;
   readonly elapsedMillis: number;
 }
 
@@ -135,28 +144,24 @@ async function jobIds(queue: Queue, states: JobType[]): Promise<Set<string>> {
 export async function waitUntilSettled(o: SettleOptions): Promise<void> {
   const { queue, redis, manifest } = o;
   const total = manifest.files.total;
-  let lastLine = '';
+  let lastCounts = '';
   let lastPrint = 0;
   for (;;) {
     await throwIfStopped(redis, manifest.runId, o.interrupted);
-    const c = await queue.getJobCounts('completed', 'failed', 'active', 'waiting', 'delayed', 'prioritized', 'waiting-children');
-    const pending = (c.waiting ?? 0) + (c.active ?? 0) + (c.delayed ?? 0) + (c.prioritized ?? 0) + (c['waiting-children'] ?? 0);
-    const failed = c.failed ?? 0;
-    const line = `files ${total - pending - failed}/${total} (failed ${failed}, active ${c.active ?? 0}, waiting ${pending - (c.active ?? 0)})`;
+    const counts = await readRunCounts(redis, queue, manifest.runId, total);
     const now = Date.now();
-    await o.onTick?.({
-      runId: manifest.runId, total, done: total - pending - failed, failed, active: c.active ?? 0,
-      waiting: pending - (c.active ?? 0), elapsedMillis: now - o.started,
-    });
-    if (!o.progressDisplay && line !== lastLine && now - lastPrint > 1000) {
-      o.progress(`${line} ${((now - o.started) / 1000).toFixed(1)}s`);
-      lastLine = line;
+    await o.onTick?.({ runId: manifest.runId, ...counts, elapsedMillis: now - o.started });
+    const shown = JSON.stringify(counts);
+    if (!o.progressDisplay && shown !== lastCounts && now - lastPrint > 1000) {
+      o.progress(formatCounts('files', counts, now - o.started));
+      lastCounts = shown;
       lastPrint = now;
     }
-    if (pending === 0) {
+    if (counts.waiting + counts.active === 0) {
       // Files Redis does not know (restarted empty, or flushed) that are not committed: put the run back on the map and enqueue them again.
-      if ((await redis.exists(runKey(manifest.runId))) === 0) await redis.hset(runKey(manifest.runId), { out: manifest.settings.out, job: manifest.settings.job, files: String(total), createdAt: manifest.createdAt, status: 'running' });
-      const lost = await enqueueFiles(queue, o.store, manifest, 'lost');
+      await restoreRunRecord(redis, manifest.runId, runStart(manifest));
+      const committed = await syncCommitted(redis, o.store, manifest.runId);
+      const lost = await enqueueFiles(queue, o.store, manifest, 'lost', false, committed);
       if (lost === 0) return;
       o.progress(`${lost} files missing from Redis (restarted or flushed?): enqueueing them again`);
       manifest.counters.files_requeued = (manifest.counters.files_requeued ?? 0) + lost;

@@ -1,34 +1,23 @@
-/** A run's state as seen in Redis: how many of its files are waiting, active, done or failed. */
-import { openQueue, openRedis, queueName, runKey } from '../queue/index.js';
+/** A run's state as seen in Redis: its record, and how many of its files are waiting, active, done or failed. */
+import { openQueue, openRedis, queueName, readRunCounts, readRunRecord, type RunCounts, type RunStatus } from '../queue/index.js';
 
-export interface RunStatusReport {
+export interface RunStatusReport extends Omit<RunCounts, 'total'> {
   readonly runId: string;
-  readonly status: string;
+  /** `gone`: the record went while `status --watch` followed the run. */
+  readonly status: RunStatus | 'unknown' | 'gone';
   readonly out: string | null;
+  /** The run's files (RunCounts' `total`). */
   readonly files: number;
-  readonly waiting: number;
-  readonly active: number;
-  readonly done: number;
-  readonly failed: number;
 }
 
 export async function getRunStatus(redisUrl: string, runId: string): Promise<RunStatusReport | null> {
   const redis = await openRedis(redisUrl, 'wikireverse-status');
   const queue = openQueue(queueName(runId), redisUrl, 'wikireverse-status-queue');
   try {
-    const meta = await redis.hgetall(runKey(runId));
-    if (Object.keys(meta).length === 0) return null;
-    const c = await queue.getJobCounts('completed', 'failed', 'active', 'waiting', 'delayed', 'prioritized', 'waiting-children');
-    return {
-      runId,
-      status: meta.status ?? 'unknown',
-      out: meta.out ?? null,
-      files: Number(meta.files ?? 0),
-      waiting: (c.waiting ?? 0) + (c.delayed ?? 0) + (c.prioritized ?? 0) + (c['waiting-children'] ?? 0),
-      active: c.active ?? 0,
-      done: c.completed ?? 0,
-      failed: c.failed ?? 0,
-    };
+    const record = await readRunRecord(redis, runId);
+    if (!record) return null;
+    const { total, ...c } = await readRunCounts(redis, queue, runId, record.files);
+    return { runId, status: record.status, out: record.out, files: total, waiting: c.waiting, active: c.active, done: c.done, failed: c.failed };
   } finally {
     await queue.close();
     redis.disconnect();

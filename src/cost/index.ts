@@ -4,5 +4,5 @@ export {
   billedSeconds, computeLedger, formatLedger, historyKey, integratePrice, s3RequestClass,
   type InstanceLife, type Ledger, type LedgerInput, type LedgerItem, type PricePoint,
 } from './ledger.js';
-export { CostTracker, costKey, costPath, readCostFile, readCostSoFar, type CostTrackerOptions } from './tracker.js';
+export { CostTracker, readCostFile, readCostSoFar, type CostTrackerOptions } from './tracker.js';
 export { projectRun, type Projection, type ProjectionInput } from './projection.js';

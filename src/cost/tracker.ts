@@ -7,16 +7,10 @@
  */
 import type { Redis } from 'ioredis';
 import type { Logger } from '../log/index.js';
-import { ACTIVE_RUNS_KEY, connect, costKey, readRunUsage, runKey } from '../queue/index.js';
-import type { OutputStore } from '../storage/index.js';
+import { ACTIVE_RUNS_KEY, connect, costKey, readRunUsage, setRunStatus } from '../queue/index.js';
+import { costPath, type OutputStore } from '../storage/index.js';
 import { computeLedger, historyKey, type InstanceLife, type Ledger, type PricePoint } from './ledger.js';
 import type { PriceTable } from './prices.js';
-
-export { costKey };
-
-export function costPath(runId: string): string {
-  return `${runId}/cost.json`;
-}
 
 export interface CostTrackerOptions {
   readonly prices: PriceTable;
@@ -73,7 +67,7 @@ export class CostTracker {
       const runId = this.run.manifest.runId;
       const reason = `budget reached: the run has cost $${ledger.totalUsd.toFixed(4)} of its $${budget} budget (--budget-usd); see ${runId}/cost.json`;
       this.opts.log.warn({ runId, totalUsd: ledger.totalUsd, budgetUsd: budget }, 'budget reached; cancelling the run');
-      await this.run.redis.hset(runKey(runId), { status: 'cancelled', reason });
+      await setRunStatus(this.run.redis, runId, 'cancelled', reason);
       await this.run.redis.srem(ACTIVE_RUNS_KEY, runId);
       throw this.opts.cancelError(reason);
     }

@@ -44,3 +44,15 @@ export function redactUrl(url: string): string {
     return url.replace(/\/\/[^@/]*@/, '//***@');
   }
 }
+
+/** 3725000 -> "1h02m05s", 65000 -> "1m05s", 4200 -> "4.2s"; null or not finite -> "-". */
+export function duration(millis: number | null): string {
+  if (millis === null || !Number.isFinite(millis)) return '-';
+  const s = Math.max(0, millis / 1000);
+  if (s < 60) return `${s.toFixed(1)}s`;
+  const total = Math.round(s);
+  const h = Math.floor(total / 3600);
+  const m = Math.floor((total % 3600) / 60);
+  const sec = String(total % 60).padStart(2, '0');
+  return h > 0 ? `${h}h${String(m).padStart(2, '0')}m${sec}s` : `${m}m${sec}s`;
+}

@@ -2,7 +2,7 @@
  * A run's timeline: snapshots of its progress over time, kept in `<out>/<runId>/timeline.json` for the report's
  * throughput and cost charts. Sessions (a run and its resumes) append to the same timeline.
  */
-import type { OutputStore } from '../storage/index.js';
+import { timelinePath, type OutputStore } from '../storage/index.js';
 
 export interface TimelinePoint {
   /** Epoch milliseconds. */
@@ -23,10 +23,6 @@ export interface Timeline {
   readonly version: 1;
   readonly runId: string;
   points: TimelinePoint[];
-}
-
-export function timelinePath(runId: string): string {
-  return `${runId}/timeline.json`;
 }
 
 export async function readTimeline(store: OutputStore, runId: string): Promise<Timeline | null> {

@@ -2,13 +2,12 @@
  * What a progress display shows, computed from the coordinator's snapshot (queue counts) and the run's live totals
  * in Redis (pages, links, bytes, cost). Pure: the renderers and `status` format a `ProgressView`.
  */
-import type { LiveTotals } from '../queue/index.js';
+import { duration } from '../log/index.js';
+import { formatCounts, type LiveTotals } from '../queue/index.js';
 import type { ProgressSnapshot } from '../coordinator/index.js';
 
-/** Queue counts at one poll: the coordinator's snapshot, or the same numbers read by `status`. */
-export type QueueCounts = ProgressSnapshot;
-
-export interface ProgressView extends QueueCounts {
+/** The run's counts at one poll (src/queue/run-counts.ts), whether the coordinator or `status` read them. */
+export interface ProgressView extends ProgressSnapshot {
   /** `running`, `stopping` (first Ctrl-C), `reducing`, or a final status. */
   readonly status: string;
   readonly pages: number;
@@ -50,7 +49,7 @@ export class RateMeter {
   }
 }
 
-export function buildView(q: QueueCounts, totals: LiveTotals | null, status: string, meter?: RateMeter, now = Date.now()): ProgressView {
+export function buildView(q: ProgressSnapshot, totals: LiveTotals | null, status: string, meter?: RateMeter, now = Date.now()): ProgressView {
   const pages = totals?.pages ?? 0;
   const finished = q.done + q.failed;
   meter?.add(now, pages, finished);
@@ -77,26 +76,14 @@ export function compact(n: number): string {
   return String(Math.round(n));
 }
 
-/** 3725000 -> "1h02m05s", 65000 -> "1m05s", 4200 -> "4.2s". */
-export function duration(millis: number | null): string {
-  if (millis === null || !Number.isFinite(millis)) return '-';
-  const s = Math.max(0, millis / 1000);
-  if (s < 60) return `${s.toFixed(1)}s`;
-  const total = Math.round(s);
-  const h = Math.floor(total / 3600);
-  const m = Math.floor((total % 3600) / 60);
-  const sec = String(total % 60).padStart(2, '0');
-  return h > 0 ? `${h}h${String(m).padStart(2, '0')}m${sec}s` : `${m}m${sec}s`;
-}
-
 export function usd(v: number | null): string {
   return v === null ? '-' : `$${v < 10 ? v.toFixed(3) : v.toFixed(2)}`;
 }
 
-/** The plain line: starts like the coordinator's own `files d/t (failed f, active a, waiting w)` line, then the totals. */
+/** The plain line: the coordinator's own `files d/t (failed f, active a, waiting w) 12.5s` line, then the totals. */
 export function formatLine(v: ProgressView): string {
   return (
-    `files ${v.done}/${v.total} (failed ${v.failed}, active ${v.active}, waiting ${v.waiting}) ${duration(v.elapsedMillis)}` +
+    formatCounts('files', v, v.elapsedMillis) +
     ` | pages ${compact(v.pages)}, links ${compact(v.links)}, ${compact(v.pagesPerSec)} pages/s, ETA ${duration(v.etaMillis)}, cost ${usd(v.costUsd)}` +
     (v.status === 'running' ? '' : ` [${v.status}]`)
   );

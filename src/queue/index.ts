@@ -4,4 +4,9 @@ export { connect, openQueue, openRedis, redisOptions, waitForRedis, RedisUnavail
 export { startRedisServer, type EmbeddedRedis } from './redis-server.js';
 export { checkFileTask, checkReduceTask, TaskDataError } from './task-data.js';
 export { readPrivateUrl, removePrivateUrl, savePrivateUrl } from './private-url.js';
-export { recordCommitted, recordReduced, readLiveTotals, readRunUsage, type LiveTotals } from './progress.js';
+export { recordCommitted, recordCommittedIds, recordReduced, readLiveTotals, readRunUsage, readCostUsd, type LiveTotals } from './progress.js';
+export {
+  costKey, progressFilesKey, progressKey, runKeys, listRunIds, readRunRecord, readRunStatus, createRunRecord, restoreRunRecord, setRunStatus,
+  finishRunRecord, cancelRunRecord, hasFinished, isGoing, readCount, RUN_STATUSES, MAX_RUN_FILES, type RunStatus, type RunRecord, type RunStart,
+} from './run-record.js';
+export { formatCounts, readJobCounts, readRunCounts, type JobStateCounts, type RunCounts } from './run-counts.js';

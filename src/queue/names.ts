@@ -1,4 +1,4 @@
-/** Names and shapes shared by the coordinator and the workers through Redis. */
+/** Names and shapes shared by the coordinator and the workers through Redis (a run's own keys: run-record.ts). */
 
 /** BullMQ key prefix for all WikiReverse queues. */
 export const QUEUE_PREFIX = 'wikireverse';
@@ -12,25 +12,6 @@ export function queueName(runId: string): string {
 /** The queue of a run's reduce tasks (separate from its files, so file counts stay file counts). */
 export function reduceQueueName(runId: string): string {
   return `reduce-${runId}`;
-}
-
-export function runKey(runId: string): string {
-  return `wikireverse:run:${runId}`;
-}
-
-/** Hash of live totals over a run's committed files (`files`, `pages`, `rows`, `bytes`, `workerMillis`), for progress displays. */
-export function progressKey(runId: string): string {
-  return `wikireverse:run:${runId}:progress`;
-}
-
-/** Set of the file ids already counted in `progressKey` (a file committed twice is counted once). */
-export function progressFilesKey(runId: string): string {
-  return `wikireverse:run:${runId}:progress:files`;
-}
-
-/** Hash kept by the cost ledger (src/cost); field `totalUsd` is the run's cost so far. */
-export function costKey(runId: string): string {
-  return `wikireverse:run:${runId}:cost`;
 }
 
 /** The data of one queued job: one input file of one run. Self-contained, so any worker can take it. */

@@ -3,7 +3,7 @@
  * coordinators and `status` read them. The output store stays the source of truth for the final summary.
  */
 import type { Redis } from 'ioredis';
-import { costKey, progressFilesKey, progressKey } from './names.js';
+import { costKey, progressFilesKey, progressKey, readCount } from './run-record.js';
 import type { FileResult } from '../storage/layout.js';
 
 export interface LiveTotals {
@@ -39,6 +39,21 @@ export async function recordReduced(redis: Redis, runId: string, id: string, cpu
   await record(redis, runId, `reduce:${id}`, { reduceMillis: Math.round(cpuSeconds * 1000), cpuMillis: Math.round(cpuSeconds * 1000), ...ioCounters(counters) });
 }
 
+// Counts as committed the files of `ids` new to the run's counted set (their totals unknown: committed before this Redis knew them).
+const RECORD_IDS = `local n = 0
+for i = 1, #ARGV do n = n + redis.call('SADD', KEYS[2], ARGV[i]) end
+if n > 0 then redis.call('HINCRBY', KEYS[1], 'files', n) end
+return n`;
+
+/**
+ * Counts files the output store holds commit records of (a resume on another Redis, a Redis restarted empty) among the
+ * run's committed files, once each: `done` agrees with the store. Their pages and rows stay unknown to the live totals.
+ */
+export async function recordCommittedIds(redis: Redis, runId: string, ids: Iterable<string>): Promise<void> {
+  const all = [...ids];
+  for (let i = 0; i < all.length; i += 1000) await redis.eval(RECORD_IDS, 2, progressKey(runId), progressFilesKey(runId), ...all.slice(i, i + 1000));
+}
+
 function ioCounters(c: Record<string, number>): Record<string, number> {
   return Object.fromEntries(Object.entries(c).filter(([k]) => k.startsWith('io.')));
 }
@@ -52,13 +67,18 @@ async function record(redis: Redis, runId: string, id: string, fields: Record<st
 export async function readRunUsage(redis: Redis, runId: string): Promise<{ cpuSeconds: number; counters: Record<string, number> }> {
   const h = await redis.hgetall(progressKey(runId));
   const counters: Record<string, number> = {};
-  for (const [k, v] of Object.entries(h)) if (k.startsWith('io.') && Number.isFinite(Number(v))) counters[k] = Number(v);
-  return { cpuSeconds: (Number(h.cpuMillis ?? 0) || 0) / 1000, counters };
+  for (const [k, v] of Object.entries(h)) if (k.startsWith('io.')) counters[k] = readCount(v);
+  return { cpuSeconds: readCount(h.cpuMillis) / 1000, counters };
+}
+
+/** The cost ledger's total so far (USD), or null when no ledger runs (or it holds no number). */
+export async function readCostUsd(redis: Redis, runId: string): Promise<number | null> {
+  const usd = Number(await redis.hget(costKey(runId), 'totalUsd') ?? NaN);
+  return Number.isFinite(usd) && usd >= 0 ? usd : null;
 }
 
 export async function readLiveTotals(redis: Redis, runId: string): Promise<LiveTotals> {
-  const [h, cost] = await Promise.all([redis.hgetall(progressKey(runId)), redis.hget(costKey(runId), 'totalUsd')]);
-  const n = (k: string): number => Number(h[k] ?? 0) || 0;
-  const usd = cost === null ? NaN : Number(cost);
-  return { files: n('files'), pages: n('pages'), rows: n('rows'), bytes: n('bytes'), workerMillis: n('workerMillis'), costUsd: Number.isFinite(usd) ? usd : null };
+  const [h, costUsd] = await Promise.all([redis.hgetall(progressKey(runId)), readCostUsd(redis, runId)]);
+  const n = (k: string): number => readCount(h[k]);
+  return { files: n('files'), pages: n('pages'), rows: n('rows'), bytes: n('bytes'), workerMillis: n('workerMillis'), costUsd };
 }

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { readReportFiles, type Manifest, type ReportFiles } from '../coordinator/index.js';
 import { readTimeline, type TimelinePoint } from '../progress/index.js';
-import type { OutputStore } from '../storage/index.js';
+import { costPath, type OutputStore } from '../storage/index.js';
 
 /** The parts of the cost ledger (src/cost, `<out>/<runId>/cost.json`) the report uses; all optional. */
 export interface CostFile {
@@ -44,7 +44,7 @@ export interface ReportData {
 
 export async function gatherReport(store: OutputStore, manifest: Manifest, top = 20): Promise<ReportData> {
   const timeline = (await readTimeline(store, manifest.runId))?.points ?? [];
-  const costBuf = await store.get(`${manifest.runId}/cost.json`);
+  const costBuf = await store.get(costPath(manifest.runId));
   let cost: CostFile | null = null;
   if (costBuf) {
     try {

@@ -3,17 +3,13 @@
  * `wikireverse report <runId> --out DIR --html`.
  */
 import type { Manifest, RunObserver } from '../coordinator/index.js';
-import type { OutputStore } from '../storage/index.js';
+import { reportPath, type OutputStore } from '../storage/index.js';
 import { gatherReport } from './data.js';
 import { renderReport } from './html.js';
 
 export { gatherReport, type ReportData, type CostFile } from './data.js';
 export { renderReport, chartJsSource } from './html.js';
 export { throughputSeries, costSeries, costBreakdown, fileStatus } from './series.js';
-
-export function reportPath(runId: string): string {
-  return `${runId}/report.html`;
-}
 
 /** Builds report.html from the run's files in the store and writes it there; returns its path in the store and size. */
 export async function writeRunReport(store: OutputStore, manifest: Manifest): Promise<{ path: string; bytes: number }> {

@@ -1,11 +1,14 @@
 /**
- * Where a run's files live in the output store, and the shape of the records that commit them.
+ * Where a run's files live in the output store (every path of a run is built here, under `<runId>/`), and the shape of
+ * the records that commit them.
  *
  * Map side: one object per input file, `partials/<fileId>.jsonl.gz`, holding its rows partition by partition (one gzip
  * member per non-empty partition, in partition order, so any run of partitions is one byte range), and the file's commit
  * record `partials/<fileId>.commit.json` (a `FileResult`, with each partition's byte range), written last.
  * Reduce side: `<output>/part-NNNNN.parquet` per partition, and `reduce/part-NNNNN.commit.json` (a `PartitionResult`)
  * once every output of that partition is in place.
+ * Beside them: the manifest, the file list, the timeline (`timeline.json`), the cost ledger (`cost.json`) and the HTML
+ * report (`report.html`). `clean` removes only `removableDirs` (what a resume needs, not what a finished run shows).
  */
 import { partName } from '../job/partition.js';
 
@@ -26,11 +29,22 @@ export function fileIdOfCommit(runId: string, listed: string): string | null {
   const id = listed.slice(prefix.length, -COMMIT_SUFFIX.length);
   return id === '' || id.includes('/') ? null : id;
 }
+/** What a run's reduce tasks read and record: needed only to resume the run. */
+export const reduceDir = (runId: string): string => `${runId}/reduce`;
 /** The committed files of a run, one JSON line each, written by the coordinator for the reduce tasks. */
-export const reduceInputsPath = (runId: string): string => `${runId}/reduce/inputs.jsonl`;
-export const reduceCommitPath = (runId: string, partition: number): string => `${runId}/reduce/${partName(partition, 'commit.json')}`;
-export const outputPath = (runId: string, output: string, partition: number): string =>
-  `${runId}/${output}/${partName(partition, 'parquet')}`;
+export const reduceInputsPath = (runId: string): string => `${reduceDir(runId)}/inputs.jsonl`;
+export const reduceCommitPath = (runId: string, partition: number): string => `${reduceDir(runId)}/${partName(partition, 'commit.json')}`;
+/** One output of the job (`links`, a derived table), every partition's Parquet file in it. */
+export const outputDir = (runId: string, output: string): string => `${runId}/${output}`;
+export const outputPath = (runId: string, output: string, partition: number): string => `${outputDir(runId, output)}/${partName(partition, 'parquet')}`;
+/** Snapshots of the run's progress over time (src/progress), for the report's charts. */
+export const timelinePath = (runId: string): string => `${runId}/timeline.json`;
+/** The cost ledger (src/cost), rewritten as the run goes and at its end. */
+export const costPath = (runId: string): string => `${runId}/cost.json`;
+/** The run's HTML report (src/report). */
+export const reportPath = (runId: string): string => `${runId}/report.html`;
+/** What `clean` removes: the partials and the reduce records, which only a resume or a retry reads. */
+export const removableDirs = (runId: string): string[] => [partialsDir(runId), reduceDir(runId)];
 
 /** One partition's rows inside a file's partial object. */
 export interface PartRange {

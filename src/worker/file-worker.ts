@@ -8,7 +8,7 @@ import type { Redis } from 'ioredis';
 import { resolveJob, type JobDefinition, type JobRegistry } from '../job/index.js';
 import {
   ACTIVE_RUNS_KEY, QUEUE_PREFIX, TaskDataError, checkFileTask, checkReduceTask, connect, recordCommitted, recordReduced, redisOptions, queueName, reduceQueueName,
-  runKey, type FileJobData, type ReduceTaskData,
+  readRunRecord, type FileJobData, type ReduceTaskData,
 } from '../queue/index.js';
 import { IoSession, openStore, reduceInputsPath, type FileResult, type IoSettings, type PartitionResult } from '../storage/index.js';
 import { runReduceTask } from '../reduce/index.js';
@@ -186,7 +186,7 @@ export class FileWorker {
    */
   private async registeredOut(runId: string): Promise<string | undefined> {
     this.counters ??= connect(this.opts.redisUrl, 'wikireverse-progress');
-    return (await this.counters.hget(runKey(runId), 'out')) ?? undefined;
+    return (await readRunRecord(this.counters, runId))?.out ?? undefined;
   }
 
   /** The task's data, checked (queue/task-data.ts); a task the run's coordinator could not have written fails for good. */

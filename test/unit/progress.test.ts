@@ -1,10 +1,11 @@
 /** The progress view (pure), the renderers on a fake terminal and a plain stream, JSON events, the timeline. */
 import { describe, expect, it } from 'vitest';
 import {
-  CLEAR_LINE, EventWriter, ProgressRenderer, RateMeter, TimelineRecorder, buildView, compact, duration, formatBar, formatLine, thin,
+  CLEAR_LINE, EventWriter, ProgressRenderer, RateMeter, TimelineRecorder, buildView, compact, formatBar, formatLine, thin,
   type ProgressView,
 } from '../../src/progress/index.js';
-import type { LiveTotals } from '../../src/queue/index.js';
+import { duration } from '../../src/log/index.js';
+import { formatCounts, type LiveTotals } from '../../src/queue/index.js';
 import type { OutputStore } from '../../src/storage/index.js';
 
 class FakeStream {
@@ -34,6 +35,14 @@ describe('progress view', () => {
     const v = buildView(counts(0, 5000), null, 'running');
     expect(v.etaMillis).toBeNull();
     expect(formatLine(v)).toContain('ETA -, cost -');
+  });
+
+  it('starts its line with the one counts line the coordinator prints (files, and reduce tasks alike)', () => {
+    const v = buildView(counts(4, 75_000, 1), totals(10, 1), 'running');
+    const line = formatCounts('files', v, v.elapsedMillis);
+    expect(line).toBe('files 4/10 (failed 1, active 2, waiting 3) 1m15s');
+    expect(formatLine(v).startsWith(`${line} | pages 10,`)).toBe(true);
+    expect(formatCounts('reduce tasks', { total: 4, done: 1, failed: 0, active: 2, waiting: 1 }, 4200)).toBe('reduce tasks 1/4 (failed 0, active 2, waiting 1) 4.2s');
   });
 
   it('formats numbers and durations compactly', () => {

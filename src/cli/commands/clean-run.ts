@@ -1,12 +1,14 @@
 /** The work of `wikireverse clean` (commands/clean.ts parses its flags), loaded only when it runs. */
-import { checkRunId, hasFinished, readManifest } from '../../coordinator/index.js';
-import { partialsDir, type OutputStore } from '../../storage/index.js';
-import { ACTIVE_RUNS_KEY, costKey, openQueue, openRedis, progressFilesKey, progressKey, queueName, reduceQueueName, runKey } from '../../queue/index.js';
+import { checkRunId, readManifest } from '../../coordinator/index.js';
+import { removableDirs, type OutputStore } from '../../storage/index.js';
+import {
+  ACTIVE_RUNS_KEY, hasFinished, listRunIds, openQueue, openRedis, queueName, readRunRecord, reduceQueueName, runKeys,
+} from '../../queue/index.js';
 import type { Redis } from 'ioredis';
 import { UsageError } from '../io.js';
 import type { CommandContext } from '../context.js';
 import { withStore, type StorageFlags } from '../storage.js';
-import { runIdsIn, runIdsUnder } from './runs-run.js';
+import { runIdsUnder } from './runs-run.js';
 
 export interface CleanFlags extends StorageFlags {
   out?: string;
@@ -17,13 +19,11 @@ export interface CleanFlags extends StorageFlags {
   force: boolean;
 }
 
-/** What a run's reduce tasks read and record (`<runId>/reduce/`): needed only to resume the run. */
-const reduceDir = (runId: string): string => `${runId}/reduce`;
 const DAY_MILLIS = 86_400_000;
 
 /** Removes (or, dry, counts) a run's partials and reduce records; returns how many objects. */
 async function cleanStore(store: OutputStore, runId: string, dryRun: boolean): Promise<number> {
-  const dirs = [partialsDir(runId), reduceDir(runId)];
+  const dirs = removableDirs(runId);
   const objects = (await Promise.all(dirs.map((d) => store.list(d)))).flat().length;
   if (!dryRun) for (const d of dirs) await store.removePrefix(d);
   return objects;
@@ -33,7 +33,7 @@ async function cleanStore(store: OutputStore, runId: string, dryRun: boolean): P
 async function cleanRedis(redis: Redis, url: string, runId: string, dryRun: boolean): Promise<[number, number]> {
   const queues = [openQueue(queueName(runId), url, 'wikireverse-clean-files'), openQueue(reduceQueueName(runId), url, 'wikireverse-clean-reduce')];
   try {
-    const keys = [runKey(runId), progressKey(runId), progressFilesKey(runId), costKey(runId)];
+    const keys = runKeys(runId);
     const present = (await Promise.all(keys.map((k) => redis.exists(k)))).reduce((n, e) => n + e, 0);
     const jobs = (await Promise.all(queues.map((q) => q.count()))).reduce((n, c) => n + c, 0);
     if (!dryRun) {
@@ -110,9 +110,11 @@ async function cleanStale(ctx: CommandContext, o: CleanFlags, verb: string, say:
     try {
       const active = new Set(await redis.smembers(ACTIVE_RUNS_KEY));
       let runs = 0;
-      for (const runId of await runIdsIn(redis)) {
-        const [status, finishedAt, createdAt] = await redis.hmget(runKey(runId), 'status', 'finishedAt', 'createdAt');
-        if (active.has(runId) || !(hasFinished(status ?? undefined) || status === 'interrupted') /* an interrupted run resumes from its store */ || !old(finishedAt ?? createdAt)) continue;
+      for (const runId of await listRunIds(redis)) {
+        const r = await readRunRecord(redis, runId);
+        if (!r) continue;
+        const status = r.status;
+        if (active.has(runId) || !(hasFinished(status) || status === 'interrupted') /* an interrupted run resumes from its store */ || !old(r.finishedAt ?? r.createdAt)) continue;
         const [jobs, keys] = await cleanRedis(redis, o.redis, runId, o.dryRun);
         runs++;
         say(`${verb} run ${runId} (${status}) from Redis: 2 queues (${jobs} jobs waiting or delayed), ${keys} keys`);

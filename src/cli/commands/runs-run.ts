@@ -3,11 +3,10 @@ import fsp from 'node:fs/promises';
 import { readManifest, type Manifest } from '../../coordinator/index.js';
 import { readCostFile } from '../../cost/index.js';
 import { isRemote, type OutputStore } from '../../storage/index.js';
-import { ACTIVE_RUNS_KEY, openRedis, runKey } from '../../queue/index.js';
+import { ACTIVE_RUNS_KEY, listRunIds, openRedis, readCostUsd, readRunRecord } from '../../queue/index.js';
 import { UsageError } from '../io.js';
 import type { CommandContext } from '../context.js';
 import { withStore, type StorageFlags } from '../storage.js';
-import type { Redis } from 'ioredis';
 
 interface RunLine {
   readonly runId: string;
@@ -29,21 +28,6 @@ export async function runIdsUnder(store: OutputStore, out: string): Promise<stri
   }
   // One LIST per 1,000 objects under the location: a bucket with many runs' partials takes a while.
   return [...new Set((await store.list('')).filter((k) => /^[^/]+\/manifest\.json$/.test(k)).map((k) => k.split('/')[0] as string))].sort();
-}
-
-/** The runs a Redis holds: the ids of its run hashes (not their `:progress` or `:cost` sub-keys), sorted. */
-export async function runIdsIn(redis: Redis): Promise<string[]> {
-  const ids = new Set<string>();
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', runKey('*'), 'COUNT', 500);
-    cursor = next;
-    for (const k of keys) {
-      const id = k.slice(runKey('').length);
-      if (/^[A-Za-z0-9][A-Za-z0-9_-]*$/.test(id)) ids.add(id);
-    }
-  } while (cursor !== '0');
-  return [...ids].sort();
 }
 
 function lineOf(m: Manifest, costUsd: number | null): RunLine {
@@ -88,11 +72,12 @@ export async function runsCommand(ctx: CommandContext, o: RunsFlags): Promise<vo
     const redis = await openRedis(o.redis, 'wikireverse-runs');
     try {
       const active = new Set(await redis.smembers(ACTIVE_RUNS_KEY));
-      for (const id of await runIdsIn(redis)) {
-        const h = await redis.hgetall(runKey(id));
-        const cost = Number(await redis.hget(`${runKey(id)}:cost`, 'totalUsd'));
-        lines.push({ runId: id, status: h.status ?? 'unknown', files: Number(h.files ?? 0), done: null, failed: null, links: null,
-          costUsd: Number.isFinite(cost) && cost > 0 ? cost : null, createdAt: h.createdAt ?? null, active: active.has(id) });
+      for (const id of await listRunIds(redis)) {
+        const r = await readRunRecord(redis, id);
+        if (!r) continue;
+        const cost = await readCostUsd(redis, id);
+        lines.push({ runId: id, status: r.status, files: r.files, done: null, failed: null, links: null,
+          costUsd: cost !== null && cost > 0 ? cost : null, createdAt: r.createdAt, active: active.has(id) });
       }
     } finally {
       redis.disconnect();

@@ -2,8 +2,8 @@
 
 import type { Redis } from 'ioredis';
 import { redactUrl } from '../../log/index.js';
-import { checkRunId, committedFiles, getRunStatus, isGoing, readManifest, readRunFiles, type RunStatusReport } from '../../coordinator/index.js';
-import { openRedis, readLiveTotals, readPrivateUrl, runKey } from '../../queue/index.js';
+import { checkRunId, committedFiles, getRunStatus, readManifest, readRunFiles, type RunStatusReport } from '../../coordinator/index.js';
+import { isGoing, openRedis, readLiveTotals, readPrivateUrl, readRunRecord } from '../../queue/index.js';
 import type { OutputStore } from '../../storage/index.js';
 import { EventWriter, ProgressRenderer, RateMeter, buildView, formatLine, progressEvent, type ProgressView } from '../../progress/index.js';
 import { UsageError } from '../io.js';
@@ -20,12 +20,17 @@ export interface StatusFlags extends StorageFlags {
 }
 
 async function view(redis: Redis, s: RunStatusReport, meter?: RateMeter): Promise<ProgressView> {
-  const [totals, meta] = await Promise.all([readLiveTotals(redis, s.runId), redis.hmget(runKey(s.runId), 'createdAt', 'finishedAt')]);
-  const created = Date.parse(meta[0] ?? '');
-  const ended = Date.parse(meta[1] ?? '');
+  const [totals, record] = await Promise.all([readLiveTotals(redis, s.runId), readRunRecord(redis, s.runId)]);
+  const created = Date.parse(record?.createdAt ?? '');
+  const ended = Date.parse(record?.finishedAt ?? '');
   const end = isGoing(s.status) || !Number.isFinite(ended) ? Date.now() : ended;
   const elapsedMillis = Number.isFinite(created) ? Math.max(0, end - created) : 0;
   return buildView({ runId: s.runId, total: s.files, done: s.done, failed: s.failed, active: s.active, waiting: s.waiting, elapsedMillis }, totals, s.status, meter);
+}
+
+/** `run <id> <status>: files N, waiting w, active a, done d, failed f` (the counts of src/queue/run-counts.ts). */
+function statusLine(s: RunStatusReport): string {
+  return `run ${s.runId} ${s.status}: files ${s.files}, waiting ${s.waiting}, active ${s.active}, done ${s.done}, failed ${s.failed}`;
 }
 
 /** The files of a run whose coordinator died: done means committed in the store, failed is what the list says. */
@@ -92,7 +97,7 @@ export async function statusCommand(ctx: CommandContext, id: string, flags: Stat
         const e = progressEvent(v);
         io.stdout.write(JSON.stringify({ ...s, pages: e.pages, links: e.links, bytes: e.bytes, pagesPerSec: e.pagesPerSec, etaSeconds: e.etaSeconds, costUsd: e.costUsd, elapsedSeconds: e.elapsedSeconds }, null, 2) + '\n');
       } else {
-        io.stdout.write(`run ${s.runId} ${s.status}: files ${s.files}, waiting ${s.waiting}, active ${s.active}, done ${s.done}, failed ${s.failed}\n${formatLine(v)}\n`);
+        io.stdout.write(`${statusLine(s)}\n${formatLine(v)}\n`);
       }
       return;
     }
@@ -109,7 +114,7 @@ export async function statusCommand(ctx: CommandContext, id: string, flags: Stat
       s = (await getRunStatus(o.redis, runId)) ?? { ...s, status: 'gone' };
     }
     renderer.finish();
-    if (!o.json) io.stdout.write(`run ${s.runId} ${s.status}: files ${s.files}, waiting ${s.waiting}, active ${s.active}, done ${s.done}, failed ${s.failed}\n`);
+    if (!o.json) io.stdout.write(`${statusLine(s)}\n`);
   } finally {
     redis.disconnect();
   }
