@@ -16,7 +16,7 @@ const LAYERS = [
   { name: 'views of a run', units: ['report', 'progress'] },
   { name: 'runner', units: ['coordinator', 'worker'] },
   { name: 'work', units: ['extract', 'warc', 'reduce', 'cost', 'fleet'] },
-  { name: 'infrastructure', units: ['queue', 'storage'] },
+  { name: 'infrastructure', units: ['redis', 'storage'] },
   { name: 'base', units: ['config', 'log', 'job', 'exit-codes.ts'] },
 ];
 
@@ -25,7 +25,7 @@ const SIDEWAYS = [
   ['report', 'progress'],
   ['extract', 'warc'],
   ['fleet', 'cost'],
-  ['queue', 'storage'],
+  ['redis', 'storage'],
   ['log', 'exit-codes.ts'],
   ['log', 'config'],
   ['config', 'exit-codes.ts'],

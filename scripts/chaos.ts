@@ -13,7 +13,7 @@ import { parseArgs } from 'node:util';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { generateFixtures } from '../src/fixtures/index.js';
 import { ExitCode } from '../src/exit-codes.js';
-import { startRedisServer, freePort, type EmbeddedRedis } from '../src/queue/redis-server.js';
+import { startRedisServer, freePort, type EmbeddedRedis } from '../src/redis/redis-server.js';
 
 const { values } = parseArgs({
   options: {

@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { Queue } from 'bullmq';
-import { QUEUE_PREFIX, queueName, redisOptions, startRedisServer } from '../queue/index.js';
+import { QUEUE_PREFIX, queueName, redisOptions, startRedisServer } from '../redis/index.js';
 import { enqueueFiles } from '../coordinator/settle.js';
 import { writeRunFiles } from '../coordinator/run-files.js';
 import type { Manifest } from '../coordinator/index.js';

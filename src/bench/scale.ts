@@ -13,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { SETTINGS, childEnv } from '../config/index.js';
-import { startRedisServer } from '../queue/index.js';
+import { startRedisServer } from '../redis/index.js';
 import { DEFAULT_PRICES } from '../cost/prices.js';
 import { projectRun, type Projection } from '../cost/projection.js';
 import { generatedInputs, type InputSpec } from './inputs.js';

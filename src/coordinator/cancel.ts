@@ -3,7 +3,7 @@
  * and writes the manifest), removes its queued files and reduce tasks, takes it off the active-runs set (standalone workers stop
  * serving it), and marks the manifest when the coordinator is gone.
  */
-import { ACTIVE_RUNS_KEY, cancelRunRecord, hasFinished, isGoing, openQueue, openRedis, queueName, readRunRecord, reduceQueueName } from '../queue/index.js';
+import { ACTIVE_RUNS_KEY, cancelRunRecord, hasFinished, isGoing, openQueue, openRedis, queueName, readRunRecord, reduceQueueName } from '../redis/index.js';
 import { openStore, type IoSession } from '../storage/index.js';
 import { readManifest, writeManifest } from './manifest.js';
 

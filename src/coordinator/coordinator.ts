@@ -14,7 +14,7 @@ import { redactUrl } from '../log/index.js';
 import {
   ACTIVE_RUNS_KEY, createRunRecord, finishRunRecord, openQueue, openRedis, queueName, reduceQueueName, removePrivateUrl, savePrivateUrl,
   setRunStatus, startRedisServer, type EmbeddedRedis,
-} from '../queue/index.js';
+} from '../redis/index.js';
 import { IoSession, openStore, type IoSettings, type OutputStore } from '../storage/index.js';
 import { mergeCounters, type CounterMap } from '../extract/index.js';
 import { planIndex, planInputs, type InputRequest } from './crawl.js';

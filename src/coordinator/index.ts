@@ -14,5 +14,5 @@ export { committedFiles } from './settle.js';
 export { getRunStatus, type RunStatusReport } from './status.js';
 export { checkRunId } from './run-id.js';
 export { cancelRun, cancelStoredRun, type CancelResult } from './cancel.js';
-export { buildReport, formatReport, readReportFiles, type ReportFiles, type RunReport } from './report.js';
+export { buildOutcome, formatOutcome, readOutcomeFiles, type OutcomeFiles, type RunOutcome } from './outcome.js';
 export { pendingOf, readRunFiles, selectRunFiles, type FileCounts, type RunFile } from './run-files.js';

@@ -8,7 +8,7 @@ import { writeRunFiles, type FileCounts, type RunFile } from './run-files.js';
 import type { CounterMap } from '../extract/index.js';
 import type { OutputFile } from '../storage/layout.js';
 
-import type { RunStart, RunStatus } from '../queue/index.js';
+import type { RunStart, RunStatus } from '../redis/index.js';
 
 /** What defines a run's output: fixed at creation, reused by `resume`. */
 export interface RunSettings {
@@ -55,7 +55,7 @@ export interface Manifest {
   files: FileCounts;
 }
 
-/** What the run's record in Redis says of it (src/queue/run-record.ts), from its manifest. */
+/** What the run's record in Redis says of it (src/redis/run-record.ts), from its manifest. */
 export function runStart(m: Manifest): RunStart {
   return { out: m.settings.out, job: m.settings.job, files: m.files.total, createdAt: m.createdAt };
 }

@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Job, Queue } from 'bullmq';
-import { formatCounts, readJobCounts, reduceTaskId, type ReduceTaskData } from '../queue/index.js';
+import { formatCounts, readJobCounts, reduceTaskId, type ReduceTaskData } from '../redis/index.js';
 import {
   commitPath, reduceInputsPath, type FileResult, type OutputFile, type OutputStore,
 } from '../storage/index.js';

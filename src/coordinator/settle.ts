@@ -6,7 +6,7 @@ import type { JobType, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import {
   ACTIVE_RUNS_KEY, formatCounts, readRunCounts, readRunStatus, recordCommittedIds, restoreRunRecord, type FileJobData, type RunCounts,
-} from '../queue/index.js';
+} from '../redis/index.js';
 import { fileIdOfCommit, partialsDir, type OutputStore } from '../storage/index.js';
 import { runStart, type Manifest } from './manifest.js';
 import { readRunFiles, type RunFile } from './run-files.js';
@@ -109,7 +109,7 @@ export async function enqueueFiles(
   return added;
 }
 
-/** What a run looks like at one poll of the coordinator: its counts (src/queue/run-counts.ts) and its time so far. */
+/** What a run looks like at one poll of the coordinator: its counts (src/redis/run-counts.ts) and its time so far. */
 export interface ProgressSnapshot extends RunCounts {
   readonly runId: string;
   readonly elapsedMillis: number;

@@ -1,5 +1,5 @@
 /** A run's state as seen in Redis: its record, and how many of its files are waiting, active, done or failed. */
-import { openQueue, openRedis, queueName, readRunCounts, readRunRecord, type RunCounts, type RunStatus } from '../queue/index.js';
+import { openQueue, openRedis, queueName, readRunCounts, readRunRecord, type RunCounts, type RunStatus } from '../redis/index.js';
 
 export interface RunStatusReport extends Omit<RunCounts, 'total'> {
   readonly runId: string;

@@ -7,7 +7,7 @@
  */
 import type { Redis } from 'ioredis';
 import type { Logger } from '../log/index.js';
-import { ACTIVE_RUNS_KEY, connect, costKey, readRunUsage, setRunStatus } from '../queue/index.js';
+import { ACTIVE_RUNS_KEY, connect, costKey, readRunUsage, setRunStatus } from '../redis/index.js';
 import { costPath, type OutputStore } from '../storage/index.js';
 import { computeLedger, historyKey, type InstanceLife, type Ledger, type PricePoint } from './ledger.js';
 import type { PriceTable } from './prices.js';

@@ -5,7 +5,7 @@
  */
 import type { Redis } from 'ioredis';
 import type { Manifest, ProgressSnapshot, RunObserver } from '../coordinator/index.js';
-import { readLiveTotals, type LiveTotals } from '../queue/index.js';
+import { readLiveTotals, type LiveTotals } from '../redis/index.js';
 import type { OutputStore } from '../storage/index.js';
 import { EventWriter, progressEvent } from './events.js';
 import type { ProgressRenderer } from './renderer.js';

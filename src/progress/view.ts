@@ -3,10 +3,10 @@
  * in Redis (pages, links, bytes, cost). Pure: the renderers and `status` format a `ProgressView`.
  */
 import { duration } from '../log/index.js';
-import { formatCounts, type LiveTotals } from '../queue/index.js';
+import { formatCounts, type LiveTotals } from '../redis/index.js';
 import type { ProgressSnapshot } from '../coordinator/index.js';
 
-/** The run's counts at one poll (src/queue/run-counts.ts), whether the coordinator or `status` read them. */
+/** The run's counts at one poll (src/redis/run-counts.ts), whether the coordinator or `status` read them. */
 export interface ProgressView extends ProgressSnapshot {
   /** `running`, `stopping` (first Ctrl-C), `reducing`, or a final status. */
   readonly status: string;

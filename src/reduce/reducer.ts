@@ -15,7 +15,7 @@ import { createGunzip, createGzip } from 'node:zlib';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import type { JobDefinition } from '../job/types.js';
 import { withOwnPut, type OutputStore } from '../storage/index.js';
-import type { ReduceTaskData } from '../queue/names.js';
+import type { ReduceTaskData } from '../redis/names.js';
 import { outputPath, partialPath, reduceCommitPath, type OutputFile, type PartitionResult } from '../storage/layout.js';
 import { parseInputLine, type ReduceInputFile } from './inputs.js';
 import { forEachLimit } from './pool.js';

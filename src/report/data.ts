@@ -7,7 +7,7 @@ import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { readReportFiles, type Manifest, type ReportFiles } from '../coordinator/index.js';
+import { readOutcomeFiles, type Manifest, type OutcomeFiles } from '../coordinator/index.js';
 import { readTimeline, type TimelinePoint } from '../progress/index.js';
 import { costPath, type OutputStore } from '../storage/index.js';
 
@@ -33,7 +33,7 @@ export interface ReportData {
   /** Seconds workers spent on committed files (from the manifest): the basis of a cost estimate without a ledger. */
   readonly workerSeconds: number;
   /** The files the report names (failed, retried), from the run's list. */
-  readonly files: ReportFiles;
+  readonly files: OutcomeFiles;
   readonly topArticles: readonly (Ranked & { lang: string; article: string; domains: number })[];
   readonly topDomains: readonly Ranked[];
   readonly languages: readonly Ranked[];
@@ -54,7 +54,7 @@ export async function gatherReport(store: OutputStore, manifest: Manifest, top =
     }
   }
   const workerSeconds = manifest.files.workerSeconds;
-  const named = await readReportFiles(store, manifest.runId);
+  const named = await readOutcomeFiles(store, manifest.runId);
   const base = { manifest, timeline, cost, workerSeconds, files: named, generatedAt: new Date().toISOString() };
   const files = (o: string): string[] => manifest.outputs.filter((x) => x.output === o && x.rows > 0).map((x) => x.path);
   const links = files('links');

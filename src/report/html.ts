@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
-import { buildReport } from '../coordinator/index.js';
+import { buildOutcome } from '../coordinator/index.js';
 import { duration } from '../log/index.js';
 import { compact, usd } from '../progress/index.js';
 import { CHARTS_SCRIPT } from './charts.js';
@@ -43,7 +43,7 @@ const note = (text: string): string => `<p class="note">${esc(text)}</p>`;
 
 export function renderReport(d: ReportData): string {
   const m = d.manifest;
-  const r = buildReport(m, d.files);
+  const r = buildOutcome(m, d.files);
   const s = m.summary;
   const throughput = throughputSeries(d.timeline);
   const costLine = costSeries(d.timeline);

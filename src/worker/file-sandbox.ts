@@ -9,7 +9,7 @@
  * A thread is kept for the next file while it is healthy, so its start-up (~0.3 CPU-s) is paid once per slot.
  */
 import { Worker } from 'node:worker_threads';
-import type { FileJobData } from '../queue/index.js';
+import type { FileJobData } from '../redis/index.js';
 import type { FileResult, IoSettings } from '../storage/index.js';
 import { ReaderHeartbeat } from './reader-heartbeat.js';
 

@@ -9,7 +9,7 @@ import { resolveJob, type JobDefinition, type JobRegistry } from '../job/index.j
 import {
   ACTIVE_RUNS_KEY, QUEUE_PREFIX, TaskDataError, checkFileTask, checkReduceTask, connect, recordCommitted, recordReduced, redisOptions, queueName, reduceQueueName,
   readRunRecord, type FileJobData, type ReduceTaskData,
-} from '../queue/index.js';
+} from '../redis/index.js';
 import { IoSession, openStore, reduceInputsPath, type FileResult, type IoSettings, type PartitionResult } from '../storage/index.js';
 import { runReduceTask } from '../reduce/index.js';
 import type { Logger } from '../log/index.js';
@@ -189,7 +189,7 @@ export class FileWorker {
     return (await readRunRecord(this.counters, runId))?.out ?? undefined;
   }
 
-  /** The task's data, checked (queue/task-data.ts); a task the run's coordinator could not have written fails for good. */
+  /** The task's data, checked (redis/task-data.ts); a task the run's coordinator could not have written fails for good. */
   private async accept<T>(check: (out: string | undefined) => T, runId: string): Promise<T> {
     try {
       return check(await this.registeredOut(runId));

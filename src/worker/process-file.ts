@@ -16,7 +16,7 @@ import { partitionOf } from '../job/partition.js';
 import { scanInput, type ScanResult } from '../extract/scan.js';
 import { scanRanges } from './scan-ranges.js';
 import { openInput, withOwnPut, type IoSession, type OutputStore, type PendingObject } from '../storage/index.js';
-import type { FileJobData } from '../queue/names.js';
+import type { FileJobData } from '../redis/names.js';
 import { commitPath, partialPath, type FileResult, type PartRange } from '../storage/layout.js';
 import type { ReaderHeartbeat } from './reader-heartbeat.js';
 

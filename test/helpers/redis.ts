@@ -1,9 +1,9 @@
 /** A redis-server for fault tests with a fixed port and data dir, so it can be stopped and started again (optionally persistent). */
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { startRedisServer, type EmbeddedRedis } from '../../src/queue/index.js';
+import { startRedisServer, type EmbeddedRedis } from '../../src/redis/index.js';
 
-export { freePort } from '../../src/queue/redis-server.js';
+export { freePort } from '../../src/redis/redis-server.js';
 
 export class TestRedis {
   private server: EmbeddedRedis | undefined;

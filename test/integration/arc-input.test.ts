@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { startRedisServer, type EmbeddedRedis } from '../../src/queue/index.js';
+import { startRedisServer, type EmbeddedRedis } from '../../src/redis/index.js';
 import { generateFixtures, type ExpectedRow } from '../../src/fixtures/index.js';
 import { badHeaderMember, garbage, gzipMember, splitArcRecords, truncatedMember, withLyingArcLength, type RawArcRecord } from '../../src/fixtures/corrupt.js';
 import { runCli } from '../helpers/cli.js';

@@ -15,7 +15,7 @@ import http from 'node:http';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { WORKER_NODE_FLAGS, loadConfig } from '../../src/config/index.js';
-import { startRedisServer, type EmbeddedRedis } from '../../src/queue/index.js';
+import { startRedisServer, type EmbeddedRedis } from '../../src/redis/index.js';
 import { ROOT, exec, startCli, type RunningCli } from '../helpers/cli.js';
 import { freePort } from '../helpers/redis.js';
 import { readParquet } from '../helpers/parquet.js';

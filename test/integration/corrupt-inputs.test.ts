@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import { startRedisServer, type EmbeddedRedis } from '../../src/queue/index.js';
+import { startRedisServer, type EmbeddedRedis } from '../../src/redis/index.js';
 import { generateFixtures, type ExpectedRow } from '../../src/fixtures/index.js';
 import {
   badHeaderMember, garbage, gzipMember, responseRecord, splitRecords, truncatedMember, withBrokenBlock, withLyingLength, type RawRecord,

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { startRedisServer, type EmbeddedRedis } from '../../src/queue/index.js';
+import { startRedisServer, type EmbeddedRedis } from '../../src/redis/index.js';
 import { selectEntries } from '../../src/coordinator/crawl.js';
 import type { ExpectedRow } from '../../src/fixtures/index.js';
 import { runCli, startCli } from '../helpers/cli.js';

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import http from 'node:http';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { ACTIVE_RUNS_KEY, QUEUE_PREFIX, queueName, startRedisServer, type EmbeddedRedis } from '../../src/queue/index.js';
+import { ACTIVE_RUNS_KEY, QUEUE_PREFIX, queueName, startRedisServer, type EmbeddedRedis } from '../../src/redis/index.js';
 import { startCli, type RunningCli } from '../helpers/cli.js';
 
 let redis: EmbeddedRedis;

@@ -9,7 +9,7 @@ import { startCli, runCli } from '../helpers/cli.js';
 import { readParquet } from '../helpers/parquet.js';
 import { keyOf, plant, tempDir, type PlantedSet } from '../helpers/fixtures.js';
 import { TestRedis, freePort } from '../helpers/redis.js';
-import { QUEUE_PREFIX, queueName } from '../../src/queue/index.js';
+import { QUEUE_PREFIX, queueName } from '../../src/redis/index.js';
 
 let work: string;
 let planted: PlantedSet;

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import { startRedisServer, type EmbeddedRedis } from '../../src/queue/index.js';
+import { startRedisServer, type EmbeddedRedis } from '../../src/redis/index.js';
 import { startCli } from '../helpers/cli.js';
 import { freePort } from '../helpers/redis.js';
 import { plant, tempDir, type PlantedSet } from '../helpers/fixtures.js';

@@ -12,7 +12,7 @@ import { CostTracker, loadPrices } from '../../src/cost/index.js';
 import type { Fleet, FleetPlan, FleetRun } from '../../src/fleet/index.js';
 import type { InstanceLife } from '../../src/cost/ledger.js';
 import { createLogger } from '../../src/log/index.js';
-import { startRedisServer, type EmbeddedRedis } from '../../src/queue/index.js';
+import { startRedisServer, type EmbeddedRedis } from '../../src/redis/index.js';
 import { SETTINGS } from '../../src/config/index.js';
 import { jobRegistry } from '../../jobs/index.js';
 import { startCli, type RunningCli } from '../helpers/cli.js';

@@ -9,7 +9,7 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { startRedisServer, type EmbeddedRedis } from '../../src/queue/index.js';
+import { startRedisServer, type EmbeddedRedis } from '../../src/redis/index.js';
 import { FaultServer } from '../helpers/fault-server.js';
 import { runCli } from '../helpers/cli.js';
 import { readParquet } from '../helpers/parquet.js';

@@ -11,7 +11,7 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { startRedisServer, type EmbeddedRedis } from '../../src/queue/index.js';
+import { startRedisServer, type EmbeddedRedis } from '../../src/redis/index.js';
 import { runCli } from '../helpers/cli.js';
 import { readParquet } from '../helpers/parquet.js';
 import { keyOf, plant, readFileList, tempDir, type PlantedSet } from '../helpers/fixtures.js';

@@ -1,5 +1,5 @@
 /**
- * One meaning of a run's counts on every screen (src/queue/run-counts.ts). Against a real redis-server, a run's jobs are
+ * One meaning of a run's counts on every screen (src/redis/run-counts.ts). Against a real redis-server, a run's jobs are
  * put by hand into a known mix of states: committed (once at the first attempt, once after a retry), completed without a
  * commit record, failed for good, in a retry's backoff, held by a worker, waiting, and two files committed in the store
  * before this Redis knew the run. At that instant the coordinator's progress line, `status` (text and JSON) and the
@@ -12,7 +12,7 @@ import { Redis } from 'ioredis';
 import {
   createRunRecord, queueName, readLiveTotals, recordCommitted, recordCommittedIds, redisOptions, startRedisServer, QUEUE_PREFIX,
   type EmbeddedRedis, type FileJobData,
-} from '../../src/queue/index.js';
+} from '../../src/redis/index.js';
 import { LocalStore, type FileResult } from '../../src/storage/index.js';
 import { waitUntilSettled, type ProgressSnapshot } from '../../src/coordinator/settle.js';
 import type { Manifest } from '../../src/coordinator/index.js';

@@ -1,14 +1,14 @@
 /**
- * A run's record in Redis (src/queue/run-record.ts) against a real redis-server: its life (start, stop, cancel, end, a
+ * A run's record in Redis (src/redis/run-record.ts) against a real redis-server: its life (start, stop, cancel, end, a
  * restart forgetting an earlier end), the keys of a run listed once for `clean`, and a record holding garbage read as
  * bounded, clean values (by the module and by `status`, `runs`).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import {
-  cancelRunRecord, costKey, createRunRecord, finishRunRecord, listRunIds, progressKey, readLiveTotals, readRunRecord, readRunStatus,
+  cancelRunRecord, costKey, createRunRecord, finishRunRecord, listRunIds, liveTotalsKey, readLiveTotals, readRunRecord, readRunStatus,
   recordCommitted, restoreRunRecord, runKeys, setRunStatus, startRedisServer, type EmbeddedRedis,
-} from '../../src/queue/index.js';
+} from '../../src/redis/index.js';
 import { runCli } from '../helpers/cli.js';
 
 let server: EmbeddedRedis;
@@ -68,7 +68,7 @@ describe('run record', () => {
       status: 'pwned\x1b[2J', files: '1e99', out: 'x'.repeat(5000), job: '../../etc/passwd', createdAt: 'yesterday',
       finishedAt: 'not a date', reason: `\x1b]0;title\x07${'r'.repeat(5000)}`, extra: 'ignored',
     });
-    await r.hset(progressKey('junk-1'), { files: '-4', pages: 'NaN', rows: '12.5', bytes: '99999999999999999999' });
+    await r.hset(liveTotalsKey('junk-1'), { files: '-4', pages: 'NaN', rows: '12.5', bytes: '99999999999999999999' });
     await r.hset(costKey('junk-1'), { totalUsd: 'Infinity' });
     const rec = await readRunRecord(r, 'junk-1');
     expect(rec).toMatchObject({ status: 'unknown', files: 0, out: null, job: null, createdAt: null, finishedAt: null });

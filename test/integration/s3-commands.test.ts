@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import { startRedisServer, type EmbeddedRedis } from '../../src/queue/index.js';
+import { startRedisServer, type EmbeddedRedis } from '../../src/redis/index.js';
 import { runCli, type CliResult } from '../helpers/cli.js';
 import { plant, tempDir, type PlantedSet } from '../helpers/fixtures.js';
 import { S3_ACCESS_KEY, startS3, type TestS3 } from '../helpers/s3.js';

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import { startRedisServer, type EmbeddedRedis } from '../../src/queue/index.js';
+import { startRedisServer, type EmbeddedRedis } from '../../src/redis/index.js';
 import { S3Store } from '../../src/storage/index.js';
 import { runCli } from '../helpers/cli.js';
 import { readParquet } from '../helpers/parquet.js';
@@ -89,7 +89,7 @@ describe('S3', () => {
     expect(reduceCounters['io.s3.put']).toBe(4 + 2); // 4 Parquet files and 2 commit records (each counts its own PUT)
     expect(c['io.s3.get']).toBeGreaterThanOrEqual((reduceCounters['io.s3.get'] ?? 0) + 3); // + the coordinator's commit record reads
     // The run's totals in Redis (what the cost ledger reads) count every PUT under partials/, commit records included.
-    const { connect, readRunUsage } = await import('../../src/queue/index.js');
+    const { connect, readRunUsage } = await import('../../src/redis/index.js');
     const conn = connect(redis.url, 'test-usage');
     const usage = await readRunUsage(conn, 's3-out-1');
     conn.disconnect();

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import { startRedisServer, type EmbeddedRedis } from '../../src/queue/index.js';
+import { startRedisServer, type EmbeddedRedis } from '../../src/redis/index.js';
 import { startCli, runCli } from '../helpers/cli.js';
 import { readParquet } from '../helpers/parquet.js';
 import { keyOf, plant, tempDir, type PlantedSet } from '../helpers/fixtures.js';

@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { FileSandbox, SandboxError, type ThreadRequest } from '../../src/worker/file-sandbox.js';
-import type { FileJobData } from '../../src/queue/index.js';
+import type { FileJobData } from '../../src/redis/index.js';
 import { testIoSettings } from '../helpers/storage.js';
 
 const entry = new URL('../fixtures/threads/misbehave.mjs', import.meta.url);

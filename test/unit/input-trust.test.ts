@@ -10,7 +10,7 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { checkListedInputs, isPrivateHost, readListing, toInputFiles } from '../../src/coordinator/listing.js';
-import { checkFileTask, checkReduceTask } from '../../src/queue/index.js';
+import { checkFileTask, checkReduceTask } from '../../src/redis/index.js';
 import { LocalStore } from '../../src/storage/local-store.js';
 import { tempDir } from '../helpers/fixtures.js';
 import { testIoSession } from '../helpers/storage.js';

@@ -5,7 +5,7 @@ import {
   type ProgressView,
 } from '../../src/progress/index.js';
 import { duration } from '../../src/log/index.js';
-import { formatCounts, type LiveTotals } from '../../src/queue/index.js';
+import { formatCounts, type LiveTotals } from '../../src/redis/index.js';
 import type { OutputStore } from '../../src/storage/index.js';
 
 class FakeStream {

@@ -1,7 +1,7 @@
 /** report.html's series (pure) and page: escaping, self-containment, what shows without a timeline, cost or outputs. */
 import { describe, expect, it } from 'vitest';
 import { costBreakdown, costSeries, fileStatus, renderReport, throughputSeries, type ReportData } from '../../src/report/index.js';
-import type { Manifest, ReportFiles } from '../../src/coordinator/index.js';
+import type { Manifest, OutcomeFiles } from '../../src/coordinator/index.js';
 import type { TimelinePoint } from '../../src/progress/index.js';
 
 const manifest = (over: Partial<Manifest> = {}): Manifest => ({
@@ -14,7 +14,7 @@ const manifest = (over: Partial<Manifest> = {}): Manifest => ({
   ...over,
 });
 
-const files: ReportFiles = {
+const files: OutcomeFiles = {
   failed: [{ fileId: 'c', input: '/in/<c>.wat.gz', status: 'failed', attempts: 3, error: 'gzip: <unexpected end>' }],
   retried: [
     { fileId: 'b', input: '/in/b.wat.gz', status: 'done', attempts: 2, seconds: 4 },

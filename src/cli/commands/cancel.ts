@@ -15,7 +15,7 @@ export function registerCancel(program: Command, ctx: CommandContext): void {
     .option('--out <dir>', 'the output directory of the run (to mark its manifest)');
   addStorageOptions(cmd, ctx).action(async (runId: string, o: StorageFlags & { redis?: string; out?: string }) => {
     checkRunId(runId);
-    const [{ cancelRun, cancelStoredRun, NoSuchRunError }, { readPrivateUrl }] = await Promise.all([import('../../coordinator/index.js'), import('../../queue/index.js')]);
+    const [{ cancelRun, cancelStoredRun, NoSuchRunError }, { readPrivateUrl }] = await Promise.all([import('../../coordinator/index.js'), import('../../redis/index.js')]);
     // A run on a private redis-server: its coordinator on this machine keeps the server's URL for this user only.
     const redis = o.redis ?? (await readPrivateUrl(runId));
     if (!redis && !o.out) throw new UsageError('cancel needs --redis URL or --out DIR (see wikireverse cancel --help)');

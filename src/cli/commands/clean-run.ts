@@ -3,7 +3,7 @@ import { checkRunId, readManifest } from '../../coordinator/index.js';
 import { removableDirs, type OutputStore } from '../../storage/index.js';
 import {
   ACTIVE_RUNS_KEY, hasFinished, listRunIds, openQueue, openRedis, queueName, readRunRecord, reduceQueueName, runKeys,
-} from '../../queue/index.js';
+} from '../../redis/index.js';
 import type { Redis } from 'ioredis';
 import { UsageError } from '../io.js';
 import type { CommandContext } from '../context.js';

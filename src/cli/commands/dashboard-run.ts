@@ -8,7 +8,7 @@ import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
 import type { Redis } from 'ioredis';
-import { ACTIVE_RUNS_KEY, QUEUE_PREFIX, openQueue, openRedis, queueName } from '../../queue/index.js';
+import { ACTIVE_RUNS_KEY, QUEUE_PREFIX, openQueue, openRedis, queueName } from '../../redis/index.js';
 import { redactUrl } from '../../log/index.js';
 import { onSignals, type CommandContext } from '../context.js';
 

@@ -15,7 +15,7 @@ export function registerReport(program: Command, ctx: CommandContext): void {
     .option('--html', '(re)write <out>/<runId>/report.html (charts, top articles, domains, languages) and print its path', false);
   addStorageOptions(cmd, ctx).action((runId: string, o: StorageFlags & { out: string; json: boolean; html: boolean }) =>
     withStore(ctx, o, o.out, async (store) => {
-      const { buildReport, formatReport, readManifest, readReportFiles } = await import('../../coordinator/index.js');
+      const { buildOutcome, formatOutcome, readManifest, readOutcomeFiles } = await import('../../coordinator/index.js');
       const m = await readManifest(store, checkRunId(runId));
       if (!m) throw new Error(`No run ${runId} under ${o.out} (no ${runId}/manifest.json)`);
       if (o.html) {
@@ -24,8 +24,8 @@ export function registerReport(program: Command, ctx: CommandContext): void {
         ctx.io.stdout.write(`${store.location}/${path} (${bytes} bytes)\n`);
         return;
       }
-      const r = buildReport(m, await readReportFiles(store, m.runId));
-      ctx.io.stdout.write(o.json ? JSON.stringify(r, null, 2) + '\n' : formatReport(r, o.out));
+      const r = buildOutcome(m, await readOutcomeFiles(store, m.runId));
+      ctx.io.stdout.write(o.json ? JSON.stringify(r, null, 2) + '\n' : formatOutcome(r, o.out));
       ctx.setExit(r.files.failed > 0 || r.status !== 'succeeded' ? ExitCode.Failed : ExitCode.Ok);
     }),
   );

@@ -3,7 +3,7 @@ import fsp from 'node:fs/promises';
 import { readManifest, type Manifest } from '../../coordinator/index.js';
 import { readCostFile } from '../../cost/index.js';
 import { isRemote, type OutputStore } from '../../storage/index.js';
-import { ACTIVE_RUNS_KEY, listRunIds, openRedis, readCostUsd, readRunRecord } from '../../queue/index.js';
+import { ACTIVE_RUNS_KEY, listRunIds, openRedis, readCostUsd, readRunRecord } from '../../redis/index.js';
 import { UsageError } from '../io.js';
 import type { CommandContext } from '../context.js';
 import { withStore, type StorageFlags } from '../storage.js';

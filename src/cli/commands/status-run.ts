@@ -3,7 +3,7 @@
 import type { Redis } from 'ioredis';
 import { redactUrl } from '../../log/index.js';
 import { checkRunId, committedFiles, getRunStatus, readManifest, readRunFiles, type RunStatusReport } from '../../coordinator/index.js';
-import { isGoing, openRedis, readLiveTotals, readPrivateUrl, readRunRecord } from '../../queue/index.js';
+import { isGoing, openRedis, readLiveTotals, readPrivateUrl, readRunRecord } from '../../redis/index.js';
 import type { OutputStore } from '../../storage/index.js';
 import { EventWriter, ProgressRenderer, RateMeter, buildView, formatLine, progressEvent, type ProgressView } from '../../progress/index.js';
 import { UsageError } from '../io.js';
@@ -28,7 +28,7 @@ async function view(redis: Redis, s: RunStatusReport, meter?: RateMeter): Promis
   return buildView({ runId: s.runId, total: s.files, done: s.done, failed: s.failed, active: s.active, waiting: s.waiting, elapsedMillis }, totals, s.status, meter);
 }
 
-/** `run <id> <status>: files N, waiting w, active a, done d, failed f` (the counts of src/queue/run-counts.ts). */
+/** `run <id> <status>: files N, waiting w, active a, done d, failed f` (the counts of src/redis/run-counts.ts). */
 function statusLine(s: RunStatusReport): string {
   return `run ${s.runId} ${s.status}: files ${s.files}, waiting ${s.waiting}, active ${s.active}, done ${s.done}, failed ${s.failed}`;
 }

@@ -3,7 +3,7 @@ import { createLogger, redactUrl } from '../../log/index.js';
 import { prettyLogs } from '../../config/index.js';
 import { checkRunId } from '../../coordinator/index.js';
 import { FileWorker, HealthServer, IMDS_DEFAULT_URL, WorkerMetrics, leaveOnSpotNotice, onEc2 } from '../../worker/index.js';
-import { openRedis } from '../../queue/index.js';
+import { openRedis } from '../../redis/index.js';
 import { onSignals, type CommandContext } from '../context.js';
 import { storageSettings, type StorageFlags } from '../storage.js';
 import { ExitCode } from '../../exit-codes.js';

@@ -1,19 +1,19 @@
 /**
- * A run's report from its manifest and its file list: files ok / retried / failed (with their last error), records
- * skipped by reason, outputs.
+ * A run's outcome from its manifest and its file list: files ok / retried / failed (with their last error), records
+ * skipped by reason, outputs. `wikireverse report` prints it as text or JSON; report.html (src/report) draws it.
  */
 import type { OutputStore } from '../storage/index.js';
 import type { Manifest } from './manifest.js';
 import { pendingOf, readRunFiles, type RunFile } from './run-files.js';
 
-/** The files a report names: those that failed, and those that took more than one attempt. */
-export interface ReportFiles {
+/** The files an outcome names: those that failed, and those that took more than one attempt. */
+export interface OutcomeFiles {
   readonly failed: readonly RunFile[];
   readonly retried: readonly RunFile[];
 }
 
-/** Reads the run's list once for the files a report names. */
-export async function readReportFiles(store: OutputStore, runId: string): Promise<ReportFiles> {
+/** Reads the run's list once for the files an outcome names. */
+export async function readOutcomeFiles(store: OutputStore, runId: string): Promise<OutcomeFiles> {
   const failed: RunFile[] = [];
   const retried: RunFile[] = [];
   for await (const batch of readRunFiles(store, runId)) {
@@ -25,7 +25,7 @@ export async function readReportFiles(store: OutputStore, runId: string): Promis
   return { failed, retried };
 }
 
-export interface RunReport {
+export interface RunOutcome {
   readonly runId: string;
   readonly status: string;
   readonly reason: string | null;
@@ -40,8 +40,8 @@ export interface RunReport {
 
 const SKIP_RE = /^(pages_(?!parsed)|records_|input_damage\.|bytes_skipped|links_rejected\.|links_duplicate|files_requeued|io\.retries|io\.resumes)/;
 
-export function buildReport(m: Manifest, { failed, retried }: ReportFiles): RunReport {
-  const outputs: RunReport['outputs'] = {};
+export function buildOutcome(m: Manifest, { failed, retried }: OutcomeFiles): RunOutcome {
+  const outputs: RunOutcome['outputs'] = {};
   for (const o of m.outputs) {
     const e = (outputs[o.output] ??= { files: 0, rows: 0, bytes: 0 });
     e.files++;
@@ -61,7 +61,7 @@ export function buildReport(m: Manifest, { failed, retried }: ReportFiles): RunR
   };
 }
 
-export function formatReport(r: RunReport, out: string): string {
+export function formatOutcome(r: RunOutcome, out: string): string {
   const lines = [
     `run ${r.runId}: ${r.status}${r.reason ? ` (${r.reason})` : ''}`,
     // ok + failed + pending = total; "retried" counts files of either kind that took more than one attempt.

@@ -1,12 +1,12 @@
-/** The queue layer: BullMQ queue names, job data, Redis connections, a private redis-server. */
+/** Everything the run keeps in Redis: BullMQ queue names and task data (checked), connections, a private redis-server, the run's record, its live totals and counts. */
 export * from './names.js';
 export { connect, openQueue, openRedis, redisOptions, waitForRedis, RedisUnavailableError, REDIS_CONNECT_MILLIS } from './connection.js';
 export { startRedisServer, type EmbeddedRedis } from './redis-server.js';
 export { checkFileTask, checkReduceTask, TaskDataError } from './task-data.js';
 export { readPrivateUrl, removePrivateUrl, savePrivateUrl } from './private-url.js';
-export { recordCommitted, recordCommittedIds, recordReduced, readLiveTotals, readRunUsage, readCostUsd, type LiveTotals } from './progress.js';
+export { recordCommitted, recordCommittedIds, recordReduced, readLiveTotals, readRunUsage, readCostUsd, type LiveTotals } from './live-totals.js';
 export {
-  costKey, progressFilesKey, progressKey, runKeys, listRunIds, readRunRecord, readRunStatus, createRunRecord, restoreRunRecord, setRunStatus,
+  costKey, liveTotalsFilesKey, liveTotalsKey, runKeys, listRunIds, readRunRecord, readRunStatus, createRunRecord, restoreRunRecord, setRunStatus,
   finishRunRecord, cancelRunRecord, hasFinished, isGoing, readCount, RUN_STATUSES, MAX_RUN_FILES, type RunStatus, type RunRecord, type RunStart,
 } from './run-record.js';
 export { formatCounts, readJobCounts, readRunCounts, type JobStateCounts, type RunCounts } from './run-counts.js';

@@ -18,12 +18,12 @@ function runKey(runId: string): string {
 }
 
 /** Hash of live totals over a run's committed files (`files`, `pages`, `rows`, `bytes`, `workerMillis`), for progress displays. */
-export function progressKey(runId: string): string {
+export function liveTotalsKey(runId: string): string {
   return `${runKey(runId)}:progress`;
 }
 
-/** Set of the file ids already counted in `progressKey` (a file committed twice is counted once). */
-export function progressFilesKey(runId: string): string {
+/** Set of the file ids already counted in `liveTotalsKey` (a file committed twice is counted once). */
+export function liveTotalsFilesKey(runId: string): string {
   return `${runKey(runId)}:progress:files`;
 }
 
@@ -34,7 +34,7 @@ export function costKey(runId: string): string {
 
 /** Every key of a run in Redis but its queues': the record, the live totals and their set of files, the cost ledger. */
 export function runKeys(runId: string): string[] {
-  return [runKey(runId), progressKey(runId), progressFilesKey(runId), costKey(runId)];
+  return [runKey(runId), liveTotalsKey(runId), liveTotalsFilesKey(runId), costKey(runId)];
 }
 
 /** The ids of the runs a Redis holds a record of (not their sub-keys), sorted. */

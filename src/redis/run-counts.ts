@@ -17,7 +17,7 @@
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { duration } from '../log/index.js';
-import { progressKey, readCount } from './run-record.js';
+import { liveTotalsKey, readCount } from './run-record.js';
 
 /** A run's files at one instant (see the module's comment for what each count means). */
 export interface RunCounts {
@@ -45,7 +45,7 @@ export async function readJobCounts(queue: Queue): Promise<JobStateCounts> {
 
 /** The run's counts now: its file queue's jobs and its committed files in Redis, for a run of `total` files. */
 export async function readRunCounts(redis: Redis, queue: Queue, runId: string, total: number): Promise<RunCounts> {
-  const [jobs, committed] = await Promise.all([readJobCounts(queue), redis.hget(progressKey(runId), 'files')]);
+  const [jobs, committed] = await Promise.all([readJobCounts(queue), redis.hget(liveTotalsKey(runId), 'files')]);
   return { total, done: Math.min(total, readCount(committed)), failed: jobs.failed, active: jobs.active, waiting: jobs.waiting };
 }
 

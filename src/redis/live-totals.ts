@@ -3,7 +3,7 @@
  * coordinators and `status` read them. The output store stays the source of truth for the final summary.
  */
 import type { Redis } from 'ioredis';
-import { costKey, progressFilesKey, progressKey, readCount } from './run-record.js';
+import { costKey, liveTotalsFilesKey, liveTotalsKey, readCount } from './run-record.js';
 import type { FileResult } from '../storage/layout.js';
 
 export interface LiveTotals {
@@ -51,7 +51,7 @@ return n`;
  */
 export async function recordCommittedIds(redis: Redis, runId: string, ids: Iterable<string>): Promise<void> {
   const all = [...ids];
-  for (let i = 0; i < all.length; i += 1000) await redis.eval(RECORD_IDS, 2, progressKey(runId), progressFilesKey(runId), ...all.slice(i, i + 1000));
+  for (let i = 0; i < all.length; i += 1000) await redis.eval(RECORD_IDS, 2, liveTotalsKey(runId), liveTotalsFilesKey(runId), ...all.slice(i, i + 1000));
 }
 
 function ioCounters(c: Record<string, number>): Record<string, number> {
@@ -60,12 +60,12 @@ function ioCounters(c: Record<string, number>): Record<string, number> {
 
 async function record(redis: Redis, runId: string, id: string, fields: Record<string, number>): Promise<void> {
   const args = Object.entries(fields).flatMap(([k, v]) => [k, String(Math.round(v))]);
-  await redis.eval(RECORD, 2, progressKey(runId), progressFilesKey(runId), id, ...args);
+  await redis.eval(RECORD, 2, liveTotalsKey(runId), liveTotalsFilesKey(runId), id, ...args);
 }
 
 /** The run's workers' CPU seconds and storage requests so far (committed files and reduce tasks), for the cost ledger. */
 export async function readRunUsage(redis: Redis, runId: string): Promise<{ cpuSeconds: number; counters: Record<string, number> }> {
-  const h = await redis.hgetall(progressKey(runId));
+  const h = await redis.hgetall(liveTotalsKey(runId));
   const counters: Record<string, number> = {};
   for (const [k, v] of Object.entries(h)) if (k.startsWith('io.')) counters[k] = readCount(v);
   return { cpuSeconds: readCount(h.cpuMillis) / 1000, counters };
@@ -78,7 +78,7 @@ export async function readCostUsd(redis: Redis, runId: string): Promise<number |
 }
 
 export async function readLiveTotals(redis: Redis, runId: string): Promise<LiveTotals> {
-  const [h, costUsd] = await Promise.all([redis.hgetall(progressKey(runId)), readCostUsd(redis, runId)]);
+  const [h, costUsd] = await Promise.all([redis.hgetall(liveTotalsKey(runId)), readCostUsd(redis, runId)]);
   const n = (k: string): number => readCount(h[k]);
   return { files: n('files'), pages: n('pages'), rows: n('rows'), bytes: n('bytes'), workerMillis: n('workerMillis'), costUsd };
 }
