@@ -41,7 +41,7 @@ export async function withDisplay(ctx: CommandContext, flags: DisplayFlags, base
   const log = renderer.mode === 'tty' || pretty ? createLogger(flags.logLevel, { cmd }, { pretty, write: (l) => renderer.message(l) }) : base.log;
   return {
     session: {
-      ...base, log, progress: say, progressDisplay: true,
+      ...base, log, say, progressDisplay: true,
       observers: [...(base.observers ?? []), observer, new ReportObserver(say)],
     },
     interrupting: (text) => observer.interrupting(text),

@@ -33,6 +33,6 @@ export async function sessionOptions(ctx: CommandContext, f: SessionFlags, io: C
     io: await storageSettings(ctx, f),
     rateLimit: f.rateLimit,
     log: createLogger(f.logLevel, { cmd }),
-    progress: (line) => io.stderr.write(`${line}\n`),
+    say: (line) => io.stderr.write(`${line}\n`),
   };
 }

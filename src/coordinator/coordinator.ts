@@ -42,8 +42,8 @@ export interface SessionOptions {
   /** Input files started per second across all workers (recorded in the manifest; enforced by the workers). */
   readonly rateLimit?: number | undefined;
   readonly log: Logger;
-  /** Where progress lines go (stderr by default). */
-  readonly progress: (line: string) => void;
+  /** Lines for the person running the command: the run's start, periodic counts, how to start workers (stderr by default). */
+  readonly say: (line: string) => void;
   /** An observer (src/progress) draws the progress display, so the coordinator prints no periodic `files ...` lines. */
   readonly progressDisplay?: boolean | undefined;
   /** Extensions that follow the run (progress display, cost ledger and budget cap, report.html). */
@@ -139,7 +139,7 @@ export class Coordinator {
       counters: {}, outputs: [], sessions: 0, files,
     };
     await this.save(store, manifest);
-    this.session.progress(`run ${runId}: ${files.total} ${opts.where !== undefined ? 'tasks' : 'files'} -> ${store.location}/${runId}`);
+    this.session.say(`run ${runId}: ${files.total} ${opts.where !== undefined ? 'tasks' : 'files'} -> ${store.location}/${runId}`);
     return { store, manifest };
   }
 
@@ -151,7 +151,7 @@ export class Coordinator {
     this.carriedIo = { ...(manifest.coordinatorIo ?? {}) };
     const failed = manifest.files.failed;
     if (manifest.status === 'succeeded' || (manifest.status === 'failed' && manifest.outputs.length > 0 && !retryFailed)) {
-      this.session.progress(
+      this.session.say(
         `run ${runId} already finished (${manifest.status}); nothing to do` + (failed > 0 ? `. ${failed} inputs failed: add --retry-failed to retry just those` : ''),
       );
       return { manifest, exitCode: manifest.status === 'succeeded' ? ExitCode.Ok : ExitCode.Failed };
@@ -159,7 +159,7 @@ export class Coordinator {
     manifest.status = 'running';
     delete manifest.reason;
     await this.save(store, manifest);
-    this.session.progress(`run ${runId}: resuming (${manifest.files.total} files) -> ${store.location}/${runId}`);
+    this.session.say(`run ${runId}: resuming (${manifest.files.total} files) -> ${store.location}/${runId}`);
     return this.execute(store, manifest, true, retryFailed);
   }
 
@@ -198,7 +198,7 @@ export class Coordinator {
       } else {
         // Nothing will happen until workers come: say how to start one (the URL's password stays in its file or the environment).
         const redisEnv = this.privateUrlFile ? `WIKIREVERSE_REDIS_URL_FILE=${this.privateUrlFile}` : `WIKIREVERSE_REDIS_URL='${redactUrl(redisUrl)}'`;
-        this.session.progress(`run ${runId}: no local workers (--workers 0); start workers with: ${redisEnv} wikireverse worker --run ${runId}`);
+        this.session.say(`run ${runId}: no local workers (--workers 0); start workers with: ${redisEnv} wikireverse worker --run ${runId}`);
       }
       const observers = this.session.observers ?? [];
       for (const ob of observers) await ob.onStart?.({ manifest, redis: this.redis, queue: this.queue, redisUrl, store, fleet });
@@ -209,7 +209,7 @@ export class Coordinator {
           for (const ob of observers) await ob.onTick?.(snap);
         },
         queue: this.queue, redis: this.redis, store, manifest, pollMillis: this.session.pollMillis, started,
-        progress: this.session.progress, progressDisplay: this.session.progressDisplay, workersAlive,
+        say: this.session.say, progressDisplay: this.session.progressDisplay, workersAlive,
         interrupted: () => this.interrupted,
       });
       // The aggregate: reduce tasks on the same workers (local and fleet alike); the run stays active until they end.
@@ -219,11 +219,11 @@ export class Coordinator {
       await this.save(store, manifest);
       this.reduceQueue = openQueue(reduceQueueName(runId), redisUrl, 'wikireverse-reduce-queue');
       const added = await enqueueReduce(this.reduceQueue, store, manifest, digest);
-      this.session.progress(
+      this.session.say(
         `run ${runId}: reducing ${files.done} committed files into ${settings.partitions} partitions (${reduceTasks(manifest).length} reduce tasks, ${added} to run)`,
       );
       await waitForReduce({
-        queue: this.reduceQueue, redis: this.redis, manifest, pollMillis: this.session.pollMillis, started, progress: this.session.progress,
+        queue: this.reduceQueue, redis: this.redis, manifest, pollMillis: this.session.pollMillis, started, say: this.session.say,
         workersAlive, interrupted: () => this.interrupted,
       });
       await this.redis.srem(ACTIVE_RUNS_KEY, runId);

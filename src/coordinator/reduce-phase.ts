@@ -130,7 +130,7 @@ export async function enqueueReduce(queue: Queue, store: OutputStore, manifest: 
 }
 
 /** The file wait's options, less the store and the progress display (the reduce phase prints plain lines). */
-export type ReduceWaitOptions = Pick<SettleOptions, 'queue' | 'redis' | 'manifest' | 'pollMillis' | 'started' | 'progress' | 'workersAlive' | 'interrupted'>;
+export type ReduceWaitOptions = Pick<SettleOptions, 'queue' | 'redis' | 'manifest' | 'pollMillis' | 'started' | 'say' | 'workersAlive' | 'interrupted'>;
 
 /** Polls the reduce queue until no task is waiting or active (cancel and interrupt are seen within a poll). */
 export async function waitForReduce(o: ReduceWaitOptions): Promise<void> {
@@ -143,7 +143,7 @@ export async function waitForReduce(o: ReduceWaitOptions): Promise<void> {
     const counts = { total, done: c.completed, failed: c.failed, active: c.active, waiting: c.waiting };
     const shown = JSON.stringify(counts);
     if (shown !== lastCounts) {
-      o.progress(formatCounts('reduce tasks', counts, Date.now() - o.started));
+      o.say(formatCounts('reduce tasks', counts, Date.now() - o.started));
       lastCounts = shown;
     }
     if (c.waiting + c.active === 0) return;

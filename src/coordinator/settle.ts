@@ -124,7 +124,7 @@ export interface SettleOptions {
   readonly manifest: Manifest;
   readonly pollMillis: number;
   readonly started: number;
-  readonly progress: (line: string) => void;
+  readonly say: (line: string) => void;
   /** An observer draws progress itself: no periodic `files ...` lines. */
   readonly progressDisplay?: boolean | undefined;
   /** Live local worker processes, or undefined when the run has none. */
@@ -153,7 +153,7 @@ export async function waitUntilSettled(o: SettleOptions): Promise<void> {
     await o.onTick?.({ runId: manifest.runId, ...counts, elapsedMillis: now - o.started });
     const shown = JSON.stringify(counts);
     if (!o.progressDisplay && shown !== lastCounts && now - lastPrint > 1000) {
-      o.progress(formatCounts('files', counts, now - o.started));
+      o.say(formatCounts('files', counts, now - o.started));
       lastCounts = shown;
       lastPrint = now;
     }
@@ -163,7 +163,7 @@ export async function waitUntilSettled(o: SettleOptions): Promise<void> {
       const committed = await syncCommitted(redis, o.store, manifest.runId);
       const lost = await enqueueFiles(queue, o.store, manifest, 'lost', false, committed);
       if (lost === 0) return;
-      o.progress(`${lost} files missing from Redis (restarted or flushed?): enqueueing them again`);
+      o.say(`${lost} files missing from Redis (restarted or flushed?): enqueueing them again`);
       manifest.counters.files_requeued = (manifest.counters.files_requeued ?? 0) + lost;
       await redis.sadd(ACTIVE_RUNS_KEY, manifest.runId);
     }

@@ -101,7 +101,7 @@ describe('a fleet plan', () => {
     const tracker = new CostTracker({ prices: loadPrices(), intervalMillis: 100, log, cancelError: (reason) => new CancelledError(reason) });
     const out = path.join(work, 'out');
     const coordinator = new Coordinator(jobRegistry, {
-      redisUrl: redis.url, redisServerBin: 'redis-server', pollMillis: 100, io: testIoSettings(), log, progress: () => undefined, fleet: plan, observers: [tracker, watcher],
+      redisUrl: redis.url, redisServerBin: 'redis-server', pollMillis: 100, io: testIoSettings(), log, say: () => undefined, fleet: plan, observers: [tracker, watcher],
     });
     const { manifest, exitCode } = await coordinator.start({
       paths: planted.listing, out, runId: 'plan-1',

@@ -110,7 +110,7 @@ describe('a run\'s counts', () => {
       const started = Date.now();
       await expect(waitUntilSettled({
         queue, redis: r, store: new LocalStore(work), manifest, pollMillis: 10, started,
-        progress: (l) => lines.push(l), workersAlive: () => undefined, interrupted: () => false,
+        say: (l) => lines.push(l), workersAlive: () => undefined, interrupted: () => false,
         onTick: (s) => {
           if (snaps.push(s) > 1) throw stop;
         },
