@@ -2,7 +2,7 @@
 export { Coordinator, type SessionOptions, type StartOptions, type RunResult, type RunObserver } from './coordinator.js';
 export { CancelledError, type ProgressSnapshot } from './settle.js';
 export { defaultPartitions } from './reduce-phase.js';
-export { resolveInputs, type InputFile } from './listing.js';
+export type { InputFile } from './listing.js';
 export {
   planInputs, planIndex, selectEntries, parseSegments, segmentOf, segmentsOf, crawlListingPath, checkCrawlId, COMMON_CRAWL_BASES,
   type Selection, type CrawlInput, type CrawlSource, type InputPlan, type IndexPlan,

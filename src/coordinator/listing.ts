@@ -107,14 +107,6 @@ export function resolveEntry(entry: string, base: string): string {
   return path.resolve(base, entry);
 }
 
-/** Lists the entries of `--paths` and resolves relative ones against `inputBase` (default: the listing's directory). */
-export async function resolveInputs(paths: string, inputBase: string | undefined, io: IoSession): Promise<InputFile[]> {
-  const { entries, base } = await listEntries(paths, io);
-  const out = toInputFiles(entries, inputBase ?? base);
-  if (out.length === 0) throw new Error(`--paths ${paths}: no input files found`);
-  return out;
-}
-
 /** The entries of `--paths` as listed, and the base relative ones resolve against. */
 export async function listEntries(paths: string, io: IoSession): Promise<{ entries: string[]; base: string }> {
   let entries: string[];

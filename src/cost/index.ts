@@ -1,7 +1,7 @@
 /** Cost of a run: prices (table + overrides), the pure ledger, and the tracker that keeps it as a run goes. */
 export { DEFAULT_PRICES, HOURS_PER_MONTH, loadPrices, mergePrices, type PriceTable } from './prices.js';
 export {
-  billedSeconds, computeLedger, formatLedger, historyKey, integratePrice, s3RequestClass,
+  billedSeconds, checkLedger, computeLedger, formatLedger, historyKey, integratePrice, s3RequestClass,
   type InstanceLife, type Ledger, type LedgerInput, type LedgerItem, type PricePoint,
 } from './ledger.js';
 export { CostTracker, readCostFile, readCostSoFar, type CostTrackerOptions } from './tracker.js';

@@ -209,3 +209,44 @@ export function formatLedger(l: Ledger): string {
   lines.push(`  CPU: ${l.projected.cpuSeconds.toFixed(1)} s = ${l.projected.vcpuHours.toFixed(4)} vCPU-hours; on EC2 spot: $${l.projected.ec2SpotUsd.toFixed(4)}`);
   return lines.join('\n') + '\n';
 }
+
+const LEDGER_CATEGORIES: ReadonlySet<string> = new Set(['ec2', 'ebs', 's3', 'http', 'fixed']);
+
+/**
+ * A ledger read back (from Redis or cost.json) as this module writes it, or an error naming `where` and the first field
+ * that is not: what another process or a person left there is not printed or summed unchecked.
+ */
+export function checkLedger(raw: unknown, where: string): Ledger & { status?: string; budgetUsd?: number | null } {
+  const fail = (field: string): never => {
+    throw new Error(`${where}: not a cost ledger this version wrote (${field}); recompute it with \`wikireverse resume\`, or remove it`);
+  };
+  const rec = (v: unknown, field: string): Record<string, unknown> => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : fail(field));
+  const num = (v: unknown, field: string): number => (typeof v === 'number' && Number.isFinite(v) ? v : fail(field));
+  // No control characters: the text reaches the terminal through formatLedger.
+  const str = (v: unknown, field: string): string => (typeof v === 'string' && v.length <= 2_000 && !/[\u0000-\u001f\u007f]/.test(v) ? v : fail(field));
+  const list = (v: unknown, field: string): unknown[] => (Array.isArray(v) && v.length <= 100_000 ? v : fail(field));
+  const l = rec(raw, 'not an object');
+  str(l.runId, 'runId');
+  str(l.computedAt, 'computedAt');
+  num(l.totalUsd, 'totalUsd');
+  num(l.monthlyStorageUsd, 'monthlyStorageUsd');
+  list(l.items, 'items').forEach((x, i) => {
+    const item = rec(x, `items[${i}]`);
+    if (!LEDGER_CATEGORIES.has(str(item.category, `items[${i}].category`))) fail(`items[${i}].category`);
+    str(item.name, `items[${i}].name`);
+    str(item.unit, `items[${i}].unit`);
+    num(item.quantity, `items[${i}].quantity`);
+    num(item.usd, `items[${i}].usd`);
+  });
+  list(l.instances, 'instances').forEach((x, i) => {
+    const inst = rec(x, `instances[${i}]`);
+    for (const k of ['instanceId', 'instanceType', 'az', 'launchedAt']) str(inst[k], `instances[${i}].${k}`);
+    if (inst.terminatedAt !== null) str(inst.terminatedAt, `instances[${i}].terminatedAt`);
+    for (const k of ['billedSeconds', 'ec2Usd', 'ebsUsd']) num(inst[k], `instances[${i}].${k}`);
+  });
+  const p = rec(l.projected, 'projected');
+  for (const k of ['cpuSeconds', 'vcpuHours', 'ec2SpotUsd']) num(p[k], `projected.${k}`);
+  if (l.status !== undefined) str(l.status, 'status');
+  if (l.budgetUsd !== undefined && l.budgetUsd !== null) num(l.budgetUsd, 'budgetUsd');
+  return raw as Ledger & { status?: string; budgetUsd?: number | null };
+}

@@ -9,7 +9,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from '../log/index.js';
 import { ACTIVE_RUNS_KEY, connect, costKey, readRunUsage, setRunStatus } from '../redis/index.js';
 import { costPath, type OutputStore } from '../storage/index.js';
-import { computeLedger, historyKey, type InstanceLife, type Ledger, type PricePoint } from './ledger.js';
+import { checkLedger, computeLedger, historyKey, type InstanceLife, type Ledger, type PricePoint } from './ledger.js';
 import type { PriceTable } from './prices.js';
 
 export interface CostTrackerOptions {
@@ -120,7 +120,7 @@ export async function readCostSoFar(redisUrl: string, runId: string): Promise<Le
   const redis = connect(redisUrl, 'wikireverse-cost');
   try {
     const raw = await redis.hget(costKey(runId), 'ledger');
-    return raw ? (JSON.parse(raw) as Ledger) : null;
+    return raw ? parseLedger(raw, `Redis ${costKey(runId)}`) : null;
   } finally {
     redis.disconnect();
   }
@@ -129,5 +129,15 @@ export async function readCostSoFar(redisUrl: string, runId: string): Promise<Le
 /** The ledger written in the run's output store (`<out>/<runId>/cost.json`), or null. */
 export async function readCostFile(store: OutputStore, runId: string): Promise<(Ledger & { status?: string; budgetUsd?: number | null }) | null> {
   const buf = await store.get(costPath(runId));
-  return buf ? (JSON.parse(buf.toString('utf8')) as Ledger) : null;
+  return buf ? parseLedger(buf.toString('utf8'), `${store.location}/${costPath(runId)}`) : null;
+}
+
+function parseLedger(text: string, where: string): Ledger & { status?: string; budgetUsd?: number | null } {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    throw new Error(`${where}: not JSON; recompute the ledger with \`wikireverse resume\`, or remove it`);
+  }
+  return checkLedger(raw, where);
 }

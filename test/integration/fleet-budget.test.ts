@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import { startRedisServer, type EmbeddedRedis } from '../../src/redis/index.js';
+import { costKey, openRedis, startRedisServer, type EmbeddedRedis } from '../../src/redis/index.js';
 import { runCli } from '../helpers/cli.js';
 import { plant, tempDir, type PlantedSet } from '../helpers/fixtures.js';
 
@@ -45,4 +45,20 @@ describe('--budget-usd', () => {
     expect(shown.stdout).toContain('test-host');
     expect(shown.stdout).toContain('run status: cancelled');
   });
+
+  it('a ledger in Redis that the run did not write is refused with one line, not printed', async () => {
+    const r = await openRedis(redis.url, 'test');
+    try {
+      await r.hset(costKey('junk-1'), { ledger: JSON.stringify({ runId: 'junk-1', computedAt: 'now', totalUsd: 1, monthlyStorageUsd: 0, items: [{ category: 'ec2', name: '\u001b[2Jgotcha', quantity: 1, unit: 'h', usd: 1 }], instances: [], projected: { cpuSeconds: 0, vcpuHours: 0, ec2SpotUsd: 0 } }) });
+    } finally {
+      r.disconnect();
+    }
+    const res = await runCli(['cost', 'junk-1', '--redis', redis.url]);
+    expect(res.code).toBe(1);
+    expect(res.stdout).toBe('');
+    expect(res.stderr.trim().split('\n')).toHaveLength(1);
+    expect(res.stderr).toContain(`Redis ${costKey('junk-1')}: not a cost ledger this version wrote (items[0].name)`);
+    expect(res.stderr).not.toContain('\u001b');
+  });
 });
+

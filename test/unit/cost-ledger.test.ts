@@ -1,6 +1,6 @@
 /** The cost ledger as a pure function, against hand-computed cases. */
 import { describe, expect, it } from 'vitest';
-import { billedSeconds, computeLedger, DEFAULT_PRICES, integratePrice, mergePrices, projectRun, s3RequestClass, type LedgerInput } from '../../src/cost/index.js';
+import { billedSeconds, checkLedger, computeLedger, DEFAULT_PRICES, integratePrice, mergePrices, projectRun, s3RequestClass, type LedgerInput } from '../../src/cost/index.js';
 
 const T0 = Date.parse('2025-05-01T10:00:00Z');
 const H = 3_600_000;
@@ -103,5 +103,37 @@ describe('cost ledger', () => {
     expect(p.s3Usd).toBeCloseTo((classA / 1000) * DEFAULT_PRICES.s3ClassAPer1000 + (classB / 1000) * DEFAULT_PRICES.s3ClassBPer1000, 9);
     expect(p.fixedUsd).toBeCloseTo(0.04 * 0.25, 9);
     expect(p.totalUsd).toBeCloseTo(p.ec2Usd + p.ebsUsd + p.s3Usd + p.fixedUsd, 9);
+  });
+});
+
+describe('a ledger read back', () => {
+  const written = (): Record<string, unknown> => JSON.parse(JSON.stringify({
+    ...computeLedger(input({
+      instances: [{ instanceId: 'i-1', instanceType: 'm6i.large', az: 'us-east-1a', launchedAtMillis: T0, terminatedAtMillis: null }],
+      counters: { 'io.s3.put': 10, 'io.s3.get': 20 }, cpuSeconds: 30,
+    })),
+    status: 'running', budgetUsd: null,
+  })) as Record<string, unknown>;
+
+  it('is taken as written', () => {
+    const l = written();
+    expect(checkLedger(l, 'here')).toEqual(l);
+  });
+
+  it('is refused, naming where and the field, when anything is not as written', () => {
+    const cases: Array<[string, (l: Record<string, unknown>) => unknown]> = [
+      ['not an object', () => [1, 2]],
+      ['totalUsd', (l) => ({ ...l, totalUsd: '1e9' })],
+      ['items', (l) => ({ ...l, items: null })],
+      ['items[0].usd', (l) => ({ ...l, items: [{ ...(l.items as object[])[0], usd: null }] })],
+      ['items[0].category', (l) => ({ ...l, items: [{ ...(l.items as object[])[0], category: 'bribes' }] })],
+      ['items[0].name', (l) => ({ ...l, items: [{ ...(l.items as object[])[0], name: 'x\u001b[2J' }] })],
+      ['instances[0].terminatedAt', (l) => ({ ...l, instances: [{ ...(l.instances as object[])[0], terminatedAt: 5 }] })],
+      ['projected', (l) => ({ ...l, projected: undefined })],
+      ['status', (l) => ({ ...l, status: 'x'.repeat(3000) })],
+    ];
+    for (const [field, spoil] of cases) {
+      expect(() => checkLedger(spoil(written()), 'Redis k'), field).toThrow(`Redis k: not a cost ledger this version wrote (${field})`);
+    }
   });
 });
