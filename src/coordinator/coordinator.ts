@@ -15,7 +15,7 @@ import {
   ACTIVE_RUNS_KEY, createRunRecord, finishRunRecord, openQueue, openRedis, queueName, reduceQueueName, removePrivateUrl, savePrivateUrl,
   setRunStatus, startRedisServer, type EmbeddedRedis,
 } from '../redis/index.js';
-import { IoSession, openStore, type IoSettings, type OutputStore } from '../storage/index.js';
+import { IoSession, manifestPath, openStore, type IoSettings, type OutputStore } from '../storage/index.js';
 import { mergeCounters, type CounterMap } from '../extract/index.js';
 import { planIndex, planInputs, type InputRequest } from './crawl.js';
 import { emptyStats, selectFromIndex } from './index-selection.js';
@@ -147,7 +147,7 @@ export class Coordinator {
   async resume(out: string, runId: string, retryFailed: boolean): Promise<RunResult> {
     const store = openStore(out, this.ioSession());
     const manifest = await readManifest(store, runId);
-    if (!manifest) throw new Error(`No run ${runId} in ${store.location} (no ${runId}/manifest.json)`);
+    if (!manifest) throw new Error(`No run ${runId} in ${store.location} (no ${manifestPath(runId)})`);
     this.carriedIo = { ...(manifest.coordinatorIo ?? {}) };
     const failed = manifest.files.failed;
     if (manifest.status === 'succeeded' || (manifest.status === 'failed' && manifest.outputs.length > 0 && !retryFailed)) {

@@ -2,7 +2,7 @@
  * A run's outcome from its manifest and its file list: files ok / retried / failed (with their last error), records
  * skipped by reason, outputs. `wikireverse report` prints it as text or JSON; report.html (src/report) draws it.
  */
-import type { OutputStore } from '../storage/index.js';
+import { outputDir, type OutputStore } from '../storage/index.js';
 import type { Manifest } from './manifest.js';
 import { pendingOf, readRunFiles, type RunFile } from './run-files.js';
 
@@ -86,7 +86,7 @@ export function formatOutcome(r: RunOutcome, out: string): string {
   const outputs = Object.entries(r.outputs);
   if (outputs.length > 0) {
     lines.push('outputs:');
-    for (const [name, o] of outputs) lines.push(`  ${out}/${r.runId}/${name}/: ${o.files} files, ${o.rows} rows, ${o.bytes} bytes`);
+    for (const [name, o] of outputs) lines.push(`  ${out}/${outputDir(r.runId, name)}/: ${o.files} files, ${o.rows} rows, ${o.bytes} bytes`);
   }
   return lines.join('\n') + '\n';
 }

@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Job, Queue } from 'bullmq';
-import { formatCounts, readJobCounts, reduceTaskId, type ReduceTaskData } from '../redis/index.js';
+import { formatCounts, readReduceCounts, reduceTaskId, type ReduceTaskData } from '../redis/index.js';
 import {
   commitPath, reduceInputsPath, type FileResult, type OutputFile, type OutputStore,
 } from '../storage/index.js';
@@ -138,15 +138,13 @@ export async function waitForReduce(o: ReduceWaitOptions): Promise<void> {
   let lastCounts = '';
   for (;;) {
     await throwIfStopped(o.redis, o.manifest.runId, o.interrupted);
-    const c = await readJobCounts(o.queue);
-    // A reduce task is done when its job completed (its partitions' commit records are read after the wait).
-    const counts = { total, done: c.completed, failed: c.failed, active: c.active, waiting: c.waiting };
+    const counts = await readReduceCounts(o.queue, total);
     const shown = JSON.stringify(counts);
     if (shown !== lastCounts) {
       o.say(formatCounts('reduce tasks', counts, Date.now() - o.started));
       lastCounts = shown;
     }
-    if (c.waiting + c.active === 0) return;
+    if (counts.waiting + counts.active === 0) return;
     throwIfWorkersDead(o.workersAlive);
     await new Promise((r) => setTimeout(r, o.pollMillis));
   }

@@ -65,7 +65,7 @@ export class CostTracker {
     const budget = this.opts.budgetUsd;
     if (budget !== undefined && budget > 0 && ledger.totalUsd >= budget) {
       const runId = this.run.manifest.runId;
-      const reason = `budget reached: the run has cost $${ledger.totalUsd.toFixed(4)} of its $${budget} budget (--budget-usd); see ${runId}/cost.json`;
+      const reason = `budget reached: the run has cost $${ledger.totalUsd.toFixed(4)} of its $${budget} budget (--budget-usd); see ${costPath(runId)}`;
       this.opts.log.warn({ runId, totalUsd: ledger.totalUsd, budgetUsd: budget }, 'budget reached; cancelling the run');
       await setRunStatus(this.run.redis, runId, 'cancelled', reason);
       await this.run.redis.srem(ACTIVE_RUNS_KEY, runId);

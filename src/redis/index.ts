@@ -9,4 +9,4 @@ export {
   costKey, liveTotalsFilesKey, liveTotalsKey, runKeys, listRunIds, readRunRecord, readRunStatus, createRunRecord, restoreRunRecord, setRunStatus,
   finishRunRecord, cancelRunRecord, hasFinished, isGoing, readCount, RUN_STATUSES, MAX_RUN_FILES, type RunStatus, type RunRecord, type RunStart,
 } from './run-record.js';
-export { formatCounts, readJobCounts, readRunCounts, type JobStateCounts, type RunCounts } from './run-counts.js';
+export { formatCounts, readJobCounts, readReduceCounts, readRunCounts, type JobStateCounts, type RunCounts } from './run-counts.js';

@@ -49,6 +49,12 @@ export async function readRunCounts(redis: Redis, queue: Queue, runId: string, t
   return { total, done: Math.min(total, readCount(committed)), failed: jobs.failed, active: jobs.active, waiting: jobs.waiting };
 }
 
+/** A run's reduce tasks now: done = tasks whose job completed (their partitions' commit records are read after the wait). */
+export async function readReduceCounts(queue: Queue, total: number): Promise<RunCounts> {
+  const c = await readJobCounts(queue);
+  return { total, done: c.completed, failed: c.failed, active: c.active, waiting: c.waiting };
+}
+
 /**
  * The line every display of a run's progress starts with: `files 3/10 (failed 1, active 2, waiting 4) 12.5s`
  * (`reduce tasks ...` for the reduce phase).

@@ -136,7 +136,7 @@ describe('commands on a run in S3, with --s3-endpoint and without', () => {
     const cleaned = await runCli(['clean', RUN, '--out', OUT, '--s3-endpoint', endpoint], BARE_ENV);
     expect(cleaned.code, cleaned.stderr).toBe(0);
     expect(cleaned.stdout + cleaned.stderr).not.toContain(SECRET);
-    expect(cleaned.stdout).toBe(`removed ${partials} objects under ${OUT}/${RUN}/partials/ and reduce/ (outputs, manifest, reports and cost.json stay)\n`);
+    expect(cleaned.stdout).toBe(`removed ${partials} objects under ${OUT}/${RUN}/partials/ and ${OUT}/${RUN}/reduce/ (outputs, manifest, reports and cost.json stay)\n`);
     expect(await s3.list('out', `cmds/${RUN}/partials/`)).toEqual([]);
     expect(await s3.list('out', `cmds/${RUN}/`)).toContain(`cmds/${RUN}/manifest.json`);
   });

@@ -1,6 +1,6 @@
 /** The work of `wikireverse clean` (commands/clean.ts parses its flags), loaded only when it runs. */
 import { checkRunId, readManifest } from '../../coordinator/index.js';
-import { removableDirs, type OutputStore } from '../../storage/index.js';
+import { manifestPath, removableDirs, type OutputStore } from '../../storage/index.js';
 import {
   ACTIVE_RUNS_KEY, hasFinished, listRunIds, openQueue, openRedis, queueName, readRunRecord, reduceQueueName, runKeys,
 } from '../../redis/index.js';
@@ -73,7 +73,7 @@ export async function cleanCommand(ctx: CommandContext, id: string | undefined, 
 /** One run's partials and reduce records, when the run succeeded (or with --force). */
 async function cleanRun(store: OutputStore, runId: string, o: CleanFlags, verb: string, say: (s: string) => boolean): Promise<void> {
   const m = await readManifest(store, runId);
-  if (!m) throw new UsageError(`No run ${runId} in ${store.location} (no ${runId}/manifest.json)`);
+  if (!m) throw new UsageError(`No run ${runId} in ${store.location} (no ${manifestPath(runId)})`);
   if (m.status !== 'succeeded' && !o.force) {
     throw new UsageError(
       `run ${runId} is ${m.status}: its partials are what ${m.status === 'failed' ? 'resume --retry-failed' : 'resume'} needs. ` +
@@ -81,7 +81,7 @@ async function cleanRun(store: OutputStore, runId: string, o: CleanFlags, verb: 
     );
   }
   const objects = await cleanStore(store, runId, o.dryRun);
-  say(`${verb} ${objects} objects under ${store.location}/${runId}/partials/ and reduce/ (outputs, manifest, reports and cost.json stay)`);
+  say(`${verb} ${objects} objects under ${removableDirs(runId).map((d) => `${store.location}/${d}/`).join(' and ')} (outputs, manifest, reports and cost.json stay)`);
 }
 
 /** Every run that ended at least `olderThanDays` ago: succeeded ones' partials under --out, ended runs' keys in Redis. */

@@ -5,6 +5,7 @@ import type { Ledger } from '../../cost/index.js';
 import type { CommandContext } from '../context.js';
 import { ExitCode } from '../../exit-codes.js';
 import { UsageError } from '../io.js';
+import { costPath } from '../../storage/layout.js';
 import { addStorageOptions, withStore, type StorageFlags } from '../storage.js';
 
 export function registerCost(program: Command, ctx: CommandContext): void {
@@ -23,7 +24,7 @@ export function registerCost(program: Command, ctx: CommandContext): void {
     if (o.redis) ledger = await readCostSoFar(o.redis, runId);
     if (!ledger && o.out) ledger = await withStore(ctx, o, o.out, (store) => readCostFile(store, runId));
     if (!ledger) {
-      ctx.io.stderr.write(`No cost ledger for run ${runId}${o.out ? ` in ${o.out}/${runId}/cost.json` : ''}${o.redis ? ' in Redis' : ''}\n`);
+      ctx.io.stderr.write(`No cost ledger for run ${runId}${o.out ? ` in ${o.out}/${costPath(runId)}` : ''}${o.redis ? ' in Redis' : ''}\n`);
       ctx.setExit(ExitCode.Failed);
       return;
     }

@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { checkRunId } from '../../coordinator/run-id.js';
 import type { CommandContext } from '../context.js';
+import { manifestPath } from '../../storage/layout.js';
 import { addStorageOptions, withStore, type StorageFlags } from '../storage.js';
 import { ExitCode } from '../../exit-codes.js';
 
@@ -17,7 +18,7 @@ export function registerReport(program: Command, ctx: CommandContext): void {
     withStore(ctx, o, o.out, async (store) => {
       const { buildOutcome, formatOutcome, readManifest, readOutcomeFiles } = await import('../../coordinator/index.js');
       const m = await readManifest(store, checkRunId(runId));
-      if (!m) throw new Error(`No run ${runId} under ${o.out} (no ${runId}/manifest.json)`);
+      if (!m) throw new Error(`No run ${runId} under ${o.out} (no ${manifestPath(runId)})`);
       if (o.html) {
         const { writeRunReport } = await import('../../report/index.js');
         const { path, bytes } = await writeRunReport(store, m);

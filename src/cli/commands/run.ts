@@ -1,6 +1,7 @@
 /** `wikireverse run` and `wikireverse resume`: the whole pipeline on this machine (or with external workers). */
 import type { Command } from 'commander';
 import type { Coordinator, Manifest, RunResult } from '../../coordinator/index.js';
+import { runDir } from '../../storage/layout.js';
 import type { IoSettings } from '../../storage/index.js';
 import { checkRunId } from '../../coordinator/run-id.js';
 import { intOption, type CliIO } from '../io.js';
@@ -83,7 +84,7 @@ export async function printSummary(io: CliIO, manifest: Manifest, json: boolean,
     io.stdout.write(
       `run ${manifest.runId} ${manifest.status}: files ${s.filesDone}/${s.files} (failed ${s.filesFailed}), pages ${s.pages}, ` +
         `links ${s.links}, articles ${s.articles}, ${s.seconds}s\n` +
-        `outputs: ${out}/${manifest.runId}/ (manifest.json, ${folders})\n`,
+        `outputs: ${out}/${runDir(manifest.runId)}/ (manifest.json, ${folders})\n`,
     );
     if (manifest.files.done < manifest.files.total) {
       // Every input that did not complete, by name, read from the run's list (the coordinator does not hold it).
