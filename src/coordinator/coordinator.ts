@@ -15,7 +15,7 @@ import {
   ACTIVE_RUNS_KEY, createRunRecord, finishRunRecord, openQueue, openRedis, queueName, reduceQueueName, removePrivateUrl, savePrivateUrl,
   setRunStatus, startRedisServer, type EmbeddedRedis,
 } from '../redis/index.js';
-import { IoSession, manifestPath, openStore, type IoSettings, type OutputStore } from '../storage/index.js';
+import { IoSession, manifestPath, openStore, withOwnPut, type IoSettings, type OutputStore } from '../storage/index.js';
 import { mergeCounters, type CounterMap } from '../extract/index.js';
 import { planIndex, planInputs, type InputRequest } from './crawl.js';
 import { emptyStats, selectFromIndex } from './index-selection.js';
@@ -282,6 +282,7 @@ export class Coordinator {
       // The fleet first: the cost ledger's last update sees every machine's end.
       await this.fleet?.stop();
       for (const ob of this.session.observers ?? []) await Promise.resolve(ob.onFinish?.(manifest, store)).catch(() => undefined);
+      await this.recordLateWrites(store, manifest);
       await this.shutdown();
     }
   }
@@ -317,6 +318,22 @@ export class Coordinator {
   /** The coordinators' own `io.*` counters: earlier sessions' and this one's. */
   private coordinatorIo(): CounterMap {
     return mergeCounters({ ...this.carriedIo }, this.ioSession().counters.toJSON());
+  }
+
+  /**
+   * The observers' last writes (the final cost.json, timeline.json, report.html) go through the store after the run's
+   * last manifest write: when they made requests, the manifest is written once more, counting them and its own PUT.
+   */
+  private async recordLateWrites(store: OutputStore, manifest: Manifest): Promise<void> {
+    const saved = manifest.coordinatorIo ?? {};
+    const late: CounterMap = {};
+    for (const [k, v] of Object.entries(this.coordinatorIo())) if (v !== (saved[k] ?? 0)) late[k] = v - (saved[k] ?? 0);
+    if (Object.keys(late).length === 0) return;
+    const counted = withOwnPut(late, store.protocol);
+    manifest.coordinatorIo = mergeCounters({ ...saved }, counted);
+    // A finished run's totals hold the coordinator's requests (merged before its last save); a stopped one's do not.
+    if (manifest.status === 'succeeded' || manifest.status === 'failed') mergeCounters(manifest.counters, counted);
+    await writeManifest(store, manifest).catch(() => undefined);
   }
 
   /** Writes the manifest with the coordinators' own counters so far (a later `resume` carries them on). */
