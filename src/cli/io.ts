@@ -5,6 +5,7 @@ export interface CliIO {
 }
 
 export { UsageError } from '../exit-codes.js';
+import { Option } from 'commander';
 import { UsageError } from '../exit-codes.js';
 
 export function intOption(name: string, min = 0): (value: string) => number {
@@ -13,4 +14,14 @@ export function intOption(name: string, min = 0): (value: string) => number {
     if (!Number.isInteger(n) || n < min) throw new UsageError(`${name} must be an integer >= ${min}, got "${value}"`);
     return n;
   };
+}
+
+/**
+ * An option whose default may hold a secret (a Redis URL with its password, an S3 endpoint with its keys): `--help`
+ * says which setting it comes from, never its value.
+ */
+export function secretOption(flags: string, description: string, value: string | undefined, setting: { readonly env: string }, required = false): Option {
+  const o = new Option(flags, description);
+  if (value !== undefined) o.default(value, `from ${setting.env}`);
+  return required ? o.makeOptionMandatory() : o;
 }

@@ -2,8 +2,8 @@
 import type { Command } from 'commander';
 import type { SessionOptions } from '../coordinator/index.js';
 import { createLogger } from '../log/index.js';
-import { DEFAULT_LOG_LEVEL } from '../config/index.js';
-import { intOption, type CliIO } from './io.js';
+import { DEFAULT_LOG_LEVEL, SETTINGS } from '../config/index.js';
+import { intOption, secretOption, type CliIO } from './io.js';
 import type { CommandContext } from './context.js';
 import { addStorageOptions, storageSettings, type StorageFlags } from './storage.js';
 
@@ -18,7 +18,7 @@ export function addSessionOptions(cmd: Command, ctx: CommandContext): Command {
   const { config } = ctx;
   return addStorageOptions(cmd, ctx)
     .option('--workers <n>', 'local worker processes (0: only external `wikireverse worker`s)', intOption('--workers'), config.workers)
-    .option('--redis <url>', 'shared Redis URL (default: start a private redis-server)', config.redisUrl)
+    .addOption(secretOption('--redis <url>', 'shared Redis URL (unset: a private redis-server is started)', config.redisUrl, SETTINGS.redisUrl))
     .option('--log-level <level>', 'log level', config.logLevel ?? DEFAULT_LOG_LEVEL.other)
     .option('--rate-limit <n>', 'input files started per second across all workers (requests to the source); 0: no limit', intOption('--rate-limit'), config.rateLimit);
 }

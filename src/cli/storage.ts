@@ -5,17 +5,19 @@
 import type { Command } from 'commander';
 import type { IoSession, IoSettings, OutputStore } from '../storage/index.js';
 import type { CommandContext } from './context.js';
+import { secretOption } from './io.js';
+import { SETTINGS } from '../config/index.js';
 
 export interface StorageFlags {
   s3Endpoint?: string;
 }
 
 export function addStorageOptions(cmd: Command, ctx: CommandContext): Command {
-  return cmd.option(
+  return cmd.addOption(secretOption(
     '--s3-endpoint <url>',
-    'S3-compatible endpoint for s3:// inputs and outputs (MinIO, R2, Ceph; default: AWS); KEY:SECRET@ in it is used as credentials',
-    ctx.config.s3Endpoint,
-  );
+    'S3-compatible endpoint for s3:// inputs and outputs (MinIO, R2, Ceph; unset: AWS); KEY:SECRET@ in it is used as credentials',
+    ctx.config.s3Endpoint, SETTINGS.s3Endpoint,
+  ));
 }
 
 /** The storage settings of a command: the configuration's, with its `--s3-endpoint`. */

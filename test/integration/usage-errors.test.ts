@@ -46,3 +46,27 @@ describe('run --dry-run', () => {
     expect(fs.existsSync(out)).toBe(false);
   });
 });
+
+describe('--help', () => {
+  it('never shows a secret held by a default (a Redis password, S3 keys), only the setting it comes from', async () => {
+    const env = { WIKIREVERSE_REDIS_URL: 'redis://:redis-pass-42@10.1.2.3:6379', WIKIREVERSE_S3_ENDPOINT: 'http://AKID:s3-secret-42@10.1.2.4:9000' };
+    const commands = ['run', 'resume', 'worker', 'status', 'runs', 'report', 'cost', 'cancel', 'clean', 'extract', 'estimate', 'dashboard', 'fleet up', 'fleet status', 'fleet down'];
+    const helps = await Promise.all(commands.map(async (c) => [c, await runCli([...c.split(' '), '--help'], env)] as const));
+    let namedRedis = 0;
+    let namedS3 = 0;
+    for (const [c, res] of helps) {
+      expect(res.code, c).toBe(0);
+      const text = (res.stdout + res.stderr).replace(/\s+/g, ' '); // commander wraps long lines
+      expect(text, c).not.toContain('redis-pass-42');
+      expect(text, c).not.toContain('s3-secret-42');
+      if (/--redis <url>[^]*?\(default: from WIKIREVERSE_REDIS_URL\)/.test(text)) namedRedis++;
+      if (/--s3-endpoint <url>[^]*?\(default: from WIKIREVERSE_S3_ENDPOINT\)/.test(text)) namedS3++;
+    }
+    // Every command with the option says where its default comes from (9 take --redis, 10 --s3-endpoint).
+    expect([namedRedis, namedS3]).toEqual([
+      helps.filter(([, r]) => r.stdout.includes('--redis <url>')).length, helps.filter(([, r]) => r.stdout.includes('--s3-endpoint <url>')).length,
+    ]);
+    expect(namedS3).toBeGreaterThanOrEqual(10);
+  });
+});
+

@@ -1,7 +1,8 @@
 /** `wikireverse cancel <runId>` */
 import type { Command } from 'commander';
 import { checkRunId } from '../../coordinator/run-id.js';
-import { UsageError } from '../io.js';
+import { UsageError, secretOption } from '../io.js';
+import { SETTINGS } from '../../config/index.js';
 import type { CommandContext } from '../context.js';
 import { addStorageOptions, withStorage, type StorageFlags } from '../storage.js';
 import { ExitCode } from '../../exit-codes.js';
@@ -11,7 +12,7 @@ export function registerCancel(program: Command, ctx: CommandContext): void {
     .command('cancel')
     .description('stop a run: remove its queued jobs, stop its workers, mark its manifest cancelled')
     .argument('<runId>')
-    .option('--redis <url>', "the run's Redis (default: the private redis-server of a run going on this machine)", ctx.config.redisUrl)
+    .addOption(secretOption('--redis <url>', "the run's Redis (unset: the private redis-server of a run going on this machine)", ctx.config.redisUrl, SETTINGS.redisUrl))
     .option('--out <dir>', 'the output directory of the run (to mark its manifest)');
   addStorageOptions(cmd, ctx).action(async (runId: string, o: StorageFlags & { redis?: string; out?: string }) => {
     checkRunId(runId);

@@ -4,7 +4,8 @@ import { checkRunId } from '../../coordinator/run-id.js';
 import type { Ledger } from '../../cost/index.js';
 import type { CommandContext } from '../context.js';
 import { ExitCode } from '../../exit-codes.js';
-import { UsageError } from '../io.js';
+import { UsageError, secretOption } from '../io.js';
+import { SETTINGS } from '../../config/index.js';
 import { costPath } from '../../storage/layout.js';
 import { addStorageOptions, withStore, type StorageFlags } from '../storage.js';
 
@@ -14,7 +15,7 @@ export function registerCost(program: Command, ctx: CommandContext): void {
     .description("a run's cost ledger: EC2 spot instances, EBS, S3 requests, fixed items, CPU time (from <out>/<runId>/cost.json, or live from Redis)")
     .argument('<runId>')
     .option('--out <dir>', 'the output directory of the run (reads cost.json)')
-    .option('--redis <url>', "the run's Redis (the live ledger of a running run)")
+    .addOption(secretOption('--redis <url>', "the run's Redis (the live ledger of a running run)", ctx.config.redisUrl, SETTINGS.redisUrl))
     .option('--json', 'print JSON', false);
   addStorageOptions(cmd, ctx).action(async (id: string, o: StorageFlags & { out?: string; redis?: string; json: boolean }) => {
     const runId = checkRunId(id);

@@ -1,4 +1,6 @@
 /** `wikireverse runs (--out DIR | --redis URL) [--json]`: the runs under an output location, or in a Redis. */
+import { SETTINGS } from '../../config/index.js';
+import { secretOption } from '../io.js';
 import type { Command } from 'commander';
 import type { CommandContext } from '../context.js';
 import { addStorageOptions } from '../storage.js';
@@ -9,7 +11,7 @@ export function registerRuns(program: Command, ctx: CommandContext): void {
     .command('runs')
     .description('the runs under an output location (from their manifests) or in a Redis: status, files, links, cost, age')
     .option('--out <dir>', 'an output location (directory or s3://bucket/prefix)')
-    .option('--redis <url>', 'a Redis (the runs it holds)', ctx.config.redisUrl)
+    .addOption(secretOption('--redis <url>', 'a Redis (the runs it holds)', ctx.config.redisUrl, SETTINGS.redisUrl))
     .option('--json', 'print JSON', false);
   addStorageOptions(cmd, ctx).action(async (o: RunsFlags) => {
     const { runsCommand } = await import('./runs-run.js');

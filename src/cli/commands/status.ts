@@ -5,7 +5,8 @@
  * run ends.
  */
 import type { Command } from 'commander';
-import { intOption } from '../io.js';
+import { intOption, secretOption } from '../io.js';
+import { SETTINGS } from '../../config/index.js';
 import type { CommandContext } from '../context.js';
 import { addStorageOptions } from '../storage.js';
 import type { StatusFlags } from './status-run.js';
@@ -15,7 +16,7 @@ export function registerStatus(program: Command, ctx: CommandContext): void {
     .command('status')
     .description("a run's progress from Redis: files waiting / active / done / failed, pages, links, pages/s, ETA, cost so far")
     .argument('<runId>')
-    .option('--redis <url>', 'Redis URL', ctx.config.redisUrl)
+    .addOption(secretOption('--redis <url>', 'Redis URL', ctx.config.redisUrl, SETTINGS.redisUrl))
     .option('--out <dir>', "the run's output location: its live state when it is going on this machine, else what its manifest says")
     .option('--json', 'print JSON (with --watch: JSON-lines progress events)', false)
     .option('--watch', 'keep showing the progress until the run ends (Ctrl-C to stop watching)', false)

@@ -1,7 +1,7 @@
 /** `wikireverse worker`: a standalone worker process (what the container runs). */
 import type { Command } from 'commander';
-import { DEFAULT_LOG_LEVEL } from '../../config/index.js';
-import { intOption } from '../io.js';
+import { DEFAULT_LOG_LEVEL, SETTINGS } from '../../config/index.js';
+import { intOption, secretOption } from '../io.js';
 import type { CommandContext } from '../context.js';
 import { addStorageOptions } from '../storage.js';
 import type { WorkerFlags } from './worker-run.js';
@@ -11,7 +11,7 @@ export function registerWorker(program: Command, ctx: CommandContext): void {
   const cmd = program
     .command('worker')
     .description('a standalone worker process: takes input files from the queue of a run (or of every active run)')
-    .requiredOption('--redis <url>', 'Redis URL', config.redisUrl)
+    .addOption(secretOption('--redis <url>', 'Redis URL', config.redisUrl, SETTINGS.redisUrl, true))
     .option('--run <runId>', 'serve only this run (default: every active run)')
     .option('--concurrency <n>', 'files processed at once', intOption('--concurrency', 1), config.concurrency)
     .option('--log-level <level>', 'log level', config.logLevel ?? DEFAULT_LOG_LEVEL.worker)
