@@ -279,8 +279,10 @@ export class Coordinator {
       await this.save(store, manifest).catch(() => undefined);
       throw err;
     } finally {
-      // The fleet first: the cost ledger's last update sees every machine's end.
-      await this.fleet?.stop();
+      // A fleet of priced machines (EC2) stops first, so the cost ledger's last update sees every machine's end. Local
+      // processes stop in shutdown(), after the observers: their drain may take its grace time (10 s), and the
+      // final cost.json, timeline and report.html are written meanwhile, within the interrupt's bound.
+      if (this.fleet?.fleet?.lifetimes) await this.fleet.stop();
       for (const ob of this.session.observers ?? []) await Promise.resolve(ob.onFinish?.(manifest, store)).catch(() => undefined);
       await this.recordLateWrites(store, manifest);
       await this.shutdown();

@@ -4,6 +4,7 @@
  * (integrated piecewise over the price history of their type and availability zone); their EBS volumes at the
  * GB-month rate for the same billed time; S3 requests by class, bytes by GB; fixed items by the hour of wall time.
  */
+import { hasControlChars } from '../log/index.js';
 import { HOURS_PER_MONTH, type PriceTable } from './prices.js';
 
 /** A spot price that took effect at `atMillis` (as DescribeSpotPriceHistory returns them). */
@@ -218,12 +219,12 @@ const LEDGER_CATEGORIES: ReadonlySet<string> = new Set(['ec2', 'ebs', 's3', 'htt
  */
 export function checkLedger(raw: unknown, where: string): Ledger & { status?: string; budgetUsd?: number | null } {
   const fail = (field: string): never => {
-    throw new Error(`${where}: not a cost ledger this version wrote (${field}); recompute it with \`wikireverse resume\`, or remove it`);
+    throw new Error(`${where}: not a cost ledger this version wrote (${field}); remove it (a running or resumable run writes it again)`);
   };
   const rec = (v: unknown, field: string): Record<string, unknown> => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : fail(field));
   const num = (v: unknown, field: string): number => (typeof v === 'number' && Number.isFinite(v) ? v : fail(field));
   // No control characters: the text reaches the terminal through formatLedger.
-  const str = (v: unknown, field: string): string => (typeof v === 'string' && v.length <= 2_000 && !/[\u0000-\u001f\u007f]/.test(v) ? v : fail(field));
+  const str = (v: unknown, field: string): string => (typeof v === 'string' && v.length <= 2_000 && !hasControlChars(v) ? v : fail(field));
   const list = (v: unknown, field: string): unknown[] => (Array.isArray(v) && v.length <= 100_000 ? v : fail(field));
   const l = rec(raw, 'not an object');
   str(l.runId, 'runId');
@@ -244,6 +245,10 @@ export function checkLedger(raw: unknown, where: string): Ledger & { status?: st
     if (inst.terminatedAt !== null) str(inst.terminatedAt, `instances[${i}].terminatedAt`);
     for (const k of ['billedSeconds', 'ec2Usd', 'ebsUsd']) num(inst[k], `instances[${i}].${k}`);
   });
+  for (const [k, v] of Object.entries(rec(l.byCategory, 'byCategory'))) {
+    if (!LEDGER_CATEGORIES.has(k)) fail(`byCategory.${k.slice(0, 40)}`);
+    num(v, `byCategory.${k}`);
+  }
   const p = rec(l.projected, 'projected');
   for (const k of ['cpuSeconds', 'vcpuHours', 'ec2SpotUsd']) num(p[k], `projected.${k}`);
   if (l.status !== undefined) str(l.status, 'status');

@@ -27,7 +27,7 @@ export interface CostTrackerOptions {
 
 /** The parts of the coordinator's hooks the tracker uses. */
 interface RunHandle {
-  readonly manifest: { readonly runId: string };
+  readonly manifest: { readonly runId: string; readonly createdAt?: string };
   readonly redis: Redis;
   /** The coordinator's store: cost.json's writes are counted with its requests. */
   readonly store: OutputStore;
@@ -55,7 +55,10 @@ export class CostTracker {
     this.store = run.store;
     const key = costKey(run.manifest.runId);
     await run.redis.hsetnx(key, 'startedAt', String(Date.now()));
-    this.startedAt = Number(await run.redis.hget(key, 'startedAt')) || Date.now();
+    // What Redis holds is taken only as a time of this run could be (after the run was created, not in the future).
+    const stored = Number(await run.redis.hget(key, 'startedAt'));
+    const created = Date.parse(run.manifest.createdAt ?? '') || Date.now();
+    this.startedAt = Number.isFinite(stored) && stored >= created - 60_000 && stored <= Date.now() ? stored : Date.now();
     await this.update(null);
   }
 
@@ -137,7 +140,7 @@ function parseLedger(text: string, where: string): Ledger & { status?: string; b
   try {
     raw = JSON.parse(text);
   } catch {
-    throw new Error(`${where}: not JSON; recompute the ledger with \`wikireverse resume\`, or remove it`);
+    throw new Error(`${where}: not JSON; remove it (a running or resumable run writes it again)`);
   }
   return checkLedger(raw, where);
 }

@@ -56,3 +56,15 @@ export function duration(millis: number | null): string {
   const sec = String(total % 60).padStart(2, '0');
   return h > 0 ? `${h}h${String(m).padStart(2, '0')}m${sec}s` : `${m}m${sec}s`;
 }
+
+/** C0 and C1 control characters (and DEL): what must not reach a terminal from text a run did not write itself. */
+const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f]/g;
+
+export function hasControlChars(s: string): boolean {
+  return s.search(CONTROL_CHARS) !== -1;
+}
+
+/** `s` with each control character replaced by a space. */
+export function withoutControlChars(s: string): string {
+  return s.replace(CONTROL_CHARS, ' ');
+}

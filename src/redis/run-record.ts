@@ -7,6 +7,7 @@
  * validates: a status this module does not write reads as `unknown`, a count as a bounded integer, a date as a date, a
  * text within a bound and without control characters. Nothing read from Redis is trusted beyond what a run put there.
  */
+import { withoutControlChars } from '../log/index.js';
 import type { Redis } from 'ioredis';
 
 const KEY_PREFIX = 'wikireverse:run:';
@@ -114,7 +115,7 @@ function readDate(v: string | null | undefined): string | null {
 }
 
 function readText(v: string | null | undefined): string | null {
-  return v ? v.slice(0, MAX_TEXT).replace(/[\x00-\x1f\x7f-\x9f]/g, ' ') : null;
+  return v ? withoutControlChars(v.slice(0, MAX_TEXT)) : null;
 }
 
 /** The run's record, or null when Redis has none. */

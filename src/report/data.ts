@@ -9,7 +9,8 @@ import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { readOutcomeFiles, type Manifest, type OutcomeFiles } from '../coordinator/index.js';
 import { readTimeline, type TimelinePoint } from '../progress/index.js';
-import { costPath, type OutputStore } from '../storage/index.js';
+import type { OutputStore } from '../storage/index.js';
+import { readCostFile } from '../cost/index.js';
 
 /** The parts of the cost ledger (src/cost, `<out>/<runId>/cost.json`) the report uses; all optional. */
 export interface CostFile {
@@ -44,15 +45,8 @@ export interface ReportData {
 
 export async function gatherReport(store: OutputStore, manifest: Manifest, top = 20): Promise<ReportData> {
   const timeline = (await readTimeline(store, manifest.runId))?.points ?? [];
-  const costBuf = await store.get(costPath(manifest.runId));
-  let cost: CostFile | null = null;
-  if (costBuf) {
-    try {
-      cost = JSON.parse(costBuf.toString('utf8')) as CostFile;
-    } catch {
-      cost = null;
-    }
-  }
+  // A ledger that is not as the run wrote it is left out of the report (`wikireverse cost` says what is wrong with it).
+  const cost: CostFile | null = await readCostFile(store, manifest.runId).catch(() => null);
   const workerSeconds = manifest.files.workerSeconds;
   const named = await readOutcomeFiles(store, manifest.runId);
   const base = { manifest, timeline, cost, workerSeconds, files: named, generatedAt: new Date().toISOString() };

@@ -69,8 +69,14 @@ describe('report.html', () => {
   });
 
   it('`report --html` rewrites it with the cost ledger breakdown from cost.json', async () => {
-    const ledger = { totalUsd: 0.0521, computedAt: new Date().toISOString(), byCategory: { ec2: 0.04, ebs: 0.002, s3: 0.0101 },
-      items: [{ category: 'ec2', name: 'c7g.large spot', quantity: 1.2, unit: 'hours', usd: 0.04 }], monthlyStorageUsd: 0.001 };
+    const ledger = { runId: RUN, totalUsd: 0.0521, computedAt: new Date().toISOString(), currency: 'USD', byCategory: { ec2: 0.04, ebs: 0.002, s3: 0.0101 },
+      items: [{ category: 'ec2', name: 'c7g.large spot', quantity: 1.2, unit: 'hours', usd: 0.04 }], instances: [], monthlyStorageUsd: 0.001,
+      projected: { cpuSeconds: 10, vcpuHours: 0.003, ec2SpotUsd: 0.0001 } };
+    // A ledger the run did not write (a number as text) is left out; the report is still written.
+    await fsp.writeFile(`${out}/${RUN}/cost.json`, JSON.stringify({ ...ledger, totalUsd: '5' }));
+    const spoiled = await runCli(['report', RUN, '--out', out, '--html']);
+    expect(spoiled.code, spoiled.stderr).toBe(0);
+    expect(await fsp.readFile(`${out}/${RUN}/report.html`, 'utf8')).not.toContain('c7g.large spot');
     await fsp.writeFile(`${out}/${RUN}/cost.json`, JSON.stringify(ledger));
     const res = await runCli(['report', RUN, '--out', out, '--html']);
     expect(res.code, res.stderr).toBe(0);

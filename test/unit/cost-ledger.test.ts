@@ -130,6 +130,8 @@ describe('a ledger read back', () => {
       ['items[0].name', (l) => ({ ...l, items: [{ ...(l.items as object[])[0], name: 'x\u001b[2J' }] })],
       ['instances[0].terminatedAt', (l) => ({ ...l, instances: [{ ...(l.instances as object[])[0], terminatedAt: 5 }] })],
       ['projected', (l) => ({ ...l, projected: undefined })],
+      ['byCategory.ec2', (l) => ({ ...l, byCategory: { ec2: 'lots' } })],
+      ['items[0].name', (l) => ({ ...l, items: [{ ...(l.items as object[])[0], name: 'x\u009b2J' }] })],
       ['status', (l) => ({ ...l, status: 'x'.repeat(3000) })],
     ];
     for (const [field, spoil] of cases) {
