@@ -14,6 +14,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { SETTINGS, childEnv } from '../config/index.js';
 import { startRedisServer } from '../redis/index.js';
+import { manifestPath, partialsDir } from '../storage/layout.js';
 import { DEFAULT_PRICES } from '../cost/prices.js';
 import { projectRun, type Projection } from '../cost/projection.js';
 import { generatedInputs, type InputSpec } from './inputs.js';
@@ -206,13 +207,14 @@ export async function measureScale(root: string, cacheDir: string, spec: ScaleSp
     const reducerMaxRssMb = Math.round(peakRssMb(reducer?.pid));
     if (code !== 0 || summary.status !== 'succeeded') throw new Error(`scale run ended with exit code ${code}: ${stderr}`);
 
-    const runDir = path.join(work, 's3', 'out', 'runs', runId);
-    const manifestFile = path.join(runDir, 'manifest.json._S3rver_object');
+    // s3rver keeps each object as a file: <bucket dir>/<key>._S3rver_object.
+    const s3rverFile = (key: string): string => path.join(work, 's3', 'out', 'runs', `${key}._S3rver_object`);
+    const manifestFile = s3rverFile(manifestPath(runId));
     const manifest = JSON.parse(await fsp.readFile(manifestFile, 'utf8')) as {
       counters: Record<string, number>; settings: { partitions: number; reduceTaskPartitions?: number }; summary: { links: number };
     };
     const s3c = Object.fromEntries(Object.entries(manifest.counters).filter(([k]) => k.startsWith('io.s3.')));
-    const partials = (await fsp.readdir(path.join(runDir, 'partials'))).filter((f) => f.endsWith('._S3rver_object')).length;
+    const partials = (await fsp.readdir(path.join(work, 's3', 'out', 'runs', partialsDir(runId)))).filter((f) => f.endsWith('._S3rver_object')).length;
     const partitions = manifest.settings.partitions;
     const reduceTasks = Math.ceil(partitions / (manifest.settings.reduceTaskPartitions ?? SETTINGS.reduceTaskPartitions.default));
     const links = manifest.summary.links;

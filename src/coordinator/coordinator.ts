@@ -15,7 +15,7 @@ import {
   ACTIVE_RUNS_KEY, createRunRecord, finishRunRecord, openQueue, openRedis, queueName, reduceQueueName, removePrivateUrl, savePrivateUrl,
   setRunStatus, startRedisServer, type EmbeddedRedis,
 } from '../redis/index.js';
-import { IoSession, manifestPath, openStore, withOwnPut, type IoSettings, type OutputStore } from '../storage/index.js';
+import { IoSession, manifestPath, openStore, runDir, withOwnPut, type IoSettings, type OutputStore } from '../storage/index.js';
 import { mergeCounters, type CounterMap } from '../extract/index.js';
 import { planIndex, planInputs, type InputRequest } from './crawl.js';
 import { emptyStats, selectFromIndex } from './index-selection.js';
@@ -139,7 +139,7 @@ export class Coordinator {
       counters: {}, outputs: [], sessions: 0, files,
     };
     await this.save(store, manifest);
-    this.session.say(`run ${runId}: ${files.total} ${opts.where !== undefined ? 'tasks' : 'files'} -> ${store.location}/${runId}`);
+    this.session.say(`run ${runId}: ${files.total} ${opts.where !== undefined ? 'tasks' : 'files'} -> ${store.location}/${runDir(runId)}`);
     return { store, manifest };
   }
 
@@ -159,7 +159,7 @@ export class Coordinator {
     manifest.status = 'running';
     delete manifest.reason;
     await this.save(store, manifest);
-    this.session.say(`run ${runId}: resuming (${manifest.files.total} files) -> ${store.location}/${runId}`);
+    this.session.say(`run ${runId}: resuming (${manifest.files.total} files) -> ${store.location}/${runDir(runId)}`);
     return this.execute(store, manifest, true, retryFailed);
   }
 

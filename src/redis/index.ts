@@ -6,7 +6,7 @@ export { checkFileTask, checkReduceTask, TaskDataError } from './task-data.js';
 export { readPrivateUrl, removePrivateUrl, savePrivateUrl } from './private-url.js';
 export { recordCommitted, recordCommittedIds, recordReduced, readLiveTotals, readRunUsage, readCostUsd, type LiveTotals } from './live-totals.js';
 export {
-  costKey, liveTotalsFilesKey, liveTotalsKey, runKeys, listRunIds, readRunRecord, readRunStatus, createRunRecord, restoreRunRecord, setRunStatus,
-  finishRunRecord, cancelRunRecord, hasFinished, isGoing, readCount, RUN_STATUSES, MAX_RUN_FILES, type RunStatus, type RunRecord, type RunStart,
+  costKey, liveTotalsKey, runKeys, listRunIds, readRunRecord, readRunStatus, createRunRecord, restoreRunRecord, setRunStatus,
+  finishRunRecord, cancelRunRecord, hasFinished, isGoing, type RunStatus, type RunStart,
 } from './run-record.js';
-export { formatCounts, readJobCounts, readReduceCounts, readRunCounts, type JobStateCounts, type RunCounts } from './run-counts.js';
+export { formatCounts, readReduceCounts, readRunCounts, type RunCounts } from './run-counts.js';

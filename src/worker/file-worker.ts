@@ -56,7 +56,8 @@ export class FileWorker {
   private discovery: NodeJS.Timeout | undefined;
   private redis: Redis | undefined;
   /** Connection for the run's live progress totals, opened on the first commit. */
-  private counters: Redis | undefined;
+  /** A plain Redis connection for the run's record and live totals (BullMQ's are its own). */
+  private runState: Redis | undefined;
   private closing = false;
   private readonly active = new Set<ActiveFile>();
   /** CPU time of each file being processed, shared fairly when several run at once. */
@@ -185,8 +186,8 @@ export class FileWorker {
    * is accepted only when it writes there.
    */
   private async registeredOut(runId: string): Promise<string | undefined> {
-    this.counters ??= connect(this.opts.redisUrl, 'wikireverse-progress');
-    return (await readRunRecord(this.counters, runId))?.out ?? undefined;
+    this.runState ??= connect(this.opts.redisUrl, 'wikireverse-run-state');
+    return (await readRunRecord(this.runState, runId))?.out ?? undefined;
   }
 
   /** The task's data, checked (redis/task-data.ts); a task the run's coordinator could not have written fails for good. */
@@ -208,8 +209,8 @@ export class FileWorker {
       const result = await this.track(job, token, (signal) => this.processOne(job, data, signal));
       const withCpu: FileResult = { ...result, cpuSeconds: this.cpu.end(cpu) };
       this.opts.metrics?.fileCommitted(withCpu, (Date.now() - started) / 1000);
-      this.counters ??= connect(this.opts.redisUrl, 'wikireverse-progress');
-      await recordCommitted(this.counters, job.data.runId, withCpu).catch((err: unknown) =>
+      this.runState ??= connect(this.opts.redisUrl, 'wikireverse-run-state');
+      await recordCommitted(this.runState, job.data.runId, withCpu).catch((err: unknown) =>
         this.opts.log.warn({ err: (err as Error).message, jobId: job.id }, 'could not add the file to the live totals (display and cost so far only)'));
       return withCpu;
     } catch (err) {
@@ -234,9 +235,9 @@ export class FileWorker {
       });
       const cpuSeconds = this.cpu.end(cpu);
       log.info({ partitions: results.length, rows: results.reduce((n, r) => n + (r.outputs[0]?.rows ?? 0), 0), cpuSeconds }, 'reduce task committed');
-      this.counters ??= connect(this.opts.redisUrl, 'wikireverse-progress');
+      this.runState ??= connect(this.opts.redisUrl, 'wikireverse-run-state');
       // Every request of this attempt, the partitions' commit records included (as each record counts its own PUT).
-      await recordReduced(this.counters, data.runId, `${String(job.id)}@${data.inputsDigest}`, cpuSeconds, io.counters.toJSON()).catch((err: unknown) =>
+      await recordReduced(this.runState, data.runId, `${String(job.id)}@${data.inputsDigest}`, cpuSeconds, io.counters.toJSON()).catch((err: unknown) =>
         log.warn({ err: (err as Error).message }, 'could not add the reduce task to the live totals (cost so far only)'));
       return results;
     } finally {
@@ -286,7 +287,7 @@ export class FileWorker {
     this.workers.clear();
     this.reducers.clear();
     this.redis?.disconnect();
-    this.counters?.disconnect();
+    this.runState?.disconnect();
     this.health?.disconnect();
     return entries.length;
   }
@@ -300,7 +301,7 @@ export class FileWorker {
     this.workers.clear();
     this.reducers.clear();
     this.redis?.disconnect();
-    this.counters?.disconnect();
+    this.runState?.disconnect();
     this.health?.disconnect();
   }
 }

@@ -33,9 +33,10 @@ describe('run record', () => {
     expect(await readRunRecord(r, 'life-1')).toEqual({ runId: 'life-1', status: 'running', ...START, finishedAt: null, reason: null });
     await setRunStatus(r, 'life-1', 'cancelled', 'budget reached');
     expect(await readRunRecord(r, 'life-1')).toMatchObject({ status: 'cancelled', reason: 'budget reached' });
-    // A resume starts a new session: the earlier stop is forgotten.
+    await finishRunRecord(r, 'life-1', 'failed', '2026-12-01T05:00:00.000Z');
+    // A resume (here of a run that ended failed) starts a new session: the earlier stop and its end are forgotten.
     await createRunRecord(r, 'life-1', START);
-    expect(await readRunRecord(r, 'life-1')).toMatchObject({ status: 'running', reason: null });
+    expect(await readRunRecord(r, 'life-1')).toMatchObject({ status: 'running', reason: null, finishedAt: null });
     expect(await restoreRunRecord(r, 'life-1', START)).toBe(false);
     await finishRunRecord(r, 'life-1', 'succeeded', '2026-12-01T06:00:00.000Z');
     expect(await cancelRunRecord(r, 'life-1')).toBe('succeeded');

@@ -17,14 +17,18 @@ function sources(): Array<[string, string]> {
     .map((f) => [`src/${f.split(path.sep).join('/')}`, fs.readFileSync(path.join(ROOT, 'src', f), 'utf8')]);
 }
 
+/** The files whose code (comment lines left out: they may name a path) matches `re`. */
 function filesMatching(re: RegExp): string[] {
-  return sources().filter(([, text]) => re.test(text)).map(([file]) => file).sort();
+  const code = (text: string): string => text.split('\n').filter((l) => !/^\s*(\*|\/\*|\/\/)/.test(l)).join('\n');
+  return sources().filter(([, text]) => re.test(code(text))).map(([file]) => file).sort();
 }
 
 describe('one home', () => {
   it('paths under a run (`${runId}/...`) are built in storage/layout.ts only', () => {
-    // A template that puts anything after a run id and a slash: `${runId}/x`, `${manifest.runId}/`, `${r.runId}/`.
-    expect(filesMatching(/\$\{[\w.]*\brunId\}\//)).toEqual(['src/storage/layout.ts']);
+    // A template that puts a run id between slashes: `${runId}/x`, `${manifest.runId}/`, `${store.location}/${runId}`.
+    expect(filesMatching(/\$\{[\w.]*\brunId\}\/|\/\$\{[\w.]*\brunId\}/)).toEqual(['src/storage/layout.ts']);
+    // A run's file named by hand (a path, a pattern) rather than by its builder.
+    expect(filesMatching(/['`/]manifest\\?\.json\b|\/partials\b['`/]/).filter((f) => f !== 'src/storage/layout.ts')).toEqual([]);
   });
 
   it("the run's Redis keys are named in redis/run-record.ts only", () => {

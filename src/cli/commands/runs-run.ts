@@ -2,7 +2,7 @@
 import fsp from 'node:fs/promises';
 import { readManifest, type Manifest } from '../../coordinator/index.js';
 import { readCostFile } from '../../cost/index.js';
-import { isRemote, type OutputStore } from '../../storage/index.js';
+import { isRemote, manifestPath, type OutputStore } from '../../storage/index.js';
 import { ACTIVE_RUNS_KEY, listRunIds, openRedis, readCostUsd, readRunRecord } from '../../redis/index.js';
 import { UsageError } from '../io.js';
 import type { CommandContext } from '../context.js';
@@ -27,7 +27,8 @@ export async function runIdsUnder(store: OutputStore, out: string): Promise<stri
     return names.filter((d) => d.isDirectory()).map((d) => d.name).sort();
   }
   // One LIST per 1,000 objects under the location: a bucket with many runs' partials takes a while.
-  return [...new Set((await store.list('')).filter((k) => /^[^/]+\/manifest\.json$/.test(k)).map((k) => k.split('/')[0] as string))].sort();
+  const listed = new Set(await store.list(''));
+  return [...new Set([...listed].map((k) => k.split('/')[0] as string))].filter((id) => listed.has(manifestPath(id))).sort();
 }
 
 function lineOf(m: Manifest, costUsd: number | null): RunLine {
