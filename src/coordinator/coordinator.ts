@@ -20,11 +20,12 @@ import { mergeCounters, type CounterMap } from '../extract/index.js';
 import { planIndex, planInputs, type InputRequest } from './crawl.js';
 import { emptyStats, selectFromIndex } from './index-selection.js';
 import { readManifest, runStart, writeManifest, type Manifest, type RunSettings } from './manifest.js';
-import { updateRunFiles, writeRunFiles, type FileCounts } from './run-files.js';
+import { writeRunFiles, type FileCounts } from './run-files.js';
 import { newRunId } from './run-id.js';
 import { FleetDriver } from '../fleet/driver.js';
 import type { Fleet, FleetPlan } from '../fleet/fleet.js';
-import { committedFiles, enqueueFiles, syncCommitted, waitUntilSettled, CancelledError, InterruptedError, type ProgressSnapshot } from './settle.js';
+import { markCommitted, markInterrupted } from './stopped-run.js';
+import { enqueueFiles, syncCommitted, waitUntilSettled, CancelledError, InterruptedError, type ProgressSnapshot } from './settle.js';
 import { collectCommits, collectReduce, defaultPartitions, enqueueReduce, reduceTasks, waitForReduce } from './reduce-phase.js';
 import { ExitCode, UsageError } from '../exit-codes.js';
 import { SETTINGS } from '../config/index.js';
@@ -99,8 +100,18 @@ export class Coordinator {
 
   /** Creates a new run and executes it. */
   async start(opts: StartOptions): Promise<RunResult> {
-    const { store, manifest } = await this.create(opts);
+    const { store, manifest } = await this.beforeExecute(() => this.create(opts));
     return this.execute(store, manifest, false, false);
+  }
+
+  /** What comes before `execute` (which always shuts down): on a throw, the storage session it opened is closed. */
+  private async beforeExecute<T>(step: () => Promise<T>): Promise<T> {
+    try {
+      return await step();
+    } catch (err) {
+      await this.shutdown();
+      throw err;
+    }
   }
 
   /** Resolves the inputs and writes the run's file list and manifest (the inputs are not kept: nothing here holds the list). */
@@ -146,19 +157,23 @@ export class Coordinator {
   /** Continues a run from the output store. Resuming a finished run does nothing (unless `retryFailed`). */
   async resume(out: string, runId: string, retryFailed: boolean): Promise<RunResult> {
     const store = openStore(out, this.ioSession());
-    const manifest = await readManifest(store, runId);
-    if (!manifest) throw new Error(`No run ${runId} in ${store.location} (no ${manifestPath(runId)})`);
+    const manifest = await this.beforeExecute(() => readManifest(store, runId));
+    if (!manifest) {
+      await this.shutdown();
+      throw new Error(`No run ${runId} in ${store.location} (no ${manifestPath(runId)})`);
+    }
     this.carriedIo = { ...(manifest.coordinatorIo ?? {}) };
     const failed = manifest.files.failed;
     if (manifest.status === 'succeeded' || (manifest.status === 'failed' && manifest.outputs.length > 0 && !retryFailed)) {
       this.session.say(
         `run ${runId} already finished (${manifest.status}); nothing to do` + (failed > 0 ? `. ${failed} inputs failed: add --retry-failed to retry just those` : ''),
       );
+      await this.shutdown();
       return { manifest, exitCode: manifest.status === 'succeeded' ? ExitCode.Ok : ExitCode.Failed };
     }
     manifest.status = 'running';
     delete manifest.reason;
-    await this.save(store, manifest);
+    await this.beforeExecute(() => this.save(store, manifest));
     this.session.say(`run ${runId}: resuming (${manifest.files.total} files) -> ${store.location}/${runDir(runId)}`);
     return this.execute(store, manifest, true, retryFailed);
   }
@@ -365,26 +380,5 @@ export class Coordinator {
     this.embedded = undefined;
     if (this.embeddedRun) await removePrivateUrl(this.embeddedRun).catch(() => undefined);
     this.embeddedRun = undefined;
-  }
-}
-
-/** The manifest of a run stopped by a signal: resumable, and saying how. */
-function markInterrupted(manifest: Manifest): void {
-  manifest.status = 'interrupted';
-  manifest.reason = `interrupted; continue with: wikireverse resume ${manifest.runId} --out ${manifest.settings.out}`;
-}
-
-/**
- * The files committed so far, marked done in the list of a run that stops before its end (so its report, status
- * and report.html count them: a cancelled run showed 0 of 24 files done with 16 committed). One LIST per 1,000 files.
- */
-async function markCommitted(store: OutputStore, manifest: Manifest): Promise<void> {
-  try {
-    const committed = await committedFiles(store, manifest.runId);
-    manifest.files = await updateRunFiles(store, manifest.runId, (batch) => {
-      for (const f of batch) if (committed.has(f.fileId)) f.status = 'done';
-    });
-  } catch {
-    // The store is failing: the manifest keeps the counts it had, and `status` counts the commit records itself.
   }
 }
