@@ -50,5 +50,6 @@ USER node
 EXPOSE 9464
 STOPSIGNAL SIGTERM
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.WIKIREVERSE_HEALTH_PORT||9464)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
-# --single-threaded: WORKER_NODE_FLAGS in src/config (one worker process per vCPU; V8 background threads would only compete).
-ENTRYPOINT ["/usr/bin/tini", "--", "node", "--single-threaded", "/app/dist/cli.js", "worker"]
+# --single-threaded --no-incremental-marking: WORKER_NODE_FLAGS in src/config (one worker process per vCPU; V8 background
+# threads would only compete; full GCs at once keep Node 24 from piling up ArrayBuffers during a crawling incremental marking).
+ENTRYPOINT ["/usr/bin/tini", "--", "node", "--single-threaded", "--no-incremental-marking", "/app/dist/cli.js", "worker"]

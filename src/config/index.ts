@@ -198,5 +198,15 @@ export function prettyLogs(logFormat: Config['logFormat']): boolean {
  * one worker process per vCPU, so V8's background threads (JIT compiles, concurrent GC) only take CPU from the next
  * worker: `--single-threaded` keeps that work on the worker's own thread. Measured (`npm run bench`, 2 vCPUs, 4 WAT
  * files): 2 workers went from 14,063 to 14,780 pages/s/core; a lone worker no longer borrows ~0.25 of a second core.
+ *
+ * `--no-incremental-marking`: V8 13 (Node 24) counts ArrayBuffer memory (zlib's output, the record batches) against
+ * its external-memory limit, and each 64 MB of it starts an incremental full collection; with `--single-threaded` that
+ * marking crawls along on the main thread for ~100 ms, during which no young collection frees the buffers (V8 skips
+ * the external-memory scavenge while a full marking runs) and buffers promoted meanwhile live to the collection after
+ * next. Node 20 (V8 11) instead scavenged young buffers every 32 MB. Full collections done at once (a ~25 ms pause on
+ * a reading thread's ~30 MB heap) keep the buffers from piling up. Measured (a warm worker's reading thread on the
+ * 85 MB WAT bench file, medians of 3): Node 24 308 -> 221 MB peak RSS, 0.94 -> 0.88 s; Node 20 173 -> 148 MB,
+ * 0.95 -> 0.81 s. It needs extractHtml's one parser for every page (without it, V8 discards the HTML parser's
+ * optimized code at each full GC: WARC +15% time).
  */
-export const WORKER_NODE_FLAGS: readonly string[] = ['--single-threaded'];
+export const WORKER_NODE_FLAGS: readonly string[] = ['--single-threaded', '--no-incremental-marking'];

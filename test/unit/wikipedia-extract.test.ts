@@ -290,6 +290,17 @@ describe('HTML responses', () => {
       ],
     });
   });
+
+  it('extractHtml: one parser for every page, reset between them (a page cut short leaves nothing to the next)', () => {
+    const clean = '<title>T &amp; U</title><a href="https://en.wikipedia.org/wiki/A">A&eacute;</a>';
+    const alone = extractHtml(clean);
+    // Pages that end inside a tag, an attribute, an entity, a comment, a <script> and an <a>'s text.
+    for (const cut of ['<a href="x', '<a href=x', '<p>&eac', '<!-- open', '<script>var a = "<a href=y>"', '<title>t<a href=w>text']) {
+      extractHtml(cut);
+      expect(extractHtml(clean)).toEqual(alone);
+    }
+    expect(alone).toEqual({ title: 'T & U', base: null, links: [{ href: 'https://en.wikipedia.org/wiki/A', text: 'Aé' }] });
+  });
 });
 
 describe('mentionsWikipedia', () => {
