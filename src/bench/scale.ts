@@ -12,7 +12,7 @@ import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { SETTINGS, childEnv } from '../config/index.js';
+import { SETTINGS, WORKER_NODE_FLAGS, childEnv } from '../config/index.js';
 import { startRedisServer } from '../redis/index.js';
 import { manifestPath, partialsDir } from '../storage/layout.js';
 import { DEFAULT_PRICES } from '../cost/prices.js';
@@ -162,7 +162,9 @@ export async function measureScale(root: string, cacheDir: string, spec: ScaleSp
     AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', AWS_REGION: 'us-east-1', AWS_EC2_METADATA_DISABLED: 'true',
     WIKIREVERSE_S3_ENDPOINT: endpoint, WIKIREVERSE_REDIS_URL: redis.url,
   });
-  const startWorker = (): ChildProcess => spawn(process.execPath, [cli, 'worker', '--run', runId, '--log-level', 'warn'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+  // As a fleet runs them (local-fleet.ts, the Dockerfile): with the worker's node flags.
+  const startWorker = (): ChildProcess =>
+    spawn(process.execPath, [...WORKER_NODE_FLAGS, cli, 'worker', '--run', runId, '--log-level', 'warn'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
   const workers: ChildProcess[] = [];
   let reducer: ChildProcess | undefined;
   const keep = { dir: false };
