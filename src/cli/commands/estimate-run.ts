@@ -5,10 +5,10 @@ import { loadPrices, projectRun } from '../../cost/index.js';
 import { scanInput, type ScanResult } from '../../extract/index.js';
 import { scanRanges } from '../../worker/scan-ranges.js';
 import { resolveJob } from '../../job/index.js';
-import { INPUT_CHUNK_BYTES, IoSession, openInput } from '../../storage/index.js';
+import { INPUT_CHUNK_BYTES, openInput } from '../../storage/index.js';
 import { inputRequest, type InputFlags } from '../inputs.js';
 import type { CommandContext } from '../context.js';
-import { storageSettings, type StorageFlags } from '../storage.js';
+import { withStorage, type StorageFlags } from '../storage.js';
 import { ec2Client } from './fleet.js';
 
 export interface EstimateFlags extends InputFlags, StorageFlags {
@@ -30,8 +30,7 @@ function matchesKind(input: string, kind: string): boolean {
 export async function estimateCommand(ctx: CommandContext, o: EstimateFlags): Promise<void> {
   const { config } = ctx;
   const { io } = ctx;
-  const session = new IoSession(await storageSettings(ctx, o));
-  try {
+  await withStorage(ctx, o, async (session) => {
     const req = inputRequest(o);
     const job = resolveJob(ctx.jobs, o.job);
     let seconds = 0;
@@ -117,7 +116,5 @@ export async function estimateCommand(ctx: CommandContext, o: EstimateFlags): Pr
           `fixed items $${p.fixedUsd.toFixed(4)}${Object.keys(prices.fixedPerHour).length === 0 ? ': none priced; add the Redis host and the coordinator with --prices' : ''})\n`,
       );
     }
-  } finally {
-    session.close();
-  }
+  });
 }
