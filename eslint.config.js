@@ -14,7 +14,7 @@ const NODE_GLOBALS = /** @type {const} */ ({
 });
 
 export default defineConfig(
-  { ignores: ['dist/', 'node_modules/', '.tools/', '.podman/', '.vitest-cache/', 'out/', 'test/output/', 'fuzz-findings/', 'bench/results/'] },
+  { ignores: ['dist/', 'node_modules/', '.tools/', '.podman/', '.venv/', '.vitest-cache/', 'out/', 'test/output/', 'fuzz-findings/', 'bench/results/'] },
   { linterOptions: { reportUnusedDisableDirectives: 'error' } },
   {
     files: ['**/*.ts'],

@@ -5,6 +5,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/setup.sh
 
+# The fleet tests talk to a protocol-level AWS (moto in server mode) and run the instances' user-data with the real AWS
+# CLI: both from PyPI into .venv/ (scripts/aws-standin.sh; cold: about 40 s).
+bash scripts/aws-standin.sh
+
 # The report test opens report.html in a real headless browser (playwright-core drives Debian's chromium).
 if ! command -v chromium >/dev/null 2>&1; then
   echo "== installing chromium (Debian package, for the report.html browser test)"

@@ -6,8 +6,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import {
-  CreateFleetCommand, CreateLaunchTemplateCommand, DeleteFleetsCommand, DeleteLaunchTemplateCommand, DescribeFleetsCommand,
-  DescribeInstancesCommand, TerminateInstancesCommand, type EC2Client, type Instance, type Tag,
+  CreateFleetCommand, CreateLaunchTemplateCommand, CreateLaunchTemplateVersionCommand, DeleteFleetsCommand, DeleteLaunchTemplateCommand, DescribeFleetsCommand,
+  DescribeInstancesCommand, TerminateInstancesCommand, type EC2Client, type Instance, type RequestLaunchTemplateData, type Tag,
 } from '@aws-sdk/client-ec2';
 import type { Logger } from '../log/index.js';
 import { SETTINGS } from '../config/index.js';
@@ -52,6 +52,8 @@ export class Ec2Fleet implements Fleet {
   private readonly known = new Map<string, Known>();
   private readonly fleetIds = new Set<string>();
   private launchTemplateId: string | undefined;
+  /** The template version this process launches with (a template another process made gets a version of ours). */
+  private launchTemplateVersion = '$Latest';
   private generation = 0;
   private stopped = false;
 
@@ -95,22 +97,34 @@ export class Ec2Fleet implements Fleet {
     if (this.launchTemplateId) return this.launchTemplateId;
     const o = this.opts;
     const userData = renderUserData({ ...o, runId: o.runId });
-    const res = await o.client.send(new CreateLaunchTemplateCommand({
-      LaunchTemplateName: this.launchTemplateName,
-      ClientToken: `wr-lt-${o.runId}`,
-      VersionDescription: `WikiReverse workers for run ${o.runId}`,
-      TagSpecifications: [{ ResourceType: 'launch-template', Tags: this.tags }],
-      LaunchTemplateData: {
-        ImageId: o.amiId ?? DEFAULT_AMI,
-        UserData: Buffer.from(userData, 'utf8').toString('base64'),
-        IamInstanceProfile: o.instanceProfile ? (o.instanceProfile.startsWith('arn:') ? { Arn: o.instanceProfile } : { Name: o.instanceProfile }) : undefined,
-        SecurityGroupIds: o.securityGroupIds?.length ? [...o.securityGroupIds] : undefined,
-        InstanceInitiatedShutdownBehavior: 'terminate',
-        MetadataOptions: { HttpTokens: 'required', HttpPutResponseHopLimit: 2, HttpEndpoint: 'enabled', InstanceMetadataTags: 'enabled' },
-        BlockDeviceMappings: [{ DeviceName: '/dev/xvda', Ebs: { VolumeSize: o.volumeGb ?? SETTINGS.volumeGb.default, VolumeType: 'gp3', DeleteOnTermination: true, Encrypted: true } }],
-        TagSpecifications: [{ ResourceType: 'instance', Tags: this.tags }, { ResourceType: 'volume', Tags: this.tags }],
-      },
-    }));
+    const data = {
+      ImageId: o.amiId ?? DEFAULT_AMI,
+      UserData: Buffer.from(userData, 'utf8').toString('base64'),
+      IamInstanceProfile: o.instanceProfile ? (o.instanceProfile.startsWith('arn:') ? { Arn: o.instanceProfile } : { Name: o.instanceProfile }) : undefined,
+      SecurityGroupIds: o.securityGroupIds?.length ? [...o.securityGroupIds] : undefined,
+      InstanceInitiatedShutdownBehavior: 'terminate',
+      MetadataOptions: { HttpTokens: 'required', HttpPutResponseHopLimit: 2, HttpEndpoint: 'enabled', InstanceMetadataTags: 'enabled' },
+      BlockDeviceMappings: [{ DeviceName: '/dev/xvda', Ebs: { VolumeSize: o.volumeGb ?? SETTINGS.volumeGb.default, VolumeType: 'gp3', DeleteOnTermination: true, Encrypted: true } }],
+      TagSpecifications: [{ ResourceType: 'instance', Tags: this.tags }, { ResourceType: 'volume', Tags: this.tags }],
+    } satisfies RequestLaunchTemplateData;
+    const description = `WikiReverse workers for run ${o.runId}`;
+    let res;
+    try {
+      res = await o.client.send(new CreateLaunchTemplateCommand({
+        LaunchTemplateName: this.launchTemplateName, ClientToken: `wr-lt-${o.runId}`, VersionDescription: description,
+        TagSpecifications: [{ ResourceType: 'launch-template', Tags: this.tags }], LaunchTemplateData: data,
+      }));
+    } catch (err) {
+      // The run's template exists (another process of the run made it, maybe with other settings: a resume): a version
+      // of this process's data is added, and launches use that version.
+      if (!/AlreadyExists|IdempotentParameterMismatch/i.test(`${(err as Error).name} ${(err as Error).message}`)) throw err;
+      const v = await o.client.send(new CreateLaunchTemplateVersionCommand({ LaunchTemplateName: this.launchTemplateName, VersionDescription: description, LaunchTemplateData: data }));
+      const id = v.LaunchTemplateVersion?.LaunchTemplateId;
+      if (!id || v.LaunchTemplateVersion?.VersionNumber === undefined) throw new Error(`CreateLaunchTemplateVersion returned no id for ${this.launchTemplateName}`, { cause: err });
+      this.launchTemplateVersion = String(v.LaunchTemplateVersion.VersionNumber);
+      this.launchTemplateId = id;
+      return id;
+    }
     const id = res.LaunchTemplate?.LaunchTemplateId;
     if (!id) throw new Error(`CreateLaunchTemplate returned no id for ${this.launchTemplateName}`);
     this.launchTemplateId = id;
@@ -133,7 +147,7 @@ export class Ec2Fleet implements Fleet {
       ClientToken: `wr-${o.runId}`.slice(0, 64 - launchPart.length) + launchPart,
       TargetCapacitySpecification: { TotalTargetCapacity: count, SpotTargetCapacity: count, OnDemandTargetCapacity: 0, DefaultTargetCapacityType: 'spot' },
       SpotOptions: { AllocationStrategy: 'price-capacity-optimized', InstanceInterruptionBehavior: 'terminate' },
-      LaunchTemplateConfigs: [{ LaunchTemplateSpecification: { LaunchTemplateId: templateId, Version: '$Latest' }, Overrides: overrides }],
+      LaunchTemplateConfigs: [{ LaunchTemplateSpecification: { LaunchTemplateId: templateId, Version: this.launchTemplateVersion }, Overrides: overrides }],
       TagSpecifications: [{ ResourceType: 'fleet', Tags: this.tags }, { ResourceType: 'instance', Tags: this.tags }],
     }));
     if (res.FleetId) this.fleetIds.add(res.FleetId);

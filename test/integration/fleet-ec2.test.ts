@@ -1,0 +1,254 @@
+/**
+ * The EC2 spot fleet against a protocol-level EC2 (moto in server mode, test/helpers/aws.ts): what it asks EC2 for
+ * (launch template, CreateFleet, top-up, teardown and tag sweep), as sent, and what EC2 then holds (instances, their
+ * tags, types and subnets, the template), checked against the fleet's options and against each other (the tag launches
+ * carry is the one the sweep looks for). The user-data is run in test/integration/user-data.test.ts.
+ *
+ * One answer moto cannot give: an instance that CreateFleet returned but DescribeInstances does not show yet (EC2 is
+ * eventually consistent, moto at once). That case alone is answered by aws-sdk-client-mock, at the end.
+ */
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { mockClient } from 'aws-sdk-client-mock';
+import {
+  CreateFleetCommand, CreateLaunchTemplateCommand, CreateSecurityGroupCommand, DescribeInstancesCommand, DescribeLaunchTemplatesCommand, DescribeLaunchTemplateVersionsCommand,
+  DescribeSubnetsCommand, DescribeVpcsCommand, EC2Client, TerminateInstancesCommand, type Instance, type Tag,
+} from '@aws-sdk/client-ec2';
+import { Ec2Fleet, FleetDriver, RUN_TAG, renderUserData, transitionTime, type Ec2FleetOptions } from '../../src/fleet/index.js';
+import { makeEc2Fleet } from '../../src/cli/commands/fleet.js';
+import { loadConfig } from '../../src/config/index.js';
+import { createLogger } from '../../src/log/index.js';
+import { recordCommands, startMoto, useMoto, type Moto } from '../helpers/aws.js';
+
+const log = createLogger('silent');
+let moto: Moto;
+/** The fleet's client (its requests recorded), and the test's own for looking at what EC2 holds. */
+let client: EC2Client;
+let probe: EC2Client;
+let sent: ReturnType<typeof recordCommands>;
+let subnets: string[];
+let groups: string[];
+
+const OPTIONS = {
+  runId: 'run-42', maxInstances: 3, instanceTypes: ['m6i.large', 'c6i.large'],
+  image: '123456789012.dkr.ecr.us-east-1.amazonaws.com/wikireverse:1', redisParam: '/wikireverse/redis-url',
+  concurrency: 2, healthPort: 9464, idleExitSecs: 120, volumeGb: 20,
+} as const;
+
+function fleet(over: Partial<Ec2FleetOptions> = {}): Ec2Fleet {
+  return new Ec2Fleet({ client, ...OPTIONS, subnets, securityGroupIds: groups, log, ...over });
+}
+
+type TagSpecs = ReadonlyArray<{ ResourceType?: string | undefined; Tags?: Tag[] | undefined }> | undefined;
+const tagsOf = (specs: TagSpecs, type: string): Tag[] => specs?.find((t) => t.ResourceType === type)?.Tags ?? [];
+const decode = (b64: string | undefined): string => Buffer.from(b64 ?? '', 'base64').toString('utf8');
+const createFleets = () => sent.of('CreateFleetCommand') as unknown as Array<CreateFleetCommand['input']>;
+
+/** The instances EC2 holds with the run's tag. */
+async function runInstances(runId: string): Promise<Instance[]> {
+  const res = await probe.send(new DescribeInstancesCommand({ Filters: [{ Name: `tag:${RUN_TAG}`, Values: [runId] }] }));
+  return (res.Reservations ?? []).flatMap((r) => r.Instances ?? []);
+}
+const live = (is: Instance[]): Instance[] => is.filter((i) => ['pending', 'running'].includes(i.State?.Name ?? ''));
+
+async function templateData(name: string) {
+  const v = await probe.send(new DescribeLaunchTemplateVersionsCommand({ LaunchTemplateName: name }));
+  return v.LaunchTemplateVersions?.find((t) => t.DefaultVersion)?.LaunchTemplateData;
+}
+
+beforeAll(async () => {
+  moto = await startMoto();
+  useMoto(moto);
+});
+afterAll(async () => moto?.stop());
+
+beforeEach(async () => {
+  await moto.reset();
+  client = new EC2Client({ region: 'us-east-1' }); // its endpoint from AWS_ENDPOINT_URL
+  probe = new EC2Client({ region: 'us-east-1' });
+  const vpc = (await client.send(new DescribeVpcsCommand({ Filters: [{ Name: 'is-default', Values: ['true'] }] }))).Vpcs?.[0]?.VpcId;
+  subnets = ((await client.send(new DescribeSubnetsCommand({ Filters: [{ Name: 'vpc-id', Values: [vpc as string] }] }))).Subnets ?? []).slice(0, 2).map((s) => s.SubnetId as string);
+  groups = [(await client.send(new CreateSecurityGroupCommand({ GroupName: 'wikireverse-workers', Description: 'workers', VpcId: vpc }))).GroupId as string];
+  sent = recordCommands(client);
+});
+
+describe('EC2 spot fleet (moto)', () => {
+  it('launches from a template: IMDSv2 only, reachable from containers, instances terminate on shutdown, the fleet\'s groups and volume, the user-data rendered from its options', async () => {
+    const f = fleet();
+    await f.start();
+    const data = await templateData(f.launchTemplateName);
+    // Tokens required (no IMDSv1); 2 hops so a container reaches it; the run's tags readable from the instance.
+    expect(data?.MetadataOptions).toMatchObject({ HttpTokens: 'required', HttpPutResponseHopLimit: 2, HttpEndpoint: 'enabled', InstanceMetadataTags: 'enabled' });
+    expect(data?.InstanceInitiatedShutdownBehavior).toBe('terminate'); // the user-data's final shutdown ends the instance's billing
+    expect(data?.SecurityGroupIds).toEqual(groups); // (moto puts the instances in the default group all the same)
+    expect(data?.BlockDeviceMappings?.[0]?.Ebs).toMatchObject({ VolumeSize: OPTIONS.volumeGb, DeleteOnTermination: true, Encrypted: true });
+    // The script the instances run is the one user-data.test.ts runs, for this fleet's run, image, parameter and sizes.
+    const { runId, image, redisParam, concurrency, healthPort, idleExitSecs } = OPTIONS;
+    expect(decode(data?.UserData)).toBe(renderUserData({ runId, image, redisParam, concurrency, healthPort, idleExitSecs }));
+    expect(decode(data?.UserData)).not.toMatch(/redis:\/\//);
+    // The instances EC2 launched are of the fleet's types, in its subnets and groups, from that template.
+    const instances = live(await runInstances(OPTIONS.runId));
+    expect(instances).toHaveLength(3);
+    for (const i of instances) {
+      expect(OPTIONS.instanceTypes).toContain(i.InstanceType);
+      expect(subnets).toContain(i.SubnetId);
+      expect(i.InstanceLifecycle).toBe('spot');
+    }
+    expect(f.alive).toBe(3);
+
+    // An instance profile goes by name, or as an ARN when given one; without groups or a profile, none are set.
+    sent.length = 0;
+    await fleet({ runId: 'run-43', instanceProfile: 'wikireverse-worker' }).start();
+    await fleet({ runId: 'run-44', instanceProfile: 'arn:aws:iam::123456789012:instance-profile/w', securityGroupIds: [] }).start();
+    const made = sent.of('CreateLaunchTemplateCommand') as unknown as Array<{ LaunchTemplateData: { IamInstanceProfile?: unknown; SecurityGroupIds?: unknown } }>;
+    expect(made.map((m) => m.LaunchTemplateData.IamInstanceProfile)).toEqual([{ Name: 'wikireverse-worker' }, { Arn: 'arn:aws:iam::123456789012:instance-profile/w' }]);
+    expect(made[1]?.LaunchTemplateData.SecurityGroupIds).toBeUndefined();
+  });
+
+  it('the fleet of `run --fleet ec2` takes its instance sizes from the configuration table', async () => {
+    const config = loadConfig({}, { WIKIREVERSE_FLEET_HEALTH_PORT: '9555', WIKIREVERSE_FLEET_EXIT_WHEN_IDLE_SECS: '300', WIKIREVERSE_CONCURRENCY: '3', WIKIREVERSE_VOLUME_GB: '40' });
+    const f = await makeEc2Fleet(config, { instances: 1, instanceTypes: 'm6i.large', image: OPTIONS.image, redisParam: OPTIONS.redisParam }, 'run-7', log, client, 0);
+    await f.start();
+    const data = await templateData(f.launchTemplateName);
+    expect(data?.BlockDeviceMappings?.[0]?.Ebs?.VolumeSize).toBe(40);
+    expect(decode(data?.UserData)).toBe(renderUserData({
+      runId: 'run-7', image: OPTIONS.image, redisParam: OPTIONS.redisParam, concurrency: 3, healthPort: 9555, idleExitSecs: 300,
+      env: { WIKIREVERSE_LOG_LEVEL: 'info', WIKIREVERSE_RATE_LIMIT: '0' },
+    }));
+  });
+
+  it('one template per run: a second launcher of the same run asks with the same token, then (moto has no idempotent create) adds its version; another run has its own; teardown deletes that template only', async () => {
+    const longest = 'r'.repeat(64); // checkRunId allows 64 characters
+    const first = fleet();
+    await first.start();
+    await fleet().start();
+    await fleet({ runId: 'run-43' }).start();
+    await fleet({ runId: longest }).start();
+    const made = sent.of('CreateLaunchTemplateCommand') as unknown as Array<{ ClientToken: string; LaunchTemplateName: string }>;
+    expect(made[0]?.ClientToken).toBe(made[1]?.ClientToken);
+    expect(new Set(made.map((m) => m.ClientToken)).size).toBe(3);
+    for (const m of made) {
+      expect(m.ClientToken.length).toBeLessThanOrEqual(128); // CreateLaunchTemplate's limit
+      expect(m.LaunchTemplateName.length).toBeLessThanOrEqual(128);
+    }
+    // The second launcher of run-42 launched with a version of the run's template.
+    const versions = sent.of('CreateLaunchTemplateVersionCommand') as unknown as Array<{ LaunchTemplateName: string }>;
+    expect(versions.map((v) => v.LaunchTemplateName)).toEqual([made[0]?.LaunchTemplateName]);
+    expect(createFleets()[1]?.LaunchTemplateConfigs?.[0]?.LaunchTemplateSpecification?.Version).toBe('2');
+    const names = async () => ((await probe.send(new DescribeLaunchTemplatesCommand({}))).LaunchTemplates ?? []).map((t) => t.LaunchTemplateName).sort();
+    expect(await names()).toEqual([...new Set(made.map((m) => m.LaunchTemplateName))].sort());
+    await first.stop();
+    expect(await names()).toEqual([...new Set(made.slice(2).map((m) => m.LaunchTemplateName))].sort());
+  });
+
+  it('sends one instant, spot, price-capacity-optimized CreateFleet over every type x subnet, tagged with the run as the template\'s instances are', async () => {
+    const f = fleet();
+    await f.start();
+    const calls = createFleets();
+    expect(calls).toHaveLength(1);
+    const input = calls[0];
+    expect(input?.Type).toBe('instant');
+    expect(input?.TargetCapacitySpecification).toEqual({ TotalTargetCapacity: 3, SpotTargetCapacity: 3, OnDemandTargetCapacity: 0, DefaultTargetCapacityType: 'spot' });
+    expect(input?.SpotOptions).toEqual({ AllocationStrategy: 'price-capacity-optimized', InstanceInterruptionBehavior: 'terminate' });
+    expect(input?.LaunchTemplateConfigs?.[0]?.Overrides).toEqual(OPTIONS.instanceTypes.flatMap((InstanceType) => subnets.map((SubnetId) => ({ InstanceType, SubnetId }))));
+    // The fleet, its instances and (through the template) their volumes carry one tag naming the run.
+    const runTags = (tags: Tag[]): Tag[] => tags.filter((t) => t.Value === OPTIONS.runId);
+    const tag = runTags(tagsOf(input?.TagSpecifications, 'instance'));
+    expect(tag).toEqual([{ Key: RUN_TAG, Value: OPTIONS.runId }]);
+    expect(runTags(tagsOf(input?.TagSpecifications, 'fleet'))).toEqual(tag);
+    const data = await templateData(f.launchTemplateName);
+    expect(runTags(tagsOf(data?.TagSpecifications, 'instance'))).toEqual(tag);
+    expect(runTags(tagsOf(data?.TagSpecifications, 'volume'))).toEqual(tag);
+    // EC2 holds the instances with that tag.
+    expect((await runInstances(OPTIONS.runId)).map((i) => i.InstanceId).sort()).toEqual(f.instances().map((i) => i.instanceId).sort());
+  });
+
+  it('tops up after instances are reclaimed (spot interruption), each launch with its own token within 64 characters, never above the target', async () => {
+    for (const runId of ['run-42', 'r'.repeat(64)]) {
+      const f = fleet({ runId });
+      await f.start();
+      const [gone] = f.instances();
+      await probe.send(new TerminateInstancesCommand({ InstanceIds: [gone?.instanceId as string] })); // as EC2 reclaims a spot instance
+      await f.resize(3);
+      const calls = createFleets().filter((c) => c.TagSpecifications?.some((t) => t.Tags?.some((x) => x.Value === runId)));
+      expect(calls.map((c) => c.TargetCapacitySpecification?.TotalTargetCapacity), runId).toEqual([3, 1]);
+      // The same token twice would make EC2 answer the second launch with the first fleet: no top-up.
+      expect(calls[0]?.ClientToken, runId).not.toBe(calls[1]?.ClientToken);
+      for (const c of calls) expect(c.ClientToken?.length, c.ClientToken).toBeLessThanOrEqual(64);
+      expect(live(await runInstances(runId)), runId).toHaveLength(3);
+      expect(f.alive).toBe(3);
+      const life = f.lifetimes().find((l) => l.instanceId === gone?.instanceId);
+      expect(life?.terminatedAtMillis).toBeGreaterThanOrEqual(life?.launchedAtMillis ?? Infinity);
+      // The queue drained to one file: no launch (idle workers leave by themselves).
+      await f.resize(1);
+      expect(createFleets().filter((c) => c.TagSpecifications?.some((t) => t.Tags?.some((x) => x.Value === runId)))).toHaveLength(2);
+    }
+  });
+
+  it('tears down: the run\'s fleets (also ones an earlier process launched) with their instances, whatever else is tagged with the run, the template; another run\'s instances stay', async () => {
+    const earlier = fleet();
+    await earlier.start();
+    const other = fleet({ runId: 'run-43', maxInstances: 1 });
+    await other.start();
+    // `fleet down` in a new process knows no ids: it finds the run's fleets by their tag.
+    const f = fleet();
+    await f.stop();
+    expect(live(await runInstances(OPTIONS.runId))).toEqual([]);
+    expect(live(await runInstances('run-43'))).toHaveLength(1);
+    expect(sent.of('DeleteFleetsCommand')).toHaveLength(1);
+    expect(sent.of('DeleteFleetsCommand')[0]).toMatchObject({ TerminateInstances: true });
+    // The sweep looks for the tag the launched instances carry.
+    expect(sent.of('DescribeInstancesCommand').at(-1)?.Filters).toEqual([{ Name: `tag:${RUN_TAG}`, Values: [OPTIONS.runId] }]);
+    const templates = ((await probe.send(new DescribeLaunchTemplatesCommand({}))).LaunchTemplates ?? []).map((t) => t.LaunchTemplateName);
+    expect(templates).toEqual([other.launchTemplateName]);
+    expect(f.alive).toBe(0);
+    expect(f.lifetimes()).toHaveLength(3);
+    expect(f.lifetimes().every((l) => l.terminatedAtMillis !== null)).toBe(true);
+    // Stopped: no more launches.
+    await f.resize(3);
+    expect(live(await runInstances(OPTIONS.runId))).toEqual([]);
+  });
+
+  it('the fleet driver launches at start, sizes at ticks, tears down at the end (twice is once)', async () => {
+    const made: string[] = [];
+    const driver = new FleetDriver({
+      kind: 'ec2', maxWorkers: 3, sizing: { filesPerWorker: 2, resizeIntervalMillis: 0 },
+      create: (run) => (made.push(run.runId), fleet()),
+    }, log);
+    const f = await driver.start({ runId: 'run-42', redisUrl: 'redis://10.0.0.1:6379', log });
+    expect(made).toEqual(['run-42']);
+    expect(live(await runInstances('run-42'))).toHaveLength(3);
+    expect(driver.aliveLocal()).toBeUndefined(); // an EC2 fleet at 0 alive (spot reclaimed) does not end the run
+    await driver.tick({ active: 1, waiting: 0 });
+    expect(createFleets()).toHaveLength(1);
+    await driver.stop();
+    await driver.stop();
+    expect(sent.of('DeleteFleetsCommand')).toHaveLength(1);
+    expect(live(await runInstances('run-42'))).toEqual([]);
+    expect(f.alive).toBe(0);
+  });
+
+  it('reads termination times from StateTransitionReason', () => {
+    expect(transitionTime('User initiated (2025-05-01 10:11:12 GMT)')).toBe(Date.parse('2025-05-01T10:11:12Z'));
+    expect(transitionTime(undefined)).toBeNull();
+  });
+});
+
+describe('EC2 is eventually consistent (aws-sdk-client-mock: moto shows every instance at once)', () => {
+  it('an instance CreateFleet returned but DescribeInstances does not show yet counts as alive, and the teardown terminates it', async () => {
+    const ec2 = mockClient(EC2Client);
+    try {
+      ec2.onAnyCommand().resolves({});
+      ec2.on(CreateLaunchTemplateCommand).resolves({ LaunchTemplate: { LaunchTemplateId: 'lt-1' } });
+      ec2.on(CreateFleetCommand).resolves({ FleetId: 'fleet-1', Instances: [{ InstanceIds: ['i-1', 'i-2'], InstanceType: 'm6i.large' }] });
+      ec2.on(DescribeInstancesCommand).resolves({ Reservations: [{ Instances: [{ InstanceId: 'i-1', State: { Name: 'running' } }] }] });
+      const f = new Ec2Fleet({ client: new EC2Client({ region: 'us-east-1' }), ...OPTIONS, subnets: [], log });
+      await f.start();
+      await f.refresh();
+      expect(f.alive).toBe(2);
+      await f.stop();
+      expect(ec2.commandCalls(TerminateInstancesCommand)[0]?.args[0].input.InstanceIds?.sort()).toEqual(['i-1', 'i-2']);
+    } finally {
+      ec2.restore();
+    }
+  });
+});
