@@ -6,7 +6,7 @@
 import type { FleetPlan } from '../fleet/fleet.js';
 import { localFleetPlan } from '../fleet/local-fleet.js';
 import type { CostTrackerOptions } from '../cost/index.js';
-import { childEnv } from '../config/index.js';
+import { childEnv, workerEnv } from '../config/index.js';
 import type { CommandContext } from './context.js';
 import { sessionOptions, type SessionFlags } from './session.js';
 import { withDisplay, type Display, type DisplayFlags } from './display.js';
@@ -21,8 +21,9 @@ function localPlan(ctx: CommandContext, f: RunSessionFlags): FleetPlan | undefin
   return localFleetPlan({
     count: f.workers, maxRestarts: config.maxWorkerRestarts, healthPortBase: f.healthPort,
     extraArgs: ['--log-level', f.logLevel, '--concurrency', String(config.concurrency), '--rate-limit', String(f.rateLimit)],
-    // The endpoint may carry credentials: it goes to local workers in their environment, not on their command line.
-    env: f.s3Endpoint ? childEnv({ WIKIREVERSE_S3_ENDPOINT: f.s3Endpoint }) : undefined,
+    // The worker settings, as a fleet instance's worker gets them; the endpoint may carry credentials: it goes to local
+    // workers in their environment, not on their command line.
+    env: childEnv(workerEnv({ ...config, s3Endpoint: f.s3Endpoint ?? config.s3Endpoint, rateLimit: f.rateLimit }, { credentials: true })),
   });
 }
 

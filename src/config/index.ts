@@ -176,6 +176,40 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
   return Object.freeze(out) as Config;
 }
 
+/**
+ * The settings a worker process takes, wherever it runs: local workers get them in their environment, a fleet
+ * instance's worker in its container's env file (the user-data), all from the configuration of the command that
+ * started the run, so that what a worker runs with never depends on where it runs. Not here: the Redis URL (a secret:
+ * each kind of worker gets it its own way), a worker's own port and idle exit (flags of the `worker` command).
+ */
+export const WORKER_SETTINGS = [
+  'concurrency', 'rateLimit', 'logLevel', 'logFormat', 'lockDurationMillis', 'stalledIntervalMillis', 'maxStalledCount', 'noProgressSecs',
+  'fileHeapMb', 'reducerMemoryMb', 'imdsPollMillis', 's3Endpoint', 's3Region', 's3ForcePathStyle', 'ioAttempts', 'ioBackoffMillis',
+  'ioMaxBackoffMillis', 'ioResumes', 'ioIdleTimeoutMillis',
+] as const satisfies ReadonlyArray<keyof typeof SETTINGS>;
+
+/**
+ * The environment that gives a worker `config`'s worker settings (unset ones left out). `credentials: false` (a fleet's
+ * user-data, which anyone allowed to describe the instance can read): an S3 endpoint's KEY:SECRET@ is taken out, the
+ * instances' role gives them S3 access instead.
+ */
+export function workerEnv(config: Config, opts: { credentials: boolean }): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const name of WORKER_SETTINGS) {
+    const value = config[name];
+    if (value === undefined) continue;
+    let text = String(value);
+    if (name === 's3Endpoint' && !opts.credentials) {
+      const u = new URL(text);
+      u.username = '';
+      u.password = '';
+      text = u.toString().replace(/\/$/, '');
+    }
+    env[SETTINGS[name].env] = text;
+  }
+  return env;
+}
+
 /** Environment for child processes we spawn (workers inherit the parent's environment). */
 export function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   return { ...process.env, ...extra };

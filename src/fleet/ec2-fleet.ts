@@ -9,11 +9,13 @@ import {
   CreateFleetCommand, CreateLaunchTemplateCommand, CreateLaunchTemplateVersionCommand, DeleteFleetsCommand, DeleteLaunchTemplateCommand, DescribeFleetsCommand,
   DescribeInstancesCommand, TerminateInstancesCommand, type EC2Client, type Instance, type RequestLaunchTemplateData, type Tag,
 } from '@aws-sdk/client-ec2';
+import { CreateLogGroupCommand, PutRetentionPolicyCommand, type CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import type { Logger } from '../log/index.js';
 import { SETTINGS } from '../config/index.js';
 import type { InstanceLife } from '../cost/ledger.js';
 import type { Fleet } from './fleet.js';
 import { renderUserData, type UserDataOptions } from './user-data.js';
+import { LOG_RETENTION_DAYS, runLogGroup } from './log-names.js';
 
 export const RUN_TAG = 'wikireverse:run';
 /** Amazon Linux 2023, ECS-optimized (Docker and the AWS CLI preinstalled), resolved by EC2 at launch. */
@@ -24,6 +26,8 @@ const VISIBILITY_GRACE_MILLIS = 120_000;
 
 export interface Ec2FleetOptions extends Omit<UserDataOptions, 'runId'> {
   readonly client: EC2Client;
+  /** CloudWatch Logs, where the instances write (a group per run, made here before any launch). */
+  readonly logs: CloudWatchLogsClient;
   readonly runId: string;
   /** Instances at most (the initial size). */
   readonly maxInstances: number;
@@ -89,8 +93,20 @@ export class Ec2Fleet implements Fleet {
   }
 
   async start(): Promise<void> {
+    await this.ensureLogGroup();
     await this.ensureLaunchTemplate();
     await this.launch(this.opts.maxInstances);
+  }
+
+  /** The run's log group: Docker's awslogs driver does not start a container whose group is missing. */
+  private async ensureLogGroup(): Promise<void> {
+    const logGroupName = runLogGroup(this.opts.runId);
+    try {
+      await this.opts.logs.send(new CreateLogGroupCommand({ logGroupName, tags: { [RUN_TAG]: this.opts.runId } }));
+    } catch (err) {
+      if ((err as Error).name !== 'ResourceAlreadyExistsException') throw err;
+    }
+    await this.opts.logs.send(new PutRetentionPolicyCommand({ logGroupName, retentionInDays: LOG_RETENTION_DAYS }));
   }
 
   private async ensureLaunchTemplate(): Promise<string> {

@@ -13,9 +13,10 @@ import {
   CreateFleetCommand, CreateLaunchTemplateCommand, CreateSecurityGroupCommand, DescribeInstancesCommand, DescribeLaunchTemplatesCommand, DescribeLaunchTemplateVersionsCommand,
   DescribeSubnetsCommand, DescribeVpcsCommand, EC2Client, TerminateInstancesCommand, type Instance, type Tag,
 } from '@aws-sdk/client-ec2';
+import { CloudWatchLogsClient, DescribeLogGroupsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { Ec2Fleet, FleetDriver, RUN_TAG, renderUserData, transitionTime, type Ec2FleetOptions } from '../../src/fleet/index.js';
 import { makeEc2Fleet } from '../../src/cli/commands/fleet.js';
-import { loadConfig } from '../../src/config/index.js';
+import { SETTINGS, WORKER_SETTINGS, loadConfig } from '../../src/config/index.js';
 import { createLogger } from '../../src/log/index.js';
 import { recordCommands, startMoto, useMoto, type Moto } from '../helpers/aws.js';
 
@@ -24,6 +25,7 @@ let moto: Moto;
 /** The fleet's client (its requests recorded), and the test's own for looking at what EC2 holds. */
 let client: EC2Client;
 let probe: EC2Client;
+let logs: CloudWatchLogsClient;
 let sent: ReturnType<typeof recordCommands>;
 let subnets: string[];
 let groups: string[];
@@ -35,7 +37,7 @@ const OPTIONS = {
 } as const;
 
 function fleet(over: Partial<Ec2FleetOptions> = {}): Ec2Fleet {
-  return new Ec2Fleet({ client, ...OPTIONS, subnets, securityGroupIds: groups, log, ...over });
+  return new Ec2Fleet({ client, logs, ...OPTIONS, subnets, securityGroupIds: groups, log, ...over });
 }
 
 type TagSpecs = ReadonlyArray<{ ResourceType?: string | undefined; Tags?: Tag[] | undefined }> | undefined;
@@ -65,6 +67,7 @@ beforeEach(async () => {
   await moto.reset();
   client = new EC2Client({ region: 'us-east-1' }); // its endpoint from AWS_ENDPOINT_URL
   probe = new EC2Client({ region: 'us-east-1' });
+  logs = new CloudWatchLogsClient({ region: 'us-east-1' });
   const vpc = (await client.send(new DescribeVpcsCommand({ Filters: [{ Name: 'is-default', Values: ['true'] }] }))).Vpcs?.[0]?.VpcId;
   subnets = ((await client.send(new DescribeSubnetsCommand({ Filters: [{ Name: 'vpc-id', Values: [vpc as string] }] }))).Subnets ?? []).slice(0, 2).map((s) => s.SubnetId as string);
   groups = [(await client.send(new CreateSecurityGroupCommand({ GroupName: 'wikireverse-workers', Description: 'workers', VpcId: vpc }))).GroupId as string];
@@ -94,6 +97,9 @@ describe('EC2 spot fleet (moto)', () => {
       expect(i.InstanceLifecycle).toBe('spot');
     }
     expect(f.alive).toBe(3);
+    // The run's log group is there before any instance writes to it (Docker's awslogs driver needs it), and expires.
+    const groupsMade = (await logs.send(new DescribeLogGroupsCommand({}))).logGroups ?? [];
+    expect(groupsMade.map((g) => [g.logGroupName, g.retentionInDays])).toEqual([['/wikireverse/run-42', 14]]);
 
     // An instance profile goes by name, or as an ARN when given one; without groups or a profile, none are set.
     sent.length = 0;
@@ -104,16 +110,27 @@ describe('EC2 spot fleet (moto)', () => {
     expect(made[1]?.LaunchTemplateData.SecurityGroupIds).toBeUndefined();
   });
 
-  it('the fleet of `run --fleet ec2` takes its instance sizes from the configuration table', async () => {
-    const config = loadConfig({}, { WIKIREVERSE_FLEET_HEALTH_PORT: '9555', WIKIREVERSE_FLEET_EXIT_WHEN_IDLE_SECS: '300', WIKIREVERSE_CONCURRENCY: '3', WIKIREVERSE_VOLUME_GB: '40' });
-    const f = await makeEc2Fleet(config, { instances: 1, instanceTypes: 'm6i.large', image: OPTIONS.image, redisParam: OPTIONS.redisParam }, 'run-7', log, client, 0);
+  it('the fleet of `run --fleet ec2` takes its sizes from the configuration table, and its workers every worker setting a local worker gets, without credentials', async () => {
+    const config = loadConfig({}, {
+      WIKIREVERSE_FLEET_HEALTH_PORT: '9555', WIKIREVERSE_FLEET_EXIT_WHEN_IDLE_SECS: '300', WIKIREVERSE_CONCURRENCY: '3', WIKIREVERSE_VOLUME_GB: '40',
+      WIKIREVERSE_NO_PROGRESS_SECS: '77', WIKIREVERSE_REDUCER_MEMORY_MB: '900', WIKIREVERSE_LOCK_MS: '45000', WIKIREVERSE_FILE_HEAP_MB: '700',
+      WIKIREVERSE_S3_ENDPOINT: 'https://AKIDEXAMPLE:se%2Fcret@s3.example.net:9000',
+    });
+    const f = await makeEc2Fleet(config, { instances: 1, instanceTypes: 'm6i.large', image: OPTIONS.image, redisParam: OPTIONS.redisParam }, 'run-7', log, client, 4);
     await f.start();
     const data = await templateData(f.launchTemplateName);
     expect(data?.BlockDeviceMappings?.[0]?.Ebs?.VolumeSize).toBe(40);
-    expect(decode(data?.UserData)).toBe(renderUserData({
-      runId: 'run-7', image: OPTIONS.image, redisParam: OPTIONS.redisParam, concurrency: 3, healthPort: 9555, idleExitSecs: 300,
-      env: { WIKIREVERSE_LOG_LEVEL: 'info', WIKIREVERSE_RATE_LIMIT: '0' },
-    }));
+    const script = decode(data?.UserData);
+    expect(script).toContain('--concurrency 3 --health-port 9555 --exit-when-idle 300');
+    const envLines = [...script.matchAll(/^echo '(WIKIREVERSE_[A-Z0-9_]+=[^']*)' >> \/run\/wikireverse\/worker\.env$/gm)].map((m) => m[1])
+      .filter((l) => !l?.startsWith('WIKIREVERSE_IMDS_URL=')); // where the instance's metadata is: the user-data's own
+    expect(envLines).toEqual(expect.arrayContaining([
+      'WIKIREVERSE_NO_PROGRESS_SECS=77', 'WIKIREVERSE_REDUCER_MEMORY_MB=900', 'WIKIREVERSE_LOCK_MS=45000', 'WIKIREVERSE_FILE_HEAP_MB=700',
+      'WIKIREVERSE_RATE_LIMIT=4', 'WIKIREVERSE_CONCURRENCY=3', 'WIKIREVERSE_S3_ENDPOINT=https://s3.example.net:9000',
+    ]));
+    // The same list a local worker is given (run-session.ts), credentials aside.
+    expect(envLines.map((l) => l?.split('=')[0]).sort()).toEqual(WORKER_SETTINGS.filter((k) => config[k] !== undefined).map((k) => SETTINGS[k].env).sort());
+    expect(script).not.toMatch(/AKIDEXAMPLE|se%2Fcret/);
   });
 
   it('one template per run: a second launcher of the same run asks with the same token, then (moto has no idempotent create) adds its version; another run has its own; teardown deletes that template only', async () => {
@@ -241,7 +258,7 @@ describe('EC2 is eventually consistent (aws-sdk-client-mock: moto shows every in
       ec2.on(CreateLaunchTemplateCommand).resolves({ LaunchTemplate: { LaunchTemplateId: 'lt-1' } });
       ec2.on(CreateFleetCommand).resolves({ FleetId: 'fleet-1', Instances: [{ InstanceIds: ['i-1', 'i-2'], InstanceType: 'm6i.large' }] });
       ec2.on(DescribeInstancesCommand).resolves({ Reservations: [{ Instances: [{ InstanceId: 'i-1', State: { Name: 'running' } }] }] });
-      const f = new Ec2Fleet({ client: new EC2Client({ region: 'us-east-1' }), ...OPTIONS, subnets: [], log });
+      const f = new Ec2Fleet({ client: new EC2Client({ region: 'us-east-1' }), logs, ...OPTIONS, subnets: [], log });
       await f.start();
       await f.refresh();
       expect(f.alive).toBe(2);

@@ -6,12 +6,13 @@
  */
 import { Option, type Command } from 'commander';
 import type { EC2Client } from '@aws-sdk/client-ec2';
+import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import type { SessionOptions } from '../../coordinator/index.js';
 import { checkRunId } from '../../coordinator/run-id.js';
 import type { CostTrackerOptions } from '../../cost/index.js';
 import type { FleetPlan } from '../../fleet/fleet.js';
 import type { Ec2Fleet } from '../../fleet/ec2-fleet.js';
-import { DEFAULT_LOG_LEVEL, SETTINGS, type Config } from '../../config/index.js';
+import { DEFAULT_LOG_LEVEL, SETTINGS, workerEnv, type Config } from '../../config/index.js';
 import { createLogger, type Logger } from '../../log/index.js';
 import { UsageError, intOption } from '../io.js';
 import type { CommandContext } from '../context.js';
@@ -66,15 +67,20 @@ export async function ec2Client(config: Config): Promise<EC2Client> {
   return new EC2Client({ region: config.ec2Region });
 }
 
+export async function logsClient(config: Config): Promise<CloudWatchLogsClient> {
+  const { CloudWatchLogsClient } = await import('@aws-sdk/client-cloudwatch-logs');
+  return new CloudWatchLogsClient({ region: config.ec2Region });
+}
+
 export async function makeEc2Fleet(config: Config, f: Omit<FleetFlags, 'fleet' | 'budgetUsd' | 'prices' | 'healthPort'>, runId: string, log: Logger, client?: EC2Client, rateLimit = config.rateLimit): Promise<Ec2Fleet> {
   const { Ec2Fleet } = await import('../../fleet/ec2-fleet.js');
   if (!f.image) throw new UsageError('--fleet ec2 needs --image (the worker container image; see README "Running on EC2 spot")');
   if (!f.redisParam) throw new UsageError('--fleet ec2 needs --redis-param: the name of an SSM SecureString parameter holding the Redis URL');
   return new Ec2Fleet({
-    client: client ?? (await ec2Client(config)), runId, maxInstances: f.instances, instanceTypes: list(f.instanceTypes), subnets: list(f.subnets),
+    client: client ?? (await ec2Client(config)), logs: await logsClient(config), runId, maxInstances: f.instances, instanceTypes: list(f.instanceTypes), subnets: list(f.subnets),
     securityGroupIds: list(f.securityGroups), instanceProfile: f.instanceProfile, amiId: config.amiId, volumeGb: config.volumeGb,
     image: f.image, redisParam: f.redisParam, concurrency: config.concurrency, healthPort: config.fleetHealthPort,
-    idleExitSecs: config.fleetIdleExitSecs, env: { WIKIREVERSE_LOG_LEVEL: DEFAULT_LOG_LEVEL.worker, WIKIREVERSE_RATE_LIMIT: String(rateLimit) }, log,
+    idleExitSecs: config.fleetIdleExitSecs, env: workerEnv({ ...config, rateLimit }, { credentials: false }), log,
   });
 }
 

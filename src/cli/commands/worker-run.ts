@@ -1,6 +1,6 @@
 /** The work of `wikireverse worker` (commands/worker.ts parses its flags), loaded only when it runs. */
 import { createLogger, redactUrl } from '../../log/index.js';
-import { prettyLogs } from '../../config/index.js';
+import { prettyLogs, workerEnv, type Config } from '../../config/index.js';
 import { checkRunId } from '../../coordinator/index.js';
 import { FileWorker, HealthServer, IMDS_DEFAULT_URL, WorkerMetrics, leaveOnSpotNotice, onEc2 } from '../../worker/index.js';
 import { openRedis } from '../../redis/index.js';
@@ -53,7 +53,9 @@ export async function workerCommand(ctx: CommandContext, o: WorkerFlags): Promis
   let leaving: string | null = null;
   const health = o.healthPort > 0 ? new HealthServer({ port: o.healthPort, host: config.healthHost, source: worker, metrics, leaving: () => leaving }) : undefined;
   if (health) log.info({ port: await health.start() }, 'serving /healthz and /metrics');
-  log.info({ redis: redactUrl(o.redis), run: o.run ?? '(all active runs)' }, 'worker ready');
+  // The settings it runs with, as a coordinator passes them to every kind of worker (credentials taken out).
+  const settings = workerEnv({ ...config, concurrency: o.concurrency, rateLimit: o.rateLimit, logLevel: o.logLevel as Config['logLevel'] }, { credentials: false });
+  log.info({ redis: redactUrl(o.redis), run: o.run ?? '(all active runs)', settings }, 'worker ready');
   const timers: Array<{ stop(): void }> = [];
   await new Promise<void>((resolve) => {
     const unhook = onSignals(() => {
