@@ -95,6 +95,9 @@ export const SETTINGS = {
   fuzzSelftest: { env: 'WIKIREVERSE_FUZZ_SELFTEST', kind: 'choice', choices: ['hang', 'crash', 'memory'], default: undefined, doc: 'the fuzz harness\'s own tests only: makes its reader child fail on purpose on inputs starting with FUZZ-SELFTEST' },
   fleetHealthPort: { env: 'WIKIREVERSE_FLEET_HEALTH_PORT', kind: 'int', min: 1, max: 65535, default: 9464, doc: 'port of /healthz and /metrics of the worker container on each fleet instance (published on the instance)' },
   fleetIdleExitSecs: { env: 'WIKIREVERSE_FLEET_EXIT_WHEN_IDLE_SECS', kind: 'int', min: 1, default: 120, doc: 'a fleet instance\'s worker exits after this long without a file, and the instance shuts down' },
+  fleetBootSecs: { env: 'WIKIREVERSE_FLEET_BOOT_SECS', kind: 'int', min: 1, default: 600, doc: 'a fleet instance whose worker has not connected to Redis this long after launch is terminated, a failed launch' },
+  fleetMaxFailedLaunches: { env: 'WIKIREVERSE_FLEET_MAX_FAILED_LAUNCHES', kind: 'int', min: 1, default: 3, doc: 'failed launches in a row (instances that never became workers) after which the run fails, naming the cause; each one doubles the wait before the next top-up' },
+  instanceId: { env: 'WIKIREVERSE_INSTANCE_ID', kind: 'string', default: undefined, doc: 'the EC2 instance a worker runs on (the user-data sets it): its name in the run\'s list of workers; unset: host:pid' },
   fleetResizeMillis: { env: 'WIKIREVERSE_FLEET_RESIZE_MS', kind: 'int', min: 1, default: 30000, doc: 'how often the EC2 fleet is resized to the work left' },
 } as const satisfies Record<string, SettingSpec>;
 

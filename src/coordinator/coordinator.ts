@@ -13,7 +13,7 @@ import type { Logger } from '../log/index.js';
 import { redactUrl } from '../log/index.js';
 import {
   ACTIVE_RUNS_KEY, createRunRecord, finishRunRecord, openQueue, openRedis, queueName, reduceQueueName, removePrivateUrl, savePrivateUrl,
-  setRunStatus, startRedisServer, type EmbeddedRedis,
+  readWorkersSeen, setRunStatus, startRedisServer, type EmbeddedRedis,
 } from '../redis/index.js';
 import { IoSession, manifestPath, openStore, runDir, withOwnPut, type IoSettings, type OutputStore } from '../storage/index.js';
 import { mergeCounters, type CounterMap } from '../extract/index.js';
@@ -209,7 +209,8 @@ export class Coordinator {
       let fleet: Fleet | undefined;
       if (this.session.fleet) {
         this.fleet = new FleetDriver(this.session.fleet, log);
-        fleet = await this.fleet.start({ runId, redisUrl, log });
+        const redis = this.redis;
+        fleet = await this.fleet.start({ runId, redisUrl, log, workersSeen: () => readWorkersSeen(redis, runId) });
       } else {
         // Nothing will happen until workers come: say how to start one (the URL's password stays in its file or the environment).
         const redisEnv = this.privateUrlFile ? `WIKIREVERSE_REDIS_URL_FILE=${this.privateUrlFile}` : `WIKIREVERSE_REDIS_URL='${redactUrl(redisUrl)}'`;

@@ -5,6 +5,7 @@
  */
 import type { Logger } from '../log/index.js';
 import { targetSize, type Fleet, type FleetPlan, type FleetRun } from './fleet.js';
+import { FleetFailedError } from './launch-check.js';
 
 /** The part of a progress snapshot the fleet needs. */
 export interface FleetTick {
@@ -26,7 +27,10 @@ export class FleetDriver {
     return this.fleet;
   }
 
-  /** Resizes a fleet whose plan has `sizing`, at most once per its interval; a failed resize is retried at a later tick. */
+  /**
+   * Resizes a fleet whose plan has `sizing`, at most once per its interval; a failed resize is retried at a later tick,
+   * but a fleet that cannot get workers (FleetFailedError) ends the run.
+   */
   async tick(s: FleetTick): Promise<void> {
     const sizing = this.plan.sizing;
     if (!sizing || !this.fleet || this.stopped || Date.now() - this.lastResize < sizing.resizeIntervalMillis) return;
@@ -35,6 +39,7 @@ export class FleetDriver {
     try {
       await this.fleet.resize(target);
     } catch (err) {
+      if (err instanceof FleetFailedError) throw err;
       this.log.warn({ err: (err as Error).message, target }, 'fleet resize failed; retrying at the next tick');
     }
   }

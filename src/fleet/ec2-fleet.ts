@@ -9,13 +9,14 @@ import {
   CreateFleetCommand, CreateLaunchTemplateCommand, CreateLaunchTemplateVersionCommand, DeleteFleetsCommand, DeleteLaunchTemplateCommand, DescribeFleetsCommand,
   DescribeInstancesCommand, TerminateInstancesCommand, type EC2Client, type Instance, type RequestLaunchTemplateData, type Tag,
 } from '@aws-sdk/client-ec2';
-import { CreateLogGroupCommand, PutRetentionPolicyCommand, type CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
-import type { Logger } from '../log/index.js';
+import { CreateLogGroupCommand, GetLogEventsCommand, PutRetentionPolicyCommand, type CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import { withoutControlChars, type Logger } from '../log/index.js';
 import { SETTINGS } from '../config/index.js';
 import type { InstanceLife } from '../cost/ledger.js';
 import type { Fleet } from './fleet.js';
 import { renderUserData, type UserDataOptions } from './user-data.js';
-import { LOG_RETENTION_DAYS, runLogGroup } from './log-names.js';
+import { LOG_RETENTION_DAYS, bootStream, runLogGroup } from './log-names.js';
+import { FleetFailedError, LaunchCheck } from './launch-check.js';
 
 export const RUN_TAG = 'wikireverse:run';
 /** Amazon Linux 2023, ECS-optimized (Docker and the AWS CLI preinstalled), resolved by EC2 at launch. */
@@ -43,6 +44,18 @@ export interface Ec2FleetOptions extends Omit<UserDataOptions, 'runId'> {
   readonly volumeGb?: number;
   readonly log: Logger;
   readonly now?: () => number;
+  /**
+   * The run's workers seen in Redis by instance id (FleetRun.workersSeen): with it, an instance that never becomes a
+   * worker is terminated after `bootMillis` and counted as a failed launch, and failed launches in a row back off the
+   * next top-up and, at `maxFailedLaunches`, fail the run.
+   */
+  readonly workersSeen?: (() => Promise<ReadonlyMap<string, number>>) | undefined;
+  /** @default SETTINGS.fleetBootSecs.default s */
+  readonly bootMillis?: number;
+  /** @default SETTINGS.fleetMaxFailedLaunches.default */
+  readonly maxFailedLaunches?: number;
+  /** First wait after a failed launch (doubling). @default 30 s */
+  readonly launchBackoffMillis?: number;
 }
 
 interface Known {
@@ -60,8 +73,15 @@ export class Ec2Fleet implements Fleet {
   private launchTemplateVersion = '$Latest';
   private generation = 0;
   private stopped = false;
+  /** Instances this process launched: the ones whose launch it judges. */
+  private readonly launchedHere = new Set<string>();
+  readonly launches: LaunchCheck;
 
   constructor(private readonly opts: Ec2FleetOptions) {
+    this.launches = new LaunchCheck({
+      bootMillis: opts.bootMillis ?? SETTINGS.fleetBootSecs.default * 1000, maxFailed: opts.maxFailedLaunches ?? SETTINGS.fleetMaxFailedLaunches.default,
+      ...(opts.launchBackoffMillis === undefined ? {} : { backoffMillis: opts.launchBackoffMillis }),
+    });
     if (opts.instanceTypes.length === 0) throw new Error('The EC2 fleet needs at least one instance type (--instance-types)');
     if (!opts.image) throw new Error('The EC2 fleet needs a container image (--image), e.g. an ECR repository URI');
     if (!opts.redisParam) throw new Error('The EC2 fleet needs the SSM parameter holding the Redis URL (--redis-param)');
@@ -171,6 +191,7 @@ export class Ec2Fleet implements Fleet {
     for (const group of res.Instances ?? []) {
       for (const id of group.InstanceIds ?? []) {
         ids.push(id);
+        this.launchedHere.add(id);
         this.known.set(id, {
           life: { instanceId: id, instanceType: String(group.InstanceType ?? o.instanceTypes[0]), az: '', launchedAtMillis: this.now(), terminatedAtMillis: null, volumeGb: o.volumeGb ?? SETTINGS.volumeGb.default },
           state: 'pending', seenInDescribe: false,
@@ -227,11 +248,52 @@ export class Ec2Fleet implements Fleet {
   async resize(target: number): Promise<void> {
     if (this.stopped) return;
     await this.refresh();
+    if (this.opts.workersSeen) await this.checkLaunches(this.opts.workersSeen);
     const missing = Math.min(target, this.opts.maxInstances) - this.alive;
-    if (missing > 0) {
+    if (missing > 0 && !this.launches.mayLaunch(this.now())) {
+      this.opts.log.info({ runId: this.opts.runId, alive: this.alive, target, failedInARow: this.launches.failedInARow }, 'not topping up yet: backing off after a failed launch');
+    } else if (missing > 0) {
       this.opts.log.info({ runId: this.opts.runId, alive: this.alive, target }, 'topping up the fleet');
       await this.launch(missing);
     }
+  }
+
+  /**
+   * Terminates the instances this process launched that have not become workers within the boot time; throws
+   * FleetFailedError when failed launches in a row reached the cap, with the last one's boot log.
+   */
+  private async checkLaunches(workersSeen: () => Promise<ReadonlyMap<string, number>>): Promise<void> {
+    const { client, runId, log } = this.opts;
+    const mine = [...this.known.values()].filter((k) => this.launchedHere.has(k.life.instanceId))
+      .map((k) => ({ instanceId: k.life.instanceId, state: k.state, launchedAtMillis: k.life.launchedAtMillis }));
+    const review = this.launches.review(mine, await workersSeen(), this.now());
+    if (review.terminate.length > 0) {
+      await client.send(new TerminateInstancesCommand({ InstanceIds: review.terminate }));
+      for (const id of review.terminate) {
+        const k = this.known.get(id);
+        if (k) k.state = 'shutting-down';
+      }
+    }
+    for (const id of review.failed) {
+      log.warn({ runId, instanceId: id, terminated: review.terminate.includes(id), failedInARow: this.launches.failedInARow }, 'instance never became a worker (a failed launch)');
+    }
+    if (this.launches.exhausted) {
+      const last = this.launches.lastFailed as string;
+      throw new FleetFailedError(`${this.launches.failedInARow} instances started but no worker connected; last instance's log (${last}): ${await this.bootLog(last)}`);
+    }
+  }
+
+  /** The last lines an instance's user-data wrote to the run's log group, cleaned and bounded. */
+  async bootLog(instanceId: string): Promise<string> {
+    const logGroupName = runLogGroup(this.opts.runId);
+    try {
+      const res = await this.opts.logs.send(new GetLogEventsCommand({ logGroupName, logStreamName: bootStream(instanceId), limit: 5, startFromHead: false }));
+      const text = withoutControlChars((res.events ?? []).map((e) => e.message ?? '').join(' | ')).slice(-1500);
+      if (text) return text;
+    } catch {
+      // no stream: the instance wrote nothing there
+    }
+    return `nothing in ${logGroupName} (the instance may not have reached its metadata, or its role may not write logs); see \`aws ec2 get-console-output --instance-id ${instanceId}\``;
   }
 
   /** Deletes the run's fleets with their instances, terminates anything still tagged with the run, deletes the template. */

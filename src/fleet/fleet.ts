@@ -26,6 +26,8 @@ export interface FleetRun {
   readonly runId: string;
   readonly redisUrl: string;
   readonly log: Logger;
+  /** The run's workers seen in Redis (worker id -> last seen, ms): how a fleet tells its machines became workers. */
+  readonly workersSeen?: () => Promise<ReadonlyMap<string, number>>;
 }
 
 /**

@@ -6,3 +6,4 @@ export { renderUserData, shellQuote, ecrRegistry, type UserDataOptions } from '.
 export { runLogGroup, bootStream, workerStream, LOG_RETENTION_DAYS } from './log-names.js';
 export { spotHistory, currentSpotPrices, SpotHistoryCache } from './spot-prices.js';
 export { FleetDriver, type FleetTick } from './driver.js';
+export { FleetFailedError, LaunchCheck, type LaunchedInstance } from './launch-check.js';

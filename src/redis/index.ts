@@ -10,3 +10,4 @@ export {
   finishRunRecord, cancelRunRecord, hasFinished, isGoing, type RunStatus, type RunStart,
 } from './run-record.js';
 export { formatCounts, readReduceCounts, readRunCounts, type RunCounts } from './run-counts.js';
+export { recordWorkerSeen, readWorkersSeen, WORKER_SEEN_INTERVAL_MILLIS, MAX_WORKERS_SEEN } from './workers-seen.js';

@@ -33,9 +33,14 @@ export function costKey(runId: string): string {
   return `${runKey(runId)}:cost`;
 }
 
-/** Every key of a run in Redis but its queues': the record, the live totals and their set of files, the cost ledger. */
+/** Hash of the run's workers and when each was last seen (workers-seen.ts). */
+export function workersSeenKey(runId: string): string {
+  return `${runKey(runId)}:workers`;
+}
+
+/** Every key of a run in Redis but its queues': the record, the live totals and their set of files, the cost ledger, its workers. */
 export function runKeys(runId: string): string[] {
-  return [runKey(runId), liveTotalsKey(runId), liveTotalsFilesKey(runId), costKey(runId)];
+  return [runKey(runId), liveTotalsKey(runId), liveTotalsFilesKey(runId), costKey(runId), workersSeenKey(runId)];
 }
 
 /** The ids of the runs a Redis holds a record of (not their sub-keys), sorted. */

@@ -8,7 +8,7 @@ import type { Redis } from 'ioredis';
 import { resolveJob, type JobDefinition, type JobRegistry } from '../job/index.js';
 import {
   ACTIVE_RUNS_KEY, QUEUE_PREFIX, TaskDataError, checkFileTask, checkReduceTask, connect, recordCommitted, recordReduced, redisOptions, queueName, reduceQueueName,
-  readRunRecord, type FileJobData, type ReduceTaskData,
+  readRunRecord, recordWorkerSeen, WORKER_SEEN_INTERVAL_MILLIS, type FileJobData, type ReduceTaskData,
 } from '../redis/index.js';
 import { IoSession, openStore, reduceInputsPath, type FileResult, type IoSettings, type PartitionResult } from '../storage/index.js';
 import { runReduceTask } from '../reduce/index.js';
@@ -41,6 +41,8 @@ export interface FileWorkerOptions {
   readonly reducerMemoryMb?: number | undefined;
   /** Files are read in threads under a watchdog (file-sandbox.ts): how long one may make no progress, and its heap. */
   readonly sandbox: SandboxOptions;
+  /** This worker's name in its runs' lists of workers seen (redis/workers-seen.ts): its instance id on EC2. */
+  readonly workerId: string;
 }
 
 /** A task being processed (a file or a reduce task): its job, the lock token, and how to abandon it when it is handed back. */
@@ -65,6 +67,7 @@ export class FileWorker {
   /** The threads files are read in, each watched from this thread. */
   private readonly sandbox: FileSandbox;
   private health: Redis | undefined;
+  private seen: NodeJS.Timeout | undefined;
   /** When a file last started or ended (or the worker started): the heartbeat of /healthz and the idle exit. */
   lastProgressAt = Date.now();
 
@@ -74,6 +77,8 @@ export class FileWorker {
 
   async start(): Promise<void> {
     await this.sandbox.warm(this.opts.concurrency);
+    this.seen = setInterval(() => void this.sayAlive(), WORKER_SEEN_INTERVAL_MILLIS);
+    await this.sayAlive();
     if (this.opts.runId) {
       this.serve(this.opts.runId);
       return;
@@ -83,6 +88,16 @@ export class FileWorker {
     this.discovery = setInterval(() => {
       this.discover().catch((err: unknown) => this.opts.log.warn({ err }, 'run discovery failed; retrying'));
     }, this.opts.discoverIntervalMillis ?? 2000);
+  }
+
+  /** Tells the runs served that this worker is alive (the EC2 fleet's check that an instance became a worker). */
+  private async sayAlive(): Promise<void> {
+    if (this.closing) return;
+    this.runState ??= connect(this.opts.redisUrl, 'wikireverse-run-state');
+    const runs = this.opts.runId ? [this.opts.runId] : this.runs;
+    await Promise.all(runs.map((r) => recordWorkerSeen(this.runState as Redis, r, this.opts.workerId))).catch((err: unknown) => {
+      this.opts.log.debug({ err: (err as Error).message }, 'could not record this worker as seen; trying again');
+    });
   }
 
   /** Runs currently served. */
@@ -272,6 +287,7 @@ export class FileWorker {
   async handBack(reason: string): Promise<number> {
     this.closing = true;
     if (this.discovery) clearInterval(this.discovery);
+    if (this.seen) clearInterval(this.seen);
     const closed = [...this.workers.values(), ...this.reducers.values()].map((w) => w.close());
     const entries = [...this.active];
     await Promise.all(entries.map(async (e) => {
@@ -296,6 +312,7 @@ export class FileWorker {
   async close(force = false): Promise<void> {
     this.closing = true;
     if (this.discovery) clearInterval(this.discovery);
+    if (this.seen) clearInterval(this.seen);
     await Promise.all([...this.workers.values(), ...this.reducers.values()].map((w) => w.close(force)));
     await this.sandbox.close();
     this.workers.clear();

@@ -13,12 +13,13 @@ import {
   CreateFleetCommand, CreateLaunchTemplateCommand, CreateSecurityGroupCommand, DescribeInstancesCommand, DescribeLaunchTemplatesCommand, DescribeLaunchTemplateVersionsCommand,
   DescribeSubnetsCommand, DescribeVpcsCommand, EC2Client, TerminateInstancesCommand, type Instance, type Tag,
 } from '@aws-sdk/client-ec2';
-import { CloudWatchLogsClient, DescribeLogGroupsCommand } from '@aws-sdk/client-cloudwatch-logs';
+import { CloudWatchLogsClient, CreateLogGroupCommand, CreateLogStreamCommand, DescribeLogGroupsCommand, PutLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { Ec2Fleet, FleetDriver, RUN_TAG, renderUserData, transitionTime, type Ec2FleetOptions } from '../../src/fleet/index.js';
 import { makeEc2Fleet } from '../../src/cli/commands/fleet.js';
 import { SETTINGS, WORKER_SETTINGS, loadConfig } from '../../src/config/index.js';
 import { createLogger } from '../../src/log/index.js';
 import { recordCommands, startMoto, useMoto, type Moto } from '../helpers/aws.js';
+import { runCli } from '../helpers/cli.js';
 
 const log = createLogger('silent');
 let moto: Moto;
@@ -242,6 +243,78 @@ describe('EC2 spot fleet (moto)', () => {
     expect(sent.of('DeleteFleetsCommand')).toHaveLength(1);
     expect(live(await runInstances('run-42'))).toEqual([]);
     expect(f.alive).toBe(0);
+  });
+
+  it('an instance that never becomes a worker is terminated after the boot time and counted; failed launches in a row back off, then fail the run with the last instance\'s boot log', async () => {
+    let now = Date.now();
+    const seen = new Map<string, number>();
+    const f = fleet({ maxInstances: 2, workersSeen: async () => seen, bootMillis: 60_000, maxFailedLaunches: 3, launchBackoffMillis: 10_000, now: () => now });
+    await f.start();
+    const [a, b] = f.instances().map((i) => i.instanceId) as [string, string];
+    seen.set(a, now); // a's worker connected; b is silent
+    now += 30_000;
+    await f.resize(2);
+    expect(live(await runInstances(OPTIONS.runId))).toHaveLength(2); // within the boot time: b is left alone
+    now += 40_000;
+    await f.resize(2);
+    // b: terminated in EC2, one failed launch; the top-up waits out the back-off.
+    const states = new Map((await runInstances(OPTIONS.runId)).map((i) => [i.InstanceId, i.State?.Name]));
+    expect(states.get(a)).toBe('running');
+    expect(['shutting-down', 'terminated']).toContain(states.get(b));
+    expect(f.launches.failedInARow).toBe(1);
+    expect(createFleets()).toHaveLength(1);
+    now += 10_000;
+    await f.resize(2);
+    expect(createFleets()).toHaveLength(2);
+    // The next one's user-data fails and shuts it down (it wrote why to the run's log group first).
+    const c = f.instances().map((i) => i.instanceId).find((id) => id !== a && id !== b) as string;
+    await logs.send(new CreateLogStreamCommand({ logGroupName: '/wikireverse/run-42', logStreamName: `${c}/boot` }));
+    await logs.send(new PutLogEventsCommand({ logGroupName: '/wikireverse/run-42', logStreamName: `${c}/boot`, logEvents: [{ timestamp: now, message: 'wikireverse: failed at step pull (exit 1); last output: no basic auth credentials\u001b[2J' }] }));
+    await probe.send(new TerminateInstancesCommand({ InstanceIds: [c] }));
+    await f.resize(2);
+    expect(f.launches.failedInARow).toBe(2);
+    now += 20_000; // the back-off doubled
+    await f.resize(2);
+    const d = f.instances().map((i) => i.instanceId).find((id) => ![a, b, c].includes(id)) as string;
+    await probe.send(new TerminateInstancesCommand({ InstanceIds: [d] }));
+    const failed = await f.resize(2).then(() => null, (err: Error) => err);
+    expect(failed?.name).toBe('FleetFailedError');
+    expect(failed?.message).toMatch(new RegExp(`^3 instances started but no worker connected; last instance's log \\(${d}\\): nothing in /wikireverse/run-42`));
+    expect(await f.bootLog(c)).toBe('wikireverse: failed at step pull (exit 1); last output: no basic auth credentials [2J');
+    // The driver does not retry that: the run ends.
+    const driver = new FleetDriver({ kind: 'ec2', maxWorkers: 2, sizing: { filesPerWorker: 1, resizeIntervalMillis: 0 }, create: () => f }, log);
+    await driver.start({ runId: 'run-42', redisUrl: 'redis://10.0.0.1:6379', log });
+    await expect(driver.tick({ active: 0, waiting: 5 })).rejects.toThrow(/no worker connected/);
+    await driver.stop();
+    expect(live(await runInstances(OPTIONS.runId))).toEqual([]);
+  });
+
+  it('`fleet logs` prints the run\'s boot and worker lines of every instance in time order, or of one, cleaned of control characters', async () => {
+    const group = '/wikireverse/run-logs';
+    await logs.send(new CreateLogGroupCommand({ logGroupName: group }));
+    const put = async (stream: string, events: Array<[number, string]>) => {
+      await logs.send(new CreateLogStreamCommand({ logGroupName: group, logStreamName: stream }));
+      await logs.send(new PutLogEventsCommand({ logGroupName: group, logStreamName: stream, logEvents: events.map(([timestamp, message]) => ({ timestamp, message })) }));
+    };
+    const t = Date.parse('2026-12-06T10:00:00Z');
+    await put('i-0aaaaaaaaaaaaaaaa/boot', [[t, 'wikireverse: image pulled; worker container starting']]);
+    await put('i-0aaaaaaaaaaaaaaaa/worker', [[t + 2000, '{"msg":"worker ready"}'], [t + 4000, '{"msg":"file committed"}']]);
+    await put('i-0bbbbbbbbbbbbbbbb/boot', [[t + 3000, 'wikireverse: failed at step pull (exit 1)\u001b]0;owned\u0007']]);
+    const all = await runCli(['fleet', 'logs', 'run-logs'], moto.env);
+    expect(all.code, all.stderr).toBe(0);
+    expect(all.stdout.trim().split('\n')).toEqual([
+      '2026-12-06T10:00:00.000Z i-0aaaaaaaaaaaaaaaa/boot wikireverse: image pulled; worker container starting',
+      '2026-12-06T10:00:02.000Z i-0aaaaaaaaaaaaaaaa/worker {"msg":"worker ready"}',
+      '2026-12-06T10:00:03.000Z i-0bbbbbbbbbbbbbbbb/boot wikireverse: failed at step pull (exit 1) ]0;owned ',
+      '2026-12-06T10:00:04.000Z i-0aaaaaaaaaaaaaaaa/worker {"msg":"file committed"}',
+    ]);
+    const one = await runCli(['fleet', 'logs', 'run-logs', '--instance', 'i-0bbbbbbbbbbbbbbbb', '--json'], moto.env);
+    expect(one.stdout.trim().split('\n').map((l) => JSON.parse(l) as { stream: string }).map((l) => l.stream)).toEqual(['i-0bbbbbbbbbbbbbbbb/boot']);
+    const tail = await runCli(['fleet', 'logs', 'run-logs', '--tail', '1'], moto.env);
+    expect(tail.stdout).toMatch(/^\S+ i-0aaaaaaaaaaaaaaaa\/worker \{"msg":"file committed"\}\n$/);
+    const none = await runCli(['fleet', 'logs', 'run-nope'], moto.env);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toMatch(/no fleet logs for run run-nope/);
   });
 
   it('reads termination times from StateTransitionReason', () => {

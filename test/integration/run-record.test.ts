@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import {
-  cancelRunRecord, costKey, createRunRecord, finishRunRecord, listRunIds, liveTotalsKey, readLiveTotals, readRunRecord, readRunStatus,
+  recordWorkerSeen, readWorkersSeen, cancelRunRecord, costKey, createRunRecord, finishRunRecord, listRunIds, liveTotalsKey, readLiveTotals, readRunRecord, readRunStatus,
   recordCommitted, restoreRunRecord, runKeys, setRunStatus, startRedisServer, type EmbeddedRedis,
 } from '../../src/redis/index.js';
 import { runCli } from '../helpers/cli.js';
@@ -55,6 +55,7 @@ describe('run record', () => {
     await createRunRecord(r, 'keys-1', START);
     await recordCommitted(r, 'keys-1', { fileId: 'f1', input: 'a', kind: 'wat', rows: 1, parts: [], counters: {}, compressedBytes: 1, seconds: 1, attempt: 1 });
     await r.hset(costKey('keys-1'), { totalUsd: '0.5' });
+    await recordWorkerSeen(r, 'keys-1', 'i-0123456789abcdef0');
     const present = (await r.keys('wikireverse:run:keys-1*')).sort();
     expect(present).toEqual([...runKeys('keys-1')].sort());
     await r.set('wikireverse:run:bad id', 'x');
@@ -62,6 +63,16 @@ describe('run record', () => {
     expect(ids).toContain('keys-1');
     expect(ids.every((id) => /^[A-Za-z0-9][A-Za-z0-9_-]*$/.test(id))).toBe(true);
     expect(ids).toEqual([...ids].sort());
+  });
+
+  it('reads back the workers a run has seen, leaving out ids no worker writes and times that are not times', async () => {
+    await recordWorkerSeen(r, 'seen-1', 'i-0123456789abcdef0', 1_000);
+    await recordWorkerSeen(r, 'seen-1', 'host-a:4242', 2_000);
+    await expect(recordWorkerSeen(r, 'seen-1', 'bad id\n')).rejects.toThrow(/not a worker id/);
+    await r.hset('wikireverse:run:seen-1:workers', { '\x1b[2Jevil': '3000', 'i-1': 'soon', 'i-2': '-5', 'i-3': '1e400' });
+    expect([...(await readWorkersSeen(r, 'seen-1'))]).toEqual(expect.arrayContaining([['i-0123456789abcdef0', 1_000], ['host-a:4242', 2_000]]));
+    expect((await readWorkersSeen(r, 'seen-1')).size).toBe(2);
+    expect((await readWorkersSeen(r, 'seen-none')).size).toBe(0);
   });
 
   it('reads a record of garbage as bounded, clean values, and so do status and runs', async () => {

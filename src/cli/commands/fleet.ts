@@ -10,7 +10,7 @@ import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import type { SessionOptions } from '../../coordinator/index.js';
 import { checkRunId } from '../../coordinator/run-id.js';
 import type { CostTrackerOptions } from '../../cost/index.js';
-import type { FleetPlan } from '../../fleet/fleet.js';
+import type { FleetPlan, FleetRun } from '../../fleet/fleet.js';
 import type { Ec2Fleet } from '../../fleet/ec2-fleet.js';
 import { DEFAULT_LOG_LEVEL, SETTINGS, workerEnv, type Config } from '../../config/index.js';
 import { createLogger, type Logger } from '../../log/index.js';
@@ -72,7 +72,10 @@ export async function logsClient(config: Config): Promise<CloudWatchLogsClient> 
   return new CloudWatchLogsClient({ region: config.ec2Region });
 }
 
-export async function makeEc2Fleet(config: Config, f: Omit<FleetFlags, 'fleet' | 'budgetUsd' | 'prices' | 'healthPort'>, runId: string, log: Logger, client?: EC2Client, rateLimit = config.rateLimit): Promise<Ec2Fleet> {
+export async function makeEc2Fleet(
+  config: Config, f: Omit<FleetFlags, 'fleet' | 'budgetUsd' | 'prices' | 'healthPort'>, runId: string, log: Logger, client?: EC2Client, rateLimit = config.rateLimit,
+  workersSeen?: FleetRun['workersSeen'],
+): Promise<Ec2Fleet> {
   const { Ec2Fleet } = await import('../../fleet/ec2-fleet.js');
   if (!f.image) throw new UsageError('--fleet ec2 needs --image (the worker container image; see README "Running on EC2 spot")');
   if (!f.redisParam) throw new UsageError('--fleet ec2 needs --redis-param: the name of an SSM SecureString parameter holding the Redis URL');
@@ -81,6 +84,7 @@ export async function makeEc2Fleet(config: Config, f: Omit<FleetFlags, 'fleet' |
     securityGroupIds: list(f.securityGroups), instanceProfile: f.instanceProfile, amiId: config.amiId, volumeGb: config.volumeGb,
     image: f.image, redisParam: f.redisParam, concurrency: config.concurrency, healthPort: config.fleetHealthPort,
     idleExitSecs: config.fleetIdleExitSecs, env: workerEnv({ ...config, rateLimit }, { credentials: false }), log,
+    workersSeen, bootMillis: config.fleetBootSecs * 1000, maxFailedLaunches: config.fleetMaxFailedLaunches,
   });
 }
 
@@ -97,7 +101,7 @@ export async function ec2FleetPlan(ctx: CommandContext, f: FleetFlags, session: 
   return {
     plan: {
       kind: 'ec2', maxWorkers: f.instances, sizing: { filesPerWorker: config.concurrency, resizeIntervalMillis: config.fleetResizeMillis },
-      create: (run) => makeEc2Fleet(config, f, run.runId, run.log, client, session.rateLimit ?? config.rateLimit),
+      create: (run) => makeEc2Fleet(config, f, run.runId, run.log, client, session.rateLimit ?? config.rateLimit, run.workersSeen),
     },
     spotHistory: (t, az, from, to) => cache.get(t, az, from, to),
   };
@@ -127,6 +131,25 @@ export function registerFleet(program: Command, ctx: CommandContext): void {
           io.stdout.write(`  ${i.instanceId} ${i.instanceType} ${i.az} ${state} since ${new Date(i.launchedAtMillis).toISOString()}\n`);
         }
       }
+    });
+  fleet.command('logs').description("the run's fleet logs from CloudWatch Logs: each instance's boot (user-data) and worker lines, in time order").argument('<runId>')
+    .option('--instance <id>', 'only this instance\'s lines')
+    .option('--tail <n>', 'the last n lines', intOption('--tail', 1), 200)
+    .option('--json', 'print JSON lines', false)
+    .action(async (id: string, o: { instance?: string; tail: number; json: boolean }) => {
+      const [{ readFleetLogs }, { runLogGroup }] = await Promise.all([import('../../fleet/fleet-logs.js'), import('../../fleet/log-names.js')]);
+      if (o.instance !== undefined && !/^i-[0-9a-f]{8,17}$/.test(o.instance)) throw new UsageError(`--instance must be an EC2 instance id (i-...), got ${JSON.stringify(o.instance.slice(0, 40))}`);
+      let lines;
+      try {
+        lines = await readFleetLogs(await logsClient(config), checkRunId(id), { instanceId: o.instance, tail: o.tail });
+      } catch (err) {
+        if ((err as Error).name === 'ResourceNotFoundException') throw new UsageError(`no fleet logs for run ${id} (no log group ${runLogGroup(id)} in ${config.ec2Region})`, { cause: err });
+        throw err;
+      }
+      for (const l of lines) {
+        io.stdout.write(o.json ? JSON.stringify(l) + '\n' : `${new Date(l.timeMillis).toISOString()} ${l.stream} ${l.message}\n`);
+      }
+      if (!o.json && lines.length === 0) io.stdout.write(`run ${id}: no fleet log lines yet${o.instance ? ` for ${o.instance}` : ''}\n`);
     });
   fleet.command('down').description("tear a run's fleet down: delete its fleets with their instances, terminate anything tagged with the run").argument('<runId>')
     .action(async (id: string) => {

@@ -1,3 +1,4 @@
+import os from 'node:os';
 /** The work of `wikireverse worker` (commands/worker.ts parses its flags), loaded only when it runs. */
 import { createLogger, redactUrl } from '../../log/index.js';
 import { prettyLogs, workerEnv, type Config } from '../../config/index.js';
@@ -48,6 +49,7 @@ export async function workerCommand(ctx: CommandContext, o: WorkerFlags): Promis
     lockDurationMillis: config.lockDurationMillis, stalledIntervalMillis: config.stalledIntervalMillis,
     maxStalledCount: config.maxStalledCount, io: storage, rateLimit: o.rateLimit, metrics, reducerMemoryMb: config.reducerMemoryMb,
     sandbox: { noProgressMillis: config.noProgressSecs * 1000, heapMb: config.fileHeapMb },
+    workerId: config.instanceId ?? `${os.hostname().replace(/[^A-Za-z0-9.-]/g, '') || 'host'}:${process.pid}`,
   });
   await worker.start();
   let leaving: string | null = null;
