@@ -26,12 +26,12 @@ COPY scripts ./scripts
 RUN npm run build
 
 # What the worker loads, pruned offline from the full install: no dev dependencies; no packages only the coordinator's
-# commands load (fleet: client-ec2; dashboard: bull-board, express; report.html: chart.js), which also takes out
+# commands load (fleet: client-ec2, client-cloudwatch-logs; dashboard: bull-board, express; report.html: chart.js), which also takes out
 # typescript (bull-board's valibot names it as an optional peer, so --omit=dev alone keeps it); no type declarations or
 # source maps (Node never reads them); no npm cache. Native files (node, DuckDB's library) without their symbol tables,
 # as Debian ships its own binaries: nothing reads them at run time.
 FROM deps AS worker-deps
-RUN npm uninstall --omit=dev --offline --no-audit --no-fund @aws-sdk/client-ec2 @bull-board/api @bull-board/express chart.js express \
+RUN npm uninstall --omit=dev --offline --no-audit --no-fund @aws-sdk/client-ec2 @aws-sdk/client-cloudwatch-logs @bull-board/api @bull-board/express chart.js express \
  && find node_modules -type f \( -name '*.d.ts' -o -name '*.d.mts' -o -name '*.d.cts' -o -name '*.map' \) -delete \
  && npm cache clean --force \
  && find node_modules -type f \( -name '*.so' -o -name '*.node' \) -exec strip --strip-unneeded {} + \

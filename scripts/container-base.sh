@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Makes a container engine ready to build and run the worker image (README "Container image"; the container test runs it):
-#   1. podman, from Debian packages when it is missing, and a containers.conf that this kind of machine needs
-#      (written to $CONTAINERS_CONF, default .podman/containers.conf; export it for podman commands of your own);
+#   1. podman, from Debian packages when it is missing (and the registry the fleet simulation pulls from: docker-registry,
+#      htpasswd), and a containers.conf that this kind of machine needs (written to $CONTAINERS_CONF, default
+#      .podman/containers.conf; export it for podman commands of your own);
 #   2. the Dockerfile's base images (its NODE_IMAGE and DEBIAN_IMAGE) in local storage: pulled when a registry answers,
 #      otherwise built here as local stand-ins under the official names, so the Dockerfile builds unchanged. Built once:
 #      an image already in local storage is kept (`podman rmi` it to rebuild it).
@@ -16,13 +17,13 @@ SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
 
 # 1. The engine. runc: crun rejects a mixed cgroup v1/v2 layout ("cgroups in hybrid mode not supported").
 missing=""
-for c in podman runc mmdebstrap; do command -v "$c" >/dev/null 2>&1 || missing="$missing $c"; done
+for c in podman runc mmdebstrap docker-registry htpasswd; do command -v "$c" >/dev/null 2>&1 || missing="$missing $c"; done
 if [ -n "$missing" ]; then
   if [ -n "$SUDO" ] && ! sudo -n true 2>/dev/null; then unavailable "missing:$missing, and installing them needs root (apt-get)"; fi
   command -v apt-get >/dev/null 2>&1 || unavailable "missing:$missing, and there is no apt-get to install them with"
   echo "== installing podman (Debian packages:$missing missing)"
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq podman runc mmdebstrap containernetworking-plugins iptables uidmap >/dev/null
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq podman runc mmdebstrap containernetworking-plugins iptables uidmap docker-registry apache2-utils >/dev/null
 fi
 # podman's default ulimits exceed this machine's hard limits ("setrlimit RLIMIT_NOFILE: Operation not permitted"): the
 # containers get exactly the limits this shell may have.

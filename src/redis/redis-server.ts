@@ -49,6 +49,8 @@ export interface RedisServerOptions {
   readonly appendOnly?: boolean;
   /** The password clients must give (`requirepass`). @default a random one */
   readonly password?: string;
+  /** Address to listen on. @default 127.0.0.1 (the embedded server is private to its run) */
+  readonly bind?: string;
 }
 
 /**
@@ -68,7 +70,7 @@ export async function startRedisServer(bin = 'redis-server', opts: RedisServerOp
   const removeDir = opts.dir === undefined;
   const password = opts.password ?? randomBytes(24).toString('hex');
   const conf = [
-    `port ${port}`, 'bind 127.0.0.1', 'save ""', `appendonly ${opts.appendOnly ? 'yes' : 'no'}`, 'appendfsync always',
+    `port ${port}`, `bind ${opts.bind ?? '127.0.0.1'}`, 'save ""', `appendonly ${opts.appendOnly ? 'yes' : 'no'}`, 'appendfsync always',
     'maxmemory-policy noeviction', `dir ${confValue(dir)}`, 'protected-mode yes', `requirepass ${confValue(password)}`,
   ].join('\n');
   const child: ChildProcess = spawn('/bin/sh', ['-c', LIFELINE.replace('redis-server', `'${bin.replace(/'/g, `'\\''`)}'`)], {
@@ -109,7 +111,7 @@ export async function startRedisServer(bin = 'redis-server', opts: RedisServerOp
   child.unref();
   for (const s of [child.stdin, child.stdout, child.stderr]) (s as unknown as { unref?: () => void } | null)?.unref?.();
   return {
-    url: `redis://:${password}@127.0.0.1:${port}`,
+    url: `redis://:${password}@${opts.bind ?? '127.0.0.1'}:${port}`,
     port,
     async stop() {
       if (child.exitCode === null && child.signalCode === null) {

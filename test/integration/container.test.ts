@@ -16,11 +16,12 @@ import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { WORKER_NODE_FLAGS, loadConfig } from '../../src/config/index.js';
 import { startRedisServer, type EmbeddedRedis } from '../../src/redis/index.js';
-import { ROOT, exec, startCli, type RunningCli } from '../helpers/cli.js';
+import { ROOT, startCli, type RunningCli } from '../helpers/cli.js';
 import { freePort } from '../helpers/redis.js';
 import { readParquet } from '../helpers/parquet.js';
 import { keyOf, plant, tempDir, type PlantedSet } from '../helpers/fixtures.js';
 import { Podman } from '../helpers/podman.js';
+import { WORKER_IMAGE, ensureWorkerImage } from '../helpers/worker-image.js';
 
 interface Stage { from: string; name: string; lines: string[] }
 
@@ -77,7 +78,7 @@ const workerModules = (): Map<string, string[]> => new Map([...reachable(['cli.j
 const packagesLoaded = (modules: Map<string, string[]>): string[] =>
   [...new Set([...modules.values()].flat().filter((s) => !s.startsWith('.') && !s.startsWith('node:')).map((s) => s.split('/').slice(0, s.startsWith('@') ? 2 : 1).join('/')))].sort();
 
-const IMAGE = 'localhost/wikireverse:test';
+const IMAGE = WORKER_IMAGE;
 const NAME = `wikireverse-test-${process.pid}`;
 const RUN_ID = 'ct-1';
 /** Run inside a container with `node -e`: its processes (pid, name, state, uid). */
@@ -123,19 +124,14 @@ beforeAll(async () => {
   imdsUrl = `http://127.0.0.1:${(imds.address() as AddressInfo).port}`;
 
   podman = new Podman(path.join(work, 'containers.conf'));
-  const base = await exec('bash', [path.join(ROOT, 'scripts/container-base.sh')], { env: podman.env, timeoutMillis: 30 * 60_000 });
-  if (base.code === 3) {
-    engine = { ready: false, why: base.stderr.trim().split('\n').at(-1) ?? 'scripts/container-base.sh exited 3' };
+  const image = await ensureWorkerImage(podman);
+  if (!image.ready) {
+    engine = { ready: false, why: image.why };
     if (mode === 'require') throw new Error(`WIKIREVERSE_CONTAINER_TEST=require, but ${engine.why}`);
     return;
   }
-  if (base.code !== 0) throw new Error(`scripts/container-base.sh exited ${base.code}:\n${base.stdout.slice(-2000)}\n${base.stderr.slice(-3000)}`);
-  // Niced: a cold build (npm ci, tsc) should not starve the suite's other files of CPU.
-  const build = await exec('nice', ['-n', '10', 'podman', 'build', '--format', 'docker', '--network=host', '-t', IMAGE, '.'], { cwd: ROOT, env: podman.env, timeoutMillis: 30 * 60_000 });
-  if (build.code !== 0) throw new Error(`podman build exited ${build.code}:\n${build.stdout.slice(-3000)}\n${build.stderr.slice(-3000)}`);
   engine = { ready: true, why: '' };
-  const made = base.stdout.split('\n').filter((l) => /installing|stand-in built|pulled/.test(l)).map((l) => l.replace(/^== /, ''));
-  console.log(`container: engine and base images ready in ${(base.millis / 1000).toFixed(1)} s (${made.length ? made.join('; ') : 'all there'}); image built in ${(build.millis / 1000).toFixed(1)} s`);
+  console.log(`container: engine and base images ready in ${(image.baseMillis / 1000).toFixed(1)} s (${image.made.length ? image.made.join('; ') : 'all there'}); image built in ${(image.buildMillis / 1000).toFixed(1)} s`);
 }, 60 * 60_000);
 
 afterAll(async () => {
