@@ -17,10 +17,11 @@ import type { Fleet } from './fleet.js';
 import { renderUserData, type UserDataOptions } from './user-data.js';
 import { LOG_RETENTION_DAYS, bootStream, runLogGroup } from './log-names.js';
 import { FleetFailedError, LaunchCheck } from './launch-check.js';
+import { DEFAULT_AMIS } from './architectures.js';
 
 export const RUN_TAG = 'wikireverse:run';
-/** Amazon Linux 2023, ECS-optimized (Docker and the AWS CLI preinstalled), resolved by EC2 at launch. */
-export const DEFAULT_AMI = 'resolve:ssm:/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id';
+/** Amazon Linux 2023, ECS-optimized (Docker and the AWS CLI preinstalled), x86_64, resolved by EC2 at launch. */
+export const DEFAULT_AMI = DEFAULT_AMIS.x86_64;
 const LIVE_STATES = new Set(['pending', 'running']);
 /** A launched instance not yet visible in DescribeInstances (eventual consistency) counts as live this long. */
 const VISIBILITY_GRACE_MILLIS = 120_000;

@@ -7,3 +7,4 @@ export { runLogGroup, bootStream, workerStream, LOG_RETENTION_DAYS } from './log
 export { spotHistory, currentSpotPrices, SpotHistoryCache } from './spot-prices.js';
 export { FleetDriver, type FleetTick } from './driver.js';
 export { FleetFailedError, LaunchCheck, type LaunchedInstance } from './launch-check.js';
+export { ARCHITECTURES, DEFAULT_AMIS, fleetArchitecture, typeArchitectures, type Architecture } from './architectures.js';

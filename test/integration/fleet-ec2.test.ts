@@ -14,8 +14,8 @@ import {
   DescribeSubnetsCommand, DescribeVpcsCommand, EC2Client, TerminateInstancesCommand, type Instance, type Tag,
 } from '@aws-sdk/client-ec2';
 import { CloudWatchLogsClient, CreateLogGroupCommand, CreateLogStreamCommand, DescribeLogGroupsCommand, PutLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
-import { Ec2Fleet, FleetDriver, RUN_TAG, renderUserData, transitionTime, type Ec2FleetOptions } from '../../src/fleet/index.js';
-import { makeEc2Fleet } from '../../src/cli/commands/fleet.js';
+import { DEFAULT_AMIS, Ec2Fleet, FleetDriver, RUN_TAG, renderUserData, transitionTime, type Ec2FleetOptions } from '../../src/fleet/index.js';
+import { checkedArchitecture, makeEc2Fleet } from '../../src/cli/commands/fleet.js';
 import { SETTINGS, WORKER_SETTINGS, loadConfig } from '../../src/config/index.js';
 import { createLogger } from '../../src/log/index.js';
 import { recordCommands, startMoto, useMoto, type Moto } from '../helpers/aws.js';
@@ -315,6 +315,28 @@ describe('EC2 spot fleet (moto)', () => {
     const none = await runCli(['fleet', 'logs', 'run-nope'], moto.env);
     expect(none.code).toBe(2);
     expect(none.stderr).toMatch(/no fleet logs for run run-nope/);
+  });
+
+  it('a fleet\'s instance types share the architecture the image is built for, and the template takes that architecture\'s AMI; anything else is refused with one line before a launch', async () => {
+    const x86 = loadConfig();
+    expect(await checkedArchitecture(x86, client, 'm6i.large,c6in.large,c6i.large')).toBe('x86_64');
+    await expect(checkedArchitecture(x86, client, 'c7g.large')).rejects.toThrow(/^--instance-types are arm64 \(c7g\.large\), and the worker image is built for x86_64 \(WIKIREVERSE_IMAGE_ARCHS\)/);
+    await expect(checkedArchitecture(x86, client, 'm6i.large,c7g.large')).rejects.toThrow('--instance-types mixes architectures (x86_64: m6i.large; arm64: c7g.large)');
+    await expect(checkedArchitecture(x86, client, 'm6i.large,x9.large')).rejects.toThrow(/^--instance-types: .*x9\.large/);
+    // An image built for both: Graviton types launch, from the arm64 AMI.
+    const both = loadConfig({}, { WIKIREVERSE_IMAGE_ARCHS: 'x86_64,arm64' });
+    const arch = await checkedArchitecture(both, client, 'c7g.large,m7g.large');
+    expect(arch).toBe('arm64');
+    const f = await makeEc2Fleet(both, { instances: 1, instanceTypes: 'c7g.large,m7g.large', image: OPTIONS.image, redisParam: OPTIONS.redisParam }, 'run-arm', log, client, 0, undefined, arch);
+    await f.start();
+    expect((await templateData(f.launchTemplateName))?.ImageId).toBe(DEFAULT_AMIS.arm64);
+    expect(live(await runInstances('run-arm')).map((i) => i.InstanceType)).toEqual(expect.arrayContaining([expect.stringMatching(/^(c7g|m7g)\.large$/)]));
+    // `run --fleet ec2` refuses the types before it starts anything.
+    const res = await runCli(['run', '--fleet', 'ec2', '--instance-types', 'c7g.large', '--image', OPTIONS.image, '--redis-param', OPTIONS.redisParam,
+      '--redis', 'redis://10.255.255.1:6379', '--paths', '/nonexistent/paths.txt', '--out', '/nonexistent/out'], moto.env);
+    expect(res.code).toBe(2);
+    expect(res.stderr.split('\n')[0]).toMatch(/^error: --instance-types are arm64 \(c7g\.large\)/); // then only the pointer to --help
+    expect(live(await runInstances('run-arm'))).toHaveLength(1);
   });
 
   it('reads termination times from StateTransitionReason', () => {

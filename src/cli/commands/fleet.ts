@@ -12,6 +12,7 @@ import { checkRunId } from '../../coordinator/run-id.js';
 import type { CostTrackerOptions } from '../../cost/index.js';
 import type { FleetPlan, FleetRun } from '../../fleet/fleet.js';
 import type { Ec2Fleet } from '../../fleet/ec2-fleet.js';
+import type { Architecture } from '../../fleet/architectures.js';
 import { DEFAULT_LOG_LEVEL, SETTINGS, workerEnv, type Config } from '../../config/index.js';
 import { createLogger, type Logger } from '../../log/index.js';
 import { UsageError, intOption } from '../io.js';
@@ -74,18 +75,25 @@ export async function logsClient(config: Config): Promise<CloudWatchLogsClient> 
 
 export async function makeEc2Fleet(
   config: Config, f: Omit<FleetFlags, 'fleet' | 'budgetUsd' | 'prices' | 'healthPort'>, runId: string, log: Logger, client?: EC2Client, rateLimit = config.rateLimit,
-  workersSeen?: FleetRun['workersSeen'],
+  workersSeen?: FleetRun['workersSeen'], arch?: Architecture,
 ): Promise<Ec2Fleet> {
-  const { Ec2Fleet } = await import('../../fleet/ec2-fleet.js');
+  const [{ Ec2Fleet }, { DEFAULT_AMIS }] = await Promise.all([import('../../fleet/ec2-fleet.js'), import('../../fleet/architectures.js')]);
   if (!f.image) throw new UsageError('--fleet ec2 needs --image (the worker container image; see README "Running on EC2 spot")');
   if (!f.redisParam) throw new UsageError('--fleet ec2 needs --redis-param: the name of an SSM SecureString parameter holding the Redis URL');
   return new Ec2Fleet({
     client: client ?? (await ec2Client(config)), logs: await logsClient(config), runId, maxInstances: f.instances, instanceTypes: list(f.instanceTypes), subnets: list(f.subnets),
-    securityGroupIds: list(f.securityGroups), instanceProfile: f.instanceProfile, amiId: config.amiId, volumeGb: config.volumeGb,
+    securityGroupIds: list(f.securityGroups), instanceProfile: f.instanceProfile, amiId: config.amiId ?? (arch ? DEFAULT_AMIS[arch] : undefined), volumeGb: config.volumeGb,
     image: f.image, redisParam: f.redisParam, concurrency: config.concurrency, healthPort: config.fleetHealthPort,
     idleExitSecs: config.fleetIdleExitSecs, env: workerEnv({ ...config, rateLimit }, { credentials: false }), log,
     workersSeen, bootMillis: config.fleetBootSecs * 1000, maxFailedLaunches: config.fleetMaxFailedLaunches,
   });
+}
+
+/** The one architecture of the fleet's instance types, which the image must have (or a UsageError of one line). */
+export async function checkedArchitecture(config: Config, client: EC2Client, instanceTypes: string): Promise<Architecture> {
+  const { typeArchitectures, fleetArchitecture } = await import('../../fleet/architectures.js');
+  const types = list(instanceTypes);
+  return fleetArchitecture(types, await typeArchitectures(client, types), list(config.imageArchs));
 }
 
 /** The workers of `run --fleet ec2`: spot instances sized to the work left, and their spot price history for the cost ledger. */
@@ -96,12 +104,13 @@ export async function ec2FleetPlan(ctx: CommandContext, f: FleetFlags, session: 
   }
   if (!f.image || !f.redisParam) await makeEc2Fleet(config, f, 'check', session.log); // throws the usage error
   const client = await ec2Client(config);
+  const arch = await checkedArchitecture(config, client, f.instanceTypes);
   const { SpotHistoryCache } = await import('../../fleet/spot-prices.js');
   const cache = new SpotHistoryCache(client);
   return {
     plan: {
       kind: 'ec2', maxWorkers: f.instances, sizing: { filesPerWorker: config.concurrency, resizeIntervalMillis: config.fleetResizeMillis },
-      create: (run) => makeEc2Fleet(config, f, run.runId, run.log, client, session.rateLimit ?? config.rateLimit, run.workersSeen),
+      create: (run) => makeEc2Fleet(config, f, run.runId, run.log, client, session.rateLimit ?? config.rateLimit, run.workersSeen, arch),
     },
     spotHistory: (t, az, from, to) => cache.get(t, az, from, to),
   };
@@ -115,7 +124,8 @@ export function registerFleet(program: Command, ctx: CommandContext): void {
     config,
   ).action(async (id: string, o: FleetFlags) => {
     const log = createLogger(config.logLevel ?? DEFAULT_LOG_LEVEL.worker, { cmd: 'fleet' });
-    const f = await makeEc2Fleet(config, o, checkRunId(id), log);
+    const client = await ec2Client(config);
+    const f = await makeEc2Fleet(config, o, checkRunId(id), log, client, config.rateLimit, undefined, await checkedArchitecture(config, client, o.instanceTypes));
     await f.start();
     io.stdout.write(`fleet for run ${id}: ${f.alive} instances launched (they exit when idle; \`wikireverse fleet down ${id}\` stops them now)\n`);
   });
