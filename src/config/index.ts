@@ -98,6 +98,7 @@ export const SETTINGS = {
   fleetIdleExitSecs: { env: 'WIKIREVERSE_FLEET_EXIT_WHEN_IDLE_SECS', kind: 'int', min: 1, default: 120, doc: 'a fleet instance\'s worker exits after this long without a file, and the instance shuts down' },
   fleetBootSecs: { env: 'WIKIREVERSE_FLEET_BOOT_SECS', kind: 'int', min: 1, default: 600, doc: 'a fleet instance whose worker has not connected to Redis this long after launch is terminated, a failed launch' },
   fleetMaxFailedLaunches: { env: 'WIKIREVERSE_FLEET_MAX_FAILED_LAUNCHES', kind: 'int', min: 1, default: 3, doc: 'failed launches in a row (instances that never became workers) after which the run fails, naming the cause; each one doubles the wait before the next top-up' },
+  fleetLaunchBackoffMillis: { env: 'WIKIREVERSE_FLEET_LAUNCH_BACKOFF_MS', kind: 'int', min: 1, default: 30000, doc: 'wait before the next top-up after a failed launch, doubling with each one in a row (at most 10 min)' },
   instanceId: { env: 'WIKIREVERSE_INSTANCE_ID', kind: 'string', default: undefined, doc: 'the EC2 instance a worker runs on (the user-data sets it): its name in the run\'s list of workers; unset: host:pid' },
   fleetResizeMillis: { env: 'WIKIREVERSE_FLEET_RESIZE_MS', kind: 'int', min: 1, default: 30000, doc: 'how often the EC2 fleet is resized to the work left' },
 } as const satisfies Record<string, SettingSpec>;

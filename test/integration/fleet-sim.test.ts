@@ -157,4 +157,30 @@ describe('run --fleet ec2 on simulated instances', () => {
       await sim.stop();
     }
   }, 900_000);
+
+  it('a worker that cannot start is not relaunched without end: the run fails naming the cause and the last instance\'s boot log, and nothing is left running', async (ctx) => {
+    ctx.skip(!engine.ready, engine.why);
+    const runId = 'sim-bad';
+    const sim = new InstanceSim({ runId, moto, podman, registry: registry.host, dir: path.join(work, 'hosts-bad'), role: { accessKeyId: S3_ACCESS_KEY, secretAccessKey: 'test-secret' } });
+    sim.start();
+    const t0 = Date.now();
+    try {
+      // A tag nobody pushed: every instance logs in, fails its pull, says why and shuts itself down.
+      const res = await runCli([
+        'run', '--fleet', 'ec2', '--instances', '2', '--image', `${MOTO_ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com/wikireverse:missing`, '--redis-param', PARAM,
+        '--redis', redis.url, '--paths', 's3://cc/crawl/paths.txt', '--out', 's3://out/runs', '--run-id', runId, '--partitions', '2', '--no-progress',
+      ], { ...moto.env, ...s3.env, WIKIREVERSE_S3_ENDPOINT: s3.endpoint, WIKIREVERSE_FLEET_RESIZE_MS: '1000', WIKIREVERSE_FLEET_LAUNCH_BACKOFF_MS: '1000' });
+      expect(res.code, res.stderr.slice(-3000)).toBe(1);
+      expect(res.stderr).toMatch(/\d instances started but no worker connected; last instance's log \(i-[0-9a-f]+\): wikireverse: failed at step pull \(exit \d+\); last output: .*(manifest unknown|not found)/);
+      const ec2 = new EC2Client({ region: 'us-east-1' });
+      const instances = ((await ec2.send(new DescribeInstancesCommand({ Filters: [{ Name: `tag:${RUN_TAG}`, Values: [runId] }] }))).Reservations ?? []).flatMap((r) => r.Instances ?? []);
+      // Launched in two rounds (the second after a back-off), then no more: 3 failed launches in a row end it.
+      expect(instances.length).toBeGreaterThanOrEqual(3);
+      expect(instances.length).toBeLessThanOrEqual(4);
+      expect(instances.filter((i) => ['pending', 'running'].includes(i.State?.Name ?? ''))).toEqual([]);
+      console.log(`fleet-sim: a run whose image cannot be pulled failed after ${instances.length} launches in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    } finally {
+      await sim.stop();
+    }
+  }, 600_000);
 });

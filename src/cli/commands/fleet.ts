@@ -85,7 +85,7 @@ export async function makeEc2Fleet(
     securityGroupIds: list(f.securityGroups), instanceProfile: f.instanceProfile, amiId: config.amiId ?? (arch ? DEFAULT_AMIS[arch] : undefined), volumeGb: config.volumeGb,
     image: f.image, redisParam: f.redisParam, concurrency: config.concurrency, healthPort: config.fleetHealthPort,
     idleExitSecs: config.fleetIdleExitSecs, env: workerEnv({ ...config, rateLimit }, { credentials: false }), log,
-    workersSeen, bootMillis: config.fleetBootSecs * 1000, maxFailedLaunches: config.fleetMaxFailedLaunches,
+    workersSeen, bootMillis: config.fleetBootSecs * 1000, maxFailedLaunches: config.fleetMaxFailedLaunches, launchBackoffMillis: config.fleetLaunchBackoffMillis,
   });
 }
 
