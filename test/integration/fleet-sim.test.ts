@@ -139,8 +139,15 @@ describe('run --fleet ec2 on simulated instances', () => {
       expect(hosts.filter((h) => /"msg":"worker ready"/.test(h?.output ?? '')).length).toBeGreaterThanOrEqual(2);
 
       // The cost ledger lists every instance, with the lifetime EC2 reports.
-      const cost = JSON.parse((await s3.get('out', `runs/${RUN_ID}/cost.json`)).toString()) as { instances: Array<{ instanceId: string; seconds?: number; launchedAtMillis?: number; terminatedAtMillis?: number | null }> };
+      const cost = JSON.parse((await s3.get('out', `runs/${RUN_ID}/cost.json`)).toString()) as { instances: Array<{ instanceId: string; instanceType: string; launchedAt: string; terminatedAt: string | null; billedSeconds: number }> };
       expect(cost.instances.map((i) => i.instanceId).sort()).toEqual(instances.map((i) => i.InstanceId).sort());
+      for (const i of instances) {
+        const c = cost.instances.find((x) => x.instanceId === i.InstanceId);
+        expect(c?.instanceType).toBe(i.InstanceType);
+        expect(Date.parse(c?.launchedAt ?? '')).toBe(i.LaunchTime?.getTime());
+        expect(c?.terminatedAt, i.InstanceId).not.toBeNull(); // every one ended, and the ledger knows when
+        expect(c?.billedSeconds).toBeGreaterThanOrEqual(60); // EC2's minimum
+      }
 
       // The settings the coordinator was given reached the fleet's workers, as `fleet logs` shows.
       const logs = await runCli(['fleet', 'logs', RUN_ID, '--json', '--tail', '100000'], moto.env);
