@@ -12,6 +12,16 @@ export const CHARSET_SNIFF_BYTES = 2048;
 /** Raw anchor text kept per link while parsing (an unclosed `<a>` must not collect the rest of the page). */
 const MAX_RAW_TEXT = 4096;
 
+/**
+ * Open elements the parser keeps at most. htmlparser2 keeps them in an array it `unshift`s and searches at every tag,
+ * so a page nested n deep costs O(n^2): one of Common Crawl's 1 MiB pages of `<div>`s took 12 s (Node 24.22.3). Past
+ * this depth the outermost open elements are forgotten (never closed: this job needs none of them, only `<a>` and
+ * `<title>`, which it tracks itself), the parse goes on to the page's end at O(n x MAX_NESTING), and the page is counted
+ * as `nestingCut`. Real pages nest tens deep (the bundled samples: 12 at the median, 37 at most); forgetting an outer
+ * element changes nothing this job reads, but for an `<a>` forgotten before its end (its text then runs on, bounded).
+ */
+export const MAX_NESTING = 128;
+
 const HEADER_CHARSET = /charset\s*=\s*["']?\s*([^"';\s,]+)/i;
 const META_CHARSET = /<meta[^>]*?charset\s*=\s*["']?\s*([A-Za-z0-9_:.+-]+)/i;
 
@@ -58,6 +68,8 @@ export interface HtmlPage {
   readonly base: string | null;
   /** Every `<a href>`, in document order; text is the raw text content (whitespace not yet collapsed). */
   readonly links: readonly PageLink[];
+  /** Nested deeper than MAX_NESTING somewhere (its outermost elements were forgotten; every link was still read). */
+  readonly nestingCut: boolean;
 }
 
 /** What the callbacks collect from the page being parsed. */
@@ -68,6 +80,7 @@ interface PageState {
   inTitle: boolean;
   title: string | null;
   base: string | null;
+  nestingCut: boolean;
 }
 
 function closeAnchor(s: PageState): void {
@@ -88,6 +101,13 @@ let current: PageState | null = null;
 const handler = {
   onopentag(name: string, attribs: Record<string, string>): void {
     const s = current as PageState;
+    const open = (parsing as unknown as ParserInternals).stack;
+    if (open.length > MAX_NESTING) {
+      open.length = MAX_NESTING; // the newest first: the outermost go
+      const foreign = (parsing as unknown as ParserInternals).foreignContext;
+      if (foreign.length > MAX_NESTING) foreign.length = MAX_NESTING;
+      s.nestingCut = true;
+    }
     if (name === 'a') {
       closeAnchor(s); // <a> cannot nest: a new one ends the previous one
       const value = attribs.href;
@@ -114,20 +134,34 @@ const handler = {
 
 const PARSER_OPTIONS = { decodeEntities: true, lowerCaseTags: true, lowerCaseAttributeNames: true } as const;
 
+/** What of htmlparser2 12's Parser the nesting cap reaches into (both arrays hold the newest element first). */
+interface ParserInternals {
+  stack: string[];
+  foreignContext: unknown[];
+}
+
 /** The parser of every page: `parseComplete` resets it before each one. */
 const shared = new Parser(handler, PARSER_OPTIONS);
+if (!Array.isArray((shared as unknown as ParserInternals).stack) || !Array.isArray((shared as unknown as ParserInternals).foreignContext)) {
+  throw new Error('htmlparser2 keeps its open elements elsewhere than the nesting cap expects (jobs/wikipedia/html.ts)');
+}
+/** The parser running now. */
+let parsing: Parser = shared;
 
 /** Extracts title, base and anchors from HTML text. Entities in text and attributes are decoded. */
 export function extractHtml(html: string): HtmlPage {
-  const s: PageState = { links: [], href: null, text: '', inTitle: false, title: null, base: null };
+  const s: PageState = { links: [], href: null, text: '', inTitle: false, title: null, base: null, nestingCut: false };
   const outer = current;
+  const outerParser = parsing;
   current = s;
   try {
     // Called again from inside a parse (never, today): a parser of its own, the shared one being in use.
-    (outer === null ? shared : new Parser(handler, PARSER_OPTIONS)).parseComplete(html);
+    parsing = outer === null ? shared : new Parser(handler, PARSER_OPTIONS);
+    parsing.parseComplete(html);
   } finally {
     current = outer;
+    parsing = outerParser;
   }
   closeAnchor(s);
-  return { title: s.title, base: s.base, links: s.links };
+  return { title: s.title, base: s.base, links: s.links, nestingCut: s.nestingCut };
 }

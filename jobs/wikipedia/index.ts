@@ -6,7 +6,8 @@
  * `pages`, `pages_internal` (source on wikipedia.org / wikimedia.org), `pages_prefiltered` (no `wikipedia.org` in
  * the bytes: not parsed), `records_invalid_json`, `pages_not_html` (WAT envelope without an HTML response),
  * `pages_bad_url`, `pages_parsed`; per parsed page `pages_bad_base`, `links_seen`, `links_kept`, `links_duplicate`,
- * `links_rejected.<reason>`; and `records_not_http` (response records for non-http(s) URIs, e.g. `dns:`).
+ * `links_rejected.<reason>`; `pages_nesting_cut` (HTML nested deeper than MAX_NESTING: its outermost elements forgotten,
+ * every link still read); and `records_not_http` (response records for non-http(s) URIs, e.g. `dns:`).
  */
 import type { JobDefinition, MapContext, RecordHeader, RecordView } from '../../src/job/types.js';
 import { decodeHtml, extractHtml } from './html.js';
@@ -99,6 +100,7 @@ export function mapHtml(record: RecordView, ctx: MapContext): readonly LinkRow[]
     return NONE;
   }
   const html = extractHtml(decodeHtml(record.payload, record.contentType));
+  if (html.nestingCut) ctx.count('pages_nesting_cut');
   return rowsFromPage({ ...html, url: record.targetUri, warcDate: record.date }, ctx.inputFile, ctx);
 }
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { MapContext, RecordView } from '../../src/job/types.js';
+import { MAX_NESTING } from '../../jobs/wikipedia/html.js';
 import {
   extractHtml,
   mentionsWikipedia,
@@ -288,6 +289,7 @@ describe('HTML responses', () => {
         { href: 'y', text: '2' },
         { href: 'z', text: null },
       ],
+      nestingCut: false,
     });
   });
 
@@ -299,7 +301,27 @@ describe('HTML responses', () => {
       extractHtml(cut);
       expect(extractHtml(clean)).toEqual(alone);
     }
-    expect(alone).toEqual({ title: 'T & U', base: null, links: [{ href: 'https://en.wikipedia.org/wiki/A', text: 'Aé' }] });
+    expect(alone).toEqual({ title: 'T & U', base: null, links: [{ href: 'https://en.wikipedia.org/wiki/A', text: 'Aé' }], nestingCut: false });
+  });
+});
+
+describe('hostile HTML', () => {
+  it('a page nested far deeper than any real one (Common Crawl\'s 1 MiB cap of `<div>`s, then links) is read to its end, every link kept, and counted', () => {
+    // htmlparser2's open-element stack costs O(depth) per tag: this page took 12 s before the cap, ~5 ms after (Node 24).
+    const deep = (open: string, n: number) => `<title>deep</title><a href="https://en.wikipedia.org/wiki/Before">b</a>${open.repeat(n)}` +
+      '<a href="https://en.wikipedia.org/wiki/After">a</a></div></span><a href="https://de.wikipedia.org/wiki/Danach">d</a>';
+    for (const open of ['<div>', '<span class="x">', '<svg>', '<b><i>', '<table><tr><td>']) {
+      const page = deep(open, Math.floor((1 << 20) / open.length));
+      const t0 = performance.now();
+      const { rows, counters } = run(htmlRecord(PAGE, page));
+      const ms = performance.now() - t0;
+      expect(rows.map((r) => `${r.lang}/${r.article}`), open).toEqual(['en/Before', 'en/After', 'de/Danach']);
+      expect(counters.pages_nesting_cut, open).toBe(1);
+      console.log(`deep ${open} x ${Math.floor((1 << 20) / open.length)}: ${ms.toFixed(0)} ms`);
+    }
+    // A page of ordinary depth is not cut.
+    expect(extractHtml(`${'<div>'.repeat(MAX_NESTING - 10)}<a href="x">x</a>`).nestingCut).toBe(false);
+    expect(extractHtml(`${'<div>'.repeat(MAX_NESTING + 10)}<a href="x">x</a>`)).toMatchObject({ nestingCut: true, links: [{ href: 'x', text: 'x' }] });
   });
 });
 
