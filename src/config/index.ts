@@ -154,17 +154,43 @@ export function parseSetting(spec: SettingSpec, raw: string, from: string = spec
   }
 }
 
+/** Largest `<ENV>_FILE` read (a URL, a password: bytes, not megabytes). */
+export const SETTING_FILE_MAX_BYTES = 64 * 1024;
+
 /**
  * A setting's value from the file named by `<ENV>_FILE` (as container secrets are given), when `<ENV>` itself is unset:
- * a password in a file is not on any command line (`ps`) or in the shell's history.
+ * a password in a file is not on any command line (`ps`) or in the shell's history. The file must be a regular file
+ * of at most SETTING_FILE_MAX_BYTES; an error names the file, never what it holds.
  */
 function fromFile(envName: string, env: NodeJS.ProcessEnv): string | undefined {
   const file = env[`${envName}_FILE`];
   if (file === undefined || file === '') return undefined;
+  let fd: number | undefined;
   try {
-    return fs.readFileSync(file, 'utf8').trim();
+    fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+    const st = fs.fstatSync(fd);
+    if (!st.isFile()) throw new ConfigError(`${envName}_FILE (${file}) is not a regular file`);
+    if (st.size > SETTING_FILE_MAX_BYTES) throw new ConfigError(`${envName}_FILE (${file}) holds ${st.size} bytes; a setting is at most ${SETTING_FILE_MAX_BYTES}`);
+    const buf = Buffer.alloc(SETTING_FILE_MAX_BYTES + 1);
+    const n = fs.readSync(fd, buf, 0, buf.length, 0);
+    if (n > SETTING_FILE_MAX_BYTES) throw new ConfigError(`${envName}_FILE (${file}) grew past ${SETTING_FILE_MAX_BYTES} bytes`);
+    return buf.toString('utf8', 0, n).trim();
   } catch (err) {
+    if (err instanceof ConfigError) throw err;
     throw new ConfigError(`Cannot read ${envName}_FILE (${file}): ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err });
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+  }
+}
+
+/** A setting's value from the environment, or from its `_FILE`: then a refusal names the file's variable, not the value. */
+function fromSource(spec: SettingSpec, raw: string, inFile: boolean): number | string | boolean {
+  if (!inFile) return parseSetting(spec, raw);
+  try {
+    return parseSetting(spec, raw, `${spec.env}_FILE`);
+  } catch (err) {
+    const expected = (err as Error).message.slice((err as Error).message.indexOf(': expected ') + 2);
+    throw new ConfigError(`${spec.env}_FILE: the file's content is not a valid value (${expected})`, { cause: err });
   }
 }
 
@@ -175,7 +201,7 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     const given = (overrides as Record<string, unknown>)[name];
     const fromEnv = env[spec.env] ?? fromFile(spec.env, env);
     if (given !== undefined) out[name] = given;
-    else if (fromEnv !== undefined && fromEnv !== '') out[name] = parseSetting(spec, fromEnv, env[spec.env] === undefined ? `${spec.env}_FILE` : spec.env);
+    else if (fromEnv !== undefined && fromEnv !== '') out[name] = fromSource(spec, fromEnv, env[spec.env] === undefined);
     else out[name] = spec.default;
   }
   return Object.freeze(out) as Config;

@@ -28,20 +28,30 @@ export function createLogger(level: string, bindings: Record<string, unknown> = 
   return pino(options, { write: (line: string) => write(format(line)) });
 }
 
-/** Removes credentials from a URL (e.g. redis://:password@host) so it can be logged or reported. */
+/** Query parameters whose values are secrets (`?password=` of a Redis URL, presigned URLs' signatures, tokens, keys). */
+const SECRET_PARAM = /pass|secret|token|signature|credential|key|auth|sig$/i;
+
+/**
+ * Removes credentials from a URL so it can be logged or reported: the userinfo (everything between `scheme://` and
+ * the last `@`, whatever it holds: a secret with `/`, `#` or `?` in it is not parsed as a host) and the values of
+ * secret query parameters. What does not parse as a URL keeps only what cannot be a secret's part.
+ */
 export function redactUrl(url: string): string {
+  // Userinfo first, on the raw text: `http://KEY:se/cret@host` parses as host KEY, port "se" (or fails).
+  const raw = /^([a-z][a-z0-9+.-]*:\/\/)([^\s]*)@/i.exec(url);
+  const text = raw ? `${raw[1]}***@${url.slice(raw[0].length)}` : url;
   try {
-    const u = new URL(url);
-    if (u.password !== '' || u.username !== '') {
-      u.username = u.username === '' ? '' : '***';
-      u.password = u.password === '' ? '' : '***';
-    }
+    const u = new URL(text);
+    let secret = false;
     for (const key of [...u.searchParams.keys()]) {
-      if (/signature|credential|token|secret|key/i.test(key)) u.searchParams.set(key, '***');
+      if (SECRET_PARAM.test(key)) {
+        u.searchParams.set(key, '***');
+        secret = true;
+      }
     }
-    return u.toString();
+    return secret ? u.toString() : text;
   } catch {
-    return url.replace(/\/\/[^@/]*@/, '//***@');
+    return text.replace(/([?&][^=&#]*(?:pass|secret|token|signature|credential|key|auth)[^=&#]*=)[^&#]*/gi, '$1***');
   }
 }
 

@@ -33,7 +33,7 @@ describe('cancel', () => {
     await run.waitForLine((l) => l.includes('files 0/3'));
     // With no local workers the run says how to start one, without the Redis password.
     const hint = await run.waitForLine((l) => l.includes('no local workers'));
-    expect(hint).toMatch(/start workers with: WIKIREVERSE_REDIS_URL='redis:\/\/:\*\*\*@127\.0\.0\.1:\d+' wikireverse worker --run cancel-1$/);
+    expect(hint).toMatch(/start workers with: WIKIREVERSE_REDIS_URL='redis:\/\/\*\*\*@127\.0\.0\.1:\d+' wikireverse worker --run cancel-1$/);
     const c = await runCli(['cancel', 'cancel-1', '--redis', redis.url, '--out', out]);
     expect(c.code, c.stderr).toBe(0);
     expect(c.stdout).toContain('run cancel-1 cancelled: 3 queued tasks removed, manifest marked cancelled');

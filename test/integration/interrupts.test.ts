@@ -162,7 +162,7 @@ describe('interrupts', () => {
       expect(Date.now() - started).toBeLessThan(25_000); // the 10 s connect bound, with room for a loaded machine
       const errors = res.stderr.split('\n').filter((l) => l.startsWith('error: '));
       expect(errors, res.stderr).toHaveLength(1);
-      expect(errors[0]).toMatch(/^error: Redis at redis:\/\/:\*\*\*@127\.0\.0\.1:\d+ (did not answer within 10 s \(ECONNREFUSED\)|refused the connection: it refused the credentials)/);
+      expect(errors[0]).toMatch(/^error: Redis at redis:\/\/\*\*\*@127\.0\.0\.1:\d+ (did not answer within 10 s \(ECONNREFUSED\)|refused the connection: it refused the credentials)/);
       expect(res.stderr + res.stdout).not.toContain('s3cretpw');
       expect(res.stderr).not.toMatch(/Unhandled error event|\n\s+at /);
     }

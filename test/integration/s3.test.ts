@@ -178,7 +178,7 @@ describe('S3', () => {
       expect(text).not.toContain(urlSecret);
     }
     const manifest = JSON.parse((await s3.get('out', 'secret-test/secret-1/manifest.json')).toString('utf8'));
-    expect(manifest.options.s3Endpoint).toBe(`http://***:***@127.0.0.1:${s3.port}/`);
+    expect(manifest.options.s3Endpoint).toBe(`http://***@127.0.0.1:${s3.port}`);
   });
 
   it('uploads large objects in parts, pages through long listings, removes prefixes', async () => {

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { pino } from 'pino';
-import { ConfigError, LOG_LEVELS, SETTINGS, loadConfig, parseSetting, type SettingSpec } from '../../src/config/index.js';
+import { ConfigError, LOG_LEVELS, SETTINGS, SETTING_FILE_MAX_BYTES, loadConfig, parseSetting, type SettingSpec } from '../../src/config/index.js';
 import { ExitCode, UsageError } from '../../src/exit-codes.js';
 import { ROOT, runCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/fixtures.js';
@@ -114,12 +114,21 @@ describe('the settings table', () => {
     try {
       const file = path.join(dir, 'fleet');
       await fsp.writeFile(file, 'ec3\n');
-      expect(refusal('WIKIREVERSE_FLEET_FILE', file)?.message).toBe('WIKIREVERSE_FLEET_FILE "ec3": expected one of local, ec2');
+      // The refusal says what the file should hold, never what it holds (it may be a secret).
+      expect(refusal('WIKIREVERSE_FLEET_FILE', file)?.message).toBe("WIKIREVERSE_FLEET_FILE: the file's content is not a valid value (expected one of local, ec2)");
       await fsp.writeFile(file, 'ec2\n');
       expect(loadConfig({}, { WIKIREVERSE_FLEET_FILE: file }).fleet).toBe('ec2');
       const missing = refusal('WIKIREVERSE_FLEET_FILE', path.join(dir, 'nope'));
       expect(missing).toBeInstanceOf(ConfigError);
       expect(missing?.message).toMatch(/^Cannot read WIKIREVERSE_FLEET_FILE \(.*nope\): ENOENT$/);
+      // Bounded: not a device that never ends, not a file of megabytes (the audit's /dev/zero grew to 22.8 GB).
+      expect(refusal('WIKIREVERSE_REDIS_URL_FILE', '/dev/zero')?.message).toBe('WIKIREVERSE_REDIS_URL_FILE (/dev/zero) is not a regular file');
+      const big = path.join(dir, 'big');
+      await fsp.writeFile(big, 'x'.repeat(SETTING_FILE_MAX_BYTES + 1));
+      expect(refusal('WIKIREVERSE_REDIS_URL_FILE', big)?.message).toMatch(/holds 65537 bytes; a setting is at most 65536$/);
+      const secret = path.join(dir, 'secret');
+      await fsp.writeFile(secret, 'hunter2-not-a-number', { mode: 0o600 });
+      expect(refusal('WIKIREVERSE_ATTEMPTS_FILE', secret)?.message).not.toContain('hunter2');
     } finally {
       await fsp.rm(dir, { recursive: true, force: true });
     }
