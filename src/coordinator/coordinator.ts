@@ -80,7 +80,8 @@ export interface RunResult {
 
 export class Coordinator {
   private embedded: EmbeddedRedis | undefined;
-  private embeddedRun: string | undefined;
+  /** The run whose Redis URL (with its password) this coordinator saved in a private file, removed at close. */
+  private urlFileRun: string | undefined;
   private privateUrlFile: string | undefined;
   private redis: Redis | undefined;
   private queue: Queue | undefined;
@@ -212,8 +213,13 @@ export class Coordinator {
         const redis = this.redis;
         fleet = await this.fleet.start({ runId, redisUrl, log, workersSeen: () => readWorkersSeen(redis, runId) });
       } else {
-        // Nothing will happen until workers come: say how to start one (the URL's password stays in its file or the environment).
-        const redisEnv = this.privateUrlFile ? `WIKIREVERSE_REDIS_URL_FILE=${this.privateUrlFile}` : `WIKIREVERSE_REDIS_URL='${redactUrl(redisUrl)}'`;
+        // Nothing will happen until workers come: say how to start one, as a command that can be pasted. A URL with a
+        // password goes into this user's private file (as the private redis-server's does), never onto the terminal.
+        if (!this.privateUrlFile && redactUrl(redisUrl) !== redisUrl) {
+          this.privateUrlFile = await savePrivateUrl(runId, redisUrl);
+          this.urlFileRun = runId;
+        }
+        const redisEnv = this.privateUrlFile ? `WIKIREVERSE_REDIS_URL_FILE=${this.privateUrlFile}` : `WIKIREVERSE_REDIS_URL='${redisUrl}'`;
         this.session.say(`run ${runId}: no local workers (--workers 0); start workers with: ${redisEnv} wikireverse worker --run ${runId}`);
       }
       const observers = this.session.observers ?? [];
@@ -308,7 +314,7 @@ export class Coordinator {
   private async startRedis(runId: string): Promise<string> {
     if (this.session.redisUrl) return this.session.redisUrl;
     this.embedded = await startRedisServer(this.session.redisServerBin);
-    this.embeddedRun = runId;
+    this.urlFileRun = runId;
     this.privateUrlFile = await savePrivateUrl(runId, this.embedded.url); // for `cancel` and hand-started workers
     this.session.log.info({ port: this.embedded.port }, 'private redis-server started');
     return this.embedded.url;
@@ -379,7 +385,8 @@ export class Coordinator {
     this.redis = undefined;
     await this.embedded?.stop().catch(() => undefined);
     this.embedded = undefined;
-    if (this.embeddedRun) await removePrivateUrl(this.embeddedRun).catch(() => undefined);
-    this.embeddedRun = undefined;
+    if (this.urlFileRun) await removePrivateUrl(this.urlFileRun).catch(() => undefined);
+    this.urlFileRun = undefined;
+    this.privateUrlFile = undefined;
   }
 }

@@ -1,7 +1,9 @@
 /**
- * Where a run's private redis-server URL (with its password) is kept while the run goes, for the commands that reach
- * the run from another terminal (`cancel --out`): a file only this user can read, in a directory only this user can
- * enter, under the temp directory; removed when the run's coordinator stops. Never in the manifest or a log.
+ * Where a run's Redis URL with its password (its private redis-server's, or a shared one's given with a password to a
+ * run without local workers) is kept while the run goes, for the commands that reach the run from another terminal
+ * (`cancel --out`, `status`, a worker started by hand with WIKIREVERSE_REDIS_URL_FILE): a file only this user can read,
+ * in a directory only this user can enter, under the temp directory; removed when the run's coordinator stops. Never in
+ * the manifest or a log.
  */
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';

@@ -3,6 +3,7 @@
  * errors, the run exits non-zero and says how to retry just those, and a retry picks up the repaired input.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { startRedisServer, type EmbeddedRedis } from '../../src/redis/index.js';
@@ -31,14 +32,20 @@ describe('cancel', () => {
     const out = path.join(work, 'out-cancel');
     const run = startCli(['run', '--paths', planted.listing, '--out', out, '--workers', '0', '--redis', redis.url, '--run-id', 'cancel-1']);
     await run.waitForLine((l) => l.includes('files 0/3'));
-    // With no local workers the run says how to start one, without the Redis password.
+    // With no local workers the run says how to start one, as a command that can be pasted: the URL with its password
+    // is in a file only this user reads, never on the terminal; the file goes when the run ends.
     const hint = await run.waitForLine((l) => l.includes('no local workers'));
-    expect(hint).toMatch(/start workers with: WIKIREVERSE_REDIS_URL='redis:\/\/\*\*\*@127\.0\.0\.1:\d+' wikireverse worker --run cancel-1$/);
+    const urlFile = /start workers with: WIKIREVERSE_REDIS_URL_FILE=(\S+) wikireverse worker --run cancel-1$/.exec(hint)?.[1];
+    expect(urlFile, hint).toBeDefined();
+    expect(hint).not.toContain(redis.url.split('@')[0]);
+    expect(await fsp.readFile(urlFile!, 'utf8')).toBe(redis.url);
+    expect((await fsp.stat(urlFile!)).mode & 0o777).toBe(0o600);
     const c = await runCli(['cancel', 'cancel-1', '--redis', redis.url, '--out', out]);
     expect(c.code, c.stderr).toBe(0);
     expect(c.stdout).toContain('run cancel-1 cancelled: 3 queued tasks removed, manifest marked cancelled');
     const res = await run.done;
     expect(res.code).toBe(3);
+    expect(fs.existsSync(urlFile!)).toBe(false);
     const m = JSON.parse(await fsp.readFile(`${out}/cancel-1/manifest.json`, 'utf8'));
     expect(m.status).toBe('cancelled');
     const s = await runCli(['status', 'cancel-1', '--redis', redis.url, '--json']);
