@@ -7,12 +7,24 @@ export interface CliIO {
 export { UsageError } from '../exit-codes.js';
 import { Option } from 'commander';
 import { UsageError } from '../exit-codes.js';
+import { parseSetting, type SettingSpec } from '../config/index.js';
 
 export function intOption(name: string, min = 0): (value: string) => number {
   return (value: string) => {
     const n = Number(value);
     if (!Number.isInteger(n) || n < min) throw new UsageError(`${name} must be an integer >= ${min}, got "${value}"`);
     return n;
+  };
+}
+
+/** An option that sets a setting: its value is checked against the setting's own range, as the variable's is. */
+export function settingOption(name: string, spec: SettingSpec & { kind: 'int' | 'number' }): (value: string) => number {
+  return (value: string) => {
+    try {
+      return parseSetting(spec, value, name) as number;
+    } catch (err) {
+      throw new UsageError((err as Error).message); // a flag's mistake: --help shows it
+    }
   };
 }
 

@@ -19,7 +19,7 @@ import { throwIfStopped, throwIfWorkersDead, type SettleOptions } from './settle
 
 /** Input files per partition when `--partitions` is not given (a WAT file gives ~600 links: ~1.2 M rows a partition). */
 export const FILES_PER_PARTITION = 2000;
-export const MAX_DEFAULT_PARTITIONS = 256;
+export const MAX_DEFAULT_PARTITIONS = SETTINGS.partitions.max; // the most a user may choose, too
 
 /** The partitions of a run of `files` inputs when the user did not choose: one per 2,000 files, 1 to 256. */
 export function defaultPartitions(files: number): number {

@@ -19,6 +19,7 @@ describe('usage errors', () => {
     ['a listing that does not exist', ['run', '--paths', '/no/such/listing.txt', '--out', '/tmp/x'], /^error: --paths \/no\/such\/listing\.txt: no such file or directory$/],
     ['a README as a listing', ['estimate', '--paths', path.join(ROOT, 'README.md')], /^error: .*README\.md is not a listing of inputs: line \d+ is not one path or URL/],
     ['both --paths and --crawl', ['run', '--paths', 'a', '--crawl', 'CC-MAIN-2024-51', '--out', '/tmp/x'], /^error: give either --paths <listing> or --crawl <id>/],
+    ['too many partitions', ['run', '--paths', 'a', '--out', '/tmp/x', '--partitions', '100000'], /^error: --partitions "100000": expected an integer from 0 to 256$/],
     ['an unknown option', ['run', '--out', '/tmp/x', '--frobnicate'], /^error: unknown option '--frobnicate'/],
   ];
   for (const [what, args, message] of cases) {
@@ -44,6 +45,18 @@ describe('run --dry-run', () => {
     expect(facts).toMatchObject({ inputs: 4, listed: 6, selection: 'first 4 files', partitions: 1, redis: 'a private redis-server' });
     expect((facts.first as string[])[0]).toMatch(/CC-MAIN-2015-18-webindex\.warc\.wat\.gz$/);
     expect(fs.existsSync(out)).toBe(false);
+  });
+
+  it('takes --partitions and WIKIREVERSE_PARTITIONS in the same range: 0 sizes the output to the run', async () => {
+    const samples = path.join(ROOT, 'test/fixtures/samples');
+    const sized = await runCli(['run', '--paths', samples, '--out', '/tmp/x', '--partitions', '0', '--dry-run', '--json']);
+    expect(sized.code, sized.stderr).toBe(0);
+    expect(JSON.parse(sized.stdout)).toMatchObject({ partitions: 1 });
+    const chosen = await runCli(['run', '--paths', samples, '--out', '/tmp/x', '--dry-run', '--json'], { WIKIREVERSE_PARTITIONS: '256' });
+    expect(JSON.parse(chosen.stdout)).toMatchObject({ partitions: 256 });
+    const tooMany = await runCli(['run', '--paths', samples, '--out', '/tmp/x', '--dry-run'], { WIKIREVERSE_PARTITIONS: '100000' });
+    expect(tooMany.code).toBe(2);
+    expect(tooMany.stderr).toMatch(/^error: WIKIREVERSE_PARTITIONS "100000": expected an integer from 0 to 256$/m);
   });
 });
 

@@ -4,7 +4,8 @@ import type { Coordinator, Manifest, RunResult } from '../../coordinator/index.j
 import { runDir } from '../../storage/layout.js';
 import type { IoSettings } from '../../storage/index.js';
 import { checkRunId } from '../../coordinator/run-id.js';
-import { intOption, type CliIO } from '../io.js';
+import { intOption, settingOption, type CliIO } from '../io.js';
+import { SETTINGS } from '../../config/index.js';
 import { jobOption, onSignals, type CommandContext } from '../context.js';
 import { addSessionOptions } from '../session.js';
 import { addDisplayOptions, type Display } from '../display.js';
@@ -128,7 +129,7 @@ export function registerRun(program: Command, ctx: CommandContext): void {
     .command('run')
     .description('run the whole pipeline: coordinator, BullMQ queue, workers, reducer -> Parquet')
     .requiredOption('--out <dir>', 'output directory or s3://bucket/prefix; results go to <out>/<runId>/')
-    .option('--partitions <n>', 'output partitions (default: one per 2,000 input files, 1 to 256)', intOption('--partitions', 1), config.partitions)
+    .option('--partitions <n>', 'output partitions, 1 to 256 (0: one per 2,000 input files)', settingOption('--partitions', SETTINGS.partitions), config.partitions)
     .option('--attempts <n>', 'attempts per input file', intOption('--attempts', 1), config.attempts)
     .option('--max-record-bytes <n>', 'payload bytes read per record', intOption('--max-record-bytes', 1), config.maxRecordBytes)
     .option('--run-id <id>', 'run id (default: generated)')
