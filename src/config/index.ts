@@ -128,9 +128,13 @@ function numberRange(spec: SettingSpec): string {
   return spec.max === undefined ? `${what} >= ${min}` : `${what} from ${min} to ${spec.max}`;
 }
 
-/** A setting's value from its text (`from`: where the text came from, e.g. the variable's name), or a ConfigError. */
-export function parseSetting(spec: SettingSpec, raw: string, from: string = spec.env): number | string | boolean {
-  const bad = (expected: string): ConfigError => new ConfigError(`${from} ${JSON.stringify(raw)}: expected ${expected}`);
+/**
+ * A setting's value from its text (`from`: where the text came from, e.g. the variable's name), or a ConfigError that
+ * quotes the text, unless it came from a file (`inFile`: it may be a secret, or anything else the file held).
+ */
+export function parseSetting(spec: SettingSpec, raw: string, from: string = spec.env, inFile = false): number | string | boolean {
+  const bad = (expected: string): ConfigError =>
+    new ConfigError(inFile ? `${from}: the file's content is not a valid value (expected ${expected})` : `${from} ${JSON.stringify(raw)}: expected ${expected}`);
   switch (spec.kind) {
     case 'int':
     case 'number': {
@@ -183,26 +187,16 @@ function fromFile(envName: string, env: NodeJS.ProcessEnv): string | undefined {
   }
 }
 
-/** A setting's value from the environment, or from its `_FILE`: then a refusal names the file's variable, not the value. */
-function fromSource(spec: SettingSpec, raw: string, inFile: boolean): number | string | boolean {
-  if (!inFile) return parseSetting(spec, raw);
-  try {
-    return parseSetting(spec, raw, `${spec.env}_FILE`);
-  } catch (err) {
-    const expected = (err as Error).message.slice((err as Error).message.indexOf(': expected ') + 2);
-    throw new ConfigError(`${spec.env}_FILE: the file's content is not a valid value (${expected})`, { cause: err });
-  }
-}
-
-/** Resolves the configuration: overrides > environment (or `<ENV>_FILE`) > defaults. The result is frozen. */
 export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessEnv = process.env): Config {
   const out: Record<string, unknown> = {};
   for (const [name, spec] of Object.entries(SETTINGS) as [string, SettingSpec][]) {
     const given = (overrides as Record<string, unknown>)[name];
     const fromEnv = env[spec.env] ?? fromFile(spec.env, env);
     if (given !== undefined) out[name] = given;
-    else if (fromEnv !== undefined && fromEnv !== '') out[name] = fromSource(spec, fromEnv, env[spec.env] === undefined);
-    else out[name] = spec.default;
+    else if (fromEnv !== undefined && fromEnv !== '') {
+      const inFile = env[spec.env] === undefined;
+      out[name] = parseSetting(spec, fromEnv, inFile ? `${spec.env}_FILE` : spec.env, inFile);
+    } else out[name] = spec.default;
   }
   return Object.freeze(out) as Config;
 }

@@ -51,7 +51,7 @@ export function redactUrl(url: string): string {
     }
     return secret ? u.toString() : text;
   } catch {
-    return text.replace(/([?&][^=&#]*(?:pass|secret|token|signature|credential|key|auth)[^=&#]*=)[^&#]*/gi, '$1***');
+    return text.replace(/([?&])([^=&#]*)=[^&#]*/g, (param, sep: string, key: string) => (SECRET_PARAM.test(key) ? `${sep}${key}=***` : param));
   }
 }
 
