@@ -93,11 +93,15 @@ export async function processFile(
         let offset = 0;
         for (const [p, s] of ordered) {
           const { size } = await fsp.stat(s.file);
-          // Each spool goes into the object without ending it; a failed output stream rejects here.
-          await pipeline(fs.createReadStream(s.file), pending.stream, { end: false });
           parts.push({ partition: p, offset, bytes: size, rows: s.rows });
           offset += size;
         }
+        // One pipeline writes every spool in partition order (a pipeline per spool with `end: false` left its
+        // listeners on the output stream: a warning per file past ten partitions); a failed output stream rejects here.
+        const files = ordered.map(([, s]) => s.file);
+        await pipeline(async function* () {
+          for (const f of files) yield* fs.createReadStream(f);
+        }, pending.stream);
         await pending.commit();
         pending = undefined;
       } catch (err) {

@@ -81,6 +81,17 @@ describe('run', () => {
     expect(links).toHaveLength(planted.expected.length);
   });
 
+  it('writes 32 partitions per file without a warning in its log (one pipeline per partial, not one per partition)', async () => {
+    const out = path.join(work, 'out-32');
+    const res = await runCli(['run', '--paths', planted.listing, '--out', out, '--workers', '2', '--redis', redis.url, '--run-id', 'parts-32', '--partitions', '32', '--no-progress']);
+    expect(res.code).toBe(0);
+    const commit = JSON.parse(await fsp.readFile(`${out}/parts-32/partials/${(await readFileList(out, 'parts-32'))[0]!.fileId}.commit.json`, 'utf8'));
+    expect(commit.parts.length).toBeGreaterThan(10); // more than EventEmitter's default of 10 listeners
+    expect(res.stderr).not.toMatch(/Warning/);
+    const links = await readParquet(`${out}/parts-32/links/*.parquet`);
+    expect(links.map(keyOf).sort()).toEqual(planted.expected.map((r) => keyOf(r as unknown as Record<string, unknown>)).sort());
+  });
+
   it('says how to install redis-server when it is missing', async () => {
     const res = await runCli(['run', '--paths', planted.listing, '--out', path.join(work, 'out-missing')], { WIKIREVERSE_REDIS_SERVER: 'redis-server-not-here' });
     expect(res.code).not.toBe(0);
