@@ -70,7 +70,10 @@ export const SETTINGS = {
   ioBackoffMillis: { env: 'WIKIREVERSE_IO_BACKOFF_MS', kind: 'int', default: 500, doc: 'first storage retry delay (jittered, doubling)' },
   ioMaxBackoffMillis: { env: 'WIKIREVERSE_IO_MAX_BACKOFF_MS', kind: 'int', default: 30000, doc: 'largest storage retry delay' },
   ioResumes: { env: 'WIKIREVERSE_IO_RESUMES', kind: 'int', default: 20, doc: 'Range-request resumes per input body whose connection died' },
-  ioIdleTimeoutMillis: { env: 'WIKIREVERSE_IO_IDLE_TIMEOUT_MS', kind: 'int', min: 1, default: 60000, doc: 'an input response that sends nothing for this long is abandoned and resumed' },
+  ioIdleTimeoutMillis: { env: 'WIKIREVERSE_IO_IDLE_TIMEOUT_MS', kind: 'int', min: 1, default: 30000, doc: 'an input response that sends nothing for this long is abandoned and resumed' },
+  ioConnectTimeoutMillis: { env: 'WIKIREVERSE_IO_CONNECT_TIMEOUT_MS', kind: 'int', min: 1, default: 10000, doc: 'a storage connection not established within this long is abandoned (and retried)' },
+  ioFirstByteTimeoutMillis: { env: 'WIKIREVERSE_IO_FIRST_BYTE_TIMEOUT_MS', kind: 'int', min: 1, default: 20000, doc: 'an input request answered by no response headers within this long is abandoned (and retried)' },
+  ioGiveUpMillis: { env: 'WIKIREVERSE_IO_GIVE_UP_MS', kind: 'int', min: 1, default: 60000, doc: 'an input that delivers no byte for this long, through all its retries and resumes, fails this attempt' },
   rateLimit: { env: 'WIKIREVERSE_RATE_LIMIT', kind: 'int', default: 0, doc: 'input files started per second across all workers of a run (BullMQ limiter); 0: no limit' },
   healthPort: { env: 'WIKIREVERSE_HEALTH_PORT', kind: 'int', ...PORT, default: 0, doc: 'port of a worker\'s /healthz and /metrics; 0: off (local workers: child i uses port+i)' },
   healthHost: { env: 'WIKIREVERSE_HEALTH_HOST', kind: 'string', default: '127.0.0.1', doc: 'address a worker\'s /healthz and /metrics listen on (loopback; the container image sets 0.0.0.0 for its published port)' },
@@ -210,7 +213,7 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
 export const WORKER_SETTINGS = [
   'concurrency', 'rateLimit', 'logLevel', 'logFormat', 'lockDurationMillis', 'stalledIntervalMillis', 'maxStalledCount', 'noProgressSecs',
   'fileHeapMb', 'reducerMemoryMb', 'imdsPollMillis', 's3Endpoint', 's3Region', 's3ForcePathStyle', 'ioAttempts', 'ioBackoffMillis',
-  'ioMaxBackoffMillis', 'ioResumes', 'ioIdleTimeoutMillis',
+  'ioMaxBackoffMillis', 'ioResumes', 'ioIdleTimeoutMillis', 'ioConnectTimeoutMillis', 'ioFirstByteTimeoutMillis', 'ioGiveUpMillis',
 ] as const satisfies ReadonlyArray<keyof typeof SETTINGS>;
 
 /**

@@ -14,19 +14,34 @@ function retryAfterMillis(value: string | undefined): number | undefined {
   return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
 }
 
-/** One GET from `offset`; resolves with the body once the status says it is the object. */
-function getOnce(url: URL, offset: number, etag: string | undefined, io: IoSession, end?: number): Promise<OpenedBody> {
+/** A request that did not get as far as it should have in time: a transient failure, retried. */
+function timedOut(message: string): Error {
+  return Object.assign(new Error(message), { code: 'ETIMEDOUT' });
+}
+
+/**
+ * One GET from `offset`; resolves with the body once the status says it is the object. The connection must be up
+ * within the connect deadline and the response headers there within the first-byte deadline; `signal` aborts it.
+ */
+function getOnce(url: URL, offset: number, etag: string | undefined, io: IoSession, signal: AbortSignal, end?: number): Promise<OpenedBody> {
   const shown = redactUrl(url.toString());
   const headers: Record<string, string> = { 'user-agent': 'wikireverse (+https://github.com/wikireverse)' };
   if (offset > 0 || end !== undefined) headers.range = `bytes=${offset}-${end ?? ''}`;
   if (offset > 0 && etag) headers['if-match'] = etag;
   const get = url.protocol === 'https:' ? https.get : http.get;
   io.counters.add('http', 'get');
+  const { connectTimeoutMillis, firstByteTimeoutMillis } = io.settings;
   return new Promise((resolve, reject) => {
+    let connectTimer: NodeJS.Timeout | undefined;
+    const clearTimers = (): void => {
+      clearTimeout(firstByte);
+      clearTimeout(connectTimer);
+      signal.removeEventListener('abort', onAbort);
+    };
     const req = get(url, { headers, agent: io.agentFor(url.protocol) }, (res) => {
+      clearTimers();
       const status = res.statusCode ?? 0;
       if (status === 200 || status === 206) {
-        req.setTimeout(0);
         const length = Number(res.headers['content-length'] ?? NaN);
         const range = /\/(\d+)\s*$/.exec(res.headers['content-range'] ?? '');
         const etagHeader = res.headers.etag;
@@ -45,8 +60,20 @@ function getOnce(url: URL, offset: number, etag: string | undefined, io: IoSessi
           : status === 412 ? ' (the object changed while it was being read)' : '';
       reject(new HttpStatusError(status, `GET ${shown}: HTTP ${status} ${res.statusMessage ?? ''}${hint}`.trim(), retryAfterMillis(res.headers['retry-after'])));
     });
-    req.setTimeout(io.settings.idleTimeoutMillis, () => req.destroy(Object.assign(new Error(`GET ${shown}: no response for ${io.settings.idleTimeoutMillis} ms`), { code: 'ETIMEDOUT' })));
-    req.on('error', reject);
+    const firstByte = setTimeout(() => req.destroy(timedOut(`GET ${shown}: no response within ${firstByteTimeoutMillis} ms`)), firstByteTimeoutMillis);
+    req.once('socket', (socket) => {
+      if (!socket.connecting) return; // a kept-alive connection
+      connectTimer = setTimeout(() => req.destroy(timedOut(`GET ${shown}: could not connect within ${connectTimeoutMillis} ms`)), connectTimeoutMillis);
+      socket.once('connect', () => clearTimeout(connectTimer));
+    });
+    const onAbort = (): void => {
+      req.destroy(signal.reason instanceof Error ? signal.reason : new Error(String(signal.reason)));
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    req.on('error', (err) => {
+      clearTimers();
+      reject(signal.aborted && signal.reason instanceof Error ? signal.reason : err);
+    });
   });
 }
 
@@ -59,10 +86,13 @@ export function openHttpInput(location: string, io: IoSession, range?: readonly 
     describe: redactUrl(location),
     maxResumes: s.resumes,
     idleTimeoutMillis: s.idleTimeoutMillis,
+    giveUpMillis: s.giveUpMillis,
     backoff,
     ...(range ? { start: range[0], length: range[1] } : {}),
-    open: (offset, etag) =>
-      withRetry(() => getOnce(url, offset, etag, io, range ? range[0] + range[1] - 1 : undefined), { attempts: s.attempts, ...backoff, onRetry: () => io.counters.add('http', 'retries') }),
+    open: (offset, etag, signal) =>
+      withRetry(() => getOnce(url, offset, etag, io, signal, range ? range[0] + range[1] - 1 : undefined), {
+        attempts: s.attempts, ...backoff, signal, onRetry: () => io.counters.add('http', 'retries'),
+      }),
     onBytes: (n) => io.counters.add('http', 'bytes_in', n),
     onResume: () => io.counters.add('http', 'resumes'),
   });

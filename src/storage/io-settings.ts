@@ -19,6 +19,12 @@ export interface IoSettings {
   readonly resumes: number;
   /** A response that sends nothing for this long is abandoned (and resumed). */
   readonly idleTimeoutMillis: number;
+  /** A connection not established within this long is abandoned (a transient failure: retried). */
+  readonly connectTimeoutMillis: number;
+  /** An input request that gets no response headers within this long is abandoned (retried). */
+  readonly firstByteTimeoutMillis: number;
+  /** An input that delivers no byte for this long, through all its retries and resumes, fails. */
+  readonly giveUpMillis: number;
 }
 
 /** The storage settings of the configuration, with an optional `--s3-endpoint` that replaces the configured one. */
@@ -26,5 +32,6 @@ export function ioSettingsFromConfig(c: Config, s3Endpoint?: string): IoSettings
   return {
     s3Endpoint: s3Endpoint ?? c.s3Endpoint, s3Region: c.s3Region, s3ForcePathStyle: c.s3ForcePathStyle, attempts: Math.max(1, c.ioAttempts),
     backoffMillis: c.ioBackoffMillis, maxBackoffMillis: c.ioMaxBackoffMillis, resumes: c.ioResumes, idleTimeoutMillis: Math.max(1, c.ioIdleTimeoutMillis),
+    connectTimeoutMillis: c.ioConnectTimeoutMillis, firstByteTimeoutMillis: c.ioFirstByteTimeoutMillis, giveUpMillis: c.ioGiveUpMillis,
   };
 }

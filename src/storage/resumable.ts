@@ -1,12 +1,13 @@
 /**
  * A Readable over a remote object that survives dying connections: when the body errors, stalls past the idle
  * timeout, or ends short of its length, it re-requests `Range: bytes=<received>-` (after a jittered backoff) and
- * carries on, so the gunzip and parser above never notice. Resumes are capped; the final error names the object
- * and the byte offset. Every response body it opens is either read to its end or destroyed.
+ * carries on, so the gunzip and parser above never notice. Resumes are capped, and so is the time without a byte:
+ * past `giveUpMillis` with nothing received (requests, retries, backoffs and resumes included) the request in flight is
+ * aborted and the stream fails. The final error names the object and the byte offset. Every response body it opens is either read to its end or destroyed.
  */
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { IdleTimeoutError, backoffMillis, isTransient, type BackoffOptions } from './retry.js';
+import { GiveUpError, IdleTimeoutError, backoffMillis, isTransient, type BackoffOptions } from './retry.js';
 
 /** One response body, starting at the requested offset. */
 export interface OpenedBody {
@@ -22,8 +23,11 @@ export interface OpenedBody {
 export interface ResumableOptions {
   /** The object, for error messages (no credentials). */
   readonly describe: string;
-  /** Opens the object from `offset` (retrying transient failures itself); with `length`, up to the range's end only. */
-  readonly open: (offset: number, etag: string | undefined) => Promise<OpenedBody>;
+  /**
+   * Opens the object from `offset` (retrying transient failures itself); with `length`, up to the range's end only.
+   * `signal` aborts at the give-up deadline: the request in flight and any backoff end (rejecting with its reason).
+   */
+  readonly open: (offset: number, etag: string | undefined, signal: AbortSignal) => Promise<OpenedBody>;
   /** Only a range of the object: its first byte. @default 0 */
   readonly start?: number;
   /** Only a range of the object: its length (the stream ends there even when a server sends more). */
@@ -32,6 +36,8 @@ export interface ResumableOptions {
   readonly maxResumes: number;
   /** A body that sends nothing for this long is abandoned and resumed. */
   readonly idleTimeoutMillis: number;
+  /** No byte for this long (from the start or the last byte), whatever is being tried: the stream fails. */
+  readonly giveUpMillis: number;
   readonly backoff: Pick<BackoffOptions, 'baseMillis' | 'maxMillis'>;
   readonly onBytes?: (n: number) => void;
   readonly onResume?: (offset: number, err: unknown) => void;
@@ -61,6 +67,8 @@ export class ResumableReadable extends Readable {
   private body: Readable | undefined;
   private connecting = false;
   private idle: NodeJS.Timeout | undefined;
+  /** When the last byte arrived (or the stream was made). */
+  private progressAt = Date.now();
 
   constructor(private readonly o: ResumableOptions) {
     super({ highWaterMark: o.highWaterMark ?? 1 << 20 });
@@ -72,7 +80,11 @@ export class ResumableReadable extends Readable {
   }
 
   override _read(): void {
-    if (this.body) this.body.resume();
+    if (this.body) {
+      // Time the reader above spent not asking for bytes is not time the source was silent.
+      if (this.body.isPaused()) this.progressAt = Date.now();
+      this.body.resume();
+    }
     else if (!this.connecting) void this.connect();
   }
 
@@ -97,12 +109,16 @@ export class ResumableReadable extends Readable {
   /** Requests the body from the bytes received so far on; returns the error when that fails (the caller decides). */
   private async openBody(): Promise<{ error: unknown } | null> {
     this.connecting = true;
+    const giveUp = new AbortController();
+    const timer = setTimeout(() => giveUp.abort(this.giveUpError()), Math.max(0, this.progressAt + this.o.giveUpMillis - Date.now()));
     let opened: OpenedBody;
     try {
-      opened = await this.o.open((this.o.start ?? 0) + this.received, this.etag);
+      opened = await this.o.open((this.o.start ?? 0) + this.received, this.etag, giveUp.signal);
     } catch (error) {
       this.connecting = false;
-      return { error };
+      return { error: giveUp.signal.aborted ? giveUp.signal.reason : error };
+    } finally {
+      clearTimeout(timer);
     }
     this.connecting = false;
     this.adopt(opened);
@@ -133,6 +149,7 @@ export class ResumableReadable extends Readable {
       const cut = this.o.length !== undefined && this.received + chunk.length >= this.o.length;
       if (cut) chunk = chunk.subarray(0, this.o.length - this.received);
       this.received += chunk.length;
+      if (chunk.length > 0) this.progressAt = Date.now();
       this.o.onBytes?.(chunk.length);
       if (cut) {
         // The range is complete: anything more the server sends is not ours.
@@ -177,14 +194,22 @@ export class ResumableReadable extends Readable {
     this.body?.destroy();
     this.body = undefined;
     if (this.destroyed) return;
+    const left = this.progressAt + this.o.giveUpMillis - Date.now();
+    if (left <= 0) err = this.giveUpError(err);
     if (this.resumes >= this.o.maxResumes || !isTransient(err)) {
       this.destroy(new RemoteReadError(this.o.describe, this.received, err, this.resumes));
       return;
     }
     this.resumes++;
     this.o.onResume?.(this.received, err);
-    await sleep(backoffMillis(this.resumes, this.o.backoff));
+    await sleep(Math.min(left, backoffMillis(this.resumes, this.o.backoff)));
     if (!this.destroyed) await this.connect();
+  }
+
+  private giveUpError(last?: unknown): GiveUpError {
+    const secs = Math.round(this.o.giveUpMillis / 100) / 10;
+    const after = last instanceof Error ? ` (last: ${last.message})` : '';
+    return new GiveUpError(`no data for ${secs} s through retries and resumes, the input's give-up deadline${after}`);
   }
 
   private armIdle(): void {

@@ -32,6 +32,11 @@ export class IdleTimeoutError extends Error {
   override readonly name = 'IdleTimeoutError';
 }
 
+/** An input that delivered no byte for its whole give-up deadline, through its retries and resumes: not retried. */
+export class GiveUpError extends Error {
+  override readonly name = 'GiveUpError';
+}
+
 const TRANSIENT_CODES = new Set([
   'ECONNRESET', 'ECONNREFUSED', 'ECONNABORTED', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH',
   'ENETDOWN', 'ERR_STREAM_PREMATURE_CLOSE', 'UND_ERR_SOCKET', 'ERR_HTTP2_STREAM_ERROR', 'Z_BUF_ERROR',
@@ -61,20 +66,27 @@ export interface RetryOptions extends BackoffOptions {
   readonly retryable?: (err: unknown) => boolean;
   /** Called before each retry (for counting and logging). */
   readonly onRetry?: (err: unknown, retry: number, delayMillis: number) => void;
+  /** Ends the retrying: no attempt starts and no backoff lasts past it (the error is the signal's reason). */
+  readonly signal?: AbortSignal | undefined;
 }
 
 /** Calls `fn` until it succeeds, a failure is not transient, or the attempts are used up; then throws the last error. */
 export async function withRetry<T>(fn: (attempt: number) => Promise<T>, o: RetryOptions): Promise<T> {
   const retryable = o.retryable ?? isTransient;
+  const signal = o.signal;
   for (let attempt = 1; ; attempt++) {
+    signal?.throwIfAborted();
     try {
       return await fn(attempt);
     } catch (err) {
+      if (signal?.aborted) throw signal.reason;
       if (attempt >= o.attempts || !retryable(err)) throw err;
       const suggested = err instanceof HttpStatusError ? err.retryAfterMillis : undefined;
       const delay = Math.max(backoffMillis(attempt, o), Math.min(suggested ?? 0, o.maxMillis));
       o.onRetry?.(err, attempt, delay);
-      await sleep(delay);
+      await sleep(delay, undefined, signal ? { signal } : undefined).catch(() => {
+        throw signal?.aborted ? signal.reason : err;
+      });
     }
   }
 }

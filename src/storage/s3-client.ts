@@ -52,6 +52,9 @@ export function s3Sdk(): typeof import('@aws-sdk/client-s3') {
   return createRequire(import.meta.url)('@aws-sdk/client-s3') as typeof import('@aws-sdk/client-s3');
 }
 
+/** A request other than an input GET (an upload part, a listing) may take this many first-byte deadlines to be answered. */
+const OTHER_REQUEST_TIMEOUT_FACTOR = 6;
+
 export function createS3Client(settings: IoSettings, counters: IoCounters): S3Client {
   const { S3Client } = s3Sdk();
   const endpoint = settings.s3Endpoint ? splitEndpoint(settings.s3Endpoint) : undefined;
@@ -62,6 +65,13 @@ export function createS3Client(settings: IoSettings, counters: IoCounters): S3Cl
     forcePathStyle: settings.s3ForcePathStyle || endpoint !== undefined,
     maxAttempts: settings.attempts,
     retryMode: 'standard',
+    // Every request: connected within the connect deadline, answered (headers) within OTHER_REQUEST_TIMEOUT_FACTOR
+    // first-byte deadlines (uploads send their body first); input GETs pass the first-byte deadline itself.
+    requestHandler: {
+      connectionTimeout: settings.connectTimeoutMillis,
+      requestTimeout: settings.firstByteTimeoutMillis * OTHER_REQUEST_TIMEOUT_FACTOR,
+      throwOnRequestTimeout: true,
+    },
     // Checksums only where S3 requires them: S3-compatible stores differ in what they accept, and streamed
     // uploads with checksum trailers use aws-chunked framing that some of them store verbatim.
     requestChecksumCalculation: 'WHEN_REQUIRED',

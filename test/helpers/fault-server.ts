@@ -1,7 +1,7 @@
 /**
  * A loopback HTTP file server that misbehaves on purpose, standing in for data.commoncrawl.org: it serves objects
  * from memory with ETag and Range support, and a fault plan decides, per request, to answer 503 SlowDown, cut the
- * connection mid-body, stall, trickle slowly, or ignore the Range header. Every request is recorded.
+ * connection mid-body, stall, trickle slowly, ignore the Range header, or never answer. Every request is recorded.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -17,7 +17,9 @@ export type Fault =
   /** Sends the body in `chunkBytes` pieces every `everyMillis`. */
   | { readonly kind: 'trickle'; readonly chunkBytes: number; readonly everyMillis: number }
   /** Answers 200 with the whole object even when a Range was asked for. */
-  | { readonly kind: 'ignore-range' };
+  | { readonly kind: 'ignore-range' }
+  /** Accepts the request and never answers (no status line, no headers) until the client gives up. */
+  | { readonly kind: 'silent' };
 
 export interface RequestLog {
   readonly path: string;
@@ -72,6 +74,10 @@ export class FaultServer {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
       return;
     }
+    if (fault.kind === 'silent') {
+      log(0);
+      return;
+    }
     if (fault.kind === 'status') {
       log(fault.status);
       res.writeHead(fault.status, { 'content-type': 'application/xml', 'retry-after': '0' }).end('<Error><Code>SlowDown</Code></Error>');
@@ -106,6 +112,7 @@ export class FaultServer {
         res.write(part.subarray(0, fault.afterBytes), () => setTimeout(() => res.socket?.destroy(), 20));
         return;
       case 'stall': {
+        res.flushHeaders();
         res.write(part.subarray(0, fault.afterBytes));
         const t = setTimeout(() => res.end(part.subarray(fault.afterBytes)), fault.millis);
         res.on('close', () => clearTimeout(t));

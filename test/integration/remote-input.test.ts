@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { IoSession, openInput, readAll, type IoSettings } from '../../src/storage/index.js';
 import { FaultServer, type Fault } from '../helpers/fault-server.js';
 import { testIoSettings } from '../helpers/storage.js';
+import { runCli } from '../helpers/cli.js';
 
 const FAST: IoSettings = testIoSettings({ attempts: 5, backoffMillis: 10, maxBackoffMillis: 50, resumes: 4, idleTimeoutMillis: 400 });
 const OBJECT = randomBytes(3 * 1024 * 1024 + 17);
@@ -90,6 +91,43 @@ describe('http inputs', () => {
     }
   });
 
+  it('gives up on a server that accepts and never answers at the give-up deadline, each request cut at the first-byte deadline', async () => {
+    const settings = testIoSettings({ ...FAST, attempts: 1000, firstByteTimeoutMillis: 150, giveUpMillis: 1200 });
+    const started = Date.now();
+    const err = await fetchWith('silent', Object.fromEntries(Array.from({ length: 1000 }, (_, i) => [i + 1, { kind: 'silent' }])), settings).catch((e: Error) => e);
+    server.plan = () => ({ kind: 'ok' });
+    const secs = (Date.now() - started) / 1000;
+    expect((err as Error).message).toMatch(/silent.*no data for 1\.2 s through retries and resumes, the input's give-up deadline/);
+    const tries = server.requestsFor('/silent').length;
+    expect(tries).toBeGreaterThan(1); // cut at 150 ms each and retried
+    expect(tries).toBeLessThan(1000); // ... but not all 1000 attempts: the deadline ended them
+    expect(secs).toBeLessThan(10);
+  });
+
+  it('gives up on a body that sends its headers and then nothing, resumes included', async () => {
+    const settings = testIoSettings({ ...FAST, resumes: 1000, idleTimeoutMillis: 300, giveUpMillis: 1000 });
+    const err = await fetchWith('mute', Object.fromEntries(Array.from({ length: 1000 }, (_, i) => [i + 1, { kind: 'stall', afterBytes: 0, millis: 60_000 }])), settings)
+      .catch((e: Error) => e);
+    server.plan = () => ({ kind: 'ok' });
+    expect((err as Error).message).toMatch(/Reading .*mute failed at byte offset 0 after \d+ resumes: no data for 1 s through retries and resumes/);
+    const tries = server.requestsFor('/mute').length;
+    expect(tries).toBeGreaterThan(1);
+    expect(tries).toBeLessThan(20);
+  });
+
+  it('keeps a body that is slow but delivering: the give-up deadline counts from the last byte', async () => {
+    const settings = testIoSettings({ ...FAST, giveUpMillis: 500, idleTimeoutMillis: 400 });
+    server.objects.set('/slow', OBJECT.subarray(0, 64 * 1024 * 12));
+    server.plan = () => ({ kind: 'trickle', chunkBytes: 64 * 1024, everyMillis: 100 });
+    const io = new IoSession(settings);
+    try {
+      const bytes = await readAll(`${server.base}slow`, io); // 1.2 s in all, more than the deadline
+      expect(bytes.length).toBe(64 * 1024 * 12);
+    } finally {
+      io.close();
+    }
+  });
+
   it('destroys the response body when the reader stops early (no leaked sockets)', async () => {
     server.objects.set('/early', OBJECT);
     server.plan = () => ({ kind: 'trickle', chunkBytes: 64 * 1024, everyMillis: 5 });
@@ -134,6 +172,26 @@ describe('http inputs', () => {
     } finally {
       io.close();
       agent.destroy();
+    }
+  });
+});
+
+describe('s3 inputs', () => {
+  it('extract against an S3 endpoint that accepts and never answers fails at the give-up deadline, naming the object', async () => {
+    server.objects.set('/bucket/never.warc.gz', OBJECT);
+    server.plan = (p) => (p === '/bucket/never.warc.gz' ? { kind: 'silent' } : { kind: 'ok' });
+    try {
+      const res = await runCli(['extract', 's3://bucket/never.warc.gz', '--s3-endpoint', server.base.replace(/\/$/, '')], {
+        AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test-secret', AWS_REGION: 'us-east-1',
+        WIKIREVERSE_IO_FIRST_BYTE_TIMEOUT_MS: '200', WIKIREVERSE_IO_GIVE_UP_MS: '1500', WIKIREVERSE_IO_BACKOFF_MS: '10', WIKIREVERSE_IO_MAX_BACKOFF_MS: '50',
+      });
+      expect(res.code).toBe(1);
+      expect(res.stderr).toMatch(/s3:\/\/bucket\/never\.warc\.gz.*no data for 1\.5 s through retries and resumes/);
+      expect(res.stderr).not.toContain('test-secret');
+      const tries = server.requestsFor('/bucket/never.warc.gz').length;
+      expect(tries).toBeGreaterThan(1); // each GetObject attempt cut at the first-byte deadline and retried by the SDK
+    } finally {
+      server.plan = () => ({ kind: 'ok' });
     }
   });
 });
