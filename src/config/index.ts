@@ -79,6 +79,7 @@ export const SETTINGS = {
   healthHost: { env: 'WIKIREVERSE_HEALTH_HOST', kind: 'string', default: '127.0.0.1', doc: 'address a worker\'s /healthz and /metrics listen on (loopback; the container image sets 0.0.0.0 for its published port)' },
   imdsUrl: { env: 'WIKIREVERSE_IMDS_URL', kind: 'string', default: undefined, doc: 'instance-metadata base URL polled for spot notices; default: http://169.254.169.254 on EC2, off elsewhere' },
   imdsPollMillis: { env: 'WIKIREVERSE_IMDS_POLL_MS', kind: 'int', min: 1, default: 2000, doc: 'how often a worker polls the instance metadata for a spot notice' },
+  workerRedisWaitMillis: { env: 'WIKIREVERSE_WORKER_REDIS_WAIT_MS', kind: 'int', min: 1, default: 60000, doc: 'a standalone worker waits this long for Redis at start, and exits when its Redis has been down this long' },
   idleExitSecs: { env: 'WIKIREVERSE_EXIT_WHEN_IDLE_SECS', kind: 'int', default: 0, doc: 'a worker exits after this long without a file (fleet instances then shut down); 0: never' },
   fleet: { env: 'WIKIREVERSE_FLEET', kind: 'choice', choices: ['local', 'ec2'], default: 'local', doc: 'where `run` starts workers: local (processes) or ec2 (spot instances)' },
   instances: { env: 'WIKIREVERSE_INSTANCES', kind: 'int', min: 1, default: 2, doc: 'EC2 instances at most (--fleet ec2)' },
@@ -213,7 +214,7 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
 export const WORKER_SETTINGS = [
   'concurrency', 'rateLimit', 'logLevel', 'logFormat', 'lockDurationMillis', 'stalledIntervalMillis', 'maxStalledCount', 'noProgressSecs',
   'fileHeapMb', 'reducerMemoryMb', 'imdsPollMillis', 's3Endpoint', 's3Region', 's3ForcePathStyle', 'ioAttempts', 'ioBackoffMillis',
-  'ioMaxBackoffMillis', 'ioResumes', 'ioIdleTimeoutMillis', 'ioConnectTimeoutMillis', 'ioFirstByteTimeoutMillis', 'ioGiveUpMillis',
+  'ioMaxBackoffMillis', 'ioResumes', 'ioIdleTimeoutMillis', 'ioConnectTimeoutMillis', 'ioFirstByteTimeoutMillis', 'ioGiveUpMillis', 'workerRedisWaitMillis',
 ] as const satisfies ReadonlyArray<keyof typeof SETTINGS>;
 
 /**

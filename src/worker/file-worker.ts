@@ -18,6 +18,9 @@ import { CpuShare } from './cpu-share.js';
 import { FileSandbox, SandboxError, type SandboxOptions } from './file-sandbox.js';
 import type { WorkerMetrics } from './metrics.js';
 
+/** The same queue error is logged at most this often. */
+const ERROR_LOG_INTERVAL_MILLIS = 30_000;
+
 export interface FileWorkerOptions {
   readonly redisUrl: string;
   /** Serve only this run; when absent, serve every run in the active-runs set, discovered as they start. */
@@ -70,6 +73,10 @@ export class FileWorker {
   private seen: NodeJS.Timeout | undefined;
   /** When a file last started or ended (or the worker started): the heartbeat of /healthz and the idle exit. */
   lastProgressAt = Date.now();
+  /** When this worker's own Redis connection was last seen up. */
+  private redisUpAt = Date.now();
+  /** When each kind of queue error was last logged (a Redis that is down errs twice a second per queue). */
+  private readonly errorLoggedAt = new Map<string, number>();
 
   constructor(private readonly opts: FileWorkerOptions) {
     this.sandbox = new FileSandbox(opts.sandbox);
@@ -100,6 +107,22 @@ export class FileWorker {
     });
   }
 
+  /** How long this worker's Redis connection has been down; 0 while it is up. */
+  redisDownMillis(): number {
+    if (!this.runState || this.runState.status === 'ready') this.redisUpAt = Date.now();
+    return Date.now() - this.redisUpAt;
+  }
+
+  /** Logs a queue's error, the same one at most every ERROR_LOG_INTERVAL_MILLIS. */
+  private queueError(runId: string, what: string, err: Error): void {
+    const key = `${runId}\u0000${what}\u0000${err.message}`;
+    const now = Date.now();
+    if (now - (this.errorLoggedAt.get(key) ?? 0) < ERROR_LOG_INTERVAL_MILLIS) return;
+    if (this.errorLoggedAt.size > 100) this.errorLoggedAt.clear();
+    this.errorLoggedAt.set(key, now);
+    this.opts.log.warn({ runId, err: err.message }, `${what} (repeats of this error within ${ERROR_LOG_INTERVAL_MILLIS / 1000} s are not logged)`);
+  }
+
   /** Runs currently served. */
   get runs(): string[] {
     return [...this.workers.keys()];
@@ -127,7 +150,7 @@ export class FileWorker {
       concurrency: this.opts.concurrency,
       ...(this.opts.rateLimit ? { limiter: { max: this.opts.rateLimit, duration: 1000 } } : {}),
     });
-    worker.on('error', (err) => log.warn({ runId, err: err.message }, 'worker error'));
+    worker.on('error', (err) => this.queueError(runId, 'worker error', err));
     worker.on('failed', (job, err) =>
       log.warn({ runId, jobId: job?.id, input: job?.data.input, attempt: job?.attemptsMade, err: err.message }, 'file attempt failed'),
     );
@@ -136,7 +159,7 @@ export class FileWorker {
       ...this.workerOptions(`wikireverse-reducer-${runId}`),
       concurrency: 1,
     });
-    reducer.on('error', (err) => log.warn({ runId, err: err.message }, 'reducer error'));
+    reducer.on('error', (err) => this.queueError(runId, 'reducer error', err));
     reducer.on('failed', (job, err) => log.warn({ runId, jobId: job?.id, attempt: job?.attemptsMade, err: err.message }, 'reduce attempt failed'));
     this.reducers.set(runId, reducer);
     log.info({ runId }, 'serving run');

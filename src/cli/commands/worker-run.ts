@@ -9,8 +9,6 @@ import { onSignals, type CommandContext } from '../context.js';
 import { storageSettings, type StorageFlags } from '../storage.js';
 import { ExitCode } from '../../exit-codes.js';
 
-/** How long `worker` waits for Redis at start. */
-const WORKER_REDIS_WAIT_MILLIS = 60_000;
 /** On a signal: how long an idle worker, and one finishing its files, may take to close (the container's stop timeout is 110 s). */
 const IDLE_CLOSE_MILLIS = 3_000;
 const BUSY_CLOSE_MILLIS = 100_000;
@@ -25,6 +23,11 @@ export interface WorkerFlags extends StorageFlags {
   healthPort: number;
   imdsUrl?: string;
   exitWhenIdle: number;
+}
+
+/** Closes the worker, giving up waiting after `millis` (BullMQ's close waits on a Redis that may be gone). */
+function closeWithin(worker: FileWorker, millis: number): Promise<unknown> {
+  return Promise.race([worker.close(), new Promise((r) => setTimeout(r, millis).unref())]);
 }
 
 export async function workerCommand(ctx: CommandContext, o: WorkerFlags): Promise<void> {
@@ -43,7 +46,7 @@ export async function workerCommand(ctx: CommandContext, o: WorkerFlags): Promis
   }
   // Redis must answer before the worker takes anything (a wrong URL or password: one line, exit 2). A fleet instance
   // may boot before its network is up: it waits longer than a command at the terminal does.
-  (await openRedis(o.redis, 'wikireverse-worker-check', WORKER_REDIS_WAIT_MILLIS)).disconnect();
+  (await openRedis(o.redis, 'wikireverse-worker-check', config.workerRedisWaitMillis)).disconnect();
   worker = new FileWorker({
     redisUrl: o.redis, runId: o.run ? checkRunId(o.run) : undefined, jobs: ctx.jobs, log, concurrency: o.concurrency,
     lockDurationMillis: config.lockDurationMillis, stalledIntervalMillis: config.stalledIntervalMillis,
@@ -59,6 +62,7 @@ export async function workerCommand(ctx: CommandContext, o: WorkerFlags): Promis
   const settings = workerEnv({ ...config, concurrency: o.concurrency, rateLimit: o.rateLimit, logLevel: o.logLevel as Config['logLevel'] }, { credentials: false });
   log.info({ redis: redactUrl(o.redis), run: o.run ?? '(all active runs)', settings }, 'worker ready');
   const timers: Array<{ stop(): void }> = [];
+  let redisLost = false;
   await new Promise<void>((resolve) => {
     const unhook = onSignals(() => {
       log.info('stopping: finishing active files (signal again to exit now)');
@@ -81,11 +85,25 @@ export async function workerCommand(ctx: CommandContext, o: WorkerFlags): Promis
         if (leaving || worker.activeFiles > 0 || Date.now() - worker.lastProgressAt < o.exitWhenIdle * 1000) return;
         leaving = 'idle';
         log.info({ idleSecs: o.exitWhenIdle }, 'no file for a while; exiting');
-        void worker.close().then(leave);
+        void closeWithin(worker, IDLE_CLOSE_MILLIS).then(leave);
       }, 1000);
       timers.push({ stop: () => clearInterval(t) });
     }
+    // A Redis that stays down: nothing to serve and nobody to tell; stop instead of retrying forever.
+    const redisCheck = setInterval(() => {
+      if (leaving || worker.redisDownMillis() < config.workerRedisWaitMillis) return;
+      leaving = 'redis';
+      redisLost = true;
+      void closeWithin(worker, IDLE_CLOSE_MILLIS).then(leave);
+    }, 1000);
+    timers.push({ stop: () => clearInterval(redisCheck) });
   });
   for (const t of timers) t.stop();
   await health?.stop();
+  if (redisLost) {
+    throw new Error(
+      `Redis ${redactUrl(o.redis)} has not answered for ${Math.round(config.workerRedisWaitMillis / 1000)} s: this worker stops ` +
+        '(a file it was reading goes back to the queue when Redis is back; start a worker again then)',
+    );
+  }
 }
