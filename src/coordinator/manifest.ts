@@ -3,12 +3,13 @@
  * size does not grow with the run: the files are in their own list (run-files.ts), the manifest has their counts.
  */
 import type { OutputStore } from '../storage/index.js';
+import { withoutControlChars } from '../log/index.js';
 import { manifestPath } from '../storage/layout.js';
 import { writeRunFiles, type FileCounts, type RunFile } from './run-files.js';
 import type { CounterMap } from '../extract/index.js';
 import type { OutputFile } from '../storage/layout.js';
 
-import type { RunStart, RunStatus } from '../redis/index.js';
+import { RUN_STATUSES, type RunStart, type RunStatus } from '../redis/index.js';
 
 /** What defines a run's output: fixed at creation, reused by `resume`. */
 export interface RunSettings {
@@ -64,11 +65,57 @@ export async function writeManifest(store: OutputStore, m: Manifest): Promise<vo
   await store.put(manifestPath(m.runId), JSON.stringify(m, null, 2) + '\n');
 }
 
+/**
+ * A manifest is a few KiB; one of version 1, its files inline, about 200 bytes a file (63,560 files: 13 MB). Anything
+ * larger was not written by a run and is not read.
+ */
+export const MAX_MANIFEST_BYTES = 32 << 20;
+
+const STATUSES: ReadonlySet<string> = new Set(RUN_STATUSES);
+
+/** Every string in `v` with its control characters (terminal escapes: CSI, OSC, clipboard writes) replaced by spaces. */
+function withoutEscapes(v: unknown): unknown {
+  if (typeof v === 'string') return withoutControlChars(v);
+  if (Array.isArray(v)) return v.map(withoutEscapes);
+  if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [withoutControlChars(k), withoutEscapes(x)]));
+  return v;
+}
+
+/**
+ * The one schema a manifest read from a store goes through (another user, a tampered store, an old version may have
+ * written it): bounded in size, the shape checked field by field where the code relies on it, its run id the one of
+ * its directory, every string cleared of terminal escapes.
+ */
+export function parseManifest(buf: Buffer, runId: string, where: string): Omit<Manifest, 'files' | 'version'> & { version: number; files: FileCounts | RunFile[] } {
+  const bad = (what: string): Error => new Error(`${where} is not a run manifest: ${what}`);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(buf.toString('utf8'));
+  } catch {
+    throw bad('not JSON');
+  }
+  const m = withoutEscapes(raw) as Record<string, unknown>;
+  if (m === null || typeof m !== 'object' || Array.isArray(m)) throw bad('not an object');
+  if (m.version !== 1 && m.version !== 2) throw bad('unknown version');
+  if (m.runId !== runId) throw bad(`it names run ${JSON.stringify(String(m.runId).slice(0, 80))}, not ${runId} (its directory)`);
+  if (typeof m.status !== 'string' || !STATUSES.has(m.status)) throw bad('unknown status');
+  if (typeof m.job !== 'string' || typeof m.createdAt !== 'string') throw bad('no job or creation time');
+  const settings = m.settings as Record<string, unknown> | null;
+  if (!settings || typeof settings !== 'object' || typeof settings.out !== 'string' || typeof settings.job !== 'string' || !Number.isSafeInteger(settings.partitions)) {
+    throw bad('no settings');
+  }
+  const files = m.files as Record<string, unknown> | unknown[] | null;
+  const counts = ['total', 'done', 'failed'] as const;
+  if (!files || typeof files !== 'object' || (!Array.isArray(files) && counts.some((k) => !Number.isSafeInteger(files[k])))) throw bad('no file counts');
+  if (!Array.isArray(m.outputs) || (m.counters !== undefined && (typeof m.counters !== 'object' || m.counters === null))) throw bad('no outputs or counters');
+  return m as unknown as ReturnType<typeof parseManifest>;
+}
+
 /** Reads a run's manifest. One written before the file list had its own object (version 1) is upgraded: the list is written out. */
 export async function readManifest(store: OutputStore, runId: string): Promise<Manifest | null> {
-  const buf = await store.get(manifestPath(runId));
+  const buf = await store.get(manifestPath(runId), MAX_MANIFEST_BYTES);
   if (!buf) return null;
-  const m = JSON.parse(buf.toString('utf8')) as Omit<Manifest, 'files' | 'version'> & { version: number; files: FileCounts | RunFile[] };
+  const m = parseManifest(buf, runId, `${store.location}/${manifestPath(runId)}`);
   if (Array.isArray(m.files)) {
     const files = await writeRunFiles(store, runId, m.files);
     const upgraded: Manifest = { ...m, version: 2, files };

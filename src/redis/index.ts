@@ -7,7 +7,7 @@ export { readPrivateUrl, removePrivateUrl, savePrivateUrl } from './private-url.
 export { recordCommitted, recordCommittedIds, recordReduced, readLiveTotals, readRunUsage, readCostUsd, type LiveTotals } from './live-totals.js';
 export {
   costKey, liveTotalsKey, runKeys, listRunIds, readRunRecord, readRunStatus, createRunRecord, restoreRunRecord, setRunStatus,
-  finishRunRecord, cancelRunRecord, hasFinished, isGoing, type RunStatus, type RunStart,
+  finishRunRecord, cancelRunRecord, hasFinished, isGoing, RUN_STATUSES, type RunStatus, type RunStart,
 } from './run-record.js';
 export { formatCounts, readReduceCounts, readRunCounts, type RunCounts } from './run-counts.js';
 export { recordWorkerSeen, readWorkersSeen, WORKER_SEEN_INTERVAL_MILLIS, MAX_WORKERS_SEEN } from './workers-seen.js';

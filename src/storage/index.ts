@@ -23,4 +23,4 @@ export function openStore(location: string, io: IoSession): OutputStore {
   return new LocalStore(location);
 }
 export * from './layout.js';
-export { InputNotFoundError } from './errors.js';
+export { InputNotFoundError, ObjectTooLargeError } from './errors.js';

@@ -1,5 +1,6 @@
 /** Output store on the local file system: writes go to a temporary name and are renamed into place. */
 import fs from 'node:fs';
+import { ObjectTooLargeError } from './errors.js';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -101,9 +102,17 @@ export class LocalStore implements OutputStore {
     };
   }
 
-  async get(rel: string): Promise<Buffer | null> {
+  async get(rel: string, maxBytes?: number): Promise<Buffer | null> {
     try {
-      return await fsp.readFile(this.resolve(rel));
+      if (maxBytes === undefined) return await fsp.readFile(this.resolve(rel));
+      const fh = await fsp.open(this.resolve(rel), fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+      try {
+        const st = await fh.stat();
+        if (!st.isFile() || st.size > maxBytes) throw new ObjectTooLargeError(this.resolve(rel), maxBytes);
+        return await fh.readFile();
+      } finally {
+        await fh.close();
+      }
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'ENOENT' || code === 'ENOTDIR') return null;

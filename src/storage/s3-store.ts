@@ -4,6 +4,7 @@
  * never sees part of an object. Request and byte counts go to the session's counters.
  */
 import fs from 'node:fs';
+import { ObjectTooLargeError } from './errors.js';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
@@ -97,14 +98,19 @@ export class S3Store implements OutputStore {
     };
   }
 
-  async get(rel: string): Promise<Buffer | null> {
+  async get(rel: string, maxBytes?: number): Promise<Buffer | null> {
     try {
       const res = await this.io.s3Client().send(new GetObjectCommand({ Bucket: this.bucket, Key: this.key(rel) }));
+      if (maxBytes !== undefined && (res.ContentLength ?? 0) > maxBytes) {
+        (res.Body as { destroy?: () => void } | undefined)?.destroy?.();
+        throw new ObjectTooLargeError(this.url(rel), maxBytes);
+      }
       const bytes = Buffer.from((await res.Body?.transformToByteArray()) ?? new Uint8Array());
       this.io.counters.add('s3', 'bytes_in', bytes.length);
       return bytes;
     } catch (err) {
       if (isNotFound(err)) return null;
+      if (err instanceof ObjectTooLargeError) throw err;
       throw explainS3Error(err, 'GetObject', this.url(rel));
     }
   }

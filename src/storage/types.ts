@@ -21,8 +21,11 @@ export interface OutputStore {
   readonly protocol: IoProtocol | null;
   put(path: string, body: string | Buffer): Promise<void>;
   openWrite(path: string): Promise<PendingObject>;
-  /** The object's bytes, or null when it does not exist. */
-  get(path: string): Promise<Buffer | null>;
+  /**
+   * The object's bytes, or null when it does not exist. With `maxBytes`, an object larger than that fails
+   * (`ObjectTooLargeError`) without being read: what is read from a store no longer costs more than the run wrote.
+   */
+  get(path: string, maxBytes?: number): Promise<Buffer | null>;
   /**
    * Streams `length` bytes of the object from `offset` (one ranged request) to `sink`, in order, a chunk at a time
    * (chunks are not kept: memory stays bounded whatever the range). False when the object does not exist; fails when it
