@@ -2,7 +2,7 @@
  * Where a run's Redis URL with its password (its private redis-server's, or a shared one's given with a password to a
  * run without local workers) is kept while the run goes, for the commands that reach the run from another terminal
  * (`cancel --out`, `status`, a worker started by hand with WIKIREVERSE_REDIS_URL_FILE): a file only this user can read,
- * in a directory only this user can enter, under the temp directory; removed when the run's coordinator stops. Never in
+ * in a directory only this user can enter (privateDir); removed when the run's coordinator stops. Never in
  * the manifest or a log.
  */
 import fs from 'node:fs';
@@ -10,31 +10,45 @@ import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 
-function dir(): string {
-  return path.join(os.tmpdir(), `wikireverse-${process.getuid?.() ?? 'user'}`);
+/**
+ * Where this user's private files may go, best first: `$XDG_RUNTIME_DIR/wikireverse` (a per-user directory of the
+ * login session), `$TMPDIR/wikireverse-<uid>`, and `~/.cache/wikireverse-private` for when another user made the
+ * second one first (a name under a shared temp directory can be taken by anyone).
+ */
+function candidates(): string[] {
+  const uid = process.getuid?.() ?? 'user';
+  const runtime = process.env.XDG_RUNTIME_DIR;
+  return [
+    ...(runtime && path.isAbsolute(runtime) ? [path.join(runtime, 'wikireverse')] : []),
+    path.join(os.tmpdir(), `wikireverse-${uid}`),
+    path.join(os.homedir(), '.cache', 'wikireverse-private'),
+  ];
 }
 
-function fileOf(runId: string): string {
-  return path.join(dir(), `${runId}.redis-url`);
+/** Whether `d` is a directory of this user that only this user can enter (not a symlink). */
+async function isPrivate(d: string): Promise<boolean> {
+  const st = await fsp.lstat(d).catch(() => null);
+  return st !== null && st.isDirectory() && (!process.getuid || st.uid === process.getuid()) && (st.mode & 0o077) === 0;
 }
 
-/** The directory, made private (0700, ours, not a symlink) or refused. */
+/** The first candidate that is, or can be made, a private directory of this user (0700, ours, not a symlink). */
 async function privateDir(): Promise<string> {
-  const d = dir();
-  await fsp.mkdir(d, { mode: 0o700 }).catch((err: NodeJS.ErrnoException) => {
-    if (err.code !== 'EEXIST') throw err;
-  });
-  const st = await fsp.lstat(d);
-  if (!st.isDirectory() || (process.getuid && st.uid !== process.getuid()) || (st.mode & 0o077) !== 0) {
-    throw new Error(`${d} is not a private directory of this user (a symlink, another owner, or open to others): remove it`);
+  const tried: string[] = [];
+  for (const d of candidates()) {
+    await fsp.mkdir(d, { mode: 0o700, recursive: d.endsWith('wikireverse-private') }).catch(() => undefined);
+    if (await isPrivate(d)) return d;
+    tried.push(d);
   }
-  return d;
+  throw new Error(`no private directory of this user for the run's Redis URL (${tried.join(', ')}: not ours, a symlink, or open to others)`);
+}
+
+async function fileOf(runId: string): Promise<string> {
+  return path.join(await privateDir(), `${runId}.redis-url`);
 }
 
 /** Saves the URL; returns the file it is in (a worker started by hand reads it with WIKIREVERSE_REDIS_URL_FILE). */
 export async function savePrivateUrl(runId: string, url: string): Promise<string> {
-  await privateDir();
-  const file = fileOf(runId);
+  const file = await fileOf(runId);
   await fsp.rm(file, { force: true });
   // O_EXCL: never through a link someone placed there.
   await fsp.writeFile(file, url, { mode: 0o600, flag: fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_WRONLY });
@@ -44,13 +58,12 @@ export async function savePrivateUrl(runId: string, url: string): Promise<string
 /** The URL of the run's private redis-server, when its coordinator on this machine (this user) is running. */
 export async function readPrivateUrl(runId: string): Promise<string | undefined> {
   try {
-    await privateDir();
-    return (await fsp.readFile(fileOf(runId), 'utf8')).trim() || undefined;
+    return (await fsp.readFile(await fileOf(runId), 'utf8')).trim() || undefined;
   } catch {
     return undefined;
   }
 }
 
 export async function removePrivateUrl(runId: string): Promise<void> {
-  await fsp.rm(fileOf(runId), { force: true });
+  await fsp.rm(await fileOf(runId), { force: true }).catch(() => undefined);
 }

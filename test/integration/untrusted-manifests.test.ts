@@ -79,3 +79,27 @@ describe('manifests written by someone else', () => {
     await fsp.rm(path.join(out, 'huge-1'), { recursive: true });
   });
 });
+
+describe('another local user', () => {
+  it.skipIf(process.getuid?.() !== 0)('who made $TMPDIR/wikireverse-<uid> first cannot stop a run: the URL file goes to a private directory in HOME, and cancel finds it', async () => {
+    const tmp = path.join(work, 'tmp');
+    const home = path.join(work, 'home');
+    const taken = path.join(tmp, `wikireverse-${process.getuid?.() ?? 0}`);
+    await fsp.mkdir(taken, { recursive: true, mode: 0o700 });
+    await fsp.chown(taken, 65534, 65534); // nobody's, as `mkdir -m700` by another user leaves it
+    await fsp.mkdir(home, { recursive: true });
+    const env = { TMPDIR: tmp, HOME: home };
+    const slow = await plant(path.join(work, 'in-slow'), [{ kind: 'wat', files: 8, pagesPerFile: 10, seed: 6, prefix: 's' }]);
+    const { startCli } = await import('../helpers/cli.js');
+    const run = startCli(['run', '--paths', slow.listing, '--out', out, '--workers', '1', '--run-id', 'preempt-1', '--rate-limit', '1', '--no-progress'], env);
+    await run.waitForLine((l) => l.includes('files 0/8') || l.includes('files 1/8'));
+    expect(await fsp.readdir(path.join(home, '.cache', 'wikireverse-private'))).toEqual(['preempt-1.redis-url']);
+    expect((await fsp.stat(path.join(home, '.cache', 'wikireverse-private', 'preempt-1.redis-url'))).mode & 0o777).toBe(0o600);
+    expect(await fsp.readdir(taken)).toEqual([]);
+    const cancel = await runCli(['cancel', 'preempt-1', '--out', out], env);
+    expect(cancel.code, cancel.stderr).toBe(0);
+    const res = await run.done;
+    expect(res.code, res.stderr).toBe(3);
+    expect(await fsp.readdir(path.join(home, '.cache', 'wikireverse-private'))).toEqual([]);
+  });
+});
