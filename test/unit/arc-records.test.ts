@@ -252,6 +252,18 @@ describe('gzipped ARC with damaged members', () => {
     expect(r.damage.map((d) => d.kind)).toEqual(['gzip_member']);
   });
 
+  it('a header-shaped line over 64 MiB (a URL of 65 MiB), alone in its member or with the next record in it: skipped and counted, no intact record dropped', async () => {
+    const hugeUrl = `http://example.com/${'a'.repeat(65 << 20)}`;
+    const hostile = arcRecord(hugeUrl, page('H'));
+    const [m0, mb, mc] = members(VERSION, b, c);
+    const alone = await viaInput(Buffer.concat([m0 as Buffer, zlib.gzipSync(hostile, { level: 1 }), mb as Buffer, mc as Buffer]));
+    expect(alone.records).toEqual([version, response('B'), response('C')]);
+    expect(alone.damage.map((d) => d.kind)).toEqual(['header_too_long']);
+    const shared = await viaInput(Buffer.concat([m0 as Buffer, zlib.gzipSync(Buffer.concat([hostile, b]), { level: 1 }), mc as Buffer]));
+    expect(shared.records).toEqual([version, response('B'), response('C')]);
+    expect(shared.damage.map((d) => d.kind)).toEqual(['header_too_long']);
+  });
+
   it('a whole ARC file gzipped as one member too large to hold is streamed, with the same records', async () => {
     const plain = Buffer.concat([VERSION, a, b, c]);
     expect((await viaInput(zlib.gzipSync(plain), 64)).records).toEqual((await viaInput(plain)).records);
