@@ -93,4 +93,21 @@ describe('progress, status and events of a run in progress', () => {
     expect(ev.at(-1)).toMatchObject({ event: 'summary', runId: 'prog-int', status: 'interrupted' });
     expect(res.stderr).toContain('wikireverse resume prog-int');
   });
+
+  it('status --watch --out of a local run (its private redis-server) reports the end of the run from its manifest, exit 0', async () => {
+    const out = path.join(work, 'out-watch');
+    const run = startCli(['run', '--paths', planted.listing, '--out', out, '--run-id', 'sw1', '--workers', '1', '--rate-limit', '1', '--no-progress']);
+    await run.waitForLine((l) => l.includes('files 0/4') || l.includes('files 1/4'));
+    // Polls far apart: the run's end (and its redis-server's) most likely falls between two of them.
+    const watch = startCli(['status', 'sw1', '--out', out, '--watch', '--interval-ms', '3000']);
+    const [ran, watched] = await Promise.all([run.done, watch.done]);
+    expect(ran.code, ran.stderr).toBe(0);
+    expect(watched.code, watched.stderr).toBe(0);
+    expect(watched.stderr).not.toMatch(/did not answer/);
+    expect(watched.stdout.trim().split('\n').at(-1)).toMatch(/^run sw1 succeeded: files 4, (waiting 0, active 0, )?done 4, failed 0/);
+    // And plain status --out, after the run, from the manifest (a stale URL file would not make it wait on a dead Redis either).
+    const after = await runCli(['status', 'sw1', '--out', out]);
+    expect(after.code).toBe(0);
+    expect(after.stdout).toMatch(/^run sw1 succeeded/);
+  });
 });

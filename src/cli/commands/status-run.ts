@@ -70,20 +70,40 @@ async function statusFromManifest(ctx: CommandContext, store: OutputStore, out: 
   return ExitCode.Ok;
 }
 
+/** How long `status` waits for a run's private redis-server (on loopback: alive, it answers at once). */
+const PRIVATE_REDIS_WAIT_MILLIS = 2_000;
+/** After a local run's coordinator stopped: how long its final manifest may take to be written. */
+const MANIFEST_SETTLE_MILLIS = 5_000;
+
 /** `status`, once its flags are parsed (loaded only when `status` runs). */
 export async function statusCommand(ctx: CommandContext, id: string, flags: StatusFlags): Promise<void> {
   const { io } = ctx;
   const runId = checkRunId(id);
   // A run going on this machine with its private redis-server: its coordinator keeps the server's URL for this user.
   const live = flags.redis ?? (await readPrivateUrl(runId));
-  if (live === undefined) {
-    const out = flags.out;
+  const privateServer = flags.redis === undefined;
+  const out = flags.out;
+  const fromManifest = async (settle: boolean): Promise<void> => {
     if (out === undefined) throw new UsageError('status needs --redis URL or --out DIR (see wikireverse status --help)');
-    ctx.setExit(await withStore(ctx, flags, out, (store) => statusFromManifest(ctx, store, out, runId, flags.json)));
-    return;
-  }
+    ctx.setExit(await withStore(ctx, flags, out, async (store) => {
+      // The coordinator removes the URL file as it stops, and writes the final manifest about then: give it a moment.
+      for (const until = Date.now() + (settle ? MANIFEST_SETTLE_MILLIS : 0); Date.now() < until; await new Promise((r) => setTimeout(r, 250))) {
+        const m = await readManifest(store, runId).catch(() => null);
+        if (m && !isGoing(m.status)) break;
+      }
+      return statusFromManifest(ctx, store, out, runId, flags.json);
+    }));
+  };
+  if (live === undefined) return fromManifest(false);
   const o = { ...flags, redis: live };
-  const redis = await openRedis(o.redis, 'wikireverse-status-view');
+  let redis: Redis;
+  try {
+    redis = await openRedis(o.redis, 'wikireverse-status-view', privateServer ? PRIVATE_REDIS_WAIT_MILLIS : undefined);
+  } catch (err) {
+    // A URL file left by a coordinator that died (its redis-server with it): the manifest says where the run is.
+    if (privateServer && out !== undefined) return fromManifest(false);
+    throw err;
+  }
   try {
     let s = await getRunStatus(o.redis, runId);
     if (!s) {
@@ -105,16 +125,29 @@ export async function statusCommand(ctx: CommandContext, id: string, flags: Stat
     const events = o.json ? new EventWriter(io.stdout, 0) : undefined;
     const stdout = io.stdout as NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
     const renderer = new ProgressRenderer({ stream: stdout, mode: o.json ? 'off' : stdout.isTTY ? 'tty' : 'plain', heartbeatMillis: 30_000 });
+    let coordinatorGone = false;
     for (;;) {
       const v = await view(redis, s, meter);
       renderer.update(v);
       events?.write(progressEvent(v));
       if (!isGoing(s.status)) break;
       await new Promise((r) => setTimeout(r, o.intervalMs));
-      s = (await getRunStatus(o.redis, runId)) ?? { ...s, status: 'gone' };
+      // A local run's coordinator removes its URL file as it stops, and its private redis-server goes with it.
+      if (privateServer && (await readPrivateUrl(runId)) === undefined) {
+        coordinatorGone = true;
+        break;
+      }
+      try {
+        s = (await getRunStatus(o.redis, runId)) ?? { ...s, status: 'gone' };
+      } catch (err) {
+        if (!privateServer) throw err;
+        coordinatorGone = true; // it stopped between the two looks
+        break;
+      }
     }
     renderer.finish();
-    if (!o.json) io.stdout.write(`${statusLine(s)}\n`);
+    if (coordinatorGone && out !== undefined) return fromManifest(true);
+    if (!o.json) io.stdout.write(`${coordinatorGone ? `run ${runId}: its coordinator stopped (give --out to read the final state from its manifest)` : statusLine(s)}\n`);
   } finally {
     redis.disconnect();
   }
