@@ -146,7 +146,7 @@ export async function statusCommand(ctx: CommandContext, id: string, flags: Stat
       }
     }
     renderer.finish();
-    if (coordinatorGone && out !== undefined) return fromManifest(true);
+    if (coordinatorGone && out !== undefined) return await fromManifest(true);
     if (!o.json) io.stdout.write(`${coordinatorGone ? `run ${runId}: its coordinator stopped (give --out to read the final state from its manifest)` : statusLine(s)}\n`);
   } finally {
     redis.disconnect();
