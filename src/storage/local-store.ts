@@ -54,7 +54,10 @@ export class LocalStore implements OutputStore {
    */
   private async directoryFor(target: string): Promise<void> {
     const dir = path.dirname(target);
-    await fsp.mkdir(this.location, { recursive: true });
+    await fsp.mkdir(this.location, { recursive: true }).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'EEXIST' || err.code === 'ENOTDIR') throw new Error(`The output directory ${this.location} is a file (or under one), not a directory`, { cause: err });
+      throw err;
+    });
     const root = await fsp.realpath(this.location);
     const check = async (d: string): Promise<void> => {
       const real = await fsp.realpath(d);

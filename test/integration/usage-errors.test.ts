@@ -35,6 +35,24 @@ describe('usage errors', () => {
   }
 });
 
+describe('a missing run or output location', () => {
+  // Exit 1 and one line, in every command alike (issue 26 item 9): not "no runs" with exit 0, not a raw EEXIST.
+  const cases: Array<[string, string[], RegExp]> = [
+    ['runs --out a directory that does not exist', ['runs', '--out', '/no/such/out-dir'], /^error: No output directory \/no\/such\/out-dir$/],
+    ['clean of a run that does not exist', ['clean', 'nope-1', '--out', ROOT], /^error: No run nope-1 in .* \(no nope-1\/manifest\.json\)$/],
+    ['status of a run that does not exist', ['status', 'nope-1', '--out', ROOT], /^No run nope-1 in /],
+    ['run --out a file', ['run', '--paths', path.dirname(SAMPLE), '--out', path.join(ROOT, 'README.md'), '--workers', '1', '--no-progress'], /error: The output directory .*README\.md is a file \(or under one\), not a directory/],
+  ];
+  for (const [what, args, message] of cases) {
+    it(what, async () => {
+      const res = await runCli(args);
+      expect(res.code, res.stderr).toBe(1);
+      expect(res.stderr.trim().split('\n').at(-1)).toMatch(message);
+      expect(res.stderr).not.toMatch(/EEXIST|\n\s+at /);
+    });
+  }
+});
+
 describe('run --dry-run', () => {
   it('prints the inputs and settings and starts, writes and queues nothing', async () => {
     const out = path.join(ROOT, 'test/output/dry-run-out');

@@ -73,7 +73,7 @@ export async function cleanCommand(ctx: CommandContext, id: string | undefined, 
 /** One run's partials and reduce records, when the run succeeded (or with --force). */
 async function cleanRun(store: OutputStore, runId: string, o: CleanFlags, verb: string, say: (s: string) => boolean): Promise<void> {
   const m = await readManifest(store, runId);
-  if (!m) throw new UsageError(`No run ${runId} in ${store.location} (no ${manifestPath(runId)})`);
+  if (!m) throw new Error(`No run ${runId} in ${store.location} (no ${manifestPath(runId)})`); // exit 1, as every command's "no such run"
   if (m.status !== 'succeeded' && !o.force) {
     throw new UsageError(
       `run ${runId} is ${m.status}: its partials are what ${m.status === 'failed' ? 'resume --retry-failed' : 'resume'} needs. ` +

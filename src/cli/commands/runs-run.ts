@@ -67,6 +67,10 @@ export async function runsCommand(ctx: CommandContext, o: RunsFlags): Promise<vo
   if (!o.out && !o.redis) throw new UsageError('runs needs --out DIR or --redis URL (see wikireverse runs --help)');
   const lines: RunLine[] = [];
   const out = o.out;
+  if (out && !isRemote(out) && !(await fsp.stat(out).then((st) => st.isDirectory(), () => false))) {
+    // A typo is not an empty output directory.
+    throw new Error(`No output directory ${out}`);
+  }
   if (out) {
     lines.push(...(await withStore(ctx, o, out, (store) => runsUnder(store, out))));
   } else if (o.redis) {
