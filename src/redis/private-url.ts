@@ -11,18 +11,11 @@ import os from 'node:os';
 import path from 'node:path';
 
 /**
- * Where this user's private files may go, best first: `$XDG_RUNTIME_DIR/wikireverse` (a per-user directory of the
- * login session), `$TMPDIR/wikireverse-<uid>`, and `~/.cache/wikireverse-private` for when another user made the
- * second one first (a name under a shared temp directory can be taken by anyone).
+ * Where this user's private files may go, best first: `$TMPDIR/wikireverse-<uid>` and, for when another user made that
+ * one first (a name under a shared temp directory can be taken by anyone), `~/.cache/wikireverse-private`.
  */
 function candidates(): string[] {
-  const uid = process.getuid?.() ?? 'user';
-  const runtime = process.env.XDG_RUNTIME_DIR;
-  return [
-    ...(runtime && path.isAbsolute(runtime) ? [path.join(runtime, 'wikireverse')] : []),
-    path.join(os.tmpdir(), `wikireverse-${uid}`),
-    path.join(os.homedir(), '.cache', 'wikireverse-private'),
-  ];
+  return [path.join(os.tmpdir(), `wikireverse-${process.getuid?.() ?? 'user'}`), path.join(os.homedir(), '.cache', 'wikireverse-private')];
 }
 
 /** Whether `d` is a directory of this user that only this user can enter (not a symlink). */
