@@ -21,6 +21,7 @@ describe('usage errors', () => {
     ['both --paths and --crawl', ['run', '--paths', 'a', '--crawl', 'CC-MAIN-2024-51', '--out', '/tmp/x'], /^error: give either --paths <listing> or --crawl <id>/],
     ['too many partitions', ['run', '--paths', 'a', '--out', '/tmp/x', '--partitions', '100000'], /^error: --partitions "100000": expected an integer from 0 to 256$/],
     ['an unknown option', ['run', '--out', '/tmp/x', '--frobnicate'], /^error: unknown option '--frobnicate'/],
+    ['fleet up without --image', ['fleet', 'up', 'r1'], /^error: fleet up needs --image \(the worker container image/],
   ];
   for (const [what, args, message] of cases) {
     it(what, async () => {

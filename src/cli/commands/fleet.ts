@@ -73,17 +73,23 @@ export async function logsClient(config: Config): Promise<CloudWatchLogsClient> 
   return new CloudWatchLogsClient({ region: config.ec2Region });
 }
 
+/** The image and the Redis URL parameter every EC2 fleet needs, named for the command that was given without them. */
+function requireImageAndParam(f: { image?: string | undefined; redisParam?: string | undefined }, who: string): { image: string; redisParam: string } {
+  if (!f.image) throw new UsageError(`${who} needs --image (the worker container image; see README "Running on EC2 spot")`);
+  if (!f.redisParam) throw new UsageError(`${who} needs --redis-param: the name of an SSM SecureString parameter holding the Redis URL`);
+  return { image: f.image, redisParam: f.redisParam };
+}
+
 export async function makeEc2Fleet(
   config: Config, f: Omit<FleetFlags, 'fleet' | 'budgetUsd' | 'prices' | 'healthPort'>, runId: string, log: Logger, client?: EC2Client, rateLimit = config.rateLimit,
   workersSeen?: FleetRun['workersSeen'], arch?: Architecture,
 ): Promise<Ec2Fleet> {
   const [{ Ec2Fleet }, { DEFAULT_AMIS }] = await Promise.all([import('../../fleet/ec2-fleet.js'), import('../../fleet/architectures.js')]);
-  if (!f.image) throw new UsageError('--fleet ec2 needs --image (the worker container image; see README "Running on EC2 spot")');
-  if (!f.redisParam) throw new UsageError('--fleet ec2 needs --redis-param: the name of an SSM SecureString parameter holding the Redis URL');
+  const { image, redisParam } = requireImageAndParam(f, '--fleet ec2');
   return new Ec2Fleet({
     client: client ?? (await ec2Client(config)), logs: await logsClient(config), runId, maxInstances: f.instances, instanceTypes: list(f.instanceTypes), subnets: list(f.subnets),
     securityGroupIds: list(f.securityGroups), instanceProfile: f.instanceProfile, amiId: config.amiId ?? (arch ? DEFAULT_AMIS[arch] : undefined), volumeGb: config.volumeGb,
-    image: f.image, redisParam: f.redisParam, concurrency: config.concurrency, healthPort: config.fleetHealthPort,
+    image, redisParam, concurrency: config.concurrency, healthPort: config.fleetHealthPort,
     idleExitSecs: config.fleetIdleExitSecs, env: workerEnv({ ...config, rateLimit }, { credentials: false }), log,
     workersSeen, bootMillis: config.fleetBootSecs * 1000, maxFailedLaunches: config.fleetMaxFailedLaunches, launchBackoffMillis: config.fleetLaunchBackoffMillis,
   });
@@ -102,7 +108,7 @@ export async function ec2FleetPlan(ctx: CommandContext, f: FleetFlags, session: 
   if (!session.redisUrl || /\/\/(127\.|localhost|\[::1\])/.test(session.redisUrl)) {
     throw new UsageError('--fleet ec2 needs --redis with a Redis the instances can reach (not a private or loopback one)');
   }
-  if (!f.image || !f.redisParam) await makeEc2Fleet(config, f, 'check', session.log); // throws the usage error
+  requireImageAndParam(f, '--fleet ec2');
   const client = await ec2Client(config);
   const arch = await checkedArchitecture(config, client, f.instanceTypes);
   const { SpotHistoryCache } = await import('../../fleet/spot-prices.js');
@@ -123,6 +129,7 @@ export function registerFleet(program: Command, ctx: CommandContext): void {
     fleet.command('up').description('launch spot instances running the worker container for a run (started with --workers 0 and a shared --redis)').argument('<runId>'),
     config,
   ).action(async (id: string, o: FleetFlags) => {
+    requireImageAndParam(o, 'fleet up');
     const log = createLogger(config.logLevel ?? DEFAULT_LOG_LEVEL.worker, { cmd: 'fleet' });
     const client = await ec2Client(config);
     const f = await makeEc2Fleet(config, o, checkRunId(id), log, client, config.rateLimit, undefined, await checkedArchitecture(config, client, o.instanceTypes));
