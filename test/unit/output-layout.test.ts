@@ -39,7 +39,7 @@ describe('output layout', () => {
     const dir = await tempDir('layout-clean');
     const store = new LocalStore(dir);
     for (const p of objects(RUN)) await store.put(p, p === manifestPath(RUN) ? '{}' : 'x');
-    const manifest = { version: 2, runId: RUN, job: 'wikipedia-links', status: 'succeeded', createdAt: new Date().toISOString(), settings: {},
+    const manifest = { version: 2, runId: RUN, job: 'wikipedia-links', status: 'succeeded', createdAt: new Date().toISOString(), settings: { job: 'wikipedia-links', out: dir, partitions: 1 },
       options: {}, counters: {}, outputs: [], files: { total: 1, done: 1, failed: 0, retried: 0, retriedDone: 0, workerSeconds: 0 } };
     await store.put(manifestPath(RUN), JSON.stringify(manifest));
     const stdout = new PassThrough();
