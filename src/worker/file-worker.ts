@@ -75,7 +75,7 @@ export class FileWorker {
   lastProgressAt = Date.now();
   /** When this worker's own Redis connection was last seen up. */
   private redisUpAt = Date.now();
-  /** When each kind of queue error was last logged (a Redis that is down errs twice a second per queue). */
+  /** When each queue's error was last logged (a Redis that is down errs twice a second per queue). */
   private readonly errorLoggedAt = new Map<string, number>();
 
   constructor(private readonly opts: FileWorkerOptions) {
@@ -113,14 +113,14 @@ export class FileWorker {
     return Date.now() - this.redisUpAt;
   }
 
-  /** Logs a queue's error, the same one at most every ERROR_LOG_INTERVAL_MILLIS. */
+  /** Logs a queue's error, at most one of each queue every ERROR_LOG_INTERVAL_MILLIS (a Redis going away errs in several ways). */
   private queueError(runId: string, what: string, err: Error): void {
-    const key = `${runId}\u0000${what}\u0000${err.message}`;
+    const key = `${runId}\u0000${what}`;
     const now = Date.now();
     if (now - (this.errorLoggedAt.get(key) ?? 0) < ERROR_LOG_INTERVAL_MILLIS) return;
     if (this.errorLoggedAt.size > 100) this.errorLoggedAt.clear();
     this.errorLoggedAt.set(key, now);
-    this.opts.log.warn({ runId, err: err.message }, `${what} (repeats of this error within ${ERROR_LOG_INTERVAL_MILLIS / 1000} s are not logged)`);
+    this.opts.log.warn({ runId, err: err.message }, `${what} (further errors of this queue within ${ERROR_LOG_INTERVAL_MILLIS / 1000} s are not logged)`);
   }
 
   /** Runs currently served. */
