@@ -28,7 +28,7 @@ async function isPrivate(d: string): Promise<boolean> {
 async function privateDir(): Promise<string> {
   const tried: string[] = [];
   for (const d of candidates()) {
-    await fsp.mkdir(d, { mode: 0o700, recursive: d.endsWith('wikireverse-private') }).catch(() => undefined);
+    await fsp.mkdir(d, { mode: 0o700, recursive: true }).catch(() => undefined);
     if (await isPrivate(d)) return d;
     tried.push(d);
   }

@@ -1,10 +1,10 @@
 /** Output store on the local file system: writes go to a temporary name and are renamed into place. */
 import fs from 'node:fs';
-import { ObjectTooLargeError } from './errors.js';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { finished } from 'node:stream/promises';
+import { ObjectTooLargeError } from './errors.js';
 import type { OutputStore, PendingObject } from './types.js';
 
 /** Read size of `readRange`. */

@@ -2,8 +2,9 @@
  * A Readable over a remote object that survives dying connections: when the body errors, stalls past the idle
  * timeout, or ends short of its length, it re-requests `Range: bytes=<received>-` (after a jittered backoff) and
  * carries on, so the gunzip and parser above never notice. Resumes are capped, and so is the time without a byte:
- * past `giveUpMillis` with nothing received (requests, retries, backoffs and resumes included) the request in flight is
- * aborted and the stream fails. The final error names the object and the byte offset. Every response body it opens is either read to its end or destroyed.
+ * past `giveUpMillis` with nothing received (requests, retries, backoffs and resumes included) the request in flight
+ * is aborted and the stream fails. The final error names the object and the byte offset. Every response body it
+ * opens is either read to its end or destroyed.
  */
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';

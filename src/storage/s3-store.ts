@@ -4,13 +4,13 @@
  * never sees part of an object. Request and byte counts go to the session's counters.
  */
 import fs from 'node:fs';
-import { ObjectTooLargeError } from './errors.js';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
+import { ObjectTooLargeError } from './errors.js';
 import type { OutputStore, PendingObject } from './types.js';
 import type { IoSession } from './io-session.js';
 import { explainS3Error, isNotFound, parseS3Url } from './s3-client.js';
