@@ -3,13 +3,28 @@
 # (arguments after the image go to `wikireverse worker`). test/integration/container.test.ts builds it and runs workers from it.
 # Node is pinned to an exact release (scripts/node.sh's NODE_PINNED); the runtime is Debian slim with that release's
 # node binary, tini as PID 1, the packages the worker loads and dist/: no npm, no headers, no type declarations.
+#
+# Built for linux/amd64 and linux/arm64 (Graviton) alike: `--platform linux/arm64` (README "Container image" for the
+# manifest list of both). Only the runtime stage and the target's node and tini are of the target's architecture; every
+# stage that installs, compiles or strips runs on the build machine's (BUILDPLATFORM, which Docker and newer podman set
+# themselves; podman 4.3 needs `--build-arg BUILDPLATFORM=linux/amd64`), so nothing is emulated but one useradd.
 ARG NODE_IMAGE=node:24.22.3-bookworm-slim
 ARG DEBIAN_IMAGE=debian:bookworm-slim
+ARG BUILDPLATFORM
+ARG TARGETPLATFORM
 
-# The stages' tools: tini (the runtime's PID 1: it forwards signals to node and reaps orphaned processes, which node
-# as PID 1 would leave as zombies) and binutils (strip).
-FROM ${NODE_IMAGE} AS tools
-RUN apt-get update && apt-get install -y --no-install-recommends tini binutils && rm -rf /var/lib/apt/lists/*
+# The build machine's tools: binutils-multiarch (strip for either architecture's files) and the target's tini (the
+# runtime's PID 1: it forwards signals to node and reaps orphaned processes, which node as PID 1 would leave as zombies),
+# unpacked from Debian's package of the target's architecture.
+FROM --platform=$BUILDPLATFORM ${NODE_IMAGE} AS tools
+ARG TARGETARCH
+RUN [ "$TARGETARCH" = "$(dpkg --print-architecture)" ] || dpkg --add-architecture "$TARGETARCH"; \
+    apt-get update && apt-get install -y --no-install-recommends binutils-multiarch \
+ && cd /tmp && apt-get download "tini:$TARGETARCH" && dpkg-deb -x tini_*.deb /tini && rm -f tini_*.deb \
+ && rm -rf /var/lib/apt/lists/*
+
+# The target's node binary (nothing runs in this stage).
+FROM --platform=$TARGETPLATFORM ${NODE_IMAGE} AS target-node
 
 # Every dependency (dev included), for the build.
 FROM tools AS deps
@@ -25,21 +40,27 @@ COPY jobs ./jobs
 COPY scripts ./scripts
 RUN npm run build
 
-# What the worker loads, pruned offline from the full install: no dev dependencies; no packages only the coordinator's
-# commands load (fleet: client-ec2, client-cloudwatch-logs; dashboard: bull-board, express; report.html: chart.js), which also takes out
-# typescript (bull-board's valibot names it as an optional peer, so --omit=dev alone keeps it); no type declarations or
-# source maps (Node never reads them); no npm cache. Native files (node, DuckDB's library) without their symbol tables,
-# as Debian ships its own binaries: nothing reads them at run time.
+# What the worker loads: the production install for the target's CPU (`npm ci --cpu`: DuckDB's and msgpackr's native
+# packages of that architecture; no install scripts, every native part is a prebuilt package), mostly from the cache the
+# full install left; then no packages only the coordinator's commands load (fleet: client-ec2, client-cloudwatch-logs;
+# dashboard: bull-board, express; report.html: chart.js), which also takes out typescript (bull-board's valibot names it
+# as an optional peer, so --omit=dev alone keeps it); no type declarations or source maps (Node never reads them); no
+# npm cache. Native files (node, DuckDB's library) without their symbol tables, as Debian ships its own binaries:
+# nothing reads them at run time.
 FROM deps AS worker-deps
-RUN npm uninstall --omit=dev --offline --no-audit --no-fund @aws-sdk/client-ec2 @aws-sdk/client-cloudwatch-logs @bull-board/api @bull-board/express chart.js express \
+ARG TARGETARCH
+COPY --from=target-node /usr/local/bin/node /app/node
+RUN export npm_config_cpu="$(case "$TARGETARCH" in amd64) echo x64 ;; *) echo "$TARGETARCH" ;; esac)" npm_config_os=linux npm_config_libc=glibc \
+ && npm ci --omit=dev --ignore-scripts --prefer-offline --no-audit --no-fund \
+ && npm uninstall --omit=dev --offline --ignore-scripts --no-audit --no-fund @aws-sdk/client-ec2 @aws-sdk/client-cloudwatch-logs @bull-board/api @bull-board/express chart.js express \
  && find node_modules -type f \( -name '*.d.ts' -o -name '*.d.mts' -o -name '*.d.cts' -o -name '*.map' \) -delete \
  && npm cache clean --force \
  && find node_modules -type f \( -name '*.so' -o -name '*.node' \) -exec strip --strip-unneeded {} + \
- && strip --strip-unneeded -o /app/node /usr/local/bin/node
+ && strip --strip-unneeded /app/node
 
-FROM ${DEBIAN_IMAGE} AS runtime
+FROM --platform=$TARGETPLATFORM ${DEBIAN_IMAGE} AS runtime
 RUN groupadd --gid 1000 node && useradd --uid 1000 --gid node --shell /bin/bash --create-home node
-COPY --from=tools /usr/bin/tini /usr/bin/tini
+COPY --from=tools /tini/usr/bin/tini /usr/bin/tini
 COPY --from=worker-deps /app/node /usr/local/bin/node
 ENV NODE_ENV=production WIKIREVERSE_HEALTH_PORT=9464 WIKIREVERSE_HEALTH_HOST=0.0.0.0 WIKIREVERSE_LOG_LEVEL=info
 WORKDIR /app

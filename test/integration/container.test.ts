@@ -23,16 +23,16 @@ import { keyOf, plant, tempDir, type PlantedSet } from '../helpers/fixtures.js';
 import { Podman } from '../helpers/podman.js';
 import { WORKER_IMAGE, ensureWorkerImage } from '../helpers/worker-image.js';
 
-interface Stage { from: string; name: string; lines: string[] }
+interface Stage { from: string; platform: string | undefined; name: string; lines: string[] }
 
 function parseDockerfile(text: string): { args: Record<string, string>; stages: Stage[] } {
   const lines = text.replace(/\\\n/g, ' ').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
   const args: Record<string, string> = {};
   const stages: Stage[] = [];
   for (const l of lines) {
-    const from = /^FROM\s+(\S+)\s+AS\s+(\S+)$/i.exec(l);
+    const from = /^FROM\s+(?:--platform=(\S+)\s+)?(\S+)\s+AS\s+(\S+)$/i.exec(l);
     const arg = /^ARG\s+(\w+)=(\S+)$/.exec(l);
-    if (from) stages.push({ from: from[1] as string, name: from[2] as string, lines: [] });
+    if (from) stages.push({ platform: from[1], from: from[2] as string, name: from[3] as string, lines: [] });
     else if (stages.length === 0 && arg) args[arg[1] as string] = arg[2] as string;
     else stages.at(-1)?.lines.push(l);
   }
@@ -165,6 +165,16 @@ describe('Dockerfile', () => {
     const dockerIgnored = patterns('.dockerignore');
     const covered = (p: string): boolean => p.split('/').some((_, i, parts) => dockerIgnored.includes(parts.slice(0, i + 1).join('/')));
     expect(patterns('.gitignore').filter((p) => !covered(p))).toEqual([]);
+  });
+
+  it('builds for amd64 and arm64 alike: only the target\'s node and the runtime stage are of its architecture, so nothing that installs or compiles runs emulated', () => {
+    const platformOf = (s: Stage): string | undefined => s.platform ?? ((p) => (p ? platformOf(p) : undefined))(dockerfile.stages.find((x) => x.name === s.from));
+    expect(dockerfile.stages.filter((s) => platformOf(s) === '$TARGETPLATFORM').map((s) => s.name)).toEqual(['target-node', 'runtime']);
+    expect(dockerfile.stages.filter((s) => platformOf(s) !== '$TARGETPLATFORM').map(platformOf)).toEqual(dockerfile.stages.filter((s) => platformOf(s) !== '$TARGETPLATFORM').map(() => '$BUILDPLATFORM'));
+    expect(instr(stage('target-node'), 'RUN')).toEqual([]);
+    // The production install takes the native packages of the target's CPU; tini is the target's Debian package.
+    expect(instr(stage('worker-deps'), 'RUN').join(' ')).toMatch(/npm_config_cpu=.*TARGETARCH[\s\S]*npm ci --omit=dev/);
+    expect(instr(stage('tools'), 'RUN').join(' ')).toContain('tini:$TARGETARCH');
   });
 
   it('keeps exactly the dependencies the worker loads: the image takes out the rest', () => {

@@ -60,7 +60,7 @@ export async function workerCommand(ctx: CommandContext, o: WorkerFlags): Promis
   if (health) log.info({ port: await health.start() }, 'serving /healthz and /metrics');
   // The settings it runs with, as a coordinator passes them to every kind of worker (credentials taken out).
   const settings = workerEnv({ ...config, concurrency: o.concurrency, rateLimit: o.rateLimit, logLevel: o.logLevel as Config['logLevel'] }, { credentials: false });
-  log.info({ redis: redactUrl(o.redis), run: o.run ?? '(all active runs)', settings }, 'worker ready');
+  log.info({ redis: redactUrl(o.redis), run: o.run ?? '(all active runs)', node: process.version, arch: process.arch, settings }, 'worker ready');
   const timers: Array<{ stop(): void }> = [];
   let redisLost = false;
   await new Promise<void>((resolve) => {
