@@ -13,23 +13,51 @@ const RANGE_CHUNK_BYTES = 256 * 1024;
 /**
  * Mode of every directory a local store creates inside its output directory (`<out>/<runId>` and below), set explicitly
  * so the umask does not narrow it: a coordinator and workers running as different users (a root coordinator and the
- * container image's uid 1000 workers on one host) all create, rename and remove files there. The output directory
- * itself keeps the mode it was given (or the umask's, when the store creates it): it is the place to restrict access.
+ * container image's uid 1000 workers on one host) all create and rename files there. Sticky, as /tmp is: another user
+ * may add entries but cannot rename or remove this user's (so cannot swap a run's directory for a link). The output
+ * directory itself keeps the mode it was given (or the umask's, when the store creates it): it is the place to restrict
+ * access.
  */
-export const RUN_DIR_MODE = 0o777;
+export const RUN_DIR_MODE = 0o1777;
 
-/** `mkdir -p dir`, the directories it creates getting RUN_DIR_MODE. */
-async function makeRunDirs(dir: string): Promise<void> {
-  const first = await fsp.mkdir(dir, { recursive: true });
-  if (first === undefined) return;
-  for (let d = dir; ; d = path.dirname(d)) {
-    await fsp.chmod(d, RUN_DIR_MODE);
-    if (d === first || d === path.dirname(d)) break;
+/**
+ * Where the kernel names an open directory (Linux): a file named through it is looked up in that directory, never by its
+ * path again, so a component swapped for a link after the directory was opened steers nothing (openat without openat).
+ */
+const PROC_FD = fs.existsSync('/proc/self/fd') ? '/proc/self/fd' : null;
+const { O_RDONLY, O_DIRECTORY, O_NOFOLLOW } = fs.constants;
+
+/** A directory of the store, opened: its entries named through the open handle (or its checked path without /proc). */
+class OpenDir {
+  constructor(readonly handle: fsp.FileHandle, readonly shown: string) {}
+
+  /** `name` in this directory. */
+  at(name: string): string {
+    return PROC_FD ? `${PROC_FD}/${this.handle.fd}/${name}` : path.join(this.shown, name);
+  }
+
+  /** `err` with this directory's path where the kernel's name for it would show. */
+  named(err: unknown): unknown {
+    if (PROC_FD && err instanceof Error) {
+      const own = `${PROC_FD}/${this.handle.fd}`;
+      err.message = err.message.split(own).join(this.shown);
+      const e = err as NodeJS.ErrnoException & { dest?: string };
+      if (e.path) e.path = e.path.split(own).join(this.shown);
+      if (e.dest) e.dest = e.dest.split(own).join(this.shown);
+    }
+    return err;
+  }
+
+  close(): Promise<void> {
+    return this.handle.close();
   }
 }
 
+const refused = (dir: string, root: string): Error =>
+  new Error(`${dir} leads outside the output directory ${root} (through a symbolic link): refusing to write there`);
+
 function tmpName(target: string): string {
-  return `${target}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+  return `${path.basename(target)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
 }
 
 export class LocalStore implements OutputStore {
@@ -49,58 +77,101 @@ export class LocalStore implements OutputStore {
   }
 
   /**
-   * Makes the directory of `target` and checks that it is inside the output directory once links are followed: a
-   * symbolic link placed in the output directory (say at `<out>/<runId>`) must not steer the run's writes elsewhere.
+   * Opens the directory of `target`, making what is missing of it: one component at a time, each looked up in its
+   * parent as opened (never by path again), no component a symbolic link (O_NOFOLLOW), and only directories this store
+   * created, still its own, made RUN_DIR_MODE through their handle (fchmod follows nothing). The output directory itself
+   * may be a link (the operator's choice); one that every user may write without the sticky bit is refused, as anyone
+   * could swap a run's directory there.
    */
-  private async directoryFor(target: string): Promise<void> {
+  private async directoryFor(target: string): Promise<OpenDir> {
     const dir = path.dirname(target);
     await fsp.mkdir(this.location, { recursive: true }).catch((err: NodeJS.ErrnoException) => {
       if (err.code === 'EEXIST' || err.code === 'ENOTDIR') throw new Error(`The output directory ${this.location} is a file (or under one), not a directory`, { cause: err });
       throw err;
     });
-    const root = await fsp.realpath(this.location);
-    const check = async (d: string): Promise<void> => {
-      const real = await fsp.realpath(d);
-      if (real !== root && !real.startsWith(root + path.sep)) {
-        throw new Error(`${dir} leads outside the output directory ${this.location} (through a symbolic link): refusing to write there`);
+    let current = new OpenDir(await fsp.open(this.location, O_RDONLY | O_DIRECTORY), this.location);
+    try {
+      const st = await current.handle.stat();
+      if ((st.mode & 0o002) !== 0 && (st.mode & 0o1000) === 0) {
+        throw new Error(`The output directory ${this.location} is writable by every user and not sticky: another user could swap a run's directory there for a link (chmod +t it, as /tmp is, or chmod o-w it)`);
       }
-    };
-    // The deepest directory that exists already first (mkdir would create the rest wherever a link points), then the whole.
-    let existing = dir;
-    while (existing !== this.location && !(await fsp.stat(existing).then(() => true, () => false))) existing = path.dirname(existing);
-    await check(existing);
-    await makeRunDirs(dir);
-    await check(dir);
+      const uid = process.geteuid?.();
+      for (const name of path.relative(this.location, dir).split(path.sep).filter(Boolean)) {
+        const shown = path.join(current.shown, name);
+        const created = await fsp.mkdir(current.at(name), { mode: 0o700 }).then(() => true, (err: NodeJS.ErrnoException) => {
+          if (err.code === 'EEXIST') return false;
+          throw current.named(err);
+        });
+        const parent = current;
+        const handle = await fsp.open(parent.at(name), O_RDONLY | O_DIRECTORY | O_NOFOLLOW).catch(async (err: NodeJS.ErrnoException) => {
+          // A link as the last component: ELOOP, or ENOTDIR (O_DIRECTORY is checked first); lstat tells it from a file.
+          if (err.code === 'ELOOP' || (err.code === 'ENOTDIR' && (await fsp.lstat(parent.at(name)).then((st) => st.isSymbolicLink(), () => false)))) throw refused(dir, this.location);
+          throw parent.named(err);
+        });
+        const next = new OpenDir(handle, shown);
+        await current.close();
+        current = next;
+        if (created) {
+          if (uid !== undefined && (await handle.stat()).uid !== uid) throw new Error(`${shown} was replaced by another user's directory while this store made it: refusing to write there`);
+          await handle.chmod(RUN_DIR_MODE);
+        }
+      }
+      return current;
+    } catch (err) {
+      await current.close().catch(() => undefined);
+      throw err;
+    }
   }
 
-  /** Writes `rel` through a temporary file renamed into place, so readers see the whole object or none. */
+  /** Writes `rel` through a temporary file (created, never followed) renamed into place, so readers see the whole object or none. */
   private async atomically(rel: string, write: (tmp: string) => Promise<void>): Promise<void> {
     const target = this.resolve(rel);
-    await this.directoryFor(target);
-    const tmp = tmpName(target);
-    await write(tmp);
-    await fsp.rename(tmp, target);
+    const dir = await this.directoryFor(target);
+    try {
+      const tmp = dir.at(tmpName(target));
+      await write(tmp);
+      await fsp.rename(tmp, dir.at(path.basename(target)));
+    } catch (err) {
+      throw dir.named(err);
+    } finally {
+      await dir.close();
+    }
   }
 
   async put(rel: string, body: string | Buffer): Promise<void> {
-    await this.atomically(rel, (tmp) => fsp.writeFile(tmp, body));
+    await this.atomically(rel, (tmp) => fsp.writeFile(tmp, body, { flag: 'wx' }));
   }
 
   async openWrite(rel: string): Promise<PendingObject> {
     const target = this.resolve(rel);
-    await this.directoryFor(target);
-    const tmp = tmpName(target);
-    const stream = fs.createWriteStream(tmp);
+    const dir = await this.directoryFor(target);
+    const tmp = dir.at(tmpName(target));
+    const stream = fs.createWriteStream(tmp, { flags: 'wx' });
+    let closed = false;
+    const close = async (): Promise<void> => {
+      if (!closed) await dir.close();
+      closed = true;
+    };
     return {
       stream,
       async commit() {
-        if (!stream.writableEnded) stream.end();
-        await finished(stream);
-        await fsp.rename(tmp, target);
+        try {
+          if (!stream.writableEnded) stream.end();
+          await finished(stream);
+          await fsp.rename(tmp, dir.at(path.basename(target)));
+        } catch (err) {
+          throw dir.named(err);
+        } finally {
+          await close();
+        }
       },
       async abort() {
         stream.destroy();
-        await fsp.rm(tmp, { force: true });
+        try {
+          await fsp.rm(tmp, { force: true });
+        } finally {
+          await close();
+        }
       },
     };
   }
@@ -163,7 +234,7 @@ export class LocalStore implements OutputStore {
   }
 
   async upload(localFile: string, rel: string): Promise<void> {
-    await this.atomically(rel, (tmp) => fsp.copyFile(localFile, tmp));
+    await this.atomically(rel, (tmp) => fsp.copyFile(localFile, tmp, fs.constants.COPYFILE_EXCL));
   }
 
   async localCopy(rel: string): Promise<string> {

@@ -319,7 +319,7 @@ describe('worker containers against a coordinator and redis-server on the host',
     expect(rows.map(keyOf).sort()).toEqual(planted.expected.map((r) => keyOf(r as unknown as Record<string, unknown>)).sort());
     // The run directory a root coordinator made, written by uid 1000 containers (0755 made that EACCES).
     const runDir = fs.statSync(path.join(out, RUN_ID));
-    expect(runDir.mode & 0o777).toBe(0o777);
+    expect(runDir.mode & 0o7777).toBe(0o1777);
     if (process.getuid?.() === 0) {
       expect(runDir.uid).toBe(0);
       const links = (await fsp.readdir(path.join(out, RUN_ID, 'links'))).filter((f) => f.endsWith('.parquet'));

@@ -28,14 +28,14 @@ describe('output write failures', () => {
   it('fail the file instead of committing it without its rows', async () => {
     const out = path.join(work, 'out');
     await fsp.mkdir(path.join(out, 'run-x'), { recursive: true });
-    await fsp.writeFile(path.join(out, 'run-x', 'partials'), 'not a folder'); // mkdir of partials fails: EEXIST
+    await fsp.writeFile(path.join(out, 'run-x', 'partials'), 'not a folder'); // partials is no directory: ENOTDIR
     const store = new LocalStore(out);
     const data = {
       runId: 'run-x', fileId: 'f000000-test', input: planted.files[0] as string, out, job: wikipediaLinksJob.name,
       partitions: 4, maxRecordBytes: 1 << 24,
     };
     expect(planted.expected.length).toBeGreaterThan(10);
-    await expect(processFile(data, wikipediaLinksJob as unknown as JobDefinition, store, 1, testIoSession())).rejects.toThrow(/Writing the rows of .* to .*partials\/f000000-test.jsonl.gz failed: .*EEXIST/);
+    await expect(processFile(data, wikipediaLinksJob as unknown as JobDefinition, store, 1, testIoSession())).rejects.toThrow(/Writing the rows of .* to .*partials\/f000000-test.jsonl.gz failed: .*ENOTDIR: not a directory, open '.*\/run-x\/partials'/);
     expect(await store.get(commitPath('run-x', 'f000000-test'))).toBeNull();
   });
 });
