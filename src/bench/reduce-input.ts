@@ -4,6 +4,7 @@
  * (a few articles get most links) and ~5% of the rows repeat a key from another file, so the de-duplication works.
  * Cached by (rows, partitions, seed).
  */
+import { createHash } from 'node:crypto';
 import fsp from 'node:fs/promises';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -58,7 +59,7 @@ function makeRow(rng: Rng, i: number, fileIndex: number, rowsPerFile: number): R
 
 /** The cached partials for `rows` rows, generated first when missing. */
 export async function reduceInput(cacheDir: string, rows: number, partitions: number, seed: number, log: (l: string) => void, rowsPerFile = ROWS_PER_FILE): Promise<ReduceInput> {
-  const storeDir = path.join(cacheDir, `v3-reduce-r${rows}-p${partitions}-s${seed}${rowsPerFile === ROWS_PER_FILE ? '' : `-f${rowsPerFile}`}`);
+  const storeDir = path.join(cacheDir, `v4-reduce-r${rows}-p${partitions}-s${seed}${rowsPerFile === ROWS_PER_FILE ? '' : `-f${rowsPerFile}`}`);
   const marker = path.join(storeDir, 'bench-input.json');
   if (fs.existsSync(marker)) return JSON.parse(await fsp.readFile(marker, 'utf8')) as ReduceInput;
   await fsp.rm(storeDir, { recursive: true, force: true });
@@ -82,7 +83,7 @@ export async function reduceInput(cacheDir: string, rows: number, partitions: nu
     let offset = 0;
     members.forEach((m, p) => {
       if (!m) return;
-      ranges.push({ partition: p, offset, bytes: m.length, rows: (parts[p] as string[]).length });
+      ranges.push({ partition: p, offset, bytes: m.length, rows: (parts[p] as string[]).length, sha256: createHash('sha256').update(m).digest('hex') });
       offset += m.length;
     });
     bytes += offset;

@@ -1,7 +1,8 @@
 /**
  * The reduce tasks' input list: one committed file per line (`FileResult`, as its commit record says), written by the
  * coordinator once the map phase is settled. A reduce task reads it back and trusts nothing in it beyond its shape:
- * every line is checked (file id, partition numbers, byte ranges) before a byte of any partial is requested.
+ * every line is checked (file id, partition numbers, byte ranges, each part's SHA-256) before a byte of any partial is
+ * requested, and every part's bytes are merged only when they hash to what the file's worker wrote.
  */
 import type { FileResult, PartRange } from '../storage/layout.js';
 
@@ -14,6 +15,7 @@ export interface ReduceInputFile {
 const FILE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,200}$/;
 /** No partial object is near this large (a file's rows, gzipped); anything past it is not the run's. */
 const MAX_OFFSET = 2 ** 40;
+const SHA256 = /^[0-9a-f]{64}$/;
 
 export function inputLine(r: FileResult): string {
   const line: ReduceInputFile = { fileId: r.fileId, parts: r.parts };
@@ -39,13 +41,14 @@ export function parseInputLine(line: string, lineNo: number, partitions: number)
   let last = -1;
   const checked: PartRange[] = [];
   for (const p of parts as unknown[]) {
-    const { partition, offset, bytes, rows } = (p ?? {}) as Record<string, unknown>;
+    const { partition, offset, bytes, rows, sha256 } = (p ?? {}) as Record<string, unknown>;
     if (!isCount(partition, partitions - 1) || partition <= last) throw bad('partitions out of range or order');
     if (!isCount(offset, MAX_OFFSET) || !isCount(bytes, MAX_OFFSET) || !isCount(rows, Number.MAX_SAFE_INTEGER)) throw bad('bad byte range');
     if (offset !== end) throw bad('byte ranges not contiguous');
     end = offset + bytes;
     last = partition;
-    checked.push({ partition, offset, bytes, rows });
+    checked.push({ partition, offset, bytes, rows, sha256: sha256 as string });
   }
+  for (const p of parts as Array<Record<string, unknown>>) if (typeof p.sha256 !== 'string' || !SHA256.test(p.sha256)) throw bad('a part without its SHA-256');
   return { fileId, parts: checked };
 }

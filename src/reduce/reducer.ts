@@ -5,6 +5,7 @@
  * exactly one row per unique key and write the sorted Parquet outputs, then commits the partition. A partition already
  * committed (an earlier attempt, a resumed run) is not redone.
  */
+import { createHash, type Hash } from 'node:crypto';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import os from 'node:os';
@@ -16,7 +17,7 @@ import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import type { JobDefinition } from '../job/types.js';
 import { withOwnPut, type OutputStore } from '../storage/index.js';
 import type { ReduceTaskData } from '../redis/names.js';
-import { outputPath, partialPath, reduceCommitPath, type OutputFile, type PartitionResult } from '../storage/layout.js';
+import { commitPath, outputPath, partialPath, reduceCommitPath, type OutputFile, type PartitionResult } from '../storage/layout.js';
 import { parseInputLine, type ReduceInputFile } from './inputs.js';
 import { forEachLimit } from './pool.js';
 
@@ -147,16 +148,26 @@ export async function runReduceTask(data: ReduceTaskData, o: ReduceTaskOptions):
       const key = partialPath(runId, f.fileId);
       // Streamed: a chunk at a time goes to its partitions' places in the spools (memory: chunks in flight, not ranges).
       let pos = first;
+      const hashes = f.parts.map(() => createHash('sha256'));
       const found = await store.readRange(key, first, lastPart.offset + lastPart.bytes - first, (chunk) => {
         const end = pos + chunk.length;
         f.parts.forEach((p, i) => {
           const from = Math.max(pos, p.offset);
           const to = Math.min(end, p.offset + p.bytes);
-          if (from < to) fs.writeSync((spool.get(p.partition) as { fd: number }).fd, chunk, from - pos, to - from, (f.at[i] as number) + from - p.offset);
+          if (from < to) {
+            (hashes[i] as Hash).update(chunk.subarray(from - pos, to - pos));
+            fs.writeSync((spool.get(p.partition) as { fd: number }).fd, chunk, from - pos, to - from, (f.at[i] as number) + from - p.offset);
+          }
         });
         pos = end;
       });
       if (!found) throw new Error(`The committed partial ${store.location}/${key} is missing: resume the run to redo its file`);
+      const changed = f.parts.find((p, i) => (hashes[i] as Hash).digest('hex') !== p.sha256);
+      if (changed) {
+        // Changed after its commit (another writer of the store): not merged. Its commit record goes, so a resume redoes the file.
+        await store.removePrefix(commitPath(runId, f.fileId));
+        throw new Error(`The partial ${store.location}/${key} does not match its commit record (partition ${changed.partition}: not the bytes its worker wrote, SHA-256 differs): file ${f.fileId} is no longer committed; \`wikireverse resume ${runId}\` redoes it`);
+      }
     });
     for (const s of spool.values()) {
       fs.closeSync(s.fd);

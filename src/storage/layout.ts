@@ -53,6 +53,8 @@ export interface PartRange {
   readonly offset: number;
   readonly bytes: number;
   readonly rows: number;
+  /** SHA-256 of the member's bytes (hex), as the worker wrote them: the reduce merges only bytes that match. */
+  readonly sha256: string;
 }
 
 /** What a worker returns for a committed file (also stored as its commit record). */

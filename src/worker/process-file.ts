@@ -5,6 +5,7 @@
  * partitions the run has. A retry writes the same paths, so it replaces an earlier attempt instead of adding to it.
  */
 import fs from 'node:fs';
+import { createHash } from 'node:crypto';
 import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -90,17 +91,22 @@ export async function processFile(
       const target = partialPath(data.runId, data.fileId);
       try {
         pending = await store.openWrite(target);
-        let offset = 0;
-        for (const [p, s] of ordered) {
-          const { size } = await fsp.stat(s.file);
-          parts.push({ partition: p, offset, bytes: size, rows: s.rows });
-          offset += size;
-        }
         // One pipeline writes every spool in partition order (a pipeline per spool with `end: false` left its
         // listeners on the output stream: a warning per file past ten partitions); a failed output stream rejects here.
-        const files = ordered.map(([, s]) => s.file);
+        // Each member's SHA-256 on the way, for its commit record.
+        let offset = 0;
         await pipeline(async function* () {
-          for (const f of files) yield* fs.createReadStream(f);
+          for (const [p, s] of ordered) {
+            const hash = createHash('sha256');
+            let bytes = 0;
+            for await (const chunk of fs.createReadStream(s.file)) {
+              hash.update(chunk as Buffer);
+              bytes += (chunk as Buffer).length;
+              yield chunk as Buffer;
+            }
+            parts.push({ partition: p, offset, bytes, rows: s.rows, sha256: hash.digest('hex') });
+            offset += bytes;
+          }
         }, pending.stream);
         await pending.commit();
         pending = undefined;

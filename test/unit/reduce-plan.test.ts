@@ -7,11 +7,11 @@ import type { Manifest } from '../../src/coordinator/index.js';
 
 const result: FileResult = {
   fileId: 'f000001-CC-MAIN-x.warc.wat.gz', input: 'x', kind: 'wat', rows: 7, counters: { pages: 3 }, compressedBytes: 10, seconds: 1, attempt: 1,
-  parts: [{ partition: 1, offset: 0, bytes: 40, rows: 3 }, { partition: 3, offset: 40, bytes: 50, rows: 4 }],
+  parts: [{ partition: 1, offset: 0, bytes: 40, rows: 3, sha256: 'a'.repeat(64) }, { partition: 3, offset: 40, bytes: 50, rows: 4, sha256: '0123456789abcdef'.repeat(4) }],
 };
 
 describe('reduce inputs list', () => {
-  it('round-trips what a worker commits (only the id and the byte ranges)', () => {
+  it('round-trips what a worker commits (only the id, the byte ranges and their SHA-256)', () => {
     const line = inputLine(result);
     expect(line.endsWith('\n')).toBe(true);
     expect(parseInputLine(line.trim(), 1, 4)).toEqual({ fileId: result.fileId, parts: result.parts });
@@ -25,6 +25,8 @@ describe('reduce inputs list', () => {
     ['a gap between ranges', JSON.stringify({ fileId: 'f1', parts: [{ partition: 0, offset: 0, bytes: 1, rows: 1 }, { partition: 1, offset: 5, bytes: 1, rows: 1 }] }), /contiguous/],
     ['a negative offset', JSON.stringify({ fileId: 'f1', parts: [{ partition: 0, offset: -1, bytes: 1, rows: 1 }] }), /bad byte range/],
     ['a huge range', JSON.stringify({ fileId: 'f1', parts: [{ partition: 0, offset: 0, bytes: 2 ** 50, rows: 1 }] }), /bad byte range/],
+    ['a part without its SHA-256', JSON.stringify({ fileId: 'f1', parts: [{ partition: 0, offset: 0, bytes: 1, rows: 1 }] }), /without its SHA-256/],
+    ['a SHA-256 that is not one', JSON.stringify({ fileId: 'f1', parts: [{ partition: 0, offset: 0, bytes: 1, rows: 1, sha256: 'x'.repeat(64) }] }), /without its SHA-256/],
     ['more parts than partitions', JSON.stringify({ fileId: 'f1', parts: Array.from({ length: 5 }, (_, i) => ({ partition: i, offset: i, bytes: 1, rows: 1 })) }), /bad parts/],
   ])('refuses %s, naming the line', (_what, line, why) => {
     expect(() => parseInputLine(line, 7, 4)).toThrow(why);

@@ -3,6 +3,7 @@
  * (a few bytes each, cutting gzip members anywhere) and however the files' fetches interleave, every partition gets
  * exactly its members: the output equals the same task's output when each range arrives in one piece.
  */
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
@@ -95,7 +96,7 @@ it('merges every row of a spool of many gzip members that DuckDB alone reads sho
     const fileId = `f${String(i).padStart(6, '0')}-${'0'.repeat(10)}`;
     await store.put(partialPath(runId, fileId), spool.subarray(at, at + m.bytes));
     at += m.bytes;
-    list.push(inputLine({ fileId, input: `file-${i}`, kind: 'wat', rows: m.rows, parts: [{ partition: 0, offset: 0, bytes: m.bytes, rows: m.rows }], counters: {}, compressedBytes: 0, seconds: 0, attempt: 1 }));
+    list.push(inputLine({ fileId, input: `file-${i}`, kind: 'wat', rows: m.rows, parts: [{ partition: 0, offset: 0, bytes: m.bytes, rows: m.rows, sha256: createHash('sha256').update(spool.subarray(at - m.bytes, at)).digest('hex') }], counters: {}, compressedBytes: 0, seconds: 0, attempt: 1 }));
   }
   expect(at).toBe(spool.length);
   await store.put(reduceInputsPath(runId), list.join(''));
