@@ -59,7 +59,10 @@ RUN export npm_config_cpu="$(case "$TARGETARCH" in amd64) echo x64 ;; *) echo "$
  && strip --strip-unneeded /app/node
 
 FROM --platform=$TARGETPLATFORM ${DEBIAN_IMAGE} AS runtime
-RUN groupadd --gid 1000 node && useradd --uid 1000 --gid node --shell /bin/bash --create-home node
+# No setuid or setgid file (su, passwd, mount...): nothing in the image can gain privileges, even without
+# `--security-opt no-new-privileges` (which README "Container image" recommends as well).
+RUN groupadd --gid 1000 node && useradd --uid 1000 --gid node --shell /bin/bash --create-home node \
+ && find / -xdev -type f -perm /6000 -exec chmod ug-s {} +
 COPY --from=tools /tini/usr/bin/tini /usr/bin/tini
 COPY --from=worker-deps /app/node /usr/local/bin/node
 ENV NODE_ENV=production WIKIREVERSE_HEALTH_PORT=9464 WIKIREVERSE_HEALTH_HOST=0.0.0.0 WIKIREVERSE_LOG_LEVEL=info

@@ -94,7 +94,8 @@ export function renderUserData(o: UserDataOptions): string {
     'STEP=worker',
     'report "wikireverse: image pulled; worker container starting"',
     // The container gets 110 s to stop: a spot notice gives two minutes, and the worker hands its files back at once.
-    `docker run --name wikireverse-worker --env-file /run/wikireverse/worker.env --stop-timeout 110 -p ${o.healthPort}:${o.healthPort} \\`,
+    // no-new-privileges: no process in it gains privileges through a setuid file or a file capability.
+    `docker run --name wikireverse-worker --security-opt no-new-privileges --env-file /run/wikireverse/worker.env --stop-timeout 110 -p ${o.healthPort}:${o.healthPort} \\`,
     `  --log-driver awslogs --log-opt awslogs-region="$REGION" --log-opt awslogs-group=${group} --log-opt awslogs-stream="${workerStream('$INSTANCE_ID')}" \\`,
     `  ${shellQuote(o.image)} --run ${shellQuote(o.runId)} --concurrency ${o.concurrency} --health-port ${o.healthPort} --exit-when-idle ${o.idleExitSecs}`,
     'say "worker exited 0"',

@@ -53,7 +53,7 @@ if (verb === 'login') {
     if (a === '--name') opts.push('--name', `wikireverse-worker-${SIM_INSTANCE_ID}`);
     else if (a === '-p' || a === '--log-driver') { /* host network; the log driver is emulated here */ }
     else if (a === '--log-opt') logOpts[v.slice(0, v.indexOf('='))] = v.slice(v.indexOf('=') + 1);
-    else if (a === '--env-file' || a === '--stop-timeout') opts.push(a, v);
+    else if (a === '--env-file' || a === '--stop-timeout' || a === '--security-opt') opts.push(a, v);
     else throw new Error(`docker-shim: run option ${a} not simulated`);
     i++;
   }

@@ -189,7 +189,7 @@ describe('Dockerfile', () => {
 });
 
 describe('the image', () => {
-  it('is under 300 MB: the pinned node, tini, the packages the worker loads, dist/; no npm, npm cache, typescript or type declarations', async (ctx) => {
+  it('is under 300 MB: the pinned node, tini, the packages the worker loads, dist/; no npm, npm cache, typescript, type declarations or setuid files', async (ctx) => {
     needsEngine(ctx);
     const size = Number((await podman.ok(['image', 'inspect', '--format', '{{.Size}}', IMAGE])).trim());
     const layers = (JSON.parse(await podman.ok(['history', '--format', 'json', IMAGE])) as Array<{ size: number; CreatedBy: string }>)
@@ -200,12 +200,12 @@ describe('the image', () => {
       const fs = require('fs'), path = require('path');
       const walk = (d, f) => { for (const e of fs.readdirSync(d, { withFileTypes: true })) { const p = path.join(d, e.name); if (e.isDirectory()) { if (!['/proc', '/sys', '/dev'].includes(p) && f(p, true) !== false) walk(p, f); } else f(p, false); } };
       const du = (d) => { let n = 0; walk(d, (p, dir) => { if (!dir) n += fs.lstatSync(p).size; }); return n; };
-      const caches = [], types = [];
-      walk('/', (p, dir) => { if (dir && p.endsWith('/_cacache')) caches.push(p); if (!dir && /\\.d\\.[mc]?ts$/.test(p)) types.push(p); });
+      const caches = [], types = [], setid = [];
+      walk('/', (p, dir) => { if (dir && p.endsWith('/_cacache')) caches.push(p); if (!dir && /\\.d\\.[mc]?ts$/.test(p)) types.push(p); if (!dir && (fs.lstatSync(p).mode & 0o6000) !== 0) setid.push(p); });
       console.log(JSON.stringify({ node: process.version, npm: fs.existsSync('/usr/local/bin/npm') || fs.existsSync('/usr/local/lib/node_modules'),
-        tini: fs.existsSync('/usr/bin/tini'), caches, types: types.length, modules: fs.readdirSync('/app/node_modules'),
+        tini: fs.existsSync('/usr/bin/tini'), caches, types: types.length, setid, modules: fs.readdirSync('/app/node_modules'),
         bytes: { node: fs.statSync('/usr/local/bin/node').size, duckdb: du('/app/node_modules/@duckdb'), nodeModules: du('/app/node_modules'), dist: du('/app/dist') } }));
-    `])) as { node: string; npm: boolean; tini: boolean; caches: string[]; types: number; modules: string[]; bytes: Record<string, number> };
+    `])) as { node: string; npm: boolean; tini: boolean; caches: string[]; types: number; setid: string[]; modules: string[]; bytes: Record<string, number> };
     // As the image's user, from /app: every production dependency imports, except the ones taken out.
     const imports = JSON.parse(await podman.ok(['run', '--rm', '--network=none', '--entrypoint', 'node', IMAGE, '--input-type=module', '-e', `
       const deps = ${JSON.stringify(DEPENDENCIES)}, loaded = [], missing = [];
@@ -220,6 +220,7 @@ describe('the image', () => {
     expect(survey.tini).toBe(true);
     expect(survey.npm).toBe(false);
     expect(survey.caches).toEqual([]);
+    expect(survey.setid).toEqual([]); // no setuid/setgid file: nothing in it can gain privileges
     expect(survey.types).toBe(0);
     for (const dev of ['typescript', 'vitest', 's3rver', 'playwright-core', 'aws-sdk-client-mock']) expect(survey.modules).not.toContain(dev);
     expect(survey.modules).toContain('@duckdb');
@@ -267,7 +268,7 @@ describe('worker containers against a coordinator and redis-server on the host',
     const container = async (suffix: string, args: string[] = []): Promise<{ name: string; cli: RunningCli }> => {
       const name = `${NAME}-${suffix}`;
       containers.push(name);
-      const cli = podman.start(['run', '--rm', '--name', name, '--network=host', '--env-file', envFile, '-e', `WIKIREVERSE_HEALTH_PORT=${await freePort()}`, '-v', `${work}:${work}`, IMAGE, '--run', RUN_ID, ...args]);
+      const cli = podman.start(['run', '--rm', '--name', name, '--network=host', '--security-opt=no-new-privileges', '--env-file', envFile, '-e', `WIKIREVERSE_HEALTH_PORT=${await freePort()}`, '-v', `${work}:${work}`, IMAGE, '--run', RUN_ID, ...args]);
       return { name, cli };
     };
     const logLine = (l: string): { msg?: string; input?: string; handedBack?: number } => {

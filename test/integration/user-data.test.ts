@@ -140,7 +140,7 @@ describe("the fleet's user-data", () => {
       'systemctl start docker',
       `docker login --username AWS --password-stdin ${MOTO_ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com`,
       `docker pull ${ECR_IMAGE}`,
-      `docker run --name wikireverse-worker --env-file /run/wikireverse/worker.env --stop-timeout 110 -p 9464:9464 --log-driver awslogs --log-opt awslogs-region=us-east-1 --log-opt awslogs-group=/wikireverse/run-1 --log-opt awslogs-stream=${INSTANCE}/worker ${ECR_IMAGE} --run run-1 --concurrency 2 --health-port 9464 --exit-when-idle 120`,
+      `docker run --name wikireverse-worker --security-opt no-new-privileges --env-file /run/wikireverse/worker.env --stop-timeout 110 -p 9464:9464 --log-driver awslogs --log-opt awslogs-region=us-east-1 --log-opt awslogs-group=/wikireverse/run-1 --log-opt awslogs-stream=${INSTANCE}/worker ${ECR_IMAGE} --run run-1 --concurrency 2 --health-port 9464 --exit-when-idle 120`,
       'shutdown -h now',
     ]);
     const run = r.calls.find((c) => c.name === 'docker' && c.args[0] === 'run') as Call;
@@ -160,7 +160,7 @@ describe("the fleet's user-data", () => {
     const other = await boot({ image: 'ghcr.io/example/wikireverse:1' });
     expect(other.code, other.out).toBe(0);
     expect(other.commands.filter((c) => c.startsWith('docker login'))).toEqual([]);
-    expect(other.commands).toContain('docker run --name wikireverse-worker --env-file /run/wikireverse/worker.env --stop-timeout 110 -p 9464:9464 --log-driver awslogs --log-opt awslogs-region=us-east-1 --log-opt awslogs-group=/wikireverse/run-2 --log-opt awslogs-stream=i-0123456789abcdef0/worker ghcr.io/example/wikireverse:1 --run run-2 --concurrency 2 --health-port 9464 --exit-when-idle 120');
+    expect(other.commands).toContain('docker run --name wikireverse-worker --security-opt no-new-privileges --env-file /run/wikireverse/worker.env --stop-timeout 110 -p 9464:9464 --log-driver awslogs --log-opt awslogs-region=us-east-1 --log-opt awslogs-group=/wikireverse/run-2 --log-opt awslogs-stream=i-0123456789abcdef0/worker ghcr.io/example/wikireverse:1 --run run-2 --concurrency 2 --health-port 9464 --exit-when-idle 120');
   });
 
   it('any failure before the worker runs shuts the instance down, after writing the step and its output to the run\'s log group', async (ctx) => {
