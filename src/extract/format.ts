@@ -1,5 +1,6 @@
-/** Output formats of `extract`: JSON lines and TSV (with a header line; nulls as \N; control characters escaped as \xHH). */
+/** Output formats of `extract`: JSON lines (C1 and DEL as \u escapes) and TSV (with a header line; nulls as \N; control characters escaped as \xHH). */
 import type { Column, Row, RowValue } from '../job/types.js';
+import { terminalJson } from '../log/index.js';
 
 export type OutputFormat = 'jsonl' | 'tsv';
 
@@ -21,6 +22,6 @@ export function formatHeader(format: OutputFormat, columns: readonly Column[]): 
 }
 
 export function formatRow(format: OutputFormat, columns: readonly Column[], row: Row): string {
-  if (format === 'jsonl') return JSON.stringify(row) + '\n';
+  if (format === 'jsonl') return terminalJson(row) + '\n';
   return columns.map((c) => tsvField(row[c.name])).join('\t') + '\n';
 }

@@ -74,6 +74,17 @@ export function hasControlChars(s: string): boolean {
   return s.search(CONTROL_CHARS) !== -1;
 }
 
+/** DEL, C1 and the two line separators: JSON leaves them raw, a terminal acts on C1 (U+009B is CSI, like ESC [). */
+const JSON_RAW_CONTROLS = /[\u007f-\u009f\u2028\u2029]/g;
+
+/**
+ * `JSON.stringify(value, null, space)` with DEL, the C1 controls and U+2028/U+2029 written as \u escapes: the same
+ * JSON value, safe to print (JSON.stringify escapes C0 itself). For JSON that carries text a run did not write.
+ */
+export function terminalJson(value: unknown, space?: number): string {
+  return JSON.stringify(value, null, space).replace(JSON_RAW_CONTROLS, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 /** `s` with each control character replaced by a space. */
 export function withoutControlChars(s: string): string {
   return s.replace(CONTROL_CHARS, ' ');

@@ -8,6 +8,7 @@
  *   {"event":"message","runId":...,"text":"..."}   (reducing, interrupted, report written, ...)
  *   {"event":"summary","runId":...,"status","reason","summary","outputs","report"}
  */
+import { terminalJson } from '../log/index.js';
 import type { TextSink } from './renderer.js';
 import type { ProgressView } from './view.js';
 
@@ -55,6 +56,6 @@ export class EventWriter {
       this.lastKey = key;
       this.lastAt = t;
     }
-    this.out.write(JSON.stringify({ ...e, time: new Date().toISOString() }) + '\n');
+    this.out.write(terminalJson({ ...e, time: new Date().toISOString() }) + '\n');
   }
 }

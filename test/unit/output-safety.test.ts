@@ -20,6 +20,17 @@ describe('extract --format tsv', () => {
   });
 });
 
+describe('extract --format jsonl', () => {
+  it('writes DEL, the C1 controls and the line separators as \\u escapes: the same values, nothing raw for a terminal (issue 24, finding 10)', () => {
+    const cols = [{ name: 'anchor' }] as never;
+    const row = { anchor: 'x\x9b2Jy\x7f\x9d8;;http://evil\x9c\u2028z\x1b' };
+    const line = formatRow('jsonl', cols, row);
+    expect(/[\x00-\x1f\x7f-\x9f\u2028\u2029]/.test(line.slice(0, -1))).toBe(false);
+    expect(line).toContain('\\u009b2J');
+    expect(JSON.parse(line)).toEqual(row);
+  });
+});
+
 describe('settings from files', () => {
   it('reads <ENV>_FILE when <ENV> is unset, and names the variable when the file is missing', async () => {
     const dir = await tempDir('config-file');

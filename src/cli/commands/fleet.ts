@@ -14,7 +14,7 @@ import type { FleetPlan, FleetRun } from '../../fleet/fleet.js';
 import type { Ec2Fleet } from '../../fleet/ec2-fleet.js';
 import type { Architecture } from '../../fleet/architectures.js';
 import { DEFAULT_LOG_LEVEL, SETTINGS, workerEnv, type Config } from '../../config/index.js';
-import { createLogger, type Logger } from '../../log/index.js';
+import { createLogger, terminalJson, type Logger } from '../../log/index.js';
 import { UsageError, intOption } from '../io.js';
 import type { CommandContext } from '../context.js';
 
@@ -164,7 +164,7 @@ export function registerFleet(program: Command, ctx: CommandContext): void {
         throw err;
       }
       for (const l of lines) {
-        io.stdout.write(o.json ? JSON.stringify(l) + '\n' : `${new Date(l.timeMillis).toISOString()} ${l.stream} ${l.message}\n`);
+        io.stdout.write(o.json ? terminalJson(l) + '\n' : `${new Date(l.timeMillis).toISOString()} ${l.stream} ${l.message}\n`);
       }
       if (!o.json && lines.length === 0) io.stdout.write(`run ${id}: no fleet log lines yet${o.instance ? ` for ${o.instance}` : ''}\n`);
     });
