@@ -24,12 +24,12 @@ async function runIds(redis: Redis): Promise<string[]> {
   return [...ids].sort();
 }
 
-const COOKIE = 'wikireverse_dashboard';
-
 /**
  * The dashboard can retry and remove jobs, so a web page open in the operator's browser must not reach it: requests
  * must name this server in Host (no DNS rebinding), state-changing ones must come from its own Origin, and every one
- * must carry the token printed at start (once given as `?token=`, it is kept in a same-site cookie).
+ * must be under the secret path printed at start (`/<token>/`). No cookie: a browser sends a 127.0.0.1 cookie to every
+ * server on that address whatever its port (cookies are not scoped by port), so another local user's server on another
+ * port would receive it. The path reaches no other server (no Referer either).
  */
 function guard(port: () => number, token: string): express.RequestHandler {
   const own = (): Set<string> => new Set([`127.0.0.1:${port()}`, `localhost:${port()}`]);
@@ -44,13 +44,11 @@ function guard(port: () => number, token: string): express.RequestHandler {
       res.status(403).type('text').send('forbidden: cross-origin request\n');
       return;
     }
-    const cookie = (req.headers.cookie ?? '').split(/;\s*/).find((c) => c.startsWith(`${COOKIE}=`))?.slice(COOKIE.length + 1);
-    const given = typeof req.query.token === 'string' ? req.query.token : undefined;
-    if (given === token) res.setHeader('Set-Cookie', `${COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/`);
-    else if (cookie !== token) {
-      res.status(401).type('text').send('the dashboard needs the token printed when it started: open the URL it printed\n');
+    if (req.path !== `/${token}` && !req.path.startsWith(`/${token}/`)) {
+      res.status(401).type('text').send('the dashboard is at the secret address it printed when it started: open that URL\n');
       return;
     }
+    res.setHeader('Referrer-Policy', 'no-referrer');
     next();
   };
 }
@@ -60,7 +58,8 @@ export async function dashboardCommand(ctx: CommandContext, o: { redis: string; 
   const redis = await openRedis(o.redis, 'wikireverse-dashboard');
   const queues = new Map<string, Queue>();
   const serverAdapter = new ExpressAdapter();
-  serverAdapter.setBasePath('/');
+  const token = randomBytes(18).toString('base64url');
+  serverAdapter.setBasePath(`/${token}`);
   const board = createBullBoard({ queues: [], serverAdapter, options: { uiConfig: { boardTitle: 'WikiReverse runs' } } });
   const refresh = async (): Promise<void> => {
     const ids = await runIds(redis);
@@ -79,17 +78,16 @@ export async function dashboardCommand(ctx: CommandContext, o: { redis: string; 
   await refresh();
   const timer = setInterval(() => void refresh().catch(() => undefined), o.refreshMs);
   const app = express();
-  const token = randomBytes(18).toString('base64url');
   let listening = 0;
   app.use(guard(() => listening, token));
-  app.use('/', serverAdapter.getRouter() as Router); // bull-board types it `any`
+  app.use(`/${token}`, serverAdapter.getRouter() as Router); // bull-board types it `any`
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(o.port, '127.0.0.1', () => resolve(s));
     s.once('error', reject);
   });
   const { port } = server.address() as AddressInfo;
   listening = port;
-  ctx.io.stdout.write(`dashboard: http://127.0.0.1:${port}/?token=${token} (queues of ${queues.size} runs in ${redactUrl(o.redis)}; Ctrl-C to stop)\n`);
+  ctx.io.stdout.write(`dashboard: http://127.0.0.1:${port}/${token}/ (queues of ${queues.size} runs in ${redactUrl(o.redis)}; Ctrl-C to stop)\n`);
   await new Promise<void>((resolve) => {
     const unhook = onSignals(() => {
       unhook();
