@@ -10,7 +10,7 @@
 import { createHash } from 'node:crypto';
 import { redactUrl } from '../log/index.js';
 import { hasAwsCredentials, type IoSession } from '../storage/index.js';
-import { checkListedInputs, listEntries, readListing, resolveEntry, toInputFiles, type InputFile } from './listing.js';
+import { checkListedInputs, checkListedNames, listEntries, readListing, resolveEntry, toInputFiles, type InputFile } from './listing.js';
 
 import { crawlIndexListingPath } from './index-selection.js';
 import type { CrawlInput, CrawlSource, Selection } from './selection.js';
@@ -172,6 +172,7 @@ export async function planInputs(req: InputRequest, io: IoSession): Promise<Inpu
   }
   const inputs = toInputFiles(selectEntries(entries, selection), base);
   checkListedInputs(inputs, listing, req.trustListing === true);
+  await checkListedNames(inputs, listing, req.trustListing === true);
   if (inputs.length === 0) {
     throw new Error(`${redactUrl(listing)}: no input files ${entries.length === 0 ? 'listed' : `selected (${describeSelection(selection)} of ${entries.length})`}`);
   }

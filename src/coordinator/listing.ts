@@ -2,7 +2,9 @@
  * Resolving a run's inputs: a listing file (one location per line, as Common Crawl's `wat.paths.gz`,
  * gzipped or not; a local path, https:// or s3:// URL), a directory of WARC/WAT/WET files, or a glob of local files.
  */
+import dns from 'node:dns/promises';
 import fsp from 'node:fs/promises';
+import net from 'node:net';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { createHash } from 'node:crypto';
@@ -96,6 +98,43 @@ export function checkListedInputs(inputs: readonly InputFile[], listing: string,
     if (why !== null) {
       throw new ListingError(`${redactUrl(listing)} names ${redactUrl(f.listed)}, ${why}: a listing fetched over the network may name only remote objects ` +
         '(https, s3) on public hosts. If you trust this listing, add --trust-listing');
+    }
+  }
+}
+
+/** How a host name is resolved: every address (dns.lookup's answer, /etc/hosts included, as a connection would get). */
+export type Resolver = (hostname: string) => Promise<string[]>;
+/** A resolver that does not answer within this is taken as no answer (the file then fails on its own, if it must). */
+const RESOLVE_TIMEOUT_MILLIS = 10_000;
+const systemResolver: Resolver = async (hostname) => {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`no answer for ${hostname}`)), RESOLVE_TIMEOUT_MILLIS); });
+  try {
+    return (await Promise.race([dns.lookup(hostname, { all: true, verbatim: true }), late])).map((a) => a.address);
+  } finally {
+    clearTimeout(timer);
+  }
+};
+
+/**
+ * The names a public listing gives, resolved and held to the rules of literal addresses (checkListedInputs): a name
+ * that resolves to a private or local address (a public name pointed at 127.0.0.1 or the metadata service) is refused
+ * like the address itself. One lookup per distinct host; a name that does not resolve is left to fail its file.
+ */
+export async function checkListedNames(inputs: readonly InputFile[], listing: string, trust: boolean, resolve: Resolver = systemResolver): Promise<void> {
+  if (trust || !isRemote(listing) || (/^https?:/i.test(listing) && isPrivateHost(new URL(listing).hostname))) return;
+  const hosts = new Map<string, string>(); // hostname -> an entry naming it
+  for (const f of inputs) {
+    if (!/^https?:/i.test(f.input)) continue;
+    const h = new URL(f.input).hostname.replace(/^\[|\]$/g, '');
+    if (net.isIP(h) === 0 && !hosts.has(h)) hosts.set(h, f.listed);
+  }
+  for (const [h, listed] of hosts) {
+    const addresses = await resolve(h).catch(() => [] as string[]);
+    const bad = addresses.find((a) => isPrivateHost(a));
+    if (bad !== undefined) {
+      throw new ListingError(`${redactUrl(listing)} names ${redactUrl(listed)}, whose host ${h} resolves to ${bad}, a private or local address: a listing fetched ` +
+        'over the network may name only remote objects (https, s3) on public hosts. If you trust this listing, add --trust-listing');
     }
   }
 }

@@ -9,7 +9,7 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { checkListedInputs, isPrivateHost, readListing, toInputFiles } from '../../src/coordinator/listing.js';
+import { checkListedInputs, checkListedNames, isPrivateHost, readListing, toInputFiles } from '../../src/coordinator/listing.js';
 import { checkFileTask, checkReduceTask } from '../../src/redis/index.js';
 import { LocalStore } from '../../src/storage/local-store.js';
 import { tempDir } from '../helpers/fixtures.js';
@@ -58,6 +58,22 @@ describe('listings', () => {
     expect(() => names(['/etc/passwd'], 'http://127.0.0.1:9/paths.txt')).toThrow(/a local file/);
     // A local listing is the operator's own: anything goes.
     expect(() => checkListedInputs(toInputFiles(['/data/a.warc.gz', 'http://127.0.0.1/b.warc.gz'], '/data'), '/data/listing.txt', false)).not.toThrow();
+  });
+
+  it('a public listing naming hosts that resolve to private or local addresses is refused like the addresses themselves (issue 24, finding 4)', async () => {
+    const remote = 'https://data.example.org/crawl/wat.paths';
+    // Names a resolver answers as DNS would for public names pointed at loopback or the metadata service.
+    const answers: Record<string, string[]> = { 'cdn.example.net': ['93.184.215.14'], 'loop.example.net': ['127.0.0.1'], 'meta.example.net': ['93.184.215.14', '169.254.169.254'], 'six.example.net': ['::1'] };
+    const asked: string[] = [];
+    const resolve = async (h: string): Promise<string[]> => { asked.push(h); return answers[h] ?? Promise.reject(new Error('ENOTFOUND')); };
+    const names = (entries: string[], listing = remote, trust = false): Promise<void> => checkListedNames(toInputFiles(entries, new URL('.', listing).toString()), listing, trust, resolve);
+    await expect(names(['https://cdn.example.net/a.warc.gz', 'https://cdn.example.net/b.warc.gz', 'c.warc.gz', 's3://bucket/d.warc.gz', 'https://nowhere.example.net/e.warc.gz'])).resolves.toBeUndefined();
+    expect(asked.sort()).toEqual(['cdn.example.net', 'data.example.org', 'nowhere.example.net']); // one lookup per host (c.warc.gz is on the listing's)
+    await expect(names(['https://cdn.example.net/a.warc.gz', 'http://loop.example.net:6379/x.warc.gz'])).rejects.toThrow(/names http:\/\/loop\.example\.net:6379\/x\.warc\.gz, whose host loop\.example\.net resolves to 127\.0\.0\.1, a private or local address.*--trust-listing/);
+    await expect(names(['https://meta.example.net/latest/meta-data/'])).rejects.toThrow(/resolves to 169\.254\.169\.254/);
+    await expect(names(['https://six.example.net/x.warc.gz'])).rejects.toThrow(/resolves to ::1/);
+    await expect(names(['http://loop.example.net/x.warc.gz'], remote, true)).resolves.toBeUndefined(); // trusted
+    await expect(names(['http://loop.example.net/x.warc.gz'], 'http://127.0.0.1:9/paths.txt')).resolves.toBeUndefined(); // a private listing's own network
   });
 });
 
