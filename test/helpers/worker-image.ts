@@ -6,6 +6,8 @@
  */
 import os from 'node:os';
 import path from 'node:path';
+import type { TestContext } from 'vitest';
+import { loadConfig } from '../../src/config/index.js';
 import { ROOT, exec } from './cli.js';
 import type { Podman } from './podman.js';
 
@@ -34,4 +36,38 @@ export async function ensureWorkerImage(podman: Podman, arch: ImageArch = HOST_A
   if (build.code !== 0) throw new Error(`podman build exited ${build.code}:\n${build.stdout.slice(-3000)}\n${build.stderr.slice(-3000)}`);
   const made = base.stdout.split('\n').filter((l) => /installing|stand-in built|pulled/.test(l)).map((l) => l.replace(/^== /, ''));
   return { ready: true, baseMillis: base.millis, buildMillis: build.millis, made };
+}
+
+/**
+ * A test file's gate on the engine: `open` makes the image ready, or records why it cannot be (and throws under
+ * WIKIREVERSE_CONTAINER_TEST=require, as CI sets it); `need` skips a test, saying why, until the gate is open.
+ */
+export class EngineGate {
+  ready = false;
+  private why = 'not checked';
+
+  constructor(private readonly label: string) {}
+
+  async open(podman: Podman, arch: ImageArch = HOST_ARCH): Promise<Engine> {
+    const mode = loadConfig().containerTest; // auto or require (loadConfig refuses anything else)
+    const image = await ensureWorkerImage(podman, arch);
+    if (!image.ready) {
+      this.shut(image.why);
+      if (mode === 'require') throw new Error(`WIKIREVERSE_CONTAINER_TEST=require, but ${image.why}`);
+      return image;
+    }
+    this.ready = true;
+    this.why = '';
+    return image;
+  }
+
+  /** Closed for a reason of the test file's own. */
+  shut(why: string): void {
+    this.why = why;
+  }
+
+  need(ctx: TestContext): void {
+    if (!this.ready) console.warn(`${this.label} skipped: ${this.why}`);
+    ctx.skip(!this.ready, this.why);
+  }
 }

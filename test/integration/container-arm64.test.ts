@@ -8,17 +8,16 @@
  * engine, or no arm64 emulation, can run here, the tests skip saying why (WIKIREVERSE_CONTAINER_TEST=require, as CI
  * sets it, fails them instead).
  */
-import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import { loadConfig } from '../../src/config/index.js';
 import { startRedisServer, type EmbeddedRedis } from '../../src/redis/index.js';
 import { startCli } from '../helpers/cli.js';
 import { freePort } from '../helpers/redis.js';
 import { readParquet } from '../helpers/parquet.js';
 import { keyOf, plant, tempDir, type PlantedSet } from '../helpers/fixtures.js';
 import { Podman } from '../helpers/podman.js';
-import { HOST_ARCH, WORKER_IMAGE, ensureWorkerImage, imageOf } from '../helpers/worker-image.js';
+import { EngineGate, HOST_ARCH, WORKER_IMAGE, imageOf } from '../helpers/worker-image.js';
 
 const ARM64 = imageOf('arm64');
 const MULTI = `${WORKER_IMAGE}-multi`;
@@ -30,32 +29,21 @@ let redis: EmbeddedRedis;
 let planted: PlantedSet;
 let work: string;
 let podman: Podman;
-let engine: { ready: boolean; why: string } = { ready: false, why: 'not checked' };
+const engine = new EngineGate('arm64 container test');
 const containers: string[] = [];
 
-function needsEngine(ctx: TestContext): void {
-  if (!engine.ready) console.warn(`arm64 container test skipped: ${engine.why}`);
-  ctx.skip(!engine.ready, engine.why);
-}
-
 beforeAll(async () => {
-  const mode = loadConfig().containerTest;
   redis = await startRedisServer();
   work = await tempDir('container-arm64');
   await fsp.chmod(work, 0o755); // the containers' uid 1000 reads the inputs
   planted = await plant(path.join(work, 'in'), [{ kind: 'warc', files: 2, pagesPerFile: 60, seed: 71, wikiLinkRate: 0.25, prefix: 'arm' }]);
   podman = new Podman(path.join(work, 'containers.conf'));
   if (HOST_ARCH === 'arm64') {
-    engine = { ready: false, why: 'this machine is arm64: the container test runs the arm64 image natively' };
+    engine.shut('this machine is arm64: the container test runs the arm64 image natively');
     return;
   }
-  const image = await ensureWorkerImage(podman, 'arm64');
-  if (!image.ready) {
-    engine = { ready: false, why: image.why };
-    if (mode === 'require') throw new Error(`WIKIREVERSE_CONTAINER_TEST=require, but ${engine.why}`);
-    return;
-  }
-  engine = { ready: true, why: '' };
+  const image = await engine.open(podman, 'arm64');
+  if (!image.ready) return;
   console.log(`arm64: base images ready in ${(image.baseMillis / 1000).toFixed(1)} s (${image.made.length ? image.made.join('; ') : 'all there'}); image built in ${(image.buildMillis / 1000).toFixed(1)} s`);
 }, 60 * 60_000);
 
@@ -68,7 +56,7 @@ afterAll(async () => {
 
 describe('the arm64 image', () => {
   it('is arm64 throughout: node, tini, bash, DuckDB\'s native library; node runs (emulated) as the pinned release; under 300 MB', async (ctx) => {
-    needsEngine(ctx);
+    engine.need(ctx);
     expect((await podman.ok(['image', 'inspect', '--format', '{{.Os}}/{{.Architecture}}', ARM64])).trim()).toBe('linux/arm64');
     const size = Number((await podman.ok(['image', 'inspect', '--format', '{{.Size}}', ARM64])).trim());
     // Inside, as root: the machine the binaries are built for (ELF e_machine), and node's own view.
@@ -92,7 +80,7 @@ describe('the arm64 image', () => {
   }, 300_000);
 
   it('one tag for both architectures: a manifest list of linux/amd64 and linux/arm64, each pulling its own image', async (ctx) => {
-    needsEngine(ctx);
+    engine.need(ctx);
     await podman.run(['manifest', 'rm', MULTI]);
     await podman.ok(['manifest', 'create', MULTI]);
     for (const image of [WORKER_IMAGE, ARM64]) await podman.ok(['manifest', 'add', MULTI, `containers-storage:${image}`]);
@@ -105,7 +93,7 @@ describe('the arm64 image', () => {
   }, 300_000);
 
   it('an arm64 worker container processes every file of a run and its reduce, exactly, against a coordinator and redis-server on the host', async (ctx) => {
-    needsEngine(ctx);
+    engine.need(ctx);
     const t0 = Date.now();
     const out = path.join(work, 'out');
     const runId = 'arm-1';

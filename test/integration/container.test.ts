@@ -8,20 +8,20 @@
  * Where no container engine can run at all, the tests that need one are skipped, saying why
  * (WIKIREVERSE_CONTAINER_TEST=require, as CI sets it, fails them instead).
  */
-import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import http from 'node:http';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { WORKER_NODE_FLAGS, loadConfig } from '../../src/config/index.js';
+import { WORKER_NODE_FLAGS } from '../../src/config/index.js';
 import { startRedisServer, type EmbeddedRedis } from '../../src/redis/index.js';
 import { ROOT, startCli, type RunningCli } from '../helpers/cli.js';
 import { freePort } from '../helpers/redis.js';
 import { readParquet } from '../helpers/parquet.js';
 import { keyOf, plant, tempDir, type PlantedSet } from '../helpers/fixtures.js';
 import { Podman } from '../helpers/podman.js';
-import { WORKER_IMAGE, ensureWorkerImage } from '../helpers/worker-image.js';
+import { EngineGate, WORKER_IMAGE } from '../helpers/worker-image.js';
 
 interface Stage { from: string; platform: string | undefined; name: string; lines: string[] }
 
@@ -89,20 +89,14 @@ let redis: EmbeddedRedis;
 let planted: PlantedSet;
 let work: string;
 let podman: Podman;
-let engine: { ready: boolean; why: string } = { ready: false, why: 'not checked' };
+const engine = new EngineGate('container test');
 const containers: string[] = [];
 let imds: http.Server;
 let imdsUrl = '';
 let notice = false;
 const imdsRequests: string[] = [];
 
-function needsEngine(ctx: TestContext): void {
-  if (!engine.ready) console.warn(`container test skipped: ${engine.why}`);
-  ctx.skip(!engine.ready, engine.why);
-}
-
 beforeAll(async () => {
-  const mode = loadConfig().containerTest; // auto or require (loadConfig refuses anything else)
   redis = await startRedisServer();
   work = await tempDir('container');
   await fsp.chmod(work, 0o755); // mkdtemp's 0700 would keep the containers' uid 1000 out of the inputs
@@ -124,13 +118,8 @@ beforeAll(async () => {
   imdsUrl = `http://127.0.0.1:${(imds.address() as AddressInfo).port}`;
 
   podman = new Podman(path.join(work, 'containers.conf'));
-  const image = await ensureWorkerImage(podman);
-  if (!image.ready) {
-    engine = { ready: false, why: image.why };
-    if (mode === 'require') throw new Error(`WIKIREVERSE_CONTAINER_TEST=require, but ${engine.why}`);
-    return;
-  }
-  engine = { ready: true, why: '' };
+  const image = await engine.open(podman);
+  if (!image.ready) return;
   console.log(`container: engine and base images ready in ${(image.baseMillis / 1000).toFixed(1)} s (${image.made.length ? image.made.join('; ') : 'all there'}); image built in ${(image.buildMillis / 1000).toFixed(1)} s`);
 }, 60 * 60_000);
 
@@ -190,7 +179,7 @@ describe('Dockerfile', () => {
 
 describe('the image', () => {
   it('is under 300 MB: the pinned node, tini, the packages the worker loads, dist/; no npm, npm cache, typescript, type declarations or setuid files', async (ctx) => {
-    needsEngine(ctx);
+    engine.need(ctx);
     const size = Number((await podman.ok(['image', 'inspect', '--format', '{{.Size}}', IMAGE])).trim());
     const layers = (JSON.parse(await podman.ok(['history', '--format', 'json', IMAGE])) as Array<{ size: number; CreatedBy: string }>)
       .filter((l) => l.size > 0)
@@ -229,7 +218,7 @@ describe('the image', () => {
   });
 
   it('needs tini: node alone as PID 1 leaves an orphaned process a zombie', async (ctx) => {
-    needsEngine(ctx);
+    engine.need(ctx);
     // Control: node as PID 1 (no tini). An orphan of `podman exec` is reparented to the container's PID 1.
     const name = `${NAME}-pid1`;
     containers.push(name);
@@ -258,7 +247,7 @@ async function orphanFate(name: string): Promise<'reaped' | 'zombie' | 'running'
 
 describe('worker containers against a coordinator and redis-server on the host', () => {
   it('output the planted links exactly; run as uid 1000 under tini, healthy; a spot notice hands the file back; SIGTERM finishes the file in hand and exits 0', async (ctx) => {
-    needsEngine(ctx);
+    engine.need(ctx);
     const t0 = Date.now();
     const bigFile = planted.files.find((f) => path.basename(f).startsWith('big')) as string;
     const out = path.join(work, 'out');
