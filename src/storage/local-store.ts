@@ -48,13 +48,15 @@ class OpenDir {
     return err;
   }
 
-  close(): Promise<void> {
-    return this.handle.close();
+  private closed = false;
+
+  /** Closes the handle (once: a later call does nothing). */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.handle.close();
   }
 }
-
-const refused = (dir: string, root: string): Error =>
-  new Error(`${dir} leads outside the output directory ${root} (through a symbolic link): refusing to write there`);
 
 function tmpName(target: string): string {
   return `${path.basename(target)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
@@ -105,7 +107,7 @@ export class LocalStore implements OutputStore {
         const parent = current;
         const handle = await fsp.open(parent.at(name), O_RDONLY | O_DIRECTORY | O_NOFOLLOW).catch(async (err: NodeJS.ErrnoException) => {
           // A link as the last component: ELOOP, or ENOTDIR (O_DIRECTORY is checked first); lstat tells it from a file.
-          if (err.code === 'ELOOP' || (err.code === 'ENOTDIR' && (await fsp.lstat(parent.at(name)).then((st) => st.isSymbolicLink(), () => false)))) throw refused(dir, this.location);
+          if (err.code === 'ELOOP' || (err.code === 'ENOTDIR' && (await fsp.lstat(parent.at(name)).then((st) => st.isSymbolicLink(), () => false)))) throw new Error(`${dir} leads outside the output directory ${this.location} (through a symbolic link): refusing to write there`);
           throw parent.named(err);
         });
         const next = new OpenDir(handle, shown);
@@ -147,11 +149,6 @@ export class LocalStore implements OutputStore {
     const dir = await this.directoryFor(target);
     const tmp = dir.at(tmpName(target));
     const stream = fs.createWriteStream(tmp, { flags: 'wx' });
-    let closed = false;
-    const close = async (): Promise<void> => {
-      if (!closed) await dir.close();
-      closed = true;
-    };
     return {
       stream,
       async commit() {
@@ -162,7 +159,7 @@ export class LocalStore implements OutputStore {
         } catch (err) {
           throw dir.named(err);
         } finally {
-          await close();
+          await dir.close();
         }
       },
       async abort() {
@@ -170,7 +167,7 @@ export class LocalStore implements OutputStore {
         try {
           await fsp.rm(tmp, { force: true });
         } finally {
-          await close();
+          await dir.close();
         }
       },
     };
