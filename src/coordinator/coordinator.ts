@@ -125,6 +125,7 @@ export class Coordinator {
     // The list goes to the store first; this process keeps only its counts (its memory does not grow with the run).
     let files: FileCounts;
     let chosen: Record<string, unknown>;
+    let publicInputsOnly = false;
     if (opts.where !== undefined) {
       const plan = await planIndex(opts, this.ioSession());
       const stats = emptyStats();
@@ -138,12 +139,16 @@ export class Coordinator {
     } else {
       const plan = await planInputs(opts, this.ioSession());
       files = await writeRunFiles(store, runId, plan.inputs.map((f) => ({ fileId: f.fileId, input: f.input, status: 'pending' as const })));
+      publicInputsOnly = plan.publicOnly;
       chosen = { crawl: plan.crawl, input: plan.input, source: plan.source, listing: plan.listing, listed: plan.listed,
         selection: plan.selection, selectionText: plan.selectionText };
     }
     const manifest: Manifest = {
       version: 2, runId, job: opts.settings.job, status: 'running', createdAt: new Date().toISOString(),
-      settings: { ...opts.settings, out: opts.out, partitions: opts.settings.partitions > 0 ? opts.settings.partitions : defaultPartitions(files.total) },
+      settings: {
+        ...opts.settings, out: opts.out, partitions: opts.settings.partitions > 0 ? opts.settings.partitions : defaultPartitions(files.total),
+        ...(publicInputsOnly ? { publicInputsOnly } : {}),
+      },
       options: { paths: opts.paths ?? null, inputBase: opts.inputBase ? redactUrl(opts.inputBase) : null, out: store.location,
         redis: this.session.redisUrl ? redactUrl(this.session.redisUrl) : 'embedded', ...chosen, rateLimit: this.session.rateLimit ?? 0,
         fleet: this.session.fleet?.kind ?? 'none', workers: this.session.fleet?.maxWorkers ?? 0,

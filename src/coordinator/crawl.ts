@@ -10,7 +10,7 @@
 import { createHash } from 'node:crypto';
 import { redactUrl } from '../log/index.js';
 import { hasAwsCredentials, type IoSession } from '../storage/index.js';
-import { checkListedInputs, checkListedNames, listEntries, readListing, resolveEntry, toInputFiles, type InputFile } from './listing.js';
+import { checkListedInputs, checkListedNames, listEntries, listingIsPublic, readListing, resolveEntry, toInputFiles, type InputFile } from './listing.js';
 
 import { crawlIndexListingPath } from './index-selection.js';
 import type { CrawlInput, CrawlSource, Selection } from './selection.js';
@@ -114,6 +114,8 @@ export interface IndexPlan {
   readonly base: string;
   readonly index: string;
   readonly where: string;
+  /** `--trust-listing`: an index listing fetched over the network may name local files and private addresses. */
+  readonly trustListing: boolean;
 }
 
 /** Where a crawl's files are read from: `--input-base`, else the source (S3 when AWS credentials are found, else https). */
@@ -129,7 +131,7 @@ export async function planIndex(req: InputRequest, io: IoSession): Promise<Index
   const crawl = checkCrawlId(req.crawl);
   if (req.where.trim() === '' || req.where.includes(';')) throw new Error('--where: give one SQL predicate over the index columns (no ";")');
   const { source, base } = await crawlBase(req, io);
-  return { crawl, source, base, index: req.index ?? resolveEntry(crawlIndexListingPath(crawl), base), where: req.where };
+  return { crawl, source, base, index: req.index ?? resolveEntry(crawlIndexListingPath(crawl), base), where: req.where, trustListing: req.trustListing === true };
 }
 
 /** What `planInputs` resolved: the inputs and how they were chosen (recorded in the manifest). */
@@ -144,6 +146,8 @@ export interface InputPlan {
   readonly source: CrawlSource | 'input-base' | 'paths';
   readonly selection: Selection;
   readonly selectionText: string;
+  /** The inputs are read from public addresses only (a listing fetched over the network, not trusted). */
+  readonly publicOnly: boolean;
 }
 
 /** Fetches the listing, selects the slice and resolves the inputs. */
@@ -176,5 +180,8 @@ export async function planInputs(req: InputRequest, io: IoSession): Promise<Inpu
   if (inputs.length === 0) {
     throw new Error(`${redactUrl(listing)}: no input files ${entries.length === 0 ? 'listed' : `selected (${describeSelection(selection)} of ${entries.length})`}`);
   }
-  return { inputs, listing: redactUrl(listing), listed: entries.length, crawl, input, source, selection, selectionText: describeSelection(selection) };
+  return {
+    inputs, listing: redactUrl(listing), listed: entries.length, crawl, input, source, selection, selectionText: describeSelection(selection),
+    publicOnly: listingIsPublic(listing, req.trustListing === true),
+  };
 }

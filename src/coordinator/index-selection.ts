@@ -17,9 +17,9 @@ import { createHash } from 'node:crypto';
 import { pipeline } from 'node:stream/promises';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { redactUrl } from '../log/index.js';
-import { isRemote, openInput, type IoSession } from '../storage/index.js';
+import { IoSession, isRemote, openInput } from '../storage/index.js';
 import { UsageError } from '../exit-codes.js';
-import { listEntries, readListing, resolveEntry } from './listing.js';
+import { checkListedInputs, checkListedNames, listEntries, listingIsPublic, readListing, resolveEntry } from './listing.js';
 
 /** A record's place in its WARC file: [offset, length] in bytes. */
 export type RecordRange = readonly [number, number];
@@ -42,6 +42,8 @@ export interface IndexSelectionOptions {
   /** Compressed MB per task (a task always holds at least one record). */
   readonly maxMb: number;
   readonly io: IoSession;
+  /** Accept local files and private addresses named by an index listing fetched over the network (`--trust-listing`). */
+  readonly trustListing?: boolean | undefined;
 }
 
 /** What a selection holds, for `--dry-run`, `estimate` and the manifest. */
@@ -75,8 +77,11 @@ export function crawlIndexListingPath(crawl: string): string {
   return `crawl-data/${crawl}/cc-index-table.paths.gz`;
 }
 
-/** The index's Parquet files: a listing's entries, a directory's or glob's `.parquet` files, or the one file. */
-export async function indexFiles(index: string, base: string, io: IoSession): Promise<string[]> {
+/**
+ * The index's Parquet files: a listing's entries, a directory's or glob's `.parquet` files, or the one file. A listing
+ * fetched over the network obeys the listing rules (listing.ts): it names remote objects on public hosts only.
+ */
+export async function indexFiles(index: string, base: string, io: IoSession, trust = false): Promise<string[]> {
   if (/\.parquet$/i.test(index) && !/[*?]/.test(index)) return [index];
   if (!isRemote(index) && /[*?]/.test(path.basename(index))) {
     const { entries } = await listEntries(index, io);
@@ -90,7 +95,10 @@ export async function indexFiles(index: string, base: string, io: IoSession): Pr
     return out.sort();
   }
   // A listing: its entries resolve against `base` (Common Crawl's listings are relative to the bucket).
-  return (await readListing(index, io)).map((e) => resolveEntry(e, base));
+  const listed = (await readListing(index, io)).map((e) => ({ listed: e, input: resolveEntry(e, base) }));
+  checkListedInputs(listed, index, trust);
+  await checkListedNames(listed, index, trust);
+  return listed.map((e) => e.input);
 }
 
 /** A local copy of an index file: the file itself, or a download into `tmp` (removed by `done`). */
@@ -139,7 +147,10 @@ export function emptyStats(): { -readonly [K in keyof IndexSelectionStats]: Inde
  * id; `stats` is filled in as it goes. Nothing but the current batch is held here.
  */
 export async function* selectFromIndex(o: IndexSelectionOptions, stats = emptyStats()): AsyncGenerator<Array<IndexTask & { fileId: string }>> {
-  const files = await indexFiles(o.index, o.base, o.io);
+  const files = await indexFiles(o.index, o.base, o.io, o.trustListing === true);
+  // An index listing fetched over the network: its files are downloaded from public addresses only (counted in o.io).
+  const fetchIo = isRemote(o.index) && listingIsPublic(o.index, o.trustListing === true)
+    ? new IoSession({ ...o.io.settings, publicAddressesOnly: true }, o.io.counters) : o.io;
   const maxBytes = o.maxMb * 1024 * 1024;
   if (files.length === 0) throw new UsageError(`--index ${redactUrl(o.index)}: no Parquet files found`);
   stats.indexFiles = files.length;
@@ -153,7 +164,7 @@ export async function* selectFromIndex(o: IndexSelectionOptions, stats = emptySt
     conn = await instance.connect();
     await conn.run('CREATE TABLE sel (f VARCHAR, o BIGINT, l BIGINT)');
     for (const file of files) {
-      const local = await localIndexFile(file, tmp, o.io);
+      const local = await localIndexFile(file, tmp, fetchIo);
       try {
         await conn.run(
           `INSERT INTO sel SELECT CAST(${FILE_COL} AS VARCHAR), TRY_CAST(${OFFSET_COL} AS BIGINT), TRY_CAST(${LENGTH_COL} AS BIGINT) ` +
@@ -204,6 +215,7 @@ export async function* selectFromIndex(o: IndexSelectionOptions, stats = emptySt
   } finally {
     conn?.closeSync();
     instance?.closeSync();
+    if (fetchIo !== o.io) fetchIo.close();
     await fsp.rm(tmp, { recursive: true, force: true });
   }
 }

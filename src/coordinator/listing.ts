@@ -2,14 +2,13 @@
  * Resolving a run's inputs: a listing file (one location per line, as Common Crawl's `wat.paths.gz`,
  * gzipped or not; a local path, https:// or s3:// URL), a directory of WARC/WAT/WET files, or a glob of local files.
  */
-import dns from 'node:dns/promises';
 import fsp from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { createHash } from 'node:crypto';
 import { redactUrl } from '../log/index.js';
-import { isRemote, readAll, type IoSession } from '../storage/index.js';
+import { isPrivateHost, isRemote, readAll, systemResolver, type IoSession, type Resolver } from '../storage/index.js';
 import { UsageError } from '../exit-codes.js';
 
 export interface InputFile {
@@ -20,6 +19,9 @@ export interface InputFile {
   /** The entry as listed. */
   readonly listed: string;
 }
+
+/** A location a listing names, as the checks see it. */
+type Listed = Pick<InputFile, 'input' | 'listed'>;
 
 const ARCHIVE_RE = /\.(warc|wat|wet|arc)(\.gz)?$/i;
 
@@ -68,27 +70,14 @@ export async function readListing(file: string, io: IoSession): Promise<string[]
   return entries;
 }
 
-/** Loopback, private, link-local (the instance-metadata service), unspecified and carrier-grade NAT addresses, and localhost. */
-export function isPrivateHost(hostname: string): boolean {
-  const h = hostname.toLowerCase().replace(/^\[|\]$/g, '');
-  if (h === 'localhost' || h.endsWith('.localhost')) return true;
-  const v4 = /^(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(h.startsWith('::ffff:') ? h.slice(7) : h);
-  if (v4) {
-    const [a, b] = [Number(v4[1]), Number(v4[2])];
-    return a === 0 || a === 10 || a === 127 || (a === 169 && b === 254) || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 100 && b >= 64 && b <= 127);
-  }
-  if (h.includes(':')) return h === '::1' || h === '::' || /^f[cd]/.test(h) || /^fe[89ab]/.test(h) || h.startsWith('::ffff:');
-  return false;
-}
-
 /**
  * What a listing fetched over the network may name: remote objects only (https, s3; no local path or file://), and,
  * when the listing itself is on a public host, no private or local address (it could reach this machine's services or
  * the instance metadata). A local listing is the operator's own: it may name anything. `trust` lifts the checks.
  */
-export function checkListedInputs(inputs: readonly InputFile[], listing: string, trust: boolean): void {
+export function checkListedInputs(inputs: readonly Listed[], listing: string, trust: boolean): void {
   if (trust || !isRemote(listing)) return;
-  const listingPrivate = /^https?:/i.test(listing) && isPrivateHost(new URL(listing).hostname);
+  const listingPrivate = !listingIsPublic(listing, trust);
   for (const f of inputs) {
     const why = !isRemote(f.input)
       ? 'a local file'
@@ -102,27 +91,30 @@ export function checkListedInputs(inputs: readonly InputFile[], listing: string,
   }
 }
 
-/** How a host name is resolved: every address (dns.lookup's answer, /etc/hosts included, as a connection would get). */
-export type Resolver = (hostname: string) => Promise<string[]>;
 /** A resolver that does not answer within this is taken as no answer (the file then fails on its own, if it must). */
 const RESOLVE_TIMEOUT_MILLIS = 10_000;
-const systemResolver: Resolver = async (hostname) => {
+async function resolveWithin(resolve: Resolver, hostname: string): Promise<string[]> {
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`no answer for ${hostname}`)), RESOLVE_TIMEOUT_MILLIS); });
   try {
-    return (await Promise.race([dns.lookup(hostname, { all: true, verbatim: true }), late])).map((a) => a.address);
+    return await Promise.race([resolve(hostname), late]);
   } finally {
     clearTimeout(timer);
   }
-};
+}
+
+/** Whether the inputs a listing names are read from public addresses only: a listing fetched over the network from a public host, not trusted. */
+export function listingIsPublic(listing: string, trust: boolean): boolean {
+  return !trust && isRemote(listing) && !(/^https?:/i.test(listing) && isPrivateHost(new URL(listing).hostname));
+}
 
 /**
  * The names a public listing gives, resolved and held to the rules of literal addresses (checkListedInputs): a name
  * that resolves to a private or local address (a public name pointed at 127.0.0.1 or the metadata service) is refused
  * like the address itself. One lookup per distinct host; a name that does not resolve is left to fail its file.
  */
-export async function checkListedNames(inputs: readonly InputFile[], listing: string, trust: boolean, resolve: Resolver = systemResolver): Promise<void> {
-  if (trust || !isRemote(listing) || (/^https?:/i.test(listing) && isPrivateHost(new URL(listing).hostname))) return;
+export async function checkListedNames(inputs: readonly Listed[], listing: string, trust: boolean, resolve: Resolver = systemResolver): Promise<void> {
+  if (!listingIsPublic(listing, trust)) return;
   const hosts = new Map<string, string>(); // hostname -> an entry naming it
   for (const f of inputs) {
     if (!/^https?:/i.test(f.input)) continue;
@@ -130,7 +122,7 @@ export async function checkListedNames(inputs: readonly InputFile[], listing: st
     if (net.isIP(h) === 0 && !hosts.has(h)) hosts.set(h, f.listed);
   }
   for (const [h, listed] of hosts) {
-    const addresses = await resolve(h).catch(() => [] as string[]);
+    const addresses = await resolveWithin(resolve, h).catch(() => [] as string[]);
     const bad = addresses.find((a) => isPrivateHost(a));
     if (bad !== undefined) {
       throw new ListingError(`${redactUrl(listing)} names ${redactUrl(listed)}, whose host ${h} resolves to ${bad}, a private or local address: a listing fetched ` +

@@ -26,6 +26,8 @@ export interface RunSettings {
   readonly attempts: number;
   readonly backoffMillis: number;
   readonly maxRecordBytes: number;
+  /** The inputs are read from public addresses only (they came from a listing fetched over the network; storage/address-policy.ts). */
+  readonly publicInputsOnly?: boolean;
 }
 
 export interface Manifest {
@@ -104,6 +106,7 @@ export function parseManifest(buf: Buffer, runId: string, where: string): Omit<M
   if (!settings || typeof settings !== 'object' || typeof settings.out !== 'string' || typeof settings.job !== 'string' || !Number.isSafeInteger(settings.partitions)) {
     throw bad('no settings');
   }
+  if (settings.publicInputsOnly !== undefined && settings.publicInputsOnly !== true) throw bad('publicInputsOnly is not true');
   const files = m.files as Record<string, unknown> | unknown[] | null;
   const counts = ['total', 'done', 'failed'] as const;
   if (!files || typeof files !== 'object' || (!Array.isArray(files) && counts.some((k) => !Number.isSafeInteger(files[k])))) throw bad('no file counts');

@@ -36,7 +36,7 @@ function jobFor(manifest: Manifest, f: RunFile): { name: string; data: FileJobDa
     name: 'file',
     data: {
       runId: manifest.runId, fileId: f.fileId, input: f.input, out: s.out, job: s.job, partitions: s.partitions, maxRecordBytes: s.maxRecordBytes,
-      ...(f.ranges ? { ranges: f.ranges } : {}),
+      ...(f.ranges ? { ranges: f.ranges } : {}), ...(s.publicInputsOnly === true ? { publicOnly: true } : {}),
     },
     opts: { jobId: f.fileId, attempts: s.attempts, backoff: { type: 'exponential', delay: s.backoffMillis }, removeOnComplete: false, removeOnFail: false },
   };

@@ -32,6 +32,8 @@ export interface FileJobData {
    * index, `run --where`); absent: the whole file.
    */
   readonly ranges?: ReadonlyArray<readonly [number, number]>;
+  /** Read `input` from public addresses only (it came from a listing fetched over the network; storage/address-policy.ts). */
+  readonly publicOnly?: true;
 }
 
 /** The data of one reduce task: a run of partitions, merged from the committed files listed in `inputs`. */

@@ -63,6 +63,7 @@ export function checkFileTask(raw: unknown, runId: string, out: string | undefin
   int(d, 'partitions', 1, 4096);
   int(d, 'maxRecordBytes', 1, MAX_RECORD_BYTES);
   if (d.ranges !== undefined) checkRanges(d.ranges);
+  if (d.publicOnly !== undefined && d.publicOnly !== true) throw new TaskDataError('task field publicOnly is not true');
   return d as unknown as FileJobData;
 }
 

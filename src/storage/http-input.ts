@@ -2,6 +2,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import { redactUrl } from '../log/index.js';
+import { checkLiteral } from './address-policy.js';
 import { HttpStatusError, withRetry } from './retry.js';
 import { ResumableReadable, type OpenedBody } from './resumable.js';
 import type { IoSession } from './io-session.js';
@@ -80,6 +81,7 @@ function getOnce(url: URL, offset: number, etag: string | undefined, io: IoSessi
 /** Opens an http(s) URL (or `range` of it: [offset, length]) as a byte stream that retries and resumes transparently. */
 export function openHttpInput(location: string, io: IoSession, range?: readonly [number, number]): ResumableReadable {
   const url = new URL(location);
+  if (io.settings.publicAddressesOnly === true) checkLiteral(url);
   const s = io.settings;
   const backoff = { baseMillis: s.backoffMillis, maxMillis: s.maxBackoffMillis };
   return new ResumableReadable({

@@ -4,6 +4,7 @@ export { LocalStore } from './local-store.js';
 export { S3Store } from './s3-store.js';
 export { openInput, openLocalInput, isRemote, localPathOf, INPUT_CHUNK_BYTES } from './inputs.js';
 export { IoSession } from './io-session.js';
+export { isPrivateHost, PrivateAddressError, systemResolver, type Resolver } from './address-policy.js';
 export { ioSettingsFromConfig, type IoSettings } from './io-settings.js';
 export { IoCounters, withOwnPut, type IoProtocol } from './io-counters.js';
 export { hasAwsCredentials } from './s3-client.js';

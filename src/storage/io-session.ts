@@ -7,16 +7,20 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { S3Client } from '@aws-sdk/client-s3';
+import { publicLookup, type Resolver } from './address-policy.js';
 import { IoCounters } from './io-counters.js';
 import { createS3Client } from './s3-client.js';
 import type { IoSettings } from './io-settings.js';
 
 export class IoSession {
-  readonly counters = new IoCounters();
   private s3: S3Client | undefined;
   private agents: { http: http.Agent; https: https.Agent } | undefined;
 
-  constructor(readonly settings: IoSettings) {}
+  /**
+   * `counters`: another session's, for a session that counts into it (one with another address policy);
+   * `resolve`: how names are resolved under `publicAddressesOnly` (tests answer as a rebinding DNS server would).
+   */
+  constructor(readonly settings: IoSettings, readonly counters = new IoCounters(), private readonly resolve?: Resolver) {}
 
   s3Client(): S3Client {
     this.s3 ??= createS3Client(this.settings, this.counters);
@@ -24,7 +28,11 @@ export class IoSession {
   }
 
   agentFor(protocol: string): http.Agent {
-    this.agents ??= { http: new http.Agent({ keepAlive: true, maxSockets: 16 }), https: new https.Agent({ keepAlive: true, maxSockets: 16 }) };
+    if (this.agents === undefined) {
+      // Under the policy every connection's address is the one its lookup checked (address-policy.ts).
+      const lookup = this.settings.publicAddressesOnly === true ? { lookup: publicLookup(this.resolve) } : {};
+      this.agents = { http: new http.Agent({ keepAlive: true, maxSockets: 16, ...lookup }), https: new https.Agent({ keepAlive: true, maxSockets: 16, ...lookup }) };
+    }
     return protocol === 'https:' ? this.agents.https : this.agents.http;
   }
 

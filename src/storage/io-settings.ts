@@ -25,6 +25,11 @@ export interface IoSettings {
   readonly firstByteTimeoutMillis: number;
   /** An input that delivers no byte for this long, through all its retries and resumes, fails. */
   readonly giveUpMillis: number;
+  /**
+   * Inputs over http(s) are read from public addresses only (a listing fetched over the network named them): see
+   * address-policy.ts. Set per run by the coordinator, never by a setting.
+   */
+  readonly publicAddressesOnly?: boolean | undefined;
 }
 
 /** The storage settings of the configuration, with an optional `--s3-endpoint` that replaces the configured one. */

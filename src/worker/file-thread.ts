@@ -23,7 +23,7 @@ port.on('message', (req: ThreadRequest) => {
 port.postMessage({ ready: true }); // modules loaded: the sandbox may send files
 
 async function handle(req: ThreadRequest): Promise<ThreadReply> {
-  const io = new IoSession(req.io);
+  const io = new IoSession(req.data.publicOnly === true ? { ...req.io, publicAddressesOnly: true } : req.io);
   try {
     const job = resolveJob(jobRegistry, req.data.job);
     const result = await processFile(req.data, job, openStore(req.data.out, io), req.attempt, io, heartbeat);

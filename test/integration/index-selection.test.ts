@@ -157,6 +157,30 @@ describe('run --where (records selected through the index)', () => {
     expect(manifest.counters['io.s3.bytes_in']).toBeLessThan(chosen.reduce((n, r) => n + r.length, 0) + (await fsp.stat(index)).size + 10_000);
   }, 120_000);
 
+  it('an index listing fetched from the store obeys the listing rules: no local files, no loopback addresses, unless trusted (issue 24, finding 4)', async () => {
+    // The audit: the crawl's cc-index-table.paths.gz under --input-base named a root-only local Parquet and a loopback URL.
+    const crawl = 'CC-MAIN-2099-01';
+    const dry = (extra: string[] = []): ReturnType<typeof runCli> => runCli(
+      ['run', '--crawl', crawl, '--input-base', 's3://cc/', '--s3-endpoint', s3.endpoint, '--where', 'true', '--out', path.join(work, 'unused-listing'), '--dry-run', '--json', ...extra],
+      { ...s3.env },
+    );
+    await s3.put('cc', `crawl-data/${crawl}/cc-index-table.paths.gz`, zlib.gzipSync(`${index}\n`));
+    const local = await dry();
+    expect(local.code, local.stderr).toBe(2);
+    expect(local.stderr).toContain(`names ${index}, a local file: a listing fetched over the network may name only remote objects`);
+    expect(local.stdout).toBe('');
+    await s3.put('cc', `crawl-data/${crawl}/cc-index-table.paths.gz`, zlib.gzipSync('http://127.0.0.1:9/cc-index/part-0.parquet\n'));
+    const loop = await dry();
+    expect(loop.code, loop.stderr).toBe(2);
+    expect(loop.stderr).toContain('names http://127.0.0.1:9/cc-index/part-0.parquet, a private or local address');
+    // Trusted, the same local index is read: every row selected.
+    await s3.put('cc', `crawl-data/${crawl}/cc-index-table.paths.gz`, zlib.gzipSync(`${index}\n`));
+    const trusted = await dry(['--trust-listing']);
+    expect(trusted.code, trusted.stderr).toBe(0);
+    expect(JSON.parse(trusted.stdout)).toMatchObject({ records: rows.length, indexFiles: 1 });
+    expect(fs.existsSync(path.join(work, 'unused-listing'))).toBe(false);
+  }, 120_000);
+
   it('refuses an index row that names a file outside the crawl, naming the row; a range that is not a record fails its task naming the file and offset', async () => {
     const bad = path.join(work, 'bad-index.parquet');
     await writeIndex(bad, [{ ...(rows[0] as IndexRow), file: '../../etc/passwd' }]);

@@ -29,7 +29,7 @@ let s3: TestS3;
 let work: string;
 let planted: PlantedSet;
 let endpoint: string;
-let manifest: { status: string; files: { total: number; done: number; failed: number }; summary: { pages: number; links: number } };
+let manifest: { status: string; files: { total: number; done: number; failed: number }; summary: { pages: number; links: number }; settings: { publicInputsOnly?: boolean } };
 
 beforeAll(async () => {
   work = await tempDir('s3-commands');
@@ -72,6 +72,8 @@ describe('commands on a run in S3, with --s3-endpoint and without', () => {
     expect(manifest.status).toBe('succeeded');
     expect(manifest.files).toMatchObject({ total: 2, done: 2, failed: 0 });
     expect(manifest.summary.links).toBe(planted.expected.length);
+    // Its inputs came from a listing fetched over the network: its tasks read from public addresses only (issue 24, finding 4).
+    expect(manifest.settings.publicInputsOnly).toBe(true);
   });
 
   it('report', async () => {

@@ -6,14 +6,17 @@
  */
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { checkListedInputs, checkListedNames, isPrivateHost, readListing, toInputFiles } from '../../src/coordinator/listing.js';
+import { checkListedInputs, checkListedNames, readListing, toInputFiles } from '../../src/coordinator/listing.js';
+import { IoSession, isPrivateHost, readAll } from '../../src/storage/index.js';
 import { checkFileTask, checkReduceTask } from '../../src/redis/index.js';
 import { LocalStore } from '../../src/storage/local-store.js';
 import { tempDir } from '../helpers/fixtures.js';
-import { testIoSession } from '../helpers/storage.js';
+import { testIoSession, testIoSettings } from '../helpers/storage.js';
 
 const SAMPLES = path.resolve(import.meta.dirname, '../fixtures/samples');
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -75,6 +78,35 @@ describe('listings', () => {
     await expect(names(['http://loop.example.net/x.warc.gz'], remote, true)).resolves.toBeUndefined(); // trusted
     await expect(names(['http://loop.example.net/x.warc.gz'], 'http://127.0.0.1:9/paths.txt')).resolves.toBeUndefined(); // a private listing's own network
   });
+
+  it('a name that passed the check and then resolves to loopback (DNS rebinding) is not connected to: the address checked is the one used', async () => {
+    const requests: string[] = [];
+    const server = http.createServer((req, res) => { requests.push(req.url ?? ''); res.end('secret bytes from loopback'); });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as AddressInfo).port;
+    // The rebinding server: a public address for the listing's check, loopback for every later lookup.
+    let lookups = 0;
+    const rebinding = async (h: string): Promise<string[]> => (h === 'rebind.example.net' ? (lookups++ === 0 ? ['93.184.215.14'] : ['127.0.0.1']) : Promise.reject(new Error('ENOTFOUND')));
+    const listing = 'https://data.example.org/crawl/wat.paths';
+    const inputs = toInputFiles([`http://rebind.example.net:${port}/x.warc.gz`], new URL('.', listing).toString());
+    await checkListedNames(inputs, listing, false, rebinding); // passes: the first answer is public
+    const read = async (io: IoSession, url: string): Promise<string> => {
+      try {
+        return (await readAll(url, io)).toString();
+      } finally {
+        io.close();
+      }
+    };
+    const guarded = (): IoSession => new IoSession(testIoSettings({ publicAddressesOnly: true, attempts: 1 }), undefined, rebinding);
+    await expect(read(guarded(), (inputs[0] as { input: string }).input)).rejects.toThrow(/rebind\.example\.net resolves to 127\.0\.0\.1, a private or local address: inputs of a listing fetched over the network are read from public addresses only/);
+    // A literal loopback address is connected to without a lookup: refused before any request.
+    await expect(read(guarded(), `http://127.0.0.1:${port}/y.warc.gz`)).rejects.toThrow(/127\.0\.0\.1 is a private or local address: inputs of a listing/);
+    expect(requests).toEqual([]);
+    // The same session without the policy (a local or trusted listing) reads the server: the refusals above were the policy's.
+    expect(await read(testIoSession({ attempts: 1 }), `http://127.0.0.1:${port}/z.warc.gz`)).toBe('secret bytes from loopback');
+    expect(requests).toEqual(['/z.warc.gz']);
+    await new Promise<void>((r) => server.close(() => r()));
+  });
 });
 
 describe('tasks read back from Redis', () => {
@@ -94,6 +126,8 @@ describe('tasks read back from Redis', () => {
     expect(() => checkFileTask({ ...file, partitions: 1e9 }, 'r1', '/out')).toThrow(/partitions/);
     expect(() => checkFileTask({ ...file, input: 'a\nb' }, 'r1', '/out')).toThrow(/input/);
     expect(() => checkFileTask('nonsense', 'r1', '/out')).toThrow(/not an object/);
+    expect(checkFileTask({ ...file, publicOnly: true }, 'r1', '/out')).toMatchObject({ publicOnly: true });
+    expect(() => checkFileTask({ ...file, publicOnly: 'no' }, 'r1', '/out')).toThrow(/publicOnly/);
     expect(() => checkReduceTask({ ...reduce, inputs: 'other/reduce/inputs.jsonl' }, 'r1', '/out', 'r1/reduce/inputs.jsonl')).toThrow(/not the run's list/);
     expect(() => checkReduceTask({ ...reduce, first: 8 }, 'r1', '/out', 'r1/reduce/inputs.jsonl')).toThrow(/first/);
   });
