@@ -3,12 +3,13 @@
  * one-line description; same PRNG state -> same result. Most aim at header blocks, where the reader's decisions are.
  */
 import type { Rng } from '../fixtures/rng.js';
+import { deepMarkup } from './markup-mutations.js';
 import { blockStartAfter, contentLengthSpans, httpHeads, lineStarts, recordStarts, splice, withLengthDelta } from './warc-bytes.js';
 
 export const PLAIN_KINDS = [
   'bit-flip', 'byte-insert', 'byte-delete', 'length-number', 'length-huge', 'length-garbage', 'warc-version',
   'header-name', 'crlf-to-lf', 'non-ascii-header', 'long-header-line', 'chunked-encoding', 'truncate', 'duplicate-range',
-  'stacked',
+  'deep-markup', 'stacked',
 ] as const;
 export type PlainKind = (typeof PLAIN_KINDS)[number];
 
@@ -239,6 +240,7 @@ export const PLAIN_MUTATIONS: Record<PlainKind, (buf: Buffer, rng: Rng) => Mutat
     const to = rng.chance(0.5) ? from + range.length : starts.length > 0 && rng.chance(0.5) ? rng.pick(starts) : rng.int(buf.length + 1);
     return { bytes: splice(buf, to, 0, range), detail: `${range.length} bytes from ${from} copied to ${to}` };
   },
+  'deep-markup': deepMarkup,
   stacked: (buf, rng) => {
     let out = buf;
     const done: string[] = [];

@@ -6,6 +6,8 @@ export interface KindTally {
   ok: number;
   inputError: number;
   findings: number;
+  /** The kind's slowest read (ms, wall clock, a kill included). */
+  slowestMillis: number;
 }
 
 export interface Finding {
@@ -66,14 +68,15 @@ export class Tally {
   private slowest = 0;
 
   constructor(kindNames: readonly string[]) {
-    for (const k of kindNames) this.kinds[k] = { count: 0, ok: 0, inputError: 0, findings: 0 };
+    for (const k of kindNames) this.kinds[k] = { count: 0, ok: 0, inputError: 0, findings: 0, slowestMillis: 0 };
   }
 
   add(r: ReadRecord): void {
-    const k = (this.kinds[r.mutation] ??= { count: 0, ok: 0, inputError: 0, findings: 0 });
+    const k = (this.kinds[r.mutation] ??= { count: 0, ok: 0, inputError: 0, findings: 0, slowestMillis: 0 });
     this.inputs++;
     k.count++;
     this.slowest = Math.max(this.slowest, r.millis);
+    k.slowestMillis = Math.max(k.slowestMillis, Math.round(r.millis));
     if (r.outcome === 'ok') {
       this.ok++;
       k.ok++;
@@ -115,9 +118,9 @@ export function formatReport(r: FuzzReport): string {
   lines.push(`wikireverse fuzz: ${what} in ${r.elapsedSecs.toFixed(1)} s (${r.inputsPerSec}/s); deadline ${r.deadlineMillis} ms, RSS limit ${r.maxRssMb} MB`);
   lines.push(`peak child RSS ${r.peakChildRssMb} MB, ${r.childRestarts} child restarts, slowest read ${r.slowestReadMillis} ms`);
   lines.push('');
-  lines.push(`${'mutation'.padEnd(20)}${'read'.padStart(7)}${'ok'.padStart(7)}${'input err'.padStart(11)}${'findings'.padStart(10)}`);
+  lines.push(`${'mutation'.padEnd(20)}${'read'.padStart(7)}${'ok'.padStart(7)}${'input err'.padStart(11)}${'findings'.padStart(10)}${'slowest ms'.padStart(12)}`);
   for (const [kind, t] of Object.entries(r.kinds)) {
-    lines.push(`${kind.padEnd(20)}${String(t.count).padStart(7)}${String(t.ok).padStart(7)}${String(t.inputError).padStart(11)}${String(t.findings).padStart(10)}`);
+    lines.push(`${kind.padEnd(20)}${String(t.count).padStart(7)}${String(t.ok).padStart(7)}${String(t.inputError).padStart(11)}${String(t.findings).padStart(10)}${String(t.slowestMillis).padStart(12)}`);
   }
   const by = FINDING_KINDS.filter((f) => r.outcomes.byFinding[f] > 0).map((f) => `${f} ${r.outcomes.byFinding[f]}`);
   lines.push('');

@@ -15,7 +15,12 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { classifyResult } from '../../src/fuzz/classify.js';
+import { DEFAULT_JOB, jobRegistry } from '../../jobs/index.js';
+import { scanInput } from '../../src/extract/index.js';
+import { MARKUP_SHAPES } from '../../src/fuzz/markup-mutations.js';
 import { MUTATION_KINDS, mutantAt } from '../../src/fuzz/mutants.js';
+import { resolveJob } from '../../src/job/index.js';
+import { openLocalInput } from '../../src/storage/index.js';
 import { MAX_COUNTERS_BYTES, SELFTEST_MARKER, type FindingKind, type SelfTestFault } from '../../src/fuzz/protocol.js';
 import type { FuzzReport } from '../../src/fuzz/report.js';
 import { loadSeeds } from '../../src/fuzz/seeds.js';
@@ -147,6 +152,35 @@ describe('mutants', () => {
     expect(other.filter((d, i) => d !== first[i]).length).toBeGreaterThan(n / 2);
     expect(Array.from({ length: n }, (_, i) => mutantAt(seeds, 5, i).kind)).toEqual([...MUTATION_KINDS, ...MUTATION_KINDS]);
   }, 60_000);
+});
+
+describe('deep-markup mutants (issue 24, finding 3)', () => {
+  it('put nesting, attributes, comments and entities into real responses, and the real job reads every one without failing the file', async () => {
+    const seeds = await loadSeeds({ samplesDirs: [SAMPLES], workDir: path.join(work, 'seeds-markup') });
+    const job = resolveJob(jobRegistry, DEFAULT_JOB);
+    const at = MUTATION_KINDS.indexOf('deep-markup');
+    const shapes = new Set<string>();
+    const counters: Record<string, number> = {};
+    let framed = 0;
+    for (let round = 0; round < 60; round++) {
+      const m = mutantAt(seeds, 3, round * MUTATION_KINDS.length + at);
+      expect(m.kind).toBe('deep-markup');
+      const shape = /bytes of (\w+) markup/.exec(m.detail)?.[1];
+      if (shape === undefined) continue; // a seed without HTTP responses (WAT, WET) is left as it was
+      shapes.add(shape);
+      if (!m.detail.includes('Content-Length adjusted')) continue;
+      framed++;
+      const file = path.join(work, `markup-${round}${m.gzipped ? '.warc.gz' : '.warc'}`);
+      await fsp.writeFile(file, m.bytes);
+      const result = await scanInput(await openLocalInput(file), job, { inputName: file, maxRecordBytes: 1 << 20 }, () => undefined);
+      for (const [k, v] of Object.entries(result.counters.toJSON())) counters[k] = (counters[k] ?? 0) + v;
+    }
+    expect([...shapes].sort()).toEqual([...MARKUP_SHAPES].sort());
+    expect(framed).toBeGreaterThan(10);
+    // The markup was parsed as HTML (not skipped as a broken record): deep nesting was cut, links to Wikipedia were found.
+    expect(counters.pages_nesting_cut ?? 0).toBeGreaterThan(0);
+    expect(counters.links_kept ?? 0).toBeGreaterThan(0);
+  }, 120_000);
 });
 
 describe('classification of the reader child answers', () => {
