@@ -16,6 +16,7 @@ export interface InputFlags {
   sample?: number;
   seed?: number;
   trustListing: boolean;
+  preflight: boolean;
   where?: string;
   index?: string;
 }
@@ -36,13 +37,14 @@ export function addInputOptions(cmd: Command, ctx: CommandContext): Command {
     .option('--seed <s>', 'seed of --sample', intOption('--seed'))
     .option('--where <predicate>', "with --crawl: only the records this SQL predicate over Common Crawl's URL index selects (e.g. \"url_host_tld = 'no' AND content_languages = 'nor'\"), each read with a Range request")
     .option('--index <location>', "with --where: the index's Parquet files (a file, directory, glob or listing; local, https:// or s3://); default: the crawl's crawl-data/<id>/cc-index-table.paths.gz")
-    .option('--trust-listing', 'let a listing fetched over the network name local files and private addresses (refused by default)', false);
+    .option('--trust-listing', 'let a listing fetched over the network name local files and private addresses (refused by default)', false)
+    .option('--no-preflight', 'start without checking the inputs first (by default every local one must be readable and a sample of 5 remote ones must answer)');
 }
 
 /** Checks the combination and returns what `Coordinator.start` needs. */
 export function inputRequest(f: InputFlags): {
   paths?: string; crawl?: string; input: CrawlInput; source?: CrawlSource; inputBase?: string; selection: Selection; trustListing: boolean;
-  where?: string; index?: string;
+  preflight: boolean; where?: string; index?: string;
 } {
   if ((f.paths === undefined) === (f.crawl === undefined)) {
     throw new UsageError('give either --paths <listing> or --crawl <id> (e.g. --crawl CC-MAIN-2024-51)');
@@ -72,6 +74,7 @@ export function inputRequest(f: InputFlags): {
     ...(f.inputBase !== undefined ? { inputBase: f.inputBase } : {}),
     selection,
     trustListing: f.trustListing,
+    preflight: f.preflight,
     ...(f.where !== undefined ? { where: f.where } : {}),
     ...(f.index !== undefined ? { index: f.index } : {}),
   };

@@ -13,6 +13,7 @@ import { hasAwsCredentials, type IoSession } from '../storage/index.js';
 import { checkListedInputs, checkListedNames, listEntries, listingIsPublic, readListing, resolveEntry, toInputFiles, type InputFile } from './listing.js';
 
 import { crawlIndexListingPath } from './index-selection.js';
+import { preflight } from './preflight.js';
 import type { CrawlInput, CrawlSource, Selection } from './selection.js';
 
 export { parseSegments, type CrawlInput, type CrawlSource, type Selection } from './selection.js';
@@ -101,6 +102,8 @@ export interface InputRequest {
   readonly selection?: Selection | undefined;
   /** Accept local files and private addresses named by a listing fetched over the network (`--trust-listing`). */
   readonly trustListing?: boolean | undefined;
+  /** Check the inputs before the run starts (preflight.ts); false: `--no-preflight`. @default true */
+  readonly preflight?: boolean | undefined;
   /** Select records through the crawl's index: an SQL predicate over its columns (`--where`). */
   readonly where?: string | undefined;
   /** The index to select from (`--index`); default: the crawl's `cc-index-table.paths.gz`. */
@@ -180,8 +183,10 @@ export async function planInputs(req: InputRequest, io: IoSession): Promise<Inpu
   if (inputs.length === 0) {
     throw new Error(`${redactUrl(listing)}: no input files ${entries.length === 0 ? 'listed' : `selected (${describeSelection(selection)} of ${entries.length})`}`);
   }
+  const publicOnly = listingIsPublic(listing, req.trustListing === true);
+  if (req.preflight !== false) await preflight(inputs, listing, io, publicOnly);
   return {
     inputs, listing: redactUrl(listing), listed: entries.length, crawl, input, source, selection, selectionText: describeSelection(selection),
-    publicOnly: listingIsPublic(listing, req.trustListing === true),
+    publicOnly,
   };
 }

@@ -131,7 +131,7 @@ describe('report and resume --retry-failed', () => {
     await fsp.writeFile(listing, [...planted.files, corrupt].join('\n') + '\n');
 
     const out = path.join(work, 'out-report');
-    const res = await runCli(['run', '--paths', listing, '--out', out, '--workers', '2', '--redis', redis.url, '--run-id', 'mixed-1', '--attempts', '2'], FAST);
+    const res = await runCli(['run', '--paths', listing, '--out', out, '--workers', '2', '--redis', redis.url, '--run-id', 'mixed-1', '--attempts', '2', '--no-preflight'], FAST);
     expect(res.code).toBe(1);
     expect(res.stdout).toContain('run mixed-1 failed: files 2/4 (failed 2)');
     expect(res.stdout).toContain(`failed: ${missing}: Cannot read input ${missing}: no such file`);

@@ -109,7 +109,7 @@ describe('corrupt inputs', () => {
     const fileLevel = ['cut.warc.gz', 'notwarc.warc.gz', 'missing.warc.gz'];
     await fsp.writeFile(listing, [...Object.keys(files), ...fileLevel].join('\n') + '\n');
     const out = path.join(work, 'out');
-    const res = await runCli(['run', '--paths', listing, '--out', out, '--workers', '2', '--redis', redis.url, '--run-id', 'corrupt-1', '--attempts', '2'], FAST);
+    const res = await runCli(['run', '--paths', listing, '--out', out, '--workers', '2', '--redis', redis.url, '--run-id', 'corrupt-1', '--attempts', '2', '--no-preflight'], FAST);
     expect(res.code, res.stderr.slice(-3000)).toBe(1);
 
     const m = JSON.parse(await fsp.readFile(`${out}/corrupt-1/manifest.json`, 'utf8'));

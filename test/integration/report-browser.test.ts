@@ -24,7 +24,7 @@ beforeAll(async () => {
   out = path.join(work, 'out');
   planted = await plant(path.join(work, 'in'), [{ kind: 'wat', files: 4, pagesPerFile: 300, seed: 41, wikiLinkRate: 0.3 }]);
   await fsp.appendFile(planted.listing, `${path.join(work, 'in', 'missing-00000.wat.gz')}\n`);
-  const res = await runCli(['run', '--paths', planted.listing, '--out', out, '--workers', '2', '--redis', redis.url, '--run-id', RUN, '--partitions', '2', '--attempts', '1'], { WIKIREVERSE_POLL_MS: '200' });
+  const res = await runCli(['run', '--paths', planted.listing, '--out', out, '--workers', '2', '--redis', redis.url, '--run-id', RUN, '--partitions', '2', '--attempts', '1', '--no-preflight'], { WIKIREVERSE_POLL_MS: '200' });
   expect(res.code, res.stderr).toBe(1);
   expect(res.stderr).toContain(`report: ${out}/${RUN}/report.html`);
 });

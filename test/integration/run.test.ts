@@ -3,6 +3,7 @@
  * 2 local worker processes, Parquet outputs read back with DuckDB and compared with the planted set exactly.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { startRedisServer, type EmbeddedRedis } from '../../src/redis/index.js';
@@ -90,6 +91,24 @@ describe('run', () => {
     expect(res.stderr).not.toMatch(/Warning/);
     const links = await readParquet(`${out}/parts-32/links/*.parquet`);
     expect(links.map(keyOf).sort()).toEqual(planted.expected.map((r) => keyOf(r as unknown as Record<string, unknown>)).sort());
+  });
+
+  it('a listing naming files that are not there fails the pre-flight in --dry-run and run, before anything starts; --no-preflight starts anyway (issue 26, item 9)', async () => {
+    const listing = path.join(work, 'listing-missing.txt');
+    const gone = [path.join(work, 'gone-1.warc.wat.gz'), path.join(work, 'gone-2.warc.wat.gz')];
+    await fsp.writeFile(listing, [...planted.files, ...gone, work].join('\n') + '\n');
+    const out = path.join(work, 'out-preflight');
+    for (const extra of [['--dry-run'], ['--workers', '1', '--redis', redis.url, '--run-id', 'pre-1']]) {
+      const res = await runCli(['run', '--paths', listing, '--out', out, ...extra]);
+      expect(res.code, res.stderr).toBe(2);
+      expect(res.stderr).toContain(`${listing}: 3 of ${planted.files.length + 3} inputs checked cannot be read: ${gone[0]}: no such file; ${gone[1]}: no such file; ${work}: not a file. ` +
+        'Fix the listing, or add --no-preflight to start anyway (those files will fail)');
+      expect(res.stdout).toBe('');
+    }
+    expect(fs.existsSync(out)).toBe(false); // nothing written
+    const started = await runCli(['run', '--paths', listing, '--out', out, '--workers', '1', '--redis', redis.url, '--run-id', 'pre-2', '--no-preflight', '--attempts', '1', '--no-progress']);
+    expect(started.code, started.stderr).toBe(1);
+    expect(started.stdout).toContain(`failed: ${gone[0]}: Cannot read input ${gone[0]}: no such file`);
   });
 
   it('says how to install redis-server when it is missing', async () => {

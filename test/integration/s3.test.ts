@@ -155,8 +155,9 @@ describe('S3', () => {
     const c = manifest.counters as Record<string, number>;
     let total = 0;
     for (const f of planted.files) total += (await fsp.stat(f)).size;
-    expect(c['io.s3.get']).toBe(3 + 1); // 3 inputs and the listing
-    expect(c['io.s3.bytes_in']).toBe(total + Buffer.byteLength(planted.files.map((f) => path.basename(f)).join('\n') + '\n'));
+    // 3 inputs, the listing, and the pre-flight's one-byte probe of each input (up to 5 are probed).
+    expect(c['io.s3.get']).toBe(3 + 1 + 3);
+    expect(c['io.s3.bytes_in']).toBe(total + Buffer.byteLength(planted.files.map((f) => path.basename(f)).join('\n') + '\n') + 3);
   });
 
   it('never prints, logs or records secrets (AWS_SECRET_ACCESS_KEY, credentials in the endpoint URL)', async () => {
@@ -164,9 +165,15 @@ describe('S3', () => {
     const urlSecret = 'urlSecretValue-b81e44';
     const endpoint = `http://${S3_ACCESS_KEY}:${urlSecret}@127.0.0.1:${s3.port}`;
     await s3.put('in', 'data/listing-with-missing.txt', ['wat-00000.warc.wat.gz', 'missing-00000.warc.wat.gz'].join('\n'));
+    // The pre-flight probes the listed objects first: the missing one stops the run before it starts (issue 26, item 9).
+    const refused = await runCli(['run', '--paths', 's3://in/data/listing-with-missing.txt', '--out', 's3://out/secret-test', '--s3-endpoint', endpoint, '--dry-run'],
+      { AWS_ACCESS_KEY_ID: 'AKIAEXAMPLEKEY', AWS_SECRET_ACCESS_KEY: envSecret });
+    expect(refused.code, refused.stderr).toBe(2);
+    expect(refused.stderr).toMatch(/^error: s3:\/\/in\/data\/listing-with-missing\.txt: 1 of 2 inputs checked cannot be read: s3:\/\/in\/data\/missing-00000\.warc\.wat\.gz: .*NoSuchKey.*add --no-preflight/m);
+    expect(refused.stderr + refused.stdout).not.toContain(urlSecret);
     const res = await runCli(
       ['run', '--paths', 's3://in/data/listing-with-missing.txt', '--out', 's3://out/secret-test', '--s3-endpoint', endpoint, '--workers', '1', '--redis', redis.url,
-        '--run-id', 'secret-1', '--partitions', '1', '--attempts', '1', '--log-level', 'debug'],
+        '--run-id', 'secret-1', '--partitions', '1', '--attempts', '1', '--log-level', 'debug', '--no-preflight'],
       { AWS_ACCESS_KEY_ID: 'AKIAEXAMPLEKEY', AWS_SECRET_ACCESS_KEY: envSecret, WIKIREVERSE_IO_ATTEMPTS: '2', WIKIREVERSE_IO_BACKOFF_MS: '10' },
     );
     expect(res.code).toBe(1); // the missing input failed; the rest succeeded
