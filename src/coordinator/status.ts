@@ -17,7 +17,7 @@ export async function getRunStatus(redisUrl: string, runId: string): Promise<Run
     const record = await readRunRecord(redis, runId);
     if (!record) return null;
     const { total, ...c } = await readRunCounts(redis, queue, runId, record.files);
-    return { runId, status: record.status, out: record.out, files: total, waiting: c.waiting, active: c.active, done: c.done, failed: c.failed };
+    return { runId, status: record.status, out: record.out, files: total, waiting: c.waiting, active: c.active, done: c.done, failed: c.failed, retrying: c.retrying };
   } finally {
     await queue.close();
     redis.disconnect();

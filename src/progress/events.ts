@@ -21,7 +21,7 @@ export type ProgressEvent =
 export interface ProgressEventBody {
   runId: string;
   status: string;
-  files: { total: number; done: number; failed: number; active: number; waiting: number };
+  files: { total: number; done: number; failed: number; active: number; waiting: number; retrying?: number };
   pages: number;
   links: number;
   bytes: number;
@@ -34,7 +34,7 @@ export interface ProgressEventBody {
 export function progressEvent(v: ProgressView): { event: 'progress' } & ProgressEventBody {
   return {
     event: 'progress', runId: v.runId, status: v.status,
-    files: { total: v.total, done: v.done, failed: v.failed, active: v.active, waiting: v.waiting },
+    files: { total: v.total, done: v.done, failed: v.failed, active: v.active, waiting: v.waiting, retrying: v.retrying },
     pages: v.pages, links: v.links, bytes: v.bytes, pagesPerSec: Math.round(v.pagesPerSec * 10) / 10,
     etaSeconds: v.etaMillis === null ? null : Math.round(v.etaMillis / 1000), costUsd: v.costUsd,
     elapsedSeconds: Math.round(v.elapsedMillis / 100) / 10,

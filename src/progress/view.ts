@@ -61,7 +61,7 @@ export function buildView(q: ProgressSnapshot, totals: LiveTotals | null, status
   const remaining = q.total - finished;
   const etaMillis = remaining <= 0 ? 0 : filesPerSec > 0 ? (remaining / filesPerSec) * 1000 : null;
   return {
-    runId: q.runId, status, total: q.total, done: q.done, failed: q.failed, active: q.active, waiting: q.waiting,
+    runId: q.runId, status, total: q.total, done: q.done, failed: q.failed, active: q.active, waiting: q.waiting, retrying: q.retrying,
     elapsedMillis: q.elapsedMillis, pages, links: totals?.rows ?? 0, bytes: totals?.bytes ?? 0,
     pagesPerSec, etaMillis, costUsd: totals?.costUsd ?? null,
   };
@@ -95,7 +95,7 @@ export function formatBar(v: ProgressView, columns: number): string {
   const ratio = v.total > 0 ? Math.min(1, finished / v.total) : 0;
   const pct = `${(ratio * 100).toFixed(0).padStart(3)}%`;
   const text =
-    ` ${pct} ${finished}/${v.total} files` + (v.failed ? ` (${v.failed} failed)` : '') +
+    ` ${pct} ${finished}/${v.total} files` + (v.failed ? ` (${v.failed} failed)` : '') + (v.retrying ? ` (retrying ${v.retrying})` : '') +
     ` | ${compact(v.pages)} pages ${compact(v.links)} links | ${compact(v.pagesPerSec)} p/s | ETA ${duration(v.etaMillis)} | ${usd(v.costUsd)}` +
     (v.status === 'running' ? '' : ` | ${v.status}`);
   const barWidth = Math.max(10, Math.min(40, columns - text.length - 3));

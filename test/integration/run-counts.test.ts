@@ -23,7 +23,7 @@ import { tempDir } from '../helpers/fixtures.js';
 const RUN = 'counts-1';
 const TOTAL = 10;
 /** What was planted below, counted by hand. */
-const PLANTED = { total: TOTAL, done: 4, failed: 1, active: 1, waiting: 3 };
+const PLANTED = { total: TOTAL, done: 4, failed: 1, active: 2, waiting: 2, retrying: 2 };
 
 let redis: EmbeddedRedis;
 let work: string;
@@ -92,15 +92,19 @@ describe('a run\'s counts', () => {
       // f6: held by a worker (active).
       await add('f6');
       await take('f6');
-      // f7, f8: waiting.
+      // f7: failed once, held by a worker again (active, retrying).
       await add('f7');
+      await failOnce('f7');
+      await (await queue.getJob('f7'))?.promote();
+      await take('f7');
+      // f8: waiting.
       await add('f8');
       // f9, f10: committed in the store before this Redis knew the run (the coordinator counts them); f1 again counts once.
       await recordCommittedIds(r, RUN, ['f9', 'f10', 'f1']);
 
       // The queue as BullMQ sees it, so the planted mix is what the test says it is.
       const jobs = await queue.getJobCounts('completed', 'failed', 'active', 'waiting', 'delayed');
-      expect(jobs).toEqual({ completed: 3, failed: 1, active: 1, waiting: 2, delayed: 1 });
+      expect(jobs).toEqual({ completed: 3, failed: 1, active: 2, waiting: 1, delayed: 1 });
       expect((await readLiveTotals(r, RUN)).files).toBe(4);
 
       // The coordinator: one poll's snapshot and its progress line (stopped at the second poll).
@@ -117,7 +121,7 @@ describe('a run\'s counts', () => {
       })).rejects.toBe(stop);
       const snap = snaps[0] as ProgressSnapshot;
       expect(snap).toMatchObject({ runId: RUN, ...PLANTED });
-      expect(lines[0]).toMatch(/^files 4\/10 \(failed 1, active 1, waiting 3\) \d+\.\ds$/);
+      expect(lines[0]).toMatch(/^files 4\/10 \(failed 1, active 2, waiting 2, retrying 2\) \d+\.\ds$/);
 
       // The progress view of that snapshot starts with the same line.
       const view = buildView(snap, await readLiveTotals(r, RUN), 'running');
@@ -127,10 +131,10 @@ describe('a run\'s counts', () => {
       const json = await runCli(['status', RUN, '--redis', redis.url, '--json']);
       expect(json.code, json.stderr).toBe(0);
       const s = JSON.parse(json.stdout) as Record<string, unknown>;
-      expect(s).toMatchObject({ runId: RUN, status: 'running', files: PLANTED.total, done: PLANTED.done, failed: PLANTED.failed, active: PLANTED.active, waiting: PLANTED.waiting });
+      expect(s).toMatchObject({ runId: RUN, status: 'running', files: PLANTED.total, done: PLANTED.done, failed: PLANTED.failed, active: PLANTED.active, waiting: PLANTED.waiting, retrying: PLANTED.retrying });
       const text = await runCli(['status', RUN, '--redis', redis.url]);
-      expect(text.stdout).toContain(`run ${RUN} running: files 10, waiting 3, active 1, done 4, failed 1\n`);
-      expect(text.stdout).toMatch(/\nfiles 4\/10 \(failed 1, active 1, waiting 3\) /);
+      expect(text.stdout).toContain(`run ${RUN} running: files 10, waiting 2, active 2, done 4, failed 1, retrying 2\n`);
+      expect(text.stdout).toMatch(/\nfiles 4\/10 \(failed 1, active 2, waiting 2, retrying 2\) /);
     } finally {
       await worker.close(true);
       await queue.close();

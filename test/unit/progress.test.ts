@@ -18,7 +18,7 @@ class FakeStream {
 }
 
 const totals = (pages: number, rows: number, costUsd: number | null = null): LiveTotals => ({ files: 0, pages, rows, bytes: pages * 1000, workerMillis: 0, costUsd });
-const counts = (done: number, elapsedMillis: number, failed = 0) => ({ runId: 'r1', total: 10, done, failed, active: 2, waiting: 10 - done - failed - 2, elapsedMillis });
+const counts = (done: number, elapsedMillis: number, failed = 0) => ({ runId: 'r1', total: 10, done, failed, active: 2, waiting: 10 - done - failed - 2, retrying: 0, elapsedMillis });
 
 describe('progress view', () => {
   it('computes rates from a sliding window and the ETA from the file rate', () => {
@@ -42,7 +42,8 @@ describe('progress view', () => {
     const line = formatCounts('files', v, v.elapsedMillis);
     expect(line).toBe('files 4/10 (failed 1, active 2, waiting 3) 1m15s');
     expect(formatLine(v).startsWith(`${line} | pages 10,`)).toBe(true);
-    expect(formatCounts('reduce tasks', { total: 4, done: 1, failed: 0, active: 2, waiting: 1 }, 4200)).toBe('reduce tasks 1/4 (failed 0, active 2, waiting 1) 4.2s');
+    expect(formatCounts('reduce tasks', { total: 4, done: 1, failed: 0, active: 2, waiting: 1, retrying: 0 }, 4200)).toBe('reduce tasks 1/4 (failed 0, active 2, waiting 1) 4.2s');
+    expect(formatCounts('files', { total: 4, done: 1, failed: 0, active: 2, waiting: 1, retrying: 2 }, 4200)).toBe('files 1/4 (failed 0, active 2, waiting 1, retrying 2) 4.2s');
   });
 
   it('formats numbers and durations compactly', () => {

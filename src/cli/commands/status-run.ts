@@ -25,12 +25,13 @@ async function view(redis: Redis, s: RunStatusReport, meter?: RateMeter): Promis
   const ended = Date.parse(record?.finishedAt ?? '');
   const end = isGoing(s.status) || !Number.isFinite(ended) ? Date.now() : ended;
   const elapsedMillis = Number.isFinite(created) ? Math.max(0, end - created) : 0;
-  return buildView({ runId: s.runId, total: s.files, done: s.done, failed: s.failed, active: s.active, waiting: s.waiting, elapsedMillis }, totals, s.status, meter);
+  return buildView({ runId: s.runId, total: s.files, done: s.done, failed: s.failed, active: s.active, waiting: s.waiting, retrying: s.retrying, elapsedMillis }, totals, s.status, meter);
 }
 
-/** `run <id> <status>: files N, waiting w, active a, done d, failed f` (the counts of src/redis/run-counts.ts). */
+/** `run <id> <status>: files N, waiting w, active a, done d, failed f[, retrying r]` (the counts of src/redis/run-counts.ts). */
 function statusLine(s: RunStatusReport): string {
-  return `run ${s.runId} ${s.status}: files ${s.files}, waiting ${s.waiting}, active ${s.active}, done ${s.done}, failed ${s.failed}`;
+  return `run ${s.runId} ${s.status}: files ${s.files}, waiting ${s.waiting}, active ${s.active}, done ${s.done}, failed ${s.failed}` +
+    (s.retrying > 0 ? `, retrying ${s.retrying}` : '');
 }
 
 /** The files of a run whose coordinator died: done means committed in the store, failed is what the list says. */
