@@ -12,8 +12,8 @@ import type { JobDefinition } from '../job/types.js';
 import type { Logger } from '../log/index.js';
 import { redactUrl } from '../log/index.js';
 import {
-  ACTIVE_RUNS_KEY, createRunRecord, finishRunRecord, openQueue, openRedis, queueName, reduceQueueName, removePrivateUrl, savePrivateUrl,
-  readWorkersSeen, setRunStatus, startRedisServer, type EmbeddedRedis,
+  ACTIVE_RUNS_KEY, carryLiveTotals, createRunRecord, finishRunRecord, openQueue, openRedis, queueName, readLiveTotals, reduceQueueName,
+  removePrivateUrl, savePrivateUrl, readWorkersSeen, setRunStatus, startRedisServer, type EmbeddedRedis, type LiveTotals,
 } from '../redis/index.js';
 import { IoSession, manifestPath, openStore, runDir, withOwnPut, type IoSettings, type OutputStore } from '../storage/index.js';
 import { mergeCounters, type CounterMap } from '../extract/index.js';
@@ -78,6 +78,9 @@ export interface RunResult {
   readonly exitCode: ExitCode;
 }
 
+/** How long a manifest save waits for the run's live totals in Redis. */
+const LIVE_TOTALS_WAIT_MILLIS = 2_000;
+
 export class Coordinator {
   private embedded: EmbeddedRedis | undefined;
   /** The run whose Redis URL (with its password) this coordinator saved in a private file, removed at close. */
@@ -93,6 +96,8 @@ export class Coordinator {
   private io: IoSession | undefined;
   /** The `io.*` counters of earlier coordinator sessions of the run being resumed. */
   private carriedIo: CounterMap = {};
+  /** This session's place in the manifest's `sessionsMillis`, and when it started. */
+  private part: { readonly index: number; readonly startedAt: number } | undefined;
 
   constructor(
     private readonly jobs: ReadonlyMap<string, JobDefinition>,
@@ -140,6 +145,7 @@ export class Coordinator {
       const plan = await planInputs(opts, this.ioSession());
       files = await writeRunFiles(store, runId, plan.inputs.map((f) => ({ fileId: f.fileId, input: f.input, status: 'pending' as const })));
       publicInputsOnly = plan.publicOnly;
+      for (const w of plan.warnings) this.session.say(w);
       chosen = { crawl: plan.crawl, input: plan.input, source: plan.source, listing: plan.listing, listed: plan.listed,
         selection: plan.selection, selectionText: plan.selectionText };
     }
@@ -185,7 +191,11 @@ export class Coordinator {
   }
 
   private async execute(store: OutputStore, manifest: Manifest, resuming: boolean, retryFailed: boolean): Promise<RunResult> {
-    const started = Date.now();
+    // A resumed run reads as one run: its elapsed time (progress, rates, the summary's seconds) counts the earlier sessions' walls.
+    const now = Date.now();
+    const earlier = manifest.sessionsMillis ?? [];
+    this.part = { index: earlier.length, startedAt: now };
+    const started = now - earlier.reduce((a, b) => a + b, 0);
     const { runId, settings } = manifest;
     const definition = this.jobs.get(settings.job);
     if (!definition) throw new Error(`Run ${runId} uses job "${settings.job}", which this build does not know`);
@@ -210,6 +220,7 @@ export class Coordinator {
 
       // Everything not committed in the store goes (back) into the queue.
       const committed = resuming ? await syncCommitted(this.redis, store, runId) : undefined;
+      if (resuming) await carryLiveTotals(this.redis, runId, manifest.liveTotals);
       const requeued = await enqueueFiles(this.queue, store, manifest, resuming ? 'resume' : 'fresh', retryFailed, committed);
       if (resuming) log.info({ requeued }, 'resuming run');
       let fleet: Fleet | undefined;
@@ -368,6 +379,15 @@ export class Coordinator {
   /** Writes the manifest with the coordinators' own counters so far (a later `resume` carries them on). */
   private async save(store: OutputStore, manifest: Manifest): Promise<void> {
     manifest.coordinatorIo = this.coordinatorIo();
+    if (this.part) (manifest.sessionsMillis ??= [])[this.part.index] = Date.now() - this.part.startedAt;
+    if (this.redis) {
+      // A Redis that is gone does not hold the save up (an interrupt's save must end in seconds).
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<undefined>((resolve) => { timer = setTimeout(() => resolve(undefined), LIVE_TOTALS_WAIT_MILLIS); });
+      const t: LiveTotals | undefined = await Promise.race([readLiveTotals(this.redis, manifest.runId).catch(() => undefined), late]);
+      clearTimeout(timer);
+      if (t && t.files > 0) manifest.liveTotals = { pages: t.pages, rows: t.rows, bytes: t.bytes, workerMillis: t.workerMillis };
+    }
     await writeManifest(store, manifest);
   }
 

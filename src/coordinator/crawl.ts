@@ -151,6 +151,8 @@ export interface InputPlan {
   readonly selectionText: string;
   /** The inputs are read from public addresses only (a listing fetched over the network, not trusted). */
   readonly publicOnly: boolean;
+  /** What the pre-flight found that does not stop the run (preflight.ts), one line each. */
+  readonly warnings: readonly string[];
 }
 
 /** Fetches the listing, selects the slice and resolves the inputs. */
@@ -184,9 +186,9 @@ export async function planInputs(req: InputRequest, io: IoSession): Promise<Inpu
     throw new Error(`${redactUrl(listing)}: no input files ${entries.length === 0 ? 'listed' : `selected (${describeSelection(selection)} of ${entries.length})`}`);
   }
   const publicOnly = listingIsPublic(listing, req.trustListing === true);
-  if (req.preflight !== false) await preflight(inputs, listing, io, publicOnly);
+  const warnings = req.preflight !== false ? await preflight(inputs, listing, io, publicOnly) : [];
   return {
     inputs, listing: redactUrl(listing), listed: entries.length, crawl, input, source, selection, selectionText: describeSelection(selection),
-    publicOnly,
+    publicOnly, warnings,
   };
 }

@@ -46,12 +46,20 @@ export interface Manifest {
   redis?: string;
   /** Coordinator sessions so far (1 + number of resumes). */
   sessions?: number;
+  /** Wall time of each coordinator session that saved the manifest, in order (the current one as of the last save). */
+  sessionsMillis?: number[];
+  /**
+   * The run's live totals in Redis as of the last save: a resume on a Redis that does not hold them (a new private
+   * server) starts its displays from them, so a resumed run's pages and links read as one run's.
+   */
+  liveTotals?: { pages: number; rows: number; bytes: number; workerMillis: number };
   counters: CounterMap;
   /**
    * The coordinators' own requests (`io.*`: listing, manifests, reducer reads and writes), over every session up to
    * the last manifest write: a resumed run adds to them, and the final `counters` include them.
    */
   coordinatorIo?: CounterMap;
+  /** `seconds`: the wall time of all the run's sessions (`sessionsMillis`). */
   summary?: { files: number; filesDone: number; filesFailed: number; pages: number; links: number; articles: number; seconds: number };
   outputs: OutputFile[];
   /** The input files by outcome; each file is a line of `files.jsonl.gz`. */
@@ -107,6 +115,10 @@ export function parseManifest(buf: Buffer, runId: string, where: string): Omit<M
     throw bad('no settings');
   }
   if (settings.publicInputsOnly !== undefined && settings.publicInputsOnly !== true) throw bad('publicInputsOnly is not true');
+  const count = (v: unknown): boolean => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+  if (m.sessionsMillis !== undefined && (!Array.isArray(m.sessionsMillis) || m.sessionsMillis.length > 100_000 || !m.sessionsMillis.every(count))) throw bad('sessionsMillis is not a list of durations');
+  const live = m.liveTotals as Record<string, unknown> | undefined;
+  if (live !== undefined && (typeof live !== 'object' || live === null || !['pages', 'rows', 'bytes', 'workerMillis'].every((k) => count(live[k])))) throw bad('liveTotals is not a set of counts');
   const files = m.files as Record<string, unknown> | unknown[] | null;
   const counts = ['total', 'done', 'failed'] as const;
   if (!files || typeof files !== 'object' || (!Array.isArray(files) && counts.some((k) => !Number.isSafeInteger(files[k])))) throw bad('no file counts');

@@ -36,6 +36,8 @@ export interface RunOutcome {
   readonly skipped: Record<string, number>;
   readonly outputs: Record<string, { files: number; rows: number; bytes: number }>;
   readonly summary: Manifest['summary'] | null;
+  /** Wall time of each coordinator session (the run and its resumes), seconds. */
+  readonly sessionsSeconds: number[];
 }
 
 const SKIP_RE = /^(pages_(?!parsed)|records_|input_damage\.|bytes_skipped|links_rejected\.|links_duplicate|files_requeued|io\.retries|io\.resumes)/;
@@ -58,6 +60,7 @@ export function buildOutcome(m: Manifest, { failed, retried }: OutcomeFiles): Ru
     skipped: Object.fromEntries(Object.entries(m.counters).filter(([k]) => SKIP_RE.test(k)).sort(([a], [b]) => a.localeCompare(b))),
     outputs,
     summary: m.summary ?? null,
+    sessionsSeconds: (m.sessionsMillis ?? []).map((ms) => Math.round(ms / 100) / 10),
   };
 }
 
@@ -68,7 +71,10 @@ export function formatOutcome(r: RunOutcome, out: string): string {
     `files: ${r.files.total} total: ${r.files.ok} ok, ${r.files.failed} failed${r.files.pending ? `, ${r.files.pending} pending` : ''}` +
       (r.files.retried ? ` (${r.files.retried} took more than one attempt)` : ''),
   ];
-  if (r.summary) lines.push(`pages ${r.summary.pages}, links ${r.summary.links}, articles ${r.summary.articles}, ${r.summary.seconds}s`);
+  if (r.summary) {
+    const parts = r.sessionsSeconds.length > 1 ? ` (${r.sessionsSeconds.length} sessions: ${r.sessionsSeconds.map((s) => `${s}s`).join(' + ')})` : '';
+    lines.push(`pages ${r.summary.pages}, links ${r.summary.links}, articles ${r.summary.articles}, ${r.summary.seconds}s${parts}`);
+  }
   if (r.failed.length > 0) {
     lines.push('failed inputs:');
     for (const f of r.failed) lines.push(`  ${f.input} (attempts ${f.attempts}): ${f.error}`);

@@ -4,7 +4,7 @@ export { connect, openQueue, openRedis, redisOptions, waitForRedis, RedisUnavail
 export { startRedisServer, type EmbeddedRedis } from './redis-server.js';
 export { checkFileTask, checkReduceTask, TaskDataError } from './task-data.js';
 export { readPrivateUrl, removePrivateUrl, savePrivateUrl } from './private-url.js';
-export { recordCommitted, recordCommittedIds, recordReduced, readLiveTotals, readRunUsage, readCostUsd, type LiveTotals } from './live-totals.js';
+export { carryLiveTotals, recordCommitted, recordCommittedIds, recordReduced, readLiveTotals, readRunUsage, readCostUsd, type LiveTotals } from './live-totals.js';
 export {
   costKey, liveTotalsKey, runKeys, listRunIds, readRunRecord, readRunStatus, createRunRecord, restoreRunRecord, setRunStatus,
   finishRunRecord, cancelRunRecord, hasFinished, isGoing, RUN_STATUSES, type RunStatus, type RunStart,

@@ -54,6 +54,17 @@ export async function recordCommittedIds(redis: Redis, runId: string, ids: Itera
   for (let i = 0; i < all.length; i += 1000) await redis.eval(RECORD_IDS, 2, liveTotalsKey(runId), liveTotalsFilesKey(runId), ...all.slice(i, i + 1000));
 }
 
+/**
+ * Starts a resumed run's totals from what an earlier session saw (the manifest's `liveTotals`), on a Redis that does not
+ * hold them (a new private server): fields the run's hash has are kept.
+ */
+export async function carryLiveTotals(redis: Redis, runId: string, carried: { pages: number; rows: number; bytes: number; workerMillis: number } | undefined): Promise<void> {
+  if (carried === undefined) return;
+  const m = redis.multi();
+  for (const [k, v] of Object.entries(carried)) if (Number.isSafeInteger(v) && v > 0) m.hsetnx(liveTotalsKey(runId), k, String(v));
+  await m.exec();
+}
+
 function ioCounters(c: Record<string, number>): Record<string, number> {
   return Object.fromEntries(Object.entries(c).filter(([k]) => k.startsWith('io.')));
 }

@@ -99,7 +99,13 @@ describe('interrupts', () => {
       expect(Date.now() - sent).toBeLessThan(30_000); // a bound against hanging (it hung for 10+ minutes), not a speed figure
       expect(stderr).toContain('interrupted');
       expect(stderr).not.toMatch(/Unhandled error event|ECONNREFUSED|\n\s+at /);
-      const m = JSON.parse(await fsp.readFile(path.join(out, 'ctrlc-1', 'manifest.json'), 'utf8')) as { status: string; reason: string };
+      const m = JSON.parse(await fsp.readFile(path.join(out, 'ctrlc-1', 'manifest.json'), 'utf8')) as {
+        status: string; reason: string; sessionsMillis: number[]; liveTotals: { pages: number; rows: number };
+      };
+      // What the first session did, kept for the resume (issue 26, item 8): its wall, and its pages and links.
+      expect(m.sessionsMillis).toHaveLength(1);
+      expect(m.liveTotals.pages).toBeGreaterThanOrEqual(8); // 4 files of 2 pages
+      expect(m.liveTotals.rows).toBeGreaterThanOrEqual(8);
       expect(m.status).toBe('interrupted');
       expect(m.reason).toContain('wikireverse resume ctrlc-1');
       // With its coordinator and private server gone, status --out tells what the manifest says (it said "running ... ETA").
@@ -111,9 +117,25 @@ describe('interrupts', () => {
       expect(processesWith('--run ctrlc-1')).toEqual([]);
 
       stalling = false;
-      const resumed = await runCli(['resume', 'ctrlc-1', '--out', out, '--workers', '2', '--json']);
+      const resumed = await runCli(['resume', 'ctrlc-1', '--out', out, '--workers', '2', '--json', '--no-progress'], { WIKIREVERSE_POLL_MS: '100' });
       expect(resumed.code, resumed.stderr.slice(-2000)).toBe(0);
       expect(JSON.parse(resumed.stdout).summary.links).toBe(12);
+      // A resumed run reads as one run: its progress starts from the first session's pages and links (it started from 0 on
+      // the new private server), its elapsed time and the summary's seconds count both sessions' walls.
+      const lines = resumed.stderr.split('\n').filter((l) => /^files \d+\/6 /.test(l));
+      expect(lines.length, resumed.stderr.slice(-2000)).toBeGreaterThan(0);
+      const first = /^files (\d+)\/6 \([^)]*\) (\d+\.\d)s \| pages (\d+), links (\d+),/.exec(lines[0] ?? '');
+      expect(first, lines[0]).not.toBeNull();
+      expect(Number(first?.[1])).toBeGreaterThanOrEqual(4);
+      expect(Number(first?.[3])).toBeGreaterThanOrEqual(m.liveTotals.pages);
+      expect(Number(first?.[4])).toBeGreaterThanOrEqual(m.liveTotals.rows);
+      expect(Number(first?.[2]) * 1000).toBeGreaterThanOrEqual((m.sessionsMillis[0] ?? 0) - 100);
+      const final = JSON.parse(await fsp.readFile(path.join(out, 'ctrlc-1', 'manifest.json'), 'utf8')) as { sessionsMillis: number[]; summary: { seconds: number } };
+      expect(final.sessionsMillis).toHaveLength(2);
+      expect(final.sessionsMillis[0]).toBe(m.sessionsMillis[0]);
+      expect(final.summary.seconds * 1000).toBeGreaterThanOrEqual((final.sessionsMillis[0] ?? 0) + (final.sessionsMillis[1] ?? 0) - 1000);
+      const report = await runCli(['report', 'ctrlc-1', '--out', out]);
+      expect(report.stdout).toMatch(/, [\d.]+s \(2 sessions: [\d.]+s \+ [\d.]+s\)\n/);
     } finally {
       await server.stop();
     }
@@ -149,7 +171,7 @@ describe('interrupts', () => {
     const listing = path.join(work, 'dead-listing.txt');
     await fsp.writeFile(listing, 'http://127.0.0.1:9/a.warc.gz\n');
     const cases: Array<[string[], Record<string, string>]> = [
-      [['run', '--paths', listing, '--out', path.join(work, 'dead'), '--workers', '1'], { WIKIREVERSE_REDIS_URL: dead }],
+      [['run', '--paths', listing, '--out', path.join(work, 'dead'), '--workers', '1', '--no-preflight'], { WIKIREVERSE_REDIS_URL: dead }],
       [['status', 'some-run'], { WIKIREVERSE_REDIS_URL: dead }],
       [['cancel', 'some-run'], { WIKIREVERSE_REDIS_URL: wrong }],
       [['status', 'some-run'], { WIKIREVERSE_REDIS_URL: wrong }],

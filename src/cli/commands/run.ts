@@ -29,6 +29,7 @@ async function dryRun(ctx: CommandContext, o: RunFlags, inputs: ReturnType<typeo
       return;
     }
     const plan = await planInputs(inputs, io);
+    for (const w of plan.warnings) ctx.io.stderr.write(`${w}\n`);
     const partitions = o.partitions > 0 ? o.partitions : defaultPartitions(plan.inputs.length);
     const facts = {
       listing: plan.listing, listed: plan.listed, selection: plan.selectionText, inputs: plan.inputs.length,
