@@ -21,14 +21,16 @@ export function jobOption(ctx: CommandContext): Option {
 let activeInterrupt: (() => void) | undefined;
 
 /**
- * First SIGINT/SIGTERM/SIGHUP (or a closed stdout/stderr pipe) calls `onFirst` (graceful); the second exits at once
- * with 130. Returns an unhook function.
+ * First SIGINT/SIGTERM/SIGHUP (or a closed stdout/stderr pipe) calls `onFirst` (graceful); the second calls
+ * `onSecond` when given (a bounded last save, then exit 130), else exits at once with 130; a third always exits at once.
+ * Returns an unhook function.
  */
-export function onSignals(onFirst: () => void): () => void {
+export function onSignals(onFirst: () => void, onSecond?: () => void): () => void {
   let count = 0;
   const handler = (): void => {
     count++;
     if (count === 1) onFirst();
+    else if (count === 2 && onSecond) onSecond();
     else process.exit(ExitCode.Interrupted);
   };
   const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;

@@ -206,6 +206,7 @@ export class Coordinator {
       const redisUrl = await this.startRedis(runId);
       this.redis = await openRedis(redisUrl, 'wikireverse-coordinator');
       this.queue = openQueue(queueName(runId), redisUrl, 'wikireverse-queue');
+      if (resuming) await this.queue.resume(); // paused when the run was interrupted (pauseQueues)
       if (!resuming) {
         // A run id reused on a shared Redis: its old jobs would be taken for this run's (BullMQ ignores a job id it has).
         const counts = await this.queue.getJobCounts();
@@ -256,6 +257,7 @@ export class Coordinator {
       manifest.status = 'reducing';
       await this.save(store, manifest);
       this.reduceQueue = openQueue(reduceQueueName(runId), redisUrl, 'wikireverse-reduce-queue');
+      if (resuming) await this.reduceQueue.resume();
       const added = await enqueueReduce(this.reduceQueue, store, manifest, digest);
       this.session.say(
         `run ${runId}: reducing ${files.done} committed files into ${settings.partitions} partitions (${reduceTasks(manifest).length} reduce tasks, ${added} to run)`,
@@ -307,6 +309,7 @@ export class Coordinator {
         return { manifest, exitCode: ExitCode.Cancelled };
       }
       if (err instanceof InterruptedError) {
+        await Promise.race([this.pauseQueues().catch(() => undefined), new Promise((r) => setTimeout(r, 2000).unref())]);
         markInterrupted(manifest);
         await markCommitted(store, manifest);
         await this.save(store, manifest).catch(() => undefined);
@@ -347,12 +350,21 @@ export class Coordinator {
    */
   async abandon(): Promise<void> {
     const bound = <T>(p: Promise<T>, millis: number): Promise<unknown> => Promise.race([p.catch(() => undefined), new Promise((r) => setTimeout(r, millis).unref())]);
+    await bound(this.pauseQueues(), 2000);
     if (this.current) {
       markInterrupted(this.current.manifest);
       await bound(this.save(this.current.store, this.current.manifest), 3000);
     }
     await bound(this.fleet?.stop() ?? Promise.resolve(), 3000);
     await bound(this.embedded?.stop() ?? Promise.resolve(), 3000);
+  }
+
+  /**
+   * An interrupted run's queues stop handing out tasks (BullMQ's global pause): workers started elsewhere (`--workers 0`,
+   * a fleet) finish the files they hold and take no more; `resume` un-pauses them.
+   */
+  private async pauseQueues(): Promise<void> {
+    await Promise.all([this.queue?.pause(), this.reduceQueue?.pause()]);
   }
 
   /** The coordinators' own `io.*` counters: earlier sessions' and this one's. */

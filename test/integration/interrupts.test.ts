@@ -12,11 +12,12 @@ import { execFileSync, spawn } from 'node:child_process';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { startRedisServer, type EmbeddedRedis } from '../../src/redis/index.js';
+import { Queue } from 'bullmq';
+import { QUEUE_PREFIX, queueName, redisOptions, startRedisServer, type EmbeddedRedis } from '../../src/redis/index.js';
 import { freePort } from '../../src/redis/redis-server.js';
 import { FaultServer } from '../helpers/fault-server.js';
 import { CLI, runCli } from '../helpers/cli.js';
-import { tempDir } from '../helpers/fixtures.js';
+import { plant, tempDir } from '../helpers/fixtures.js';
 import { Redis } from 'ioredis';
 
 let work: string;
@@ -136,6 +137,82 @@ describe('interrupts', () => {
       expect(final.summary.seconds * 1000).toBeGreaterThanOrEqual((final.sessionsMillis[0] ?? 0) + (final.sessionsMillis[1] ?? 0) - 1000);
       const report = await runCli(['report', 'ctrlc-1', '--out', out]);
       expect(report.stdout).toMatch(/, [\d.]+s \(2 sessions: [\d.]+s \+ [\d.]+s\)\n/);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('Ctrl-C on a --workers 0 run: workers started elsewhere finish what they hold and take no more; resume un-pauses (issue 26, item 7)', async () => {
+    const planted = await plant(path.join(work, 'ext-in'), [{ kind: 'wat', files: 12, pagesPerFile: 20, seed: 71, wikiLinkRate: 0.3 }]);
+    const out = path.join(work, 'out-ext');
+    const RUN = 'ext-int-1';
+    const commits = async (): Promise<number> =>
+      (await fsp.readdir(path.join(out, RUN, 'partials')).catch(() => [] as string[])).filter((n) => n.endsWith('.commit.json')).length;
+    // One file a second across the run's workers (the rate limit), so a worker left taking files would add one a second.
+    const coordinator = spawn(process.execPath, [CLI, 'run', '--paths', planted.listing, '--out', out, '--workers', '0', '--redis', redis.url, '--run-id', RUN,
+      '--partitions', '1', '--rate-limit', '1', '--no-progress'], { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, WIKIREVERSE_POLL_MS: '100' } });
+    const worker = spawn(process.execPath, [CLI, 'worker', '--run', RUN], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, WIKIREVERSE_REDIS_URL: redis.url } });
+    let stderr = '';
+    coordinator.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+    const exited = new Promise<number | null>((resolve) => coordinator.on('exit', (code) => resolve(code)));
+    const queue = new Queue(queueName(RUN), { connection: redisOptions(redis.url), prefix: QUEUE_PREFIX });
+    try {
+      const deadline = Date.now() + 60_000;
+      while ((await commits()) < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      process.kill(-(coordinator.pid as number), 'SIGINT');
+      expect(await exited, stderr.slice(-2000)).toBe(130);
+      const atExit = await commits();
+      expect(atExit).toBeLessThan(12);
+      expect(await queue.isPaused()).toBe(true);
+      await new Promise((r) => setTimeout(r, 5000)); // five more files at the rate limit, were the worker still taking them
+      expect(await commits()).toBeLessThanOrEqual(atExit + 1); // at most the file it held
+      const m = JSON.parse(await fsp.readFile(path.join(out, RUN, 'manifest.json'), 'utf8')) as { status: string };
+      expect(m.status).toBe('interrupted');
+      worker.kill('SIGTERM');
+      const resumed = await runCli(['resume', RUN, '--out', out, '--workers', '1', '--redis', redis.url, '--json']);
+      expect(resumed.code, resumed.stderr.slice(-2000)).toBe(0);
+      expect(await queue.isPaused()).toBe(false);
+      expect(JSON.parse(resumed.stdout).summary.links).toBe(planted.expected.length);
+    } finally {
+      worker.kill('SIGKILL');
+      await queue.close();
+    }
+  });
+
+  it('Ctrl-C twice: exit 130 within seconds, the manifest interrupted (not running), nothing left running', async () => {
+    const server = await new FaultServer().start();
+    try {
+      for (let i = 0; i < 3; i++) server.objects.set(`/g${i}.warc.gz`, Buffer.concat([response(`G${i}`), response(`H${i}`)]));
+      server.plan = (p) => (p === '/g2.warc.gz' ? { kind: 'stall', afterBytes: 10, millis: 600_000 } : { kind: 'ok' });
+      const listing = path.join(work, 'twice.txt');
+      await fsp.writeFile(listing, Array.from({ length: 3 }, (_, i) => `${server.base}g${i}.warc.gz`).join('\n') + '\n');
+      const out = path.join(work, 'out-twice');
+      const child = spawn(process.execPath, [CLI, 'run', '--paths', listing, '--out', out, '--workers', '1', '--run-id', 'twice-1', '--partitions', '1', '--no-progress'], {
+        detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, WIKIREVERSE_NO_PROGRESS_SECS: '600' },
+      });
+      let stderr = '';
+      child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+      const deadline = Date.now() + 60_000;
+      while (Date.now() < deadline) {
+        const names = await fsp.readdir(path.join(out, 'twice-1', 'partials')).catch(() => [] as string[]);
+        if (names.filter((n) => n.endsWith('.commit.json')).length >= 2) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const port = new URL((JSON.parse(await fsp.readFile(path.join(out, 'twice-1', 'manifest.json'), 'utf8')) as { redis: string }).redis).port;
+      const sent = Date.now();
+      process.kill(-(child.pid as number), 'SIGINT');
+      await new Promise((r) => setTimeout(r, 300));
+      process.kill(-(child.pid as number), 'SIGINT');
+      expect(await exited, stderr.slice(-2000)).toBe(130);
+      expect(Date.now() - sent).toBeLessThan(15_000); // a bound against hanging, not a speed figure
+      expect(stderr).toContain('exiting now; the run stays resumable');
+      const m = JSON.parse(await fsp.readFile(path.join(out, 'twice-1', 'manifest.json'), 'utf8')) as { status: string; reason: string };
+      expect(m.status).toBe('interrupted');
+      expect(m.reason).toContain('wikireverse resume twice-1');
+      await new Promise((r) => setTimeout(r, 1000));
+      expect(processesWith(`redis-server 127.0.0.1:${port}`)).toEqual([]);
+      expect(processesWith('--run twice-1')).toEqual([]);
     } finally {
       await server.stop();
     }

@@ -114,6 +114,10 @@ export async function coordinate(ctx: CommandContext, coordinator: Coordinator, 
       ctx.io.stderr.write(`could not stop cleanly within ${INTERRUPT_GRACE_MILLIS / 1000} s (is Redis reachable?); exiting, the run stays resumable\n`);
       void coordinator.abandon().finally(() => process.exit(ExitCode.Interrupted));
     }, INTERRUPT_GRACE_MILLIS).unref();
+  }, () => {
+    // Twice: exit now, the manifest marked interrupted and the queue paused first (each bounded: a few seconds at most).
+    ctx.io.stderr.write('exiting now; the run stays resumable (Ctrl-C a third time to skip saving its state)\n');
+    void coordinator.abandon().finally(() => process.exit(ExitCode.Interrupted));
   });
   try {
     const { manifest, exitCode } = await action();
