@@ -22,6 +22,11 @@ describe('usage errors', () => {
     ['too many partitions', ['run', '--paths', 'a', '--out', '/tmp/x', '--partitions', '100000'], /^error: --partitions "100000": expected an integer from 0 to 256$/],
     ['an unknown option', ['run', '--out', '/tmp/x', '--frobnicate'], /^error: unknown option '--frobnicate'/],
     ['fleet up without --image', ['fleet', 'up', 'r1'], /^error: fleet up needs --image \(the worker container image/],
+    // What the real run refuses, its --dry-run refuses (issue 26, item 9: it printed "EC2 spot, up to 2 instances").
+    ['a --dry-run of a fleet without a reachable Redis', ['run', '--paths', path.dirname(SAMPLE), '--out', '/tmp/x', '--fleet', 'ec2', '--dry-run'],
+      /^error: --fleet ec2 needs --redis with a Redis the instances can reach/],
+    ['a --dry-run of a fleet without an image', ['run', '--paths', path.dirname(SAMPLE), '--out', '/tmp/x', '--fleet', 'ec2', '--redis', 'redis://10.0.0.5:6379', '--dry-run'],
+      /^error: --fleet ec2 needs --image/],
   ];
   for (const [what, args, message] of cases) {
     it(what, async () => {

@@ -102,13 +102,18 @@ export async function checkedArchitecture(config: Config, client: EC2Client, ins
   return fleetArchitecture(types, await typeArchitectures(client, types), list(config.imageArchs));
 }
 
-/** The workers of `run --fleet ec2`: spot instances sized to the work left, and their spot price history for the cost ledger. */
-export async function ec2FleetPlan(ctx: CommandContext, f: FleetFlags, session: SessionOptions): Promise<{ plan: FleetPlan; spotHistory: CostTrackerOptions['spotHistory'] }> {
-  const { config } = ctx;
-  if (!session.redisUrl || /\/\/(127\.|localhost|\[::1\])/.test(session.redisUrl)) {
+/** What `run --fleet ec2` needs that can be checked without AWS (`--dry-run` checks it too): a reachable Redis, the image and the parameter. */
+export function checkEc2Flags(redisUrl: string | undefined, f: FleetFlags): void {
+  if (!redisUrl || /\/\/(127\.|localhost|\[::1\])/.test(redisUrl)) {
     throw new UsageError('--fleet ec2 needs --redis with a Redis the instances can reach (not a private or loopback one)');
   }
   requireImageAndParam(f, '--fleet ec2');
+}
+
+/** The workers of `run --fleet ec2`: spot instances sized to the work left, and their spot price history for the cost ledger. */
+export async function ec2FleetPlan(ctx: CommandContext, f: FleetFlags, session: SessionOptions): Promise<{ plan: FleetPlan; spotHistory: CostTrackerOptions['spotHistory'] }> {
+  const { config } = ctx;
+  checkEc2Flags(session.redisUrl, f);
   const client = await ec2Client(config);
   const arch = await checkedArchitecture(config, client, f.instanceTypes);
   const { SpotHistoryCache } = await import('../../fleet/spot-prices.js');

@@ -11,7 +11,7 @@ import { addSessionOptions } from '../session.js';
 import { addDisplayOptions, type Display } from '../display.js';
 import { withSession, withStorage } from '../storage.js';
 import { addInputOptions, inputRequest, type InputFlags } from '../inputs.js';
-import { addFleetOptions } from './fleet.js';
+import { addFleetOptions, checkEc2Flags } from './fleet.js';
 import { assembleRun, type RunSessionFlags } from '../run-session.js';
 import { ExitCode } from '../../exit-codes.js';
 
@@ -22,6 +22,7 @@ type RunFlags = RunSessionFlags & InputFlags & {
 
 /** `run --dry-run`: what a run would read and how it would be set up; nothing is started, written or queued. */
 async function dryRun(ctx: CommandContext, o: RunFlags, inputs: ReturnType<typeof inputRequest>): Promise<void> {
+  if (o.fleet === 'ec2') checkEc2Flags(o.redis, o); // what the run would refuse, the dry run refuses (AWS is not asked)
   const [{ planInputs, defaultPartitions }, { redactUrl }] = await Promise.all([import('../../coordinator/index.js'), import('../../log/index.js')]);
   await withStorage(ctx, o, async (io) => {
     if (inputs.where !== undefined) {
