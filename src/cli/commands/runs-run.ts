@@ -82,7 +82,7 @@ export async function runsCommand(ctx: CommandContext, o: RunsFlags): Promise<vo
         if (!r) continue;
         const cost = await readCostUsd(redis, id);
         lines.push({ runId: id, status: r.status, files: r.files, done: null, failed: null, links: null,
-          costUsd: cost !== null && cost > 0 ? cost : null, createdAt: r.createdAt, active: active.has(id) });
+          costUsd: cost, createdAt: r.createdAt, active: active.has(id) });
       }
     } finally {
       redis.disconnect();
