@@ -78,6 +78,8 @@ export interface RunResult {
   readonly exitCode: ExitCode;
 }
 
+/** A temporary file not written for this long is a dead writer's (a live one writes at least every no-progress deadline). */
+const STALE_TEMPORARY_MILLIS = 10 * 60_000;
 /** How long a manifest save waits for the run's live totals in Redis. */
 const LIVE_TOTALS_WAIT_MILLIS = 2_000;
 
@@ -175,6 +177,9 @@ export class Coordinator {
       throw new Error(`No run ${runId} in ${store.location} (no ${manifestPath(runId)})`);
     }
     this.carriedIo = { ...(manifest.coordinatorIo ?? {}) };
+    // What an earlier session's writers left half-written (killed, or a full disk) goes; a writer still at work is spared.
+    const swept = await this.beforeExecute(() => store.sweepTemporary(runDir(runId), STALE_TEMPORARY_MILLIS));
+    if (swept > 0) this.session.say(`run ${runId}: removed ${swept} temporary files left by earlier writers`);
     const failed = manifest.files.failed;
     if (manifest.status === 'succeeded' || (manifest.status === 'failed' && manifest.outputs.length > 0 && !retryFailed)) {
       this.session.say(
@@ -318,6 +323,9 @@ export class Coordinator {
       }
       manifest.reason = `${err instanceof Error ? err.message : String(err)}; the run can be resumed: wikireverse resume ${runId} --out ${settings.out}`;
       await this.save(store, manifest).catch(() => undefined);
+      if (/no space left on device|disk quota exceeded|ENOSPC|EDQUOT/.test(err instanceof Error ? err.message : '')) {
+        throw new Error(`${(err as Error).message}; free space there, then continue with: wikireverse resume ${runId} --out ${settings.out}`, { cause: err });
+      }
       throw err;
     } finally {
       // A fleet of priced machines (EC2) stops first, so the cost ledger's last update sees every machine's end. Local

@@ -36,8 +36,14 @@ class OpenDir {
     return PROC_FD ? `${PROC_FD}/${this.handle.fd}/${name}` : path.join(this.shown, name);
   }
 
-  /** `err` with this directory's path where the kernel's name for it would show. */
-  named(err: unknown): unknown {
+  /**
+   * `err` with this directory's path where the kernel's name for it would show; a full disk (ENOSPC, EDQUOT: the
+   * kernel's message names no file) says which object it was writing.
+   */
+  named(err: unknown, writing?: string): unknown {
+    if (writing !== undefined && err instanceof Error && /^(ENOSPC|EDQUOT)$/.test((err as NodeJS.ErrnoException).code ?? '')) {
+      err.message = `${(err as NodeJS.ErrnoException).code === 'EDQUOT' ? 'disk quota exceeded' : 'no space left on device'} writing ${path.join(this.shown, writing)} (${(err as NodeJS.ErrnoException).code})`;
+    }
     if (PROC_FD && err instanceof Error) {
       const own = `${PROC_FD}/${this.handle.fd}`;
       err.message = err.message.split(own).join(this.shown);
@@ -57,6 +63,9 @@ class OpenDir {
     await this.handle.close();
   }
 }
+
+/** A temporary file's name (tmpName): `<name>.tmp-<pid>-<8 hex>`. */
+const TMP_RE = /\.tmp-\d+-[0-9a-f]{8}$/;
 
 function tmpName(target: string): string {
   return `${path.basename(target)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
@@ -131,10 +140,15 @@ export class LocalStore implements OutputStore {
     const dir = await this.directoryFor(target);
     try {
       const tmp = dir.at(tmpName(target));
-      await write(tmp);
-      await fsp.rename(tmp, dir.at(path.basename(target)));
+      try {
+        await write(tmp);
+        await fsp.rename(tmp, dir.at(path.basename(target)));
+      } catch (err) {
+        await fsp.rm(tmp, { force: true }).catch(() => undefined); // a half-written temporary goes (it holds space a full disk needs)
+        throw err;
+      }
     } catch (err) {
-      throw dir.named(err);
+      throw dir.named(err, path.basename(target));
     } finally {
       await dir.close();
     }
@@ -157,7 +171,9 @@ export class LocalStore implements OutputStore {
           await finished(stream);
           await fsp.rename(tmp, dir.at(path.basename(target)));
         } catch (err) {
-          throw dir.named(err);
+          stream.destroy();
+          await fsp.rm(tmp, { force: true }).catch(() => undefined);
+          throw dir.named(err, path.basename(target));
         } finally {
           await dir.close();
         }
@@ -240,5 +256,26 @@ export class LocalStore implements OutputStore {
 
   async removePrefix(prefix: string): Promise<void> {
     await fsp.rm(this.resolve(prefix), { recursive: true, force: true });
+  }
+
+  async sweepTemporary(prefix: string, olderThanMillis: number): Promise<number> {
+    let entries: fs.Dirent[];
+    try {
+      entries = await fsp.readdir(this.resolve(prefix), { withFileTypes: true, recursive: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+      throw err;
+    }
+    let removed = 0;
+    const before = Date.now() - olderThanMillis;
+    for (const e of entries) {
+      if (!e.isFile() || !TMP_RE.test(e.name)) continue;
+      const file = path.join(e.parentPath, e.name);
+      const st = await fsp.lstat(file).catch(() => null);
+      if (!st?.isFile() || st.mtimeMs > before) continue;
+      await fsp.rm(file, { force: true });
+      removed++;
+    }
+    return removed;
   }
 }

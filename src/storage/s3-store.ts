@@ -165,6 +165,10 @@ export class S3Store implements OutputStore {
     return target;
   }
 
+  sweepTemporary(): Promise<number> {
+    return Promise.resolve(0); // an upload is visible whole or not at all: nothing is left behind
+  }
+
   async removePrefix(prefix: string): Promise<void> {
     const keys = await this.list(prefix);
     for (let i = 0; i < keys.length; i += 1000) {

@@ -40,4 +40,9 @@ export interface OutputStore {
   localCopy(path: string, tmpDir: string): Promise<string>;
   /** Removes every object under `prefix`. */
   removePrefix(prefix: string): Promise<void>;
+  /**
+   * Removes the temporary objects writers left under `prefix` (a local store's `*.tmp-*` files, last written more than
+   * `olderThanMillis` ago: a writer killed mid-write, a full disk); returns how many. S3 has none (its PUTs are atomic).
+   */
+  sweepTemporary(prefix: string, olderThanMillis: number): Promise<number>;
 }

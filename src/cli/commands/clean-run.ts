@@ -1,6 +1,6 @@
 /** The work of `wikireverse clean` (commands/clean.ts parses its flags), loaded only when it runs. */
 import { checkRunId, readManifest } from '../../coordinator/index.js';
-import { manifestPath, removableDirs, type OutputStore } from '../../storage/index.js';
+import { manifestPath, removableDirs, runDir, type OutputStore } from '../../storage/index.js';
 import {
   ACTIVE_RUNS_KEY, hasFinished, listRunIds, openQueue, openRedis, queueName, readRunRecord, reduceQueueName, runKeys,
 } from '../../redis/index.js';
@@ -26,7 +26,8 @@ async function cleanStore(store: OutputStore, runId: string, dryRun: boolean): P
   const dirs = removableDirs(runId);
   const objects = (await Promise.all(dirs.map((d) => store.list(d)))).flat().length;
   if (!dryRun) for (const d of dirs) await store.removePrefix(d);
-  return objects;
+  // The run has ended: every temporary file left in its directory is a dead writer's (a full disk, a killed process).
+  return objects + (dryRun ? 0 : await store.sweepTemporary(runDir(runId), 0));
 }
 
 /** Removes (or, dry, counts) a run's two queues and keys; returns [jobs, keys]. */
