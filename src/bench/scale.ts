@@ -55,6 +55,11 @@ export interface ScaleFigures {
   /** CPU seconds of all workers together during the map and during the reduce. */
   readonly workerCpu: { readonly map: number; readonly reduce: number };
   readonly manifestBytes: number;
+  /**
+   * The workers' log (stderr, JSON lines at their default level, as a fleet keeps it): lines and bytes per file
+   * processed during the map, and the reduce worker's in all.
+   */
+  readonly log: { readonly linesPerFile: number; readonly bytesPerFile: number; readonly reduceLines: number; readonly reduceBytes: number };
   readonly fullCrawl: FullCrawlProjection;
 }
 
@@ -162,14 +167,22 @@ export async function measureScale(root: string, cacheDir: string, spec: ScaleSp
     AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', AWS_REGION: 'us-east-1', AWS_EC2_METADATA_DISABLED: 'true',
     WIKIREVERSE_S3_ENDPOINT: endpoint, WIKIREVERSE_REDIS_URL: redis.url,
   });
-  // As a fleet runs them (local-fleet.ts, the Dockerfile): with the worker's node flags.
-  const startWorker = (): ChildProcess =>
-    spawn(process.execPath, [...WORKER_NODE_FLAGS, cli, 'worker', '--run', runId, '--log-level', 'warn'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+  // As a fleet runs them (local-fleet.ts, the Dockerfile): with the worker's node flags, at their default log level, the
+  // log counted (and dropped) here.
+  const logs = { map: { lines: 0, bytes: 0 }, reduce: { lines: 0, bytes: 0 } };
+  const startWorker = (phase: 'map' | 'reduce'): ChildProcess => {
+    const child = spawn(process.execPath, [...WORKER_NODE_FLAGS, cli, 'worker', '--run', runId], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    child.stderr?.on('data', (d: Buffer) => {
+      logs[phase].bytes += d.length;
+      for (const b of d) if (b === 0x0a) logs[phase].lines++;
+    });
+    return child;
+  };
   const workers: ChildProcess[] = [];
   let reducer: ChildProcess | undefined;
   const keep = { dir: false };
   try {
-    for (let i = 0; i < spec.workers; i++) workers.push(startWorker());
+    for (let i = 0; i < spec.workers; i++) workers.push(startWorker('map'));
     log(`scale: ${spec.files} files, ${spec.workers} workers, S3 behind ${spec.latencyMillis} ms of latency ...`);
     const t0 = Date.now();
     // The coordinator as the package's bin runs it (the same V8 settings as `wikireverse run`).
@@ -197,7 +210,7 @@ export async function measureScale(root: string, cacheDir: string, spec: ScaleSp
         mapCpu = workersCpu();
         workerMaxRssMb = workers.map((w) => Math.round(peakRssMb(w.pid)));
         await Promise.all(workers.map(stop));
-        reducer = startWorker();
+        reducer = startWorker('reduce');
       }
       if (e.event === 'message' && e.text?.includes(': reducing ')) tReduce = now;
       if (e.event === 'summary') summary = e;
@@ -255,6 +268,10 @@ export async function measureScale(root: string, cacheDir: string, spec: ScaleSp
       },
       coordinatorMaxRssMb: Math.round(coordRss), workerMaxRssMb, reducerMaxRssMb, workerCpu: { map: Math.round(mapCpu * 10) / 10, reduce: Math.round(reduceCpu * 10) / 10 },
       manifestBytes: (await fsp.stat(manifestFile)).size, fullCrawl,
+      log: {
+        linesPerFile: Math.round((logs.map.lines / spec.files) * 100) / 100, bytesPerFile: Math.round(logs.map.bytes / spec.files),
+        reduceLines: logs.reduce.lines, reduceBytes: logs.reduce.bytes,
+      },
     };
   } finally {
     await Promise.all([...workers, ...(reducer ? [reducer] : [])].map(stop));
@@ -278,6 +295,8 @@ export function formatScale(r: ScaleFigures): string {
       `LIST ${r.s3['io.s3.list'] ?? 0}; proxy saw ${Object.entries(r.proxyRequests).map(([k, v]) => `${k} ${v}`).join(', ')}`,
     `  peak RSS: coordinator ${r.coordinatorMaxRssMb} MB, map workers ${r.workerMaxRssMb.join(' / ')} MB, reduce worker ${r.reducerMaxRssMb} MB; manifest ${r.manifestBytes} bytes`,
     `  workers' CPU: map ${r.workerCpu.map} s, reduce ${r.workerCpu.reduce} s`,
+    `  workers' log (default level, JSON lines): ${r.log.linesPerFile} lines and ${r.log.bytesPerFile} bytes per file in the map; the reduce worker ` +
+      `${r.log.reduceLines} lines, ${r.log.reduceBytes} bytes`,
     `  projected full crawl (${f.files.toLocaleString('en-US')} files, ${(f.links / 1e6).toFixed(0)} M links) on ${f.instances} x ${f.instanceType} spot: ` +
       `${f.wallHours.toFixed(2)} h, EC2 ${usd(f.ec2Usd)} (reduce ${f.reduceVcpuHours.toFixed(2)} vCPU-h), S3 requests ${usd(f.s3Usd)} ` +
       `(${(f.requests.mapPuts + f.requests.reducePuts + f.requests.coordinatorLists).toLocaleString('en-US')} class A, ` +
