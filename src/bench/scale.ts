@@ -78,6 +78,11 @@ export interface FullCrawlProjection {
   readonly fixedUsd: number;
   readonly totalUsd: number;
   readonly requests: Projection['requests'];
+  /** What bounds the map (projection.ts): per file and instance, CPU and network seconds, at the type's baseline Gbit/s. */
+  readonly bound: Projection['bound'];
+  readonly instanceSecondsPerFile: Projection['instanceSecondsPerFile'];
+  readonly networkGbps: number;
+  readonly bytesPerFile: number;
 }
 
 const FULL_FILES = 63_560;
@@ -85,6 +90,8 @@ const FULL_LINKS = 36_000_000;
 /** 3.6 billion pages in 63,560 WAT files. */
 const FULL_PAGES_PER_FILE = Math.round(3.6e9 / FULL_FILES);
 const FLEET_INSTANCES = 20;
+/** Gzipped bytes of a full-size WAT file: its pages at 5.6 KB each (real 2014-15 WAT records, issue 27's hold-out file). */
+const FULL_BYTES_PER_FILE = FULL_PAGES_PER_FILE * 5_600;
 const FLEET_TYPE = 'c7g.large';
 /** The coordinator and Redis on one small on-demand instance (t4g.small, us-east-1) for the projection's fixed cost. */
 const HEAD_NODE_PER_HOUR = 0.0168;
@@ -242,9 +249,10 @@ export async function measureScale(root: string, cacheDir: string, spec: ScaleSp
     const prices = { ...DEFAULT_PRICES, fixedPerHour: { 'head-node (coordinator + redis)': HEAD_NODE_PER_HOUR } };
     // A full-size file: this run's per-file cost (its few pages included) plus the full file's pages at the measured speed.
     const mapSecondsPerFile = mapCpu / spec.files + FULL_PAGES_PER_FILE / speed.pagesPerCoreSec;
+    // The inputs are Common Crawl's: their GETs are billed to the bucket's owner, not to the run.
     const p = projectRun({
-      sample: { files: 1, seconds: mapSecondsPerFile, bytes: 0 }, filesTotal: FULL_FILES, instances: FLEET_INSTANCES,
-      instanceTypes: [FLEET_TYPE], spotPerHour: {}, prices, requestsPerFile: 1, partitions: fullPartitions, reduceTasks: fullTasks, outputsPerPartition: 2,
+      sample: { files: 1, seconds: mapSecondsPerFile, bytes: FULL_BYTES_PER_FILE }, filesTotal: FULL_FILES, instances: FLEET_INSTANCES,
+      instanceTypes: [FLEET_TYPE], spotPerHour: {}, prices, requestsPerFile: 1, inputRequestsBilled: false, partitions: fullPartitions, reduceTasks: fullTasks, outputsPerPartition: 2,
     });
     const reduceVcpuHours = (reduceCpu / Math.max(1, links)) * FULL_LINKS / 3600;
     const reduceUsd = reduceVcpuHours * (p.usdPerInstanceHour / p.vcpus);
@@ -255,6 +263,7 @@ export async function measureScale(root: string, cacheDir: string, spec: ScaleSp
     const fullCrawl: FullCrawlProjection = {
       mapSecondsPerFile, mapSpeedSource: speed.source, files: FULL_FILES, links: FULL_LINKS, instances: FLEET_INSTANCES, instanceType: p.instanceType, wallHours, reduceVcpuHours,
       ec2Usd: p.ec2Usd + p.ebsUsd + reduceUsd, s3Usd: p.s3Usd, fixedUsd, totalUsd: p.ec2Usd + p.ebsUsd + reduceUsd + p.s3Usd + fixedUsd, requests: p.requests,
+      bound: p.bound, instanceSecondsPerFile: p.instanceSecondsPerFile, networkGbps: p.networkGbps, bytesPerFile: FULL_BYTES_PER_FILE,
     };
     const sec = (a: number, b: number): number => Math.round((b - a) / 100) / 10;
     return {
@@ -300,8 +309,10 @@ export function formatScale(r: ScaleFigures): string {
     `  projected full crawl (${f.files.toLocaleString('en-US')} files, ${(f.links / 1e6).toFixed(0)} M links) on ${f.instances} x ${f.instanceType} spot: ` +
       `${f.wallHours.toFixed(2)} h, EC2 ${usd(f.ec2Usd)} (reduce ${f.reduceVcpuHours.toFixed(2)} vCPU-h), S3 requests ${usd(f.s3Usd)} ` +
       `(${(f.requests.mapPuts + f.requests.reducePuts + f.requests.coordinatorLists).toLocaleString('en-US')} class A, ` +
-      `${(f.requests.inputGets + f.requests.coordinatorGets + f.requests.reduceGets).toLocaleString('en-US')} class B), ` +
-      `head node ${usd(f.fixedUsd)}: ${usd(f.totalUsd)}`,
+      `${(f.requests.coordinatorGets + f.requests.reduceGets).toLocaleString('en-US')} class B; the ${f.requests.inputGets.toLocaleString('en-US')} input GETs are ` +
+      `billed to Common Crawl), head node ${usd(f.fixedUsd)}: ${usd(f.totalUsd)}`,
+    `    bound by ${f.bound === 'network' ? 'the network' : 'CPU'}: per file and instance CPU ${f.instanceSecondsPerFile.cpu.toFixed(2)} s, ` +
+      `network ${f.instanceSecondsPerFile.network.toFixed(2)} s (${(f.bytesPerFile / 1e6).toFixed(0)} MB at the ${f.networkGbps} Gbit/s baseline of ${f.instanceType})`,
     `    (map ${f.mapSecondsPerFile.toFixed(2)} CPU-s per file: ${f.mapSpeedSource})`,
   ].join('\n');
 }

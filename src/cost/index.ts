@@ -5,4 +5,4 @@ export {
   type InstanceLife, type Ledger, type LedgerInput, type LedgerItem, type PricePoint,
 } from './ledger.js';
 export { CostTracker, readCostFile, readCostSoFar, type CostTrackerOptions } from './tracker.js';
-export { projectRun, type Projection, type ProjectionInput } from './projection.js';
+export { inputRequestsBilled, projectRun, type Projection, type ProjectionBound, type ProjectionInput } from './projection.js';

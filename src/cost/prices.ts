@@ -10,6 +10,12 @@ export interface PriceTable {
   readonly spotPerHour: Readonly<Record<string, number>>;
   /** vCPUs by instance type (throughput projections). */
   readonly vcpus: Readonly<Record<string, number>>;
+  /**
+   * Baseline network bandwidth by instance type, Gbit/s (AWS's published baseline: bursts above it last minutes, not a
+   * crawl's hours). A worker reads its inputs at most this fast per instance; types missing here use `networkGbpsDefault`.
+   */
+  readonly networkGbps: Readonly<Record<string, number>>;
+  readonly networkGbpsDefault: number;
   /** Spot price per vCPU-hour, for projecting a local run's CPU time onto EC2. */
   readonly spotPerVcpuHour: number;
   /** EBS gp3 storage, per GB-month (730 hours). */
@@ -34,11 +40,20 @@ export const DEFAULT_PRICES: PriceTable = {
   spotPerHour: {
     'm6i.large': 0.035, 'm6a.large': 0.032, 'm5.large': 0.036, 'm7i.large': 0.04, 'c6i.large': 0.032, 'c5.large': 0.03,
     'c6a.large': 0.029, 'm6i.xlarge': 0.07, 'c6i.xlarge': 0.064, 'c7i.xlarge': 0.07,
+    // Graviton (arm64) and network-optimised types.
+    'c7g.large': 0.029, 'm7g.large': 0.033, 'c7g.xlarge': 0.058, 'c7gn.medium': 0.022, 'c7gn.large': 0.043, 'c6in.large': 0.041,
   },
   vcpus: {
     'm6i.large': 2, 'm6a.large': 2, 'm5.large': 2, 'm7i.large': 2, 'c6i.large': 2, 'c5.large': 2, 'c6a.large': 2,
     'm6i.xlarge': 4, 'c6i.xlarge': 4, 'c7i.xlarge': 4,
+    'c7g.large': 2, 'm7g.large': 2, 'c7g.xlarge': 4, 'c7gn.medium': 1, 'c7gn.large': 2, 'c6in.large': 2,
   },
+  networkGbps: {
+    'm6i.large': 0.781, 'm6a.large': 0.781, 'm5.large': 0.75, 'm7i.large': 0.781, 'c6i.large': 0.781, 'c5.large': 0.75, 'c6a.large': 0.781,
+    'm6i.xlarge': 1.562, 'c6i.xlarge': 1.562, 'c7i.xlarge': 1.562,
+    'c7g.large': 0.937, 'm7g.large': 0.937, 'c7g.xlarge': 1.876, 'c7gn.medium': 3.125, 'c7gn.large': 6.25, 'c6in.large': 3.125,
+  },
+  networkGbpsDefault: 0.75,
   spotPerVcpuHour: 0.0175,
   ebsGbMonth: 0.08,
   ebsVolumeGb: 30,

@@ -1,6 +1,6 @@
 /** The cost ledger as a pure function, against hand-computed cases. */
 import { describe, expect, it } from 'vitest';
-import { billedSeconds, checkLedger, computeLedger, DEFAULT_PRICES, integratePrice, mergePrices, projectRun, s3RequestClass, type LedgerInput } from '../../src/cost/index.js';
+import { billedSeconds, checkLedger, computeLedger, DEFAULT_PRICES, inputRequestsBilled, integratePrice, mergePrices, projectRun, s3RequestClass, type LedgerInput } from '../../src/cost/index.js';
 
 const T0 = Date.parse('2025-05-01T10:00:00Z');
 const H = 3_600_000;
@@ -87,7 +87,7 @@ describe('cost ledger', () => {
     const p = projectRun({
       sample: { files: 1, seconds: 36, bytes: 100e6 }, filesTotal: 1000, instances: 10, instanceTypes: ['m6i.large', 'c6i.xlarge'],
       spotPerHour: { 'm6i.large': 0.04 }, prices: { ...DEFAULT_PRICES, fixedPerHour: { 'redis-host': 0.02, coordinator: 0.02 } },
-      requestsPerFile: 13, partitions: 2, reduceTasks: 1, outputsPerPartition: 2,
+      requestsPerFile: 13, inputRequestsBilled: true, partitions: 2, reduceTasks: 1, outputsPerPartition: 2,
     });
     // m6i.large (API) $0.04/2 = $0.02 per vCPU-hour; c6i.xlarge (table) $0.064/4 = $0.016: the cheaper per vCPU wins.
     expect(p.instanceType).toBe('c6i.xlarge');
@@ -103,6 +103,33 @@ describe('cost ledger', () => {
     expect(p.s3Usd).toBeCloseTo((classA / 1000) * DEFAULT_PRICES.s3ClassAPer1000 + (classB / 1000) * DEFAULT_PRICES.s3ClassBPer1000, 9);
     expect(p.fixedUsd).toBeCloseTo(0.04 * 0.25, 9);
     expect(p.totalUsd).toBeCloseTo(p.ec2Usd + p.ebsUsd + p.s3Usd + p.fixedUsd, 9);
+    expect(p.bound).toBe('cpu'); // 9 s of CPU per file and instance against 0.51 s for 100 MB at 1.562 Gbit/s
+  });
+
+  it('is bound by the network when an instance cannot read its files as fast as its cores process them (issue 25)', () => {
+    // 300 MB WAT files at 2 CPU-s each on c7g.large (2 vCPUs, 0.937 Gbit/s baseline): 1 s of CPU, 2.56 s of network per file.
+    const input = {
+      sample: { files: 1, seconds: 2, bytes: 300e6 }, filesTotal: 1000, instances: 10, instanceTypes: ['c7g.large'], spotPerHour: {}, prices: DEFAULT_PRICES,
+      requestsPerFile: 1, inputRequestsBilled: false, partitions: 1, reduceTasks: 1, outputsPerPartition: 2,
+    };
+    const p = projectRun(input);
+    const network = (300e6 * 8) / 0.937e9;
+    expect(p.bound).toBe('network');
+    expect(p.networkGbps).toBe(0.937);
+    expect(p.instanceSecondsPerFile).toEqual({ cpu: 1, network });
+    expect(p.wallHours).toBeCloseTo((100 * network) / 3600, 9); // 100 files per instance, one after the other on its network
+    expect(p.instanceHours).toBeCloseTo((1000 * network) / 3600, 9);
+    expect(p.ec2Usd).toBeCloseTo(p.instanceHours * 0.029, 9);
+    // The same run bound by CPU only would be 2.56x shorter: what a projection without the bandwidth term said.
+    expect(p.wallHours / ((Math.ceil(1000 / 20) * 2) / 3600)).toBeCloseTo(network / 1, 6);
+    // Common Crawl's GETs are its owner's: only the run's own requests are priced; another bucket's are the reader's.
+    expect(p.requests.inputGets).toBe(1000);
+    const billed = projectRun({ ...input, inputRequestsBilled: true });
+    expect(billed.s3Usd - p.s3Usd).toBeCloseTo((1000 / 1000) * DEFAULT_PRICES.s3ClassBPer1000, 12);
+    expect(inputRequestsBilled('s3://commoncrawl/crawl-data/CC-MAIN-2024-51/x.warc.wat.gz')).toBe(false);
+    expect(inputRequestsBilled('https://data.commoncrawl.org/crawl-data/x.warc.wat.gz')).toBe(false);
+    expect(inputRequestsBilled('/data/x.warc.wat.gz')).toBe(false);
+    expect(inputRequestsBilled('s3://my-bucket/x.warc.wat.gz')).toBe(true);
   });
 });
 

@@ -1,11 +1,11 @@
 /** The work of `wikireverse estimate` (commands/estimate.ts parses its flags), loaded only when it runs. */
 import os from 'node:os';
 import { defaultPartitions, emptyStats, planIndex, planInputs, selectFromIndex, type IndexSelectionStats, type IndexTask } from '../../coordinator/index.js';
-import { loadPrices, projectRun } from '../../cost/index.js';
+import { inputRequestsBilled, loadPrices, projectRun } from '../../cost/index.js';
 import { scanInput, type ScanResult } from '../../extract/index.js';
 import { scanRanges } from '../../worker/scan-ranges.js';
 import { resolveJob } from '../../job/index.js';
-import { INPUT_CHUNK_BYTES, openInput } from '../../storage/index.js';
+import { openInput } from '../../storage/index.js';
 import { inputRequest, type InputFlags } from '../inputs.js';
 import type { CommandContext } from '../context.js';
 import { withStorage, type StorageFlags } from '../storage.js';
@@ -76,7 +76,7 @@ export async function estimateCommand(ctx: CommandContext, o: EstimateFlags): Pr
       }
       sampled = sample.map((f) => f.input);
       filesTotal = o.filesTotal ?? plan.inputs.length;
-      requestsPerFile = Math.max(1, Math.ceil(bytes / Math.max(1, sample.length) / INPUT_CHUNK_BYTES));
+      requestsPerFile = 1; // a file is streamed with one GET (a Range request only to resume after a failure)
     }
     const types = o.instanceTypes.split(',').map((t) => t.trim()).filter(Boolean);
     const prices = loadPrices(o.prices);
@@ -98,7 +98,7 @@ export async function estimateCommand(ctx: CommandContext, o: EstimateFlags): Pr
     const partitions = config.partitions > 0 ? config.partitions : defaultPartitions(filesTotal);
     const p = projectRun({
       sample: { files: sampled.length, seconds, bytes }, filesTotal, instances: o.instances, instanceTypes: types, spotPerHour: spot, prices,
-      requestsPerFile,
+      requestsPerFile, inputRequestsBilled: sampled.some(inputRequestsBilled),
       partitions, reduceTasks: Math.ceil(partitions / Math.max(1, config.reduceTaskPartitions)), outputsPerPartition: 1 + job.derived.length,
     });
     const out = { ...(selected ? { selection: selected } : {}), sample: { files: sampled, seconds, cpuSeconds, bytes, bytesPerSec: seconds > 0 ? bytes / seconds : 0 }, priceSource, localCores: os.availableParallelism(), projection: p };
@@ -109,8 +109,9 @@ export async function estimateCommand(ctx: CommandContext, o: EstimateFlags): Pr
           `sample: ${sampled.length} ${selected ? 'task(s)' : 'file(s)'}, ${(bytes / 1e6).toFixed(1)} MB in ${seconds.toFixed(2)} s (${(bytes / 1e6 / Math.max(seconds, 1e-9)).toFixed(1)} MB/s per core)\n` +
           `${selected ? 'projected over' : 'selection:'} ${filesTotal} ${selected ? 'tasks' : 'files'}, ~${(p.bytesTotal / 1e9).toFixed(2)} GB\n` +
           `fleet: ${o.instances} x ${p.instanceType} (${p.vcpus} vCPUs, $${p.usdPerInstanceHour.toFixed(4)}/h spot, ${priceSource})\n` +
-          `projected wall time: ${(p.wallHours * 60).toFixed(1)} min; instance-hours ${p.instanceHours.toFixed(3)}\n` +
-          `S3 requests: map ${p.requests.inputGets} GETs + ${p.requests.mapPuts} PUTs; coordinator ${p.requests.coordinatorLists} LISTs + ${p.requests.coordinatorGets} GETs; ` +
+          `projected wall time: ${(p.wallHours * 60).toFixed(1)} min; instance-hours ${p.instanceHours.toFixed(3)}; bound by ${p.bound === 'network' ? 'the network' : 'CPU'} ` +
+          `(per file and instance: CPU ${p.instanceSecondsPerFile.cpu.toFixed(2)} s, network ${p.instanceSecondsPerFile.network.toFixed(2)} s at the ${p.networkGbps} Gbit/s baseline of ${p.instanceType})\n` +
+          `S3 requests: map ${p.requests.inputGets} GETs${sampled.some(inputRequestsBilled) ? '' : ' (not billed to you: Common Crawl\'s bucket, an https site or local files)'} + ${p.requests.mapPuts} PUTs; coordinator ${p.requests.coordinatorLists} LISTs + ${p.requests.coordinatorGets} GETs; ` +
           `reduce (${partitions} partitions) ${p.requests.reduceGets} GETs + ${p.requests.reducePuts} PUTs\n` +
           `projected cost: $${p.totalUsd.toFixed(4)} (EC2 $${p.ec2Usd.toFixed(4)}, EBS $${p.ebsUsd.toFixed(4)}, S3 requests $${p.s3Usd.toFixed(4)}, ` +
           `fixed items $${p.fixedUsd.toFixed(4)}${Object.keys(prices.fixedPerHour).length === 0 ? ': none priced; add the Redis host and the coordinator with --prices' : ''})\n`,
