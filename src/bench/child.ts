@@ -16,7 +16,7 @@ import { resolveJob } from '../job/index.js';
 import { scanInput, formatRow } from '../extract/index.js';
 import { inputRecords } from '../warc/index.js';
 import { processFile } from '../worker/index.js';
-import { runReduceTask } from '../reduce/index.js';
+import { listDigest, runReduceTask } from '../reduce/index.js';
 import { ExitCode } from '../exit-codes.js';
 import {
   IoSession, LocalStore, fileIdOfCommit, ioSettingsFromConfig, openLocalInput, outputDir, partialsDir, reduceCommitPath, reduceInputsPath, INPUT_CHUNK_BYTES, type FileResult,
@@ -139,7 +139,7 @@ async function reduce(task: Extract<ChildTask, { variant: 'reduce' }>): Promise<
   try {
     // One reduce task over every partition, as a worker runs it.
     const results = await runReduceTask(
-      { runId: task.runId, out: task.storeDir, job: job.name, partitions: task.partitions, first: 0, count: task.partitions, inputs: reduceInputsPath(task.runId), inputsDigest: 'bench' },
+      { runId: task.runId, out: task.storeDir, job: job.name, partitions: task.partitions, first: 0, count: task.partitions, inputs: reduceInputsPath(task.runId), inputsDigest: `1-${listDigest((await store.get(reduceInputsPath(task.runId)))?.toString('utf8') ?? '')}` },
       { job, store, memoryMb: task.memoryMb },
     );
     const merged = results.reduce((n, r) => n + (r.outputs.find((o) => o.output === job.rowsOutput)?.rows ?? 0), 0);

@@ -4,14 +4,13 @@
  * enqueues one reduce task per run of partitions into the run's reduce queue (job id from the first partition, so a
  * task is never enqueued twice), waits until each is committed or failed, and reads the partitions' commit records.
  */
-import { createHash } from 'node:crypto';
 import type { Job, Queue } from 'bullmq';
 import { formatCounts, readReduceCounts, reduceTaskId, type ReduceTaskData } from '../redis/index.js';
 import {
   commitPath, reduceInputsPath, type FileResult, type OutputFile, type OutputStore,
 } from '../storage/index.js';
 import { mergeCounters } from '../extract/index.js';
-import { committedPartition, forEachLimit, inputLine } from '../reduce/index.js';
+import { committedPartition, forEachLimit, inputLine, LinesDigest } from '../reduce/index.js';
 import { SETTINGS } from '../config/index.js';
 import type { Manifest } from './manifest.js';
 import { updateRunFiles, type FileCounts } from './run-files.js';
@@ -30,18 +29,19 @@ export function defaultPartitions(files: number): number {
 const READ_CONCURRENCY = 32;
 
 /**
- * Identifies a set of committed files whatever the order they are read in: their count and the sum of a hash of each id.
- * A partition merged from another set (before `resume --retry-failed` committed more files) is merged again.
+ * Identifies a set of committed files whatever the order they are read in: their count and the digest of their lines
+ * in the reduce list (LinesDigest: the reduce tasks check the list against it). A partition merged from another set
+ * (before `resume --retry-failed` committed more files) is merged again.
  */
 class InputsDigest {
-  private sum = 0n;
+  private readonly lines = new LinesDigest();
   private count = 0;
-  add(fileId: string): void {
-    this.sum = (this.sum + createHash('sha256').update(fileId).digest().readBigUInt64BE(0)) & 0xffffffffffffffffn;
+  add(line: string | null): void {
+    if (line !== null) this.lines.add(line);
     this.count++;
   }
   toString(): string {
-    return `${this.count}-${this.sum.toString(16).padStart(16, '0')}`;
+    return `${this.count}-${this.lines.toString()}`;
   }
 }
 
@@ -71,8 +71,9 @@ export async function collectCommits(store: OutputStore, queue: Queue, manifest:
           mergeCounters(manifest.counters, r.counters);
           Object.assign(entry, { status: 'done', rows: r.rows, kind: r.kind, seconds: r.seconds, attempts: Math.max(r.attempt, job?.attemptsMade ?? 0) });
           delete entry.error;
-          digest.add(entry.fileId);
-          if (r.parts.length > 0) lines.push(inputLine(r));
+          const line = r.parts.length > 0 ? inputLine(r) : null;
+          digest.add(line);
+          if (line !== null) lines.push(line);
         } else {
           entry.status = 'failed';
           entry.attempts = job?.attemptsMade ?? entry.attempts ?? 0;

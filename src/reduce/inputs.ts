@@ -4,6 +4,7 @@
  * every line is checked (file id, partition numbers, byte ranges, each part's SHA-256) before a byte of any partial is
  * requested, and every part's bytes are merged only when they hash to what the file's worker wrote.
  */
+import { createHash } from 'node:crypto';
 import type { FileResult, PartRange } from '../storage/layout.js';
 
 /** The part of a commit record a reduce task needs. */
@@ -16,6 +17,28 @@ const FILE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,200}$/;
 /** No partial object is near this large (a file's rows, gzipped); anything past it is not the run's. */
 const MAX_OFFSET = 2 ** 40;
 const SHA256 = /^[0-9a-f]{64}$/;
+
+/**
+ * The order-free digest of the list's lines: the 64-bit sum of a hash of each line. The reduce tasks' `inputsDigest`
+ * (in their task data, from Redis, not from the store) ends with it, so a list rewritten in the store since the
+ * coordinator wrote it (its parts' checksums changed along with the partials) is refused.
+ */
+export class LinesDigest {
+  private sum = 0n;
+  add(line: string): void {
+    this.sum = (this.sum + createHash('sha256').update(line).digest().readBigUInt64BE(0)) & 0xffffffffffffffffn;
+  }
+  toString(): string {
+    return this.sum.toString(16).padStart(16, '0');
+  }
+}
+
+/** The LinesDigest of a whole list (its non-empty lines, each with its newline, as `inputLine` writes them). */
+export function listDigest(list: string): string {
+  const d = new LinesDigest();
+  for (const line of list.split('\n')) if (line !== '') d.add(`${line}\n`);
+  return d.toString();
+}
 
 export function inputLine(r: FileResult): string {
   const line: ReduceInputFile = { fileId: r.fileId, parts: r.parts };

@@ -18,7 +18,7 @@ import type { JobDefinition } from '../job/types.js';
 import { withOwnPut, type OutputStore } from '../storage/index.js';
 import type { ReduceTaskData } from '../redis/names.js';
 import { commitPath, outputPath, partialPath, reduceCommitPath, type OutputFile, type PartitionResult } from '../storage/layout.js';
-import { parseInputLine, type ReduceInputFile } from './inputs.js';
+import { listDigest, parseInputLine, type ReduceInputFile } from './inputs.js';
 import { forEachLimit } from './pool.js';
 
 export interface ReduceTaskOptions {
@@ -113,6 +113,10 @@ export async function runReduceTask(data: ReduceTaskData, o: ReduceTaskOptions):
 
   const list = await store.get(data.inputs);
   if (!list) throw new Error(`The reduce inputs list ${store.location}/${data.inputs} is missing; resume the run to write it again`);
+  if (!data.inputsDigest.endsWith(`-${listDigest(list.toString('utf8'))}`)) {
+    throw new Error(`The reduce inputs list ${store.location}/${data.inputs} is not the one its coordinator wrote (its digest differs from the task's): ` +
+      'it was changed in the store; resume the run to write it again');
+  }
   // The process id in the name: a test (or an operator) can tell which worker is merging.
   const tmp = await fsp.mkdtemp(path.join(os.tmpdir(), `wikireverse-reduce-${process.pid}-`));
   const wanted = new Set(todo);

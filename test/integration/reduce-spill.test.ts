@@ -7,7 +7,7 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { reduceInput, type ReduceInput } from '../../src/bench/reduce-input.js';
-import { runReduceTask } from '../../src/reduce/index.js';
+import { listDigest, runReduceTask } from '../../src/reduce/index.js';
 import { LocalStore, S3Store, reduceInputsPath, type OutputStore } from '../../src/storage/index.js';
 import { jobRegistry, DEFAULT_JOB } from '../../jobs/index.js';
 import { resolveJob } from '../../src/job/index.js';
@@ -72,7 +72,7 @@ afterAll(async () => {
 async function mergeAndCheck(store: OutputStore, localFile: (rel: string) => Promise<string>, counters?: () => Record<string, number>): Promise<void> {
   expect(jsonBytes).toBeGreaterThan(BUDGET_MB * 1024 * 1024);
   const results = await runReduceTask(
-    { runId: input.runId, out: store.location, job: job.name, partitions: 1, first: 0, count: 1, inputs: reduceInputsPath(input.runId), inputsDigest: 'test' },
+    { runId: input.runId, out: store.location, job: job.name, partitions: 1, first: 0, count: 1, inputs: reduceInputsPath(input.runId), inputsDigest: `1-${listDigest(await fsp.readFile(path.join(input.storeDir, reduceInputsPath(input.runId)), 'utf8'))}` }, // the list as written (not a counted read)
     { job, store, memoryMb: BUDGET_MB, ...(counters ? { counters } : {}) },
   );
   expect(results).toHaveLength(1);

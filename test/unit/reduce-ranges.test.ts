@@ -9,7 +9,7 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { setImmediate as tick } from 'node:timers/promises';
 import { reduceInput, type ReduceInput } from '../../src/bench/reduce-input.js';
-import { runReduceTask } from '../../src/reduce/index.js';
+import { listDigest, runReduceTask } from '../../src/reduce/index.js';
 import zlib from 'node:zlib';
 import { LocalStore, partialPath, reduceInputsPath, type OutputStore } from '../../src/storage/index.js';
 import { inputLine } from '../../src/reduce/index.js';
@@ -54,7 +54,7 @@ afterAll(async () => {
 
 async function merge(store: OutputStore, first: number, count: number): Promise<Array<Array<Record<string, unknown>>>> {
   const results = await runReduceTask(
-    { runId: input.runId, out: store.location, job: job.name, partitions: 4, first, count, inputs: reduceInputsPath(input.runId), inputsDigest: `t-${first}-${count}-${Date.now()}` },
+    { runId: input.runId, out: store.location, job: job.name, partitions: 4, first, count, inputs: reduceInputsPath(input.runId), inputsDigest: `${first}${count}${Date.now()}-${listDigest((await store.get(reduceInputsPath(input.runId)))!.toString('utf8'))}` },
     { job, store, memoryMb: 256, fetchConcurrency: 4 },
   );
   expect(results.map((r) => r.partition)).toEqual(Array.from({ length: count }, (_, i) => first + i));
@@ -103,7 +103,7 @@ it('merges every row of a spool of many gzip members that DuckDB alone reads sho
   const want = zlib.gunzipSync(spool).toString('utf8').split('\n').filter((l) => l !== '').map((l) => (JSON.parse(l) as { source_url: string }).source_url).sort();
   expect(want).toHaveLength(697);
   const [result] = await runReduceTask(
-    { runId, out: dir, job: job.name, partitions: 1, first: 0, count: 1, inputs: reduceInputsPath(runId), inputsDigest: 'mm' },
+    { runId, out: dir, job: job.name, partitions: 1, first: 0, count: 1, inputs: reduceInputsPath(runId), inputsDigest: `1-${listDigest(list.join(''))}` },
     { job, store, memoryMb: 256 },
   );
   const links = await readParquet(path.join(dir, result!.outputs.find((o) => o.output === 'links')!.path));
