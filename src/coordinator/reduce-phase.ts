@@ -45,8 +45,16 @@ class InputsDigest {
   }
 }
 
+/** A file's parts as they identify its bytes: partition, range, rows and checksum each. */
+function partsKey(parts: unknown): string | null {
+  if (!Array.isArray(parts)) return null;
+  return JSON.stringify((parts as Array<Record<string, unknown>>).map((p) => [p.partition, p.offset, p.bytes, p.rows, p.sha256]));
+}
+
 /**
- * Reads every file's commit record (the store is the source of truth), sets each file's outcome in the run's list,
+ * Reads every file's commit record (the store is the source of truth; a record that is not what the file's worker
+ * reported through Redis, when Redis still holds its job's result, was changed in the store: it is removed and the
+ * file failed, so `resume --retry-failed` maps it again), sets each file's outcome in the run's list,
  * sums the counters into the manifest, and writes the committed files' list for the reduce tasks. Returns the list's
  * counts and the digest of the committed set.
  */
@@ -66,8 +74,15 @@ export async function collectCommits(store: OutputStore, queue: Queue, manifest:
           store.get(commitPath(manifest.runId, entry.fileId)),
           queue.getJob(entry.fileId) as Promise<Job | undefined>,
         ]);
-        if (marker) {
-          const r = JSON.parse(marker.toString('utf8')) as FileResult;
+        const r = marker ? (JSON.parse(marker.toString('utf8')) as FileResult) : null;
+        const reported = partsKey((job?.returnvalue as { parts?: unknown } | undefined)?.parts);
+        if (r && reported !== null && partsKey(r.parts) !== reported) {
+          await store.removePrefix(commitPath(manifest.runId, entry.fileId));
+          entry.status = 'failed';
+          entry.attempts = job?.attemptsMade ?? entry.attempts ?? 0;
+          entry.error = 'its commit record in the store is not what its worker reported (changed in the store after the commit); ' +
+            `\`wikireverse resume ${manifest.runId} --retry-failed\` redoes it`;
+        } else if (r) {
           mergeCounters(manifest.counters, r.counters);
           Object.assign(entry, { status: 'done', rows: r.rows, kind: r.kind, seconds: r.seconds, attempts: Math.max(r.attempt, job?.attemptsMade ?? 0) });
           delete entry.error;
