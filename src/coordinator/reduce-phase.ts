@@ -10,7 +10,7 @@ import {
   commitPath, reduceInputsPath, type FileResult, type OutputFile, type OutputStore,
 } from '../storage/index.js';
 import { mergeCounters } from '../extract/index.js';
-import { committedPartition, forEachLimit, inputLine, LinesDigest } from '../reduce/index.js';
+import { committedPartition, forEachLimit, inputLine, LinesDigest, parseCommitRecord } from '../reduce/index.js';
 import { SETTINGS } from '../config/index.js';
 import type { Manifest } from './manifest.js';
 import { updateRunFiles, type FileCounts } from './run-files.js';
@@ -74,14 +74,21 @@ export async function collectCommits(store: OutputStore, queue: Queue, manifest:
           store.get(commitPath(manifest.runId, entry.fileId)),
           queue.getJob(entry.fileId) as Promise<Job | undefined>,
         ]);
-        const r = marker ? (JSON.parse(marker.toString('utf8')) as FileResult) : null;
+        let r: FileResult | null = null;
+        let refused: string | null = null;
+        try {
+          r = marker ? parseCommitRecord(marker, entry.fileId, manifest.settings.partitions) : null;
+        } catch (err) {
+          refused = `${(err as Error).message} (not what a worker writes)`;
+        }
         const reported = partsKey((job?.returnvalue as { parts?: unknown } | undefined)?.parts);
-        if (r && reported !== null && partsKey(r.parts) !== reported) {
+        if (r && reported !== null && partsKey(r.parts) !== reported) refused = 'its commit record in the store is not what its worker reported (changed in the store after the commit)';
+        if (refused !== null) {
+          // Not the run's record: removed, so the file is not counted as committed and a resume maps it again.
           await store.removePrefix(commitPath(manifest.runId, entry.fileId));
           entry.status = 'failed';
           entry.attempts = job?.attemptsMade ?? entry.attempts ?? 0;
-          entry.error = 'its commit record in the store is not what its worker reported (changed in the store after the commit); ' +
-            `\`wikireverse resume ${manifest.runId} --retry-failed\` redoes it`;
+          entry.error = `${refused}; \`wikireverse resume ${manifest.runId} --retry-failed\` redoes it`;
         } else if (r) {
           mergeCounters(manifest.counters, r.counters);
           Object.assign(entry, { status: 'done', rows: r.rows, kind: r.kind, seconds: r.seconds, attempts: Math.max(r.attempt, job?.attemptsMade ?? 0) });

@@ -1,4 +1,4 @@
 /** The reduce side: reduce tasks (committed partials -> sorted, de-duplicated Parquet per partition) and their input list. */
 export { runReduceTask, committedPartition, mergeSql, type ReduceTaskOptions } from './reducer.js';
-export { inputLine, LinesDigest, listDigest, parseInputLine, type ReduceInputFile } from './inputs.js';
+export { inputLine, LinesDigest, listDigest, parseCommitRecord, parseInputLine, type ReduceInputFile } from './inputs.js';
 export { forEachLimit } from './pool.js';

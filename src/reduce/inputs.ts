@@ -59,6 +59,11 @@ export function parseInputLine(line: string, lineNo: number, partitions: number)
   if (typeof v !== 'object' || v === null) throw bad('not an object');
   const { fileId, parts } = v as { fileId?: unknown; parts?: unknown };
   if (typeof fileId !== 'string' || !FILE_ID.test(fileId)) throw bad('bad file id');
+  return { fileId, parts: checkParts(parts, partitions, bad) };
+}
+
+/** A file's parts as its worker writes them: partitions in order, contiguous byte ranges, each with its SHA-256. */
+function checkParts(parts: unknown, partitions: number, bad: (why: string) => Error): PartRange[] {
   if (!Array.isArray(parts) || parts.length > partitions) throw bad('bad parts');
   let end = 0;
   let last = -1;
@@ -73,5 +78,37 @@ export function parseInputLine(line: string, lineNo: number, partitions: number)
     checked.push({ partition, offset, bytes, rows, sha256: sha256 as string });
   }
   for (const p of parts as Array<Record<string, unknown>>) if (typeof p.sha256 !== 'string' || !SHA256.test(p.sha256)) throw bad('a part without its SHA-256');
-  return { fileId, parts: checked };
+  return checked;
+}
+
+/** Counters a commit record may hold at most (the job's counters are a few dozen). */
+const MAX_COUNTERS = 10_000;
+const isNumber = (n: unknown): n is number => typeof n === 'number' && Number.isFinite(n) && n >= 0;
+
+/**
+ * A file's commit record read back from the store (the coordinator's one way to read it): the shape its worker writes,
+ * for the file `fileId` of a run of `partitions` partitions, or an error saying what is not.
+ */
+export function parseCommitRecord(buf: Buffer, fileId: string, partitions: number): FileResult {
+  const bad = (why: string): Error => new Error(`commit record of ${fileId}: ${why}`);
+  let v: unknown;
+  try {
+    v = JSON.parse(buf.toString('utf8'));
+  } catch {
+    throw bad('not JSON');
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw bad('not an object');
+  const r = v as Record<string, unknown>;
+  if (r.fileId !== fileId) throw bad('it names another file');
+  if (typeof r.input !== 'string' || typeof r.kind !== 'string' || r.kind.length > 32) throw bad('bad input or kind');
+  if (!isCount(r.rows, Number.MAX_SAFE_INTEGER) || !isCount(r.compressedBytes, Number.MAX_SAFE_INTEGER)) throw bad('bad rows or bytes');
+  if (!isNumber(r.seconds) || !isCount(r.attempt, 1_000_000) || (r.cpuSeconds !== undefined && !isNumber(r.cpuSeconds))) throw bad('bad time or attempt');
+  const counters = r.counters as Record<string, unknown> | null;
+  if (typeof counters !== 'object' || counters === null || Array.isArray(counters)) throw bad('bad counters');
+  const entries = Object.entries(counters);
+  if (entries.length > MAX_COUNTERS || !entries.every(([, n]) => isNumber(n))) throw bad('bad counters');
+  return {
+    fileId, input: r.input, kind: r.kind, rows: r.rows, parts: checkParts(r.parts, partitions, bad), counters: counters as Record<string, number>,
+    compressedBytes: r.compressedBytes, seconds: r.seconds, attempt: r.attempt, ...(r.cpuSeconds !== undefined ? { cpuSeconds: r.cpuSeconds } : {}),
+  };
 }

@@ -38,6 +38,27 @@ function processesWith(text: string): string[] {
   }
 }
 
+/** Commit records of the run under `out` so far. */
+async function committed(out: string, runId: string): Promise<number> {
+  return (await fsp.readdir(path.join(out, runId, 'partials')).catch(() => [] as string[])).filter((n) => n.endsWith('.commit.json')).length;
+}
+
+/** Waits (60 s at most) until `n` files of the run are committed. */
+async function untilCommitted(out: string, runId: string, n: number): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while ((await committed(out, runId)) < n && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+}
+
+/** `wikireverse run`, as a shell starts a foreground job: its own process group, which the terminal's Ctrl-C signals as a whole. */
+function foregroundRun(args: string[], env: Record<string, string> = { WIKIREVERSE_NO_PROGRESS_SECS: '600' }): {
+  child: ReturnType<typeof spawn>; stderr: () => string; exited: Promise<number | null>;
+} {
+  const child = spawn(process.execPath, [CLI, 'run', ...args], { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  let stderr = '';
+  child.stderr?.on('data', (b: Buffer) => (stderr += b.toString()));
+  return { child, stderr: () => stderr, exited: new Promise((resolve) => child.on('exit', (code) => resolve(code))) };
+}
+
 beforeAll(async () => {
   work = await tempDir('interrupts');
   redis = await startRedisServer();
@@ -59,20 +80,9 @@ describe('interrupts', () => {
       const listing = path.join(work, 'listing.txt');
       await fsp.writeFile(listing, Array.from({ length: 6 }, (_, i) => `${server.base}f${i}.warc.gz`).join('\n') + '\n');
       const out = path.join(work, 'out');
-      // As a shell starts a foreground job: its own process group, which the terminal's Ctrl-C signals as a whole.
-      const child = spawn(process.execPath, [CLI, 'run', '--paths', listing, '--out', out, '--workers', '2', '--run-id', 'ctrlc-1', '--partitions', '1', '--no-progress'], {
-        detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, WIKIREVERSE_NO_PROGRESS_SECS: '600' },
-      });
-      let stderr = '';
-      child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+      const { child, stderr: errText, exited } = foregroundRun(['--paths', listing, '--out', out, '--workers', '2', '--run-id', 'ctrlc-1', '--partitions', '1', '--no-progress']);
       // Wait until the four good files are committed (two workers are then stuck on the stalled ones).
-      const deadline = Date.now() + 60_000;
-      while (Date.now() < deadline) {
-        const names = await fsp.readdir(path.join(out, 'ctrlc-1', 'partials')).catch(() => []);
-        if (names.filter((n) => n.endsWith('.commit.json')).length >= 4) break;
-        await new Promise((r) => setTimeout(r, 200));
-      }
+      await untilCommitted(out, 'ctrlc-1', 4);
       const manifestBefore = JSON.parse(await fsp.readFile(path.join(out, 'ctrlc-1', 'manifest.json'), 'utf8')) as { redis: string };
       const port = new URL(manifestBefore.redis).port;
       expect(manifestBefore.redis).not.toMatch(/:[0-9a-f]{20,}@/); // no password in the manifest
@@ -96,10 +106,10 @@ describe('interrupts', () => {
       const sent = Date.now();
       process.kill(-(child.pid as number), 'SIGINT');
       const code = await exited;
-      expect(code, stderr.slice(-2000)).toBe(130);
+      expect(code, errText().slice(-2000)).toBe(130);
       expect(Date.now() - sent).toBeLessThan(30_000); // a bound against hanging (it hung for 10+ minutes), not a speed figure
-      expect(stderr).toContain('interrupted');
-      expect(stderr).not.toMatch(/Unhandled error event|ECONNREFUSED|\n\s+at /);
+      expect(errText()).toContain('interrupted');
+      expect(errText()).not.toMatch(/Unhandled error event|ECONNREFUSED|\n\s+at /);
       const m = JSON.parse(await fsp.readFile(path.join(out, 'ctrlc-1', 'manifest.json'), 'utf8')) as {
         status: string; reason: string; sessionsMillis: number[]; liveTotals: { pages: number; rows: number };
       };
@@ -146,21 +156,16 @@ describe('interrupts', () => {
     const planted = await plant(path.join(work, 'ext-in'), [{ kind: 'wat', files: 12, pagesPerFile: 20, seed: 71, wikiLinkRate: 0.3 }]);
     const out = path.join(work, 'out-ext');
     const RUN = 'ext-int-1';
-    const commits = async (): Promise<number> =>
-      (await fsp.readdir(path.join(out, RUN, 'partials')).catch(() => [] as string[])).filter((n) => n.endsWith('.commit.json')).length;
+    const commits = (): Promise<number> => committed(out, RUN);
     // One file a second across the run's workers (the rate limit), so a worker left taking files would add one a second.
-    const coordinator = spawn(process.execPath, [CLI, 'run', '--paths', planted.listing, '--out', out, '--workers', '0', '--redis', redis.url, '--run-id', RUN,
-      '--partitions', '1', '--rate-limit', '1', '--no-progress'], { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, WIKIREVERSE_POLL_MS: '100' } });
+    const { child: coordinator, stderr: errText, exited } = foregroundRun(['--paths', planted.listing, '--out', out, '--workers', '0', '--redis', redis.url, '--run-id', RUN,
+      '--partitions', '1', '--rate-limit', '1', '--no-progress'], { WIKIREVERSE_POLL_MS: '100' });
     const worker = spawn(process.execPath, [CLI, 'worker', '--run', RUN], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, WIKIREVERSE_REDIS_URL: redis.url } });
-    let stderr = '';
-    coordinator.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-    const exited = new Promise<number | null>((resolve) => coordinator.on('exit', (code) => resolve(code)));
     const queue = new Queue(queueName(RUN), { connection: redisOptions(redis.url), prefix: QUEUE_PREFIX });
     try {
-      const deadline = Date.now() + 60_000;
-      while ((await commits()) < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      await untilCommitted(out, RUN, 2);
       process.kill(-(coordinator.pid as number), 'SIGINT');
-      expect(await exited, stderr.slice(-2000)).toBe(130);
+      expect(await exited, errText().slice(-2000)).toBe(130);
       const atExit = await commits();
       expect(atExit).toBeLessThan(12);
       expect(await queue.isPaused()).toBe(true);
@@ -187,26 +192,16 @@ describe('interrupts', () => {
       const listing = path.join(work, 'twice.txt');
       await fsp.writeFile(listing, Array.from({ length: 3 }, (_, i) => `${server.base}g${i}.warc.gz`).join('\n') + '\n');
       const out = path.join(work, 'out-twice');
-      const child = spawn(process.execPath, [CLI, 'run', '--paths', listing, '--out', out, '--workers', '1', '--run-id', 'twice-1', '--partitions', '1', '--no-progress'], {
-        detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, WIKIREVERSE_NO_PROGRESS_SECS: '600' },
-      });
-      let stderr = '';
-      child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-      const deadline = Date.now() + 60_000;
-      while (Date.now() < deadline) {
-        const names = await fsp.readdir(path.join(out, 'twice-1', 'partials')).catch(() => [] as string[]);
-        if (names.filter((n) => n.endsWith('.commit.json')).length >= 2) break;
-        await new Promise((r) => setTimeout(r, 100));
-      }
+      const { child, stderr: errText, exited } = foregroundRun(['--paths', listing, '--out', out, '--workers', '1', '--run-id', 'twice-1', '--partitions', '1', '--no-progress']);
+      await untilCommitted(out, 'twice-1', 2);
       const port = new URL((JSON.parse(await fsp.readFile(path.join(out, 'twice-1', 'manifest.json'), 'utf8')) as { redis: string }).redis).port;
       const sent = Date.now();
       process.kill(-(child.pid as number), 'SIGINT');
       await new Promise((r) => setTimeout(r, 300));
       process.kill(-(child.pid as number), 'SIGINT');
-      expect(await exited, stderr.slice(-2000)).toBe(130);
+      expect(await exited, errText().slice(-2000)).toBe(130);
       expect(Date.now() - sent).toBeLessThan(15_000); // a bound against hanging, not a speed figure
-      expect(stderr).toContain('exiting now; the run stays resumable');
+      expect(errText()).toContain('exiting now; the run stays resumable');
       const m = JSON.parse(await fsp.readFile(path.join(out, 'twice-1', 'manifest.json'), 'utf8')) as { status: string; reason: string };
       expect(m.status).toBe('interrupted');
       expect(m.reason).toContain('wikireverse resume twice-1');

@@ -30,7 +30,7 @@ const result = (fileId: string, sha: string): FileResult => ({
 
 it('takes the commit records its workers reported, and fails (and removes) one that was rewritten in the store', async () => {
   const store = new LocalStore(work);
-  const ids = ['f000000-aaaaaaaaaa', 'f000001-bbbbbbbbbb', 'f000002-cccccccccc'];
+  const ids = ['f000000-aaaaaaaaaa', 'f000001-bbbbbbbbbb', 'f000002-cccccccccc', 'f000003-dddddddddd'];
   const files: RunFile[] = ids.map((fileId) => ({ fileId, input: `${fileId}.wat.gz`, status: 'pending' }));
   await writeRunFiles(store, RUN, files);
   // What the workers reported through Redis: each file's own checksum.
@@ -39,19 +39,23 @@ it('takes the commit records its workers reported, and fails (and removes) one t
   // The second file's record rewritten in the store (its checksum made to fit other bytes); the third's job is gone
   // (a resume on another Redis): its record is taken from the store as it is.
   await store.put(commitPath(RUN, ids[1] as string), JSON.stringify(result(ids[1] as string, 'f')));
+  // The fourth's record is not one a worker writes (read through the commit records' schema, not cast).
+  await store.put(commitPath(RUN, ids[3] as string), JSON.stringify({ ...result(ids[3] as string, '4'), rows: -1 }));
   const queue = {
-    getJob: (id: string) => Promise.resolve(id === ids[2] ? undefined : { returnvalue: reported.get(id), attemptsMade: 1 }),
+    getJob: (id: string) => Promise.resolve(id === ids[2] || id === ids[3] ? undefined : { returnvalue: reported.get(id), attemptsMade: 1 }),
   } as unknown as Queue;
-  const manifest = { runId: RUN, counters: {}, files: { total: 3, done: 0, failed: 0 }, settings: { out: work, job: 'wikipedia-links', partitions: 1 } } as unknown as Manifest;
+  const manifest = { runId: RUN, counters: {}, files: { total: 4, done: 0, failed: 0 }, settings: { out: work, job: 'wikipedia-links', partitions: 1 } } as unknown as Manifest;
 
   const { files: counts } = await collectCommits(store, queue, manifest);
-  expect(counts).toMatchObject({ total: 3, done: 2, failed: 1 });
+  expect(counts).toMatchObject({ total: 4, done: 2, failed: 2 });
   const after: RunFile[] = [];
   for await (const batch of readRunFiles(store, RUN)) after.push(...batch);
   const tampered = after.find((f) => f.fileId === ids[1]);
   expect(tampered?.status).toBe('failed');
   expect(tampered?.error).toMatch(/^its commit record in the store is not what its worker reported \(changed in the store after the commit\); `wikireverse resume cc-1 --retry-failed` redoes it$/);
   expect(await store.get(commitPath(RUN, ids[1] as string))).toBeNull();
+  expect(after.find((f) => f.fileId === ids[3])?.error).toMatch(/^commit record of f000003-dddddddddd: bad rows or bytes \(not what a worker writes\); `wikireverse resume cc-1 --retry-failed` redoes it$/);
+  expect(await store.get(commitPath(RUN, ids[3] as string))).toBeNull();
   const list = (await store.get(reduceInputsPath(RUN)))!.toString('utf8').trim().split('\n').map((l) => (JSON.parse(l) as { fileId: string }).fileId).sort();
   expect(list).toEqual([ids[0], ids[2]]);
 });
