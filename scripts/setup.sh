@@ -13,10 +13,21 @@ if ! command -v redis-server >/dev/null 2>&1; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq redis-server >/dev/null
 fi
 
+# The fast inflate addon (native/, built by npm ci's install script) links Debian's libdeflate-dev statically.
+if [ ! -f /usr/include/libdeflate.h ]; then
+  echo "== installing libdeflate-dev (Debian package, for the inflate addon)"
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq libdeflate-dev g++ make python3 >/dev/null
+fi
+
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "== npm ci"
   npm ci --no-audit --no-fund
 fi
+
+# npm ci builds the addon; a tree installed before it existed (or after a failed build) builds it here.
+[ -f native/build/Release/wikireverse_inflate.node ] || node scripts/build-native.mjs
 
 echo "== build"
 npm run build --silent

@@ -14,7 +14,7 @@ import { pathToFileURL } from 'node:url';
 import { jobRegistry, DEFAULT_JOB } from '../../jobs/index.js';
 import { resolveJob } from '../job/index.js';
 import { scanInput, formatRow } from '../extract/index.js';
-import { inputRecords } from '../warc/index.js';
+import { inflateFor, inputRecords, type Inflate, type InflateChoice } from '../warc/index.js';
 import { processFile } from '../worker/index.js';
 import { listDigest, runReduceTask } from '../reduce/index.js';
 import { ExitCode } from '../exit-codes.js';
@@ -23,12 +23,17 @@ import {
 } from '../storage/index.js';
 import { loadConfig } from '../config/index.js';
 
+/** What the reading variants inflate with. @default the WIKIREVERSE_INFLATE setting's */
+interface InflateTask {
+  readonly inflate?: InflateChoice;
+}
+
 export type ChildTask =
   | { readonly variant: 'gunzip'; readonly files: readonly string[] }
   /** The record reader alone: every record framed and its payload read (up to the limit), no job. */
-  | { readonly variant: 'reader'; readonly files: readonly string[]; readonly maxRecordBytes: number }
-  | { readonly variant: 'extract'; readonly files: readonly string[]; readonly maxRecordBytes: number }
-  | {
+  | ({ readonly variant: 'reader'; readonly files: readonly string[]; readonly maxRecordBytes: number } & InflateTask)
+  | ({ readonly variant: 'extract'; readonly files: readonly string[]; readonly maxRecordBytes: number } & InflateTask)
+  | (InflateTask & {
       readonly variant: 'worker';
       readonly files: readonly string[];
       readonly maxRecordBytes: number;
@@ -39,7 +44,7 @@ export type ChildTask =
       readonly barrier?: boolean;
       /** Write a V8 CPU profile of the timed work (not start-up or warm-up) to this `.cpuprofile` file. */
       readonly profileFile?: string;
-    }
+    })
   | { readonly variant: 'reduce'; readonly storeDir: string; readonly runId: string; readonly partitions: number; readonly memoryMb: number };
 
 export interface ChildReport {
@@ -53,6 +58,8 @@ export interface ChildReport {
   readonly rows: number;
   /** Uncompressed bytes (gunzip), payload bytes (reader), output bytes (extract), rows written (reduce): variant-specific. */
   readonly bytes: number;
+  /** What inflated the input (reader, extract, worker). */
+  readonly inflate?: string | undefined;
 }
 
 async function gunzipOnly(files: readonly string[]): Promise<{ bytes: number }> {
@@ -65,11 +72,11 @@ async function gunzipOnly(files: readonly string[]): Promise<{ bytes: number }> 
   return { bytes };
 }
 
-async function reader(files: readonly string[], maxRecordBytes: number): Promise<{ rows: number; bytes: number }> {
+async function reader(files: readonly string[], maxRecordBytes: number, inflate: Inflate): Promise<{ rows: number; bytes: number }> {
   let records = 0;
   let bytes = 0;
   for (const file of files) {
-    const input = await inputRecords(await openLocalInput(file), { maxMemberBytes: Math.max(maxRecordBytes * 4, 64 << 20), onDamage: () => undefined });
+    const input = await inputRecords(await openLocalInput(file), { maxMemberBytes: Math.max(maxRecordBytes * 4, 64 << 20), inflate, onDamage: () => undefined });
     for await (const batch of input.batches) {
       for (const item of batch) {
         const rec = item instanceof Promise ? await item : item;
@@ -82,13 +89,13 @@ async function reader(files: readonly string[], maxRecordBytes: number): Promise
   return { rows: records, bytes };
 }
 
-async function extract(files: readonly string[], maxRecordBytes: number): Promise<{ pages: number; rows: number; bytes: number }> {
+async function extract(files: readonly string[], maxRecordBytes: number, inflate: Inflate): Promise<{ pages: number; rows: number; bytes: number }> {
   const job = resolveJob(jobRegistry, DEFAULT_JOB);
   let pages = 0;
   let rows = 0;
   let bytes = 0;
   for (const file of files) {
-    const result = await scanInput(await openLocalInput(file), job, { inputName: file, maxRecordBytes }, (row) => {
+    const result = await scanInput(await openLocalInput(file), job, { inputName: file, maxRecordBytes, inflate }, (row) => {
       bytes += formatRow('jsonl', job.columns, row).length; // the work `extract` does per row, without the terminal
     });
     pages += result.counters.get('pages');
@@ -97,7 +104,7 @@ async function extract(files: readonly string[], maxRecordBytes: number): Promis
   return { pages, rows, bytes };
 }
 
-async function worker(files: readonly string[], maxRecordBytes: number, partitions: number, io: IoSession): Promise<{ pages: number; rows: number; bytes: number }> {
+async function worker(files: readonly string[], maxRecordBytes: number, partitions: number, io: IoSession, inflate: Inflate): Promise<{ pages: number; rows: number; bytes: number }> {
   const job = resolveJob(jobRegistry, DEFAULT_JOB);
   const out = await fsp.mkdtemp(path.join(os.tmpdir(), 'wikireverse-bench-out-'));
   let pages = 0;
@@ -111,6 +118,8 @@ async function worker(files: readonly string[], maxRecordBytes: number, partitio
         store,
         1,
         io,
+        undefined,
+        inflate,
       );
       pages += result.counters['pages'] ?? 0;
       rows += result.rows;
@@ -177,9 +186,13 @@ function barrier(): Promise<void> {
   });
 }
 
-/** Runs one task; `io` is the storage session of the worker variant (its inputs are local files). */
-export async function runTask(task: ChildTask, io: IoSession): Promise<ChildReport> {
-  if (task.variant === 'worker' && task.warmup?.length) await worker(task.warmup, task.maxRecordBytes, task.partitions, io);
+/**
+ * Runs one task; `io` is the storage session of the worker variant (its inputs are local files), `inflate` what the
+ * reading variants inflate with when the task names none.
+ */
+export async function runTask(task: ChildTask, io: IoSession, inflateChoice: InflateChoice): Promise<ChildReport> {
+  const inflate = inflateFor('inflate' in task ? (task.inflate ?? inflateChoice) : inflateChoice).inflate;
+  if (task.variant === 'worker' && task.warmup?.length) await worker(task.warmup, task.maxRecordBytes, task.partitions, io, inflate);
   if (task.variant === 'worker' && task.barrier) await barrier();
   const profiling = task.variant === 'worker' && task.profileFile ? await startProfile(task.profileFile) : undefined;
   const cpu0 = process.cpuUsage();
@@ -190,9 +203,9 @@ export async function runTask(task: ChildTask, io: IoSession): Promise<ChildRepo
   try {
     switch (task.variant) {
       case 'gunzip': r = await gunzipOnly(task.files); break;
-      case 'reader': r = await reader(task.files, task.maxRecordBytes); break;
-      case 'extract': r = await extract(task.files, task.maxRecordBytes); break;
-      case 'worker': r = await worker(task.files, task.maxRecordBytes, task.partitions, io); break;
+      case 'reader': r = await reader(task.files, task.maxRecordBytes, inflate); break;
+      case 'extract': r = await extract(task.files, task.maxRecordBytes, inflate); break;
+      case 'worker': r = await worker(task.files, task.maxRecordBytes, task.partitions, io, inflate); break;
       case 'reduce': r = await reduce(task); break;
     }
     seconds = Number(process.hrtime.bigint() - t0) / 1e9;
@@ -207,14 +220,16 @@ export async function runTask(task: ChildTask, io: IoSession): Promise<ChildRepo
     pages: r.pages ?? 0,
     rows: r.rows ?? 0,
     bytes: r.bytes,
+    inflate: task.variant === 'gunzip' || task.variant === 'reduce' ? undefined : inflate.name,
   };
 }
 
 const invoked = process.argv[1] !== undefined && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href;
 if (invoked) {
   // This process's configuration, read once here (its task on argv carries no settings: argv is public).
-  const io = new IoSession(ioSettingsFromConfig(loadConfig()));
-  runTask(JSON.parse(process.argv[2] ?? '{}') as ChildTask, io).then(
+  const config = loadConfig();
+  const io = new IoSession(ioSettingsFromConfig(config));
+  runTask(JSON.parse(process.argv[2] ?? '{}') as ChildTask, io, config.inflate).then(
     (report) => process.stdout.write(`${JSON.stringify(report)}\n`),
     (err: unknown) => {
       process.stderr.write(`bench child: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);

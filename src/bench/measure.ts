@@ -114,6 +114,7 @@ export function median(xs: readonly number[]): number {
 
 /** Median of every field over samples (each field independently). */
 export function medianSample(samples: readonly Sample[]): Sample {
-  const m = (f: keyof Sample): number => median(samples.map((s) => s[f]));
-  return { seconds: m('seconds'), cpuSeconds: m('cpuSeconds'), maxRssMb: m('maxRssMb'), pages: m('pages'), rows: m('rows'), bytes: m('bytes') };
+  const m = (f: Exclude<keyof Sample, 'inflate'>): number => median(samples.map((s) => s[f]));
+  const inflate = samples[0]?.inflate;
+  return { seconds: m('seconds'), cpuSeconds: m('cpuSeconds'), maxRssMb: m('maxRssMb'), pages: m('pages'), rows: m('rows'), bytes: m('bytes'), ...(inflate ? { inflate } : {}) };
 }

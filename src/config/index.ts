@@ -53,6 +53,7 @@ export const SETTINGS = {
   stalledIntervalMillis: { env: 'WIKIREVERSE_STALLED_INTERVAL_MS', kind: 'int', min: 1, default: 15000, doc: 'how often workers look for stalled files' },
   maxStalledCount: { env: 'WIKIREVERSE_MAX_STALLED', kind: 'int', default: 20, doc: 'times a file may stall (its worker died) before it is failed' },
   maxRecordBytes: { env: 'WIKIREVERSE_MAX_RECORD_BYTES', kind: 'int', min: 1, default: 16 * 1024 * 1024, doc: 'payload bytes read per record; the rest is skipped and counted' },
+  inflate: { env: 'WIKIREVERSE_INFLATE', kind: 'choice', choices: ['auto', 'libdeflate', 'zlib'], default: 'auto', doc: 'what inflates gzip members: auto (libdeflate through the addon npm ci builds, else node\'s zlib), libdeflate (the addon or an error), zlib' },
   noProgressSecs: { env: 'WIKIREVERSE_NO_PROGRESS_SECS', kind: 'int', min: 1, default: 120, doc: 'a file whose reading makes no progress this long fails (a reader stuck in a loop: for good; no bytes arriving: this attempt)' },
   fileHeapMb: { env: 'WIKIREVERSE_FILE_HEAP_MB', kind: 'int', min: 16, default: 1536, doc: 'heap of the thread a worker reads a file in; past it the file fails, not the worker' },
   maxWorkerRestarts: { env: 'WIKIREVERSE_MAX_WORKER_RESTARTS', kind: 'int', default: 20, doc: 'local worker processes restarted after a crash, per run' },
@@ -212,7 +213,7 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
  * each kind of worker gets it its own way), a worker's own port and idle exit (flags of the `worker` command).
  */
 export const WORKER_SETTINGS = [
-  'concurrency', 'rateLimit', 'logLevel', 'logFormat', 'lockDurationMillis', 'stalledIntervalMillis', 'maxStalledCount', 'noProgressSecs',
+  'concurrency', 'rateLimit', 'logLevel', 'logFormat', 'inflate', 'lockDurationMillis', 'stalledIntervalMillis', 'maxStalledCount', 'noProgressSecs',
   'fileHeapMb', 'reducerMemoryMb', 'imdsPollMillis', 's3Endpoint', 's3Region', 's3ForcePathStyle', 'ioAttempts', 'ioBackoffMillis',
   'ioMaxBackoffMillis', 'ioResumes', 'ioIdleTimeoutMillis', 'ioConnectTimeoutMillis', 'ioFirstByteTimeoutMillis', 'ioGiveUpMillis', 'workerRedisWaitMillis',
 ] as const satisfies ReadonlyArray<keyof typeof SETTINGS>;

@@ -5,7 +5,7 @@
  */
 import type { Readable } from 'node:stream';
 import type { JobDefinition, MapContext, RecordHeader, RecordView, Row } from '../job/types.js';
-import { describeBytes, inputRecords, InputFramingError, type InputRecords, type RecordDamage } from '../warc/index.js';
+import { describeBytes, inputRecords, InputFramingError, type Inflate, type InputRecords, type RecordDamage } from '../warc/index.js';
 import { Counters } from './counters.js';
 
 export type InputKind = 'wat' | 'warc' | 'wet' | 'arc' | 'unknown';
@@ -19,6 +19,8 @@ export interface ScanOptions {
   readonly onProgress?: (compressedOffset: number) => void;
   /** Largest gzip member inflated whole (larger ones: the rest of the input is streamed). @default max(4 x maxRecordBytes, 64 MiB) */
   readonly maxMemberBytes?: number;
+  /** What inflates runs of whole gzip members (the WIKIREVERSE_INFLATE setting's). @default auto: libdeflate when the addon loads */
+  readonly inflate?: Inflate | undefined;
 }
 
 export interface ScanResult {
@@ -96,7 +98,7 @@ export async function scanInput<R extends Row>(
   };
   let input: InputRecords;
   try {
-    input = await inputRecords(source, { onMisframed, onSkipped, onDamage, maxMemberBytes: opts.maxMemberBytes ?? Math.max(opts.maxRecordBytes * 4, 64 << 20) });
+    input = await inputRecords(source, { onMisframed, onSkipped, onDamage, maxMemberBytes: opts.maxMemberBytes ?? Math.max(opts.maxRecordBytes * 4, 64 << 20), ...(opts.inflate ? { inflate: opts.inflate } : {}) });
   } catch (err) {
     throw new InputError(opts.inputName, 0, err);
   }

@@ -1,6 +1,8 @@
 /**
  * The fuzz harness's reader: a long-lived child process (forked by reader-process.ts) that reads input files one at a
  * time with the real reader (`scanInput` + the Wikipedia job, 1 MiB per record) and answers each with a ChildMessage.
+ * Each input is read on both inflates (libdeflate through the addon, then node's zlib): rows, counters and errors must
+ * be the same, else the answer is a mismatch. Without the addon, only zlib reads (the harness's report names it).
  * It enforces nothing: the parent owns the deadline and the memory limit, and kills this process to enforce them.
  *
  * WIKIREVERSE_FUZZ_SELFTEST=hang|crash|memory (a setting in src/config, for the harness's own tests) makes inputs that start with
@@ -11,7 +13,9 @@ import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { DEFAULT_JOB, jobRegistry } from '../../jobs/index.js';
+import { createHash } from 'node:crypto';
 import { InputError, scanInput } from '../extract/index.js';
+import { nativeInflate, zlibInflate, type Inflate } from '../warc/index.js';
 import { resolveJob } from '../job/index.js';
 import { openLocalInput } from '../storage/index.js';
 import { SELFTEST_MARKER, type ChildMessage, type ReadEnd, type ReadRequest, type SelfTestFault } from './protocol.js';
@@ -50,23 +54,43 @@ function errorEnd(err: unknown): ReadEnd {
   return { status: 'error', name: e.name, message: e.message, stack: e.stack ?? '' };
 }
 
-async function readOne(file: string, fault: SelfTestFault | undefined): Promise<ReadEnd> {
+/** How one read ended, with a digest of its rows and counters (to compare the two inflates' reads). */
+type Read = { readonly end: ReadEnd; readonly digest: string };
+
+async function readWith(file: string, fault: SelfTestFault | undefined, inflate: Inflate): Promise<Read> {
   const source = await openLocalInput(file);
+  const hash = createHash('sha256');
   try {
     if (fault !== undefined && (await startsWithMarker(file))) await injectFault(fault);
     let rows = 0;
-    const result = await scanInput(source, JOB, { inputName: file, maxRecordBytes: MAX_RECORD_BYTES }, () => {
+    const result = await scanInput(source, JOB, { inputName: file, maxRecordBytes: MAX_RECORD_BYTES, inflate }, (row) => {
       rows++;
+      hash.update(JSON.stringify(row));
     });
-    return { status: 'ok', rows, countersBytes: Buffer.byteLength(JSON.stringify(result.counters)) };
+    const counters = JSON.stringify(result.counters);
+    return { end: { status: 'ok', rows, countersBytes: Buffer.byteLength(counters) }, digest: hash.update(counters).digest('hex') };
   } catch (err) {
     if (err instanceof InputError) {
-      return { status: 'input-error', message: err.message, cause: err.cause instanceof Error ? err.cause.name : typeof err.cause };
+      return { end: { status: 'input-error', message: err.message, cause: err.cause instanceof Error ? err.cause.name : typeof err.cause }, digest: hash.digest('hex') };
     }
-    return errorEnd(err);
+    return { end: errorEnd(err), digest: '' };
   } finally {
     source.destroy(); // scanInput leaves it open when it fails before the first record
   }
+}
+
+const native = nativeInflate();
+
+async function readOne(file: string, fault: SelfTestFault | undefined): Promise<ReadEnd> {
+  if (!('inflate' in native)) return (await readWith(file, fault, zlibInflate)).end;
+  const fast = await readWith(file, fault, native.inflate);
+  if (fast.end.status === 'error') return fast.end; // a crash is the finding, whatever zlib would do
+  const fallback = await readWith(file, fault, zlibInflate);
+  const what = (r: Read): string => `${r.end.status}${r.end.status === 'input-error' ? ` (${r.end.message})` : ''}${r.end.status === 'ok' ? ` ${r.end.rows} rows` : ''}, digest ${r.digest.slice(0, 12)}`;
+  if (fast.digest !== fallback.digest || JSON.stringify(fast.end) !== JSON.stringify(fallback.end)) {
+    return { status: 'mismatch', message: `${native.inflate.name}: ${what(fast)}; ${zlibInflate.name}: ${what(fallback)}` };
+  }
+  return fast.end;
 }
 
 function send(message: ChildMessage): Promise<void> {

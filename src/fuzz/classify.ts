@@ -37,6 +37,8 @@ export function classifyResult(answer: Extract<ChildMessage, { type: 'result' }>
       return { outcome: 'input-error', message: answer.message, cause: answer.cause };
     case 'error':
       return { outcome: 'crash', message: `${answer.name}: ${answer.message}\n${topFrames(answer.stack)}` };
+    case 'mismatch':
+      return { outcome: 'inflate-mismatch', message: answer.message };
   }
 }
 

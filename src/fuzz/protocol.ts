@@ -22,7 +22,9 @@ export type ReadEnd =
   /** The file-level InputError the reader throws for unreadable files: expected. */
   | { readonly status: 'input-error'; readonly message: string; /** Class name of its cause. */ readonly cause: string }
   /** Any other error class. */
-  | { readonly status: 'error'; readonly name: string; readonly message: string; readonly stack: string };
+  | { readonly status: 'error'; readonly name: string; readonly message: string; readonly stack: string }
+  /** The two inflates (libdeflate, node's zlib) read the input differently: what differed. */
+  | { readonly status: 'mismatch'; readonly message: string };
 
 /** Child -> parent. */
 export type ChildMessage =
@@ -31,11 +33,12 @@ export type ChildMessage =
   /** An uncaught exception or unhandled rejection; the child exits after sending it. */
   | { readonly type: 'fatal'; readonly id: number | null; readonly origin: string; readonly name: string; readonly message: string; readonly stack: string };
 
-export const FINDING_KINDS = ['hang', 'crash', 'memory', 'counters-bloat', 'no-offset'] as const;
+export const FINDING_KINDS = ['hang', 'crash', 'memory', 'counters-bloat', 'no-offset', 'inflate-mismatch'] as const;
 /**
  * hang: the deadline passed; crash: the child died, or the reader threw something other than InputError;
  * memory: the child's RSS passed the limit; counters-bloat: the counters' JSON passed 64 KiB;
- * no-offset: an InputError whose message names no byte offset.
+ * no-offset: an InputError whose message names no byte offset; inflate-mismatch: the input read with libdeflate and with
+ * node's zlib gave other rows, counters or errors.
  */
 export type FindingKind = (typeof FINDING_KINDS)[number];
 

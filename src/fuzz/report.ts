@@ -44,6 +44,8 @@ export interface FuzzReport {
   readonly slowestReadMillis: number;
   readonly deadlineMillis: number;
   readonly maxRssMb: number;
+  /** What inflated the inputs: both inflates, compared, or zlib alone and why. */
+  readonly inflates: string;
   readonly findings: readonly Finding[];
 }
 
@@ -92,7 +94,7 @@ export class Tally {
     }
   }
 
-  report(run: Pick<FuzzReport, 'mode' | 'seed' | 'elapsedSecs' | 'peakChildRssMb' | 'childRestarts' | 'deadlineMillis' | 'maxRssMb'>): FuzzReport {
+  report(run: Pick<FuzzReport, 'mode' | 'seed' | 'elapsedSecs' | 'peakChildRssMb' | 'childRestarts' | 'deadlineMillis' | 'maxRssMb' | 'inflates'>): FuzzReport {
     const byFinding = Object.fromEntries(FINDING_KINDS.map((f) => [f, this.findings.filter((x) => x.kind === f).length])) as Record<FindingKind, number>;
     return {
       ...run,
@@ -117,6 +119,7 @@ export function formatReport(r: FuzzReport): string {
   const what = r.mode === 'fuzz' ? `seed ${r.seed}, ${r.inputs} mutants` : `replay, ${r.inputs} files`;
   lines.push(`wikireverse fuzz: ${what} in ${r.elapsedSecs.toFixed(1)} s (${r.inputsPerSec}/s); deadline ${r.deadlineMillis} ms, RSS limit ${r.maxRssMb} MB`);
   lines.push(`peak child RSS ${r.peakChildRssMb} MB, ${r.childRestarts} child restarts, slowest read ${r.slowestReadMillis} ms`);
+  lines.push(`inflate: ${r.inflates}`);
   lines.push('');
   lines.push(`${'mutation'.padEnd(20)}${'read'.padStart(7)}${'ok'.padStart(7)}${'input err'.padStart(11)}${'findings'.padStart(10)}${'slowest ms'.padStart(12)}`);
   for (const [kind, t] of Object.entries(r.kinds)) {

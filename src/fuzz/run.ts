@@ -12,6 +12,7 @@ import { isFindingKind } from './protocol.js';
 import { ReaderProcess, type ReadOutcome } from './reader-process.js';
 import { Tally, type FuzzReport } from './report.js';
 import { loadSeeds } from './seeds.js';
+import { nativeInflate, zlibInflate } from '../warc/index.js';
 
 export interface RunContext {
   /** The reader child's entry module. */
@@ -71,12 +72,18 @@ export async function runFuzz(o: FuzzOptions, ctx: RunContext): Promise<FuzzRepo
     }
     return tally.report({
       mode: 'fuzz', seed: o.seed, elapsedSecs: elapsedSecs(), peakChildRssMb: reader.peakRssMb, childRestarts: reader.restarts,
-      deadlineMillis: o.deadlineMillis, maxRssMb: o.maxRssMb,
+      deadlineMillis: o.deadlineMillis, maxRssMb: o.maxRssMb, inflates: inflatesRead(),
     });
   } finally {
     await reader.close();
     await fsp.rm(work, { recursive: true, force: true });
   }
+}
+
+/** What the reader child inflates with (it loads the same addon): both inflates, compared, or zlib alone and why. */
+function inflatesRead(): string {
+  const native = nativeInflate();
+  return 'inflate' in native ? `every input read with ${native.inflate.name} and with ${zlibInflate.name}, rows, counters and errors compared` : `${zlibInflate.name} only (${native.error})`;
 }
 
 export async function runReplay(o: FuzzOptions, ctx: RunContext): Promise<FuzzReport> {
@@ -102,6 +109,6 @@ export async function runReplay(o: FuzzOptions, ctx: RunContext): Promise<FuzzRe
   }
   return tally.report({
     mode: 'replay', seed: null, elapsedSecs: (performance.now() - started) / 1000, peakChildRssMb: reader.peakRssMb,
-    childRestarts: reader.restarts, deadlineMillis: o.deadlineMillis, maxRssMb: o.maxRssMb,
+    childRestarts: reader.restarts, deadlineMillis: o.deadlineMillis, maxRssMb: o.maxRssMb, inflates: inflatesRead(),
   });
 }

@@ -7,3 +7,4 @@ export { describeBytes, sniffFormat, type ArchiveFormat } from './format.js';
 export { pickHeaders, headerNames } from './headers.js';
 export { inputRecords, InputFramingError, type InputRecords, type InputRecordsOptions, type MemberFramingDamage } from './input.js';
 export { gzipMembers, TruncatedInputError, type Member, type MemberDamage } from './members.js';
+export { defaultInflate, inflateFor, nativeInflate, zlibInflate, type Inflate, type InflateChoice } from './inflate.js';

@@ -13,6 +13,7 @@ import zlib from 'node:zlib';
 import { arcFramedRecords, arcMemberFraming, parseArcRecords } from './arc.js';
 import { decodeInput, peekFirstChunk } from './decompress.js';
 import { describeBytes, enoughToSniff, hasContent, peekBytes, sniffFormat, type ArchiveFormat } from './format.js';
+import type { Inflate } from './inflate.js';
 import { gzipMembers, MemberTooLargeError, TruncatedInputError, type MemberDamage } from './members.js';
 import { framedRecords, parseRecords, warcMemberFraming, type BatchRecord, type ParsedRecord, type ParseOptions } from './records.js';
 
@@ -29,6 +30,8 @@ export interface InputRecordsOptions extends ParseOptions {
   readonly maxMemberBytes: number;
   /** Record-level damage that was skipped. */
   readonly onDamage: (d: MemberDamage | MemberFramingDamage) => void;
+  /** What inflates runs of whole gzip members. @default the process's (WIKIREVERSE_INFLATE) */
+  readonly inflate?: Inflate;
 }
 
 export interface InputRecords {

@@ -2,10 +2,12 @@
  * Gzip member by member, the way Common Crawl stores WARC/WAT/WET files (one record per member), so that damage stays
  * local: a member with a bad header or a broken deflate stream, and garbage between members, are skipped and reported
  * (the next member is found by its magic bytes and a successful inflate); only damage at the very end of the input
- * (a file cut short) is left to the caller as file-level damage. Each member is inflated with node's zlib in one call
+ * (a file cut short) is left to the caller as file-level damage. Runs of whole members are inflated at once by the
+ * fast inflate (inflate.ts: libdeflate, else zlib); a member read alone is inflated with node's zlib in one call
  * (`inflateRawSync`, which also says how many input bytes the deflate stream used) and checked against its trailer.
  */
 import zlib from 'node:zlib';
+import { defaultInflate, type Inflate } from './inflate.js';
 
 export interface Member<T = never> {
   /** Offset of the member's first byte in the input. */
@@ -52,6 +54,8 @@ export interface MemberOptions<T = never> {
   /** Largest inflated member read whole; at a larger one, `MemberTooLargeError` hands over the rest of the input. */
   readonly maxMemberBytes: number;
   readonly onDamage: (d: MemberDamage) => void;
+  /** What inflates runs of whole members. @default the process's (WIKIREVERSE_INFLATE) */
+  readonly inflate?: Inflate;
 }
 
 const FTEXT_RESERVED = 0xe0;
@@ -202,9 +206,9 @@ function inflateChunkBytes(compressed: number, maxBytes: number): number {
 }
 
 /**
- * The fast path: all complete members buffered from `pos` inflated by one gunzip call (one zlib engine instead of one
- * per member). The batch ends just before the last gzip magic in the buffer: if that is not a member start, or any
- * member in the batch is damaged, zlib fails and the members are read one by one instead. Success means every member
+ * The fast path: all complete members buffered from `pos` inflated by one call (one engine instead of one per
+ * member). The batch ends just before the last gzip magic in the buffer: if that is not a member start, or any
+ * member in the batch is damaged, the inflate fails and the members are read one by one instead. Success means every member
  * in the range inflated and matched its trailer, and `readBatch` read the records they hold.
  */
 function inflateBatch<T>(
@@ -216,12 +220,9 @@ function inflateBatch<T>(
   if (!opts.readBatch) return { tried: false, end: pos };
   const end = buf.lastIndexOf(MAGIC, Math.min(buf.length, pos + MAX_BATCH_BYTES) - 1);
   if (end <= pos || end - pos < MIN_BATCH_BYTES) return { tried: false, end: pos };
-  let data: Buffer;
-  try {
-    data = zlib.gunzipSync(buf.subarray(pos, end), { maxOutputLength: opts.maxMemberBytes, chunkSize: inflateChunkBytes(end - pos, opts.maxMemberBytes) });
-  } catch {
-    return { tried: true, end };
-  }
+  const inflate = opts.inflate ?? defaultInflate().inflate;
+  const data = inflate.gunzipMembers(buf.subarray(pos, end), opts.maxMemberBytes, inflateChunkBytes(end - pos, opts.maxMemberBytes));
+  if (data === null) return { tried: true, end };
   const read = opts.readBatch(data, offset);
   return read === null ? { tried: true, end } : { data, read, next: end };
 }

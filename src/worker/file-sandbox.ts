@@ -11,12 +11,15 @@
 import { Worker } from 'node:worker_threads';
 import type { FileJobData } from '../redis/index.js';
 import type { FileResult, IoSettings } from '../storage/index.js';
+import type { InflateChoice } from '../warc/index.js';
 import { ReaderHeartbeat } from './reader-heartbeat.js';
 
 export interface ThreadRequest {
   readonly data: FileJobData;
   readonly attempt: number;
   readonly io: IoSettings;
+  /** What inflates the file's gzip members (the thread loads the addon itself). */
+  readonly inflate: InflateChoice;
 }
 
 export type ThreadReply = { readonly ok: true; readonly result: FileResult } | { readonly ok: false; readonly message: string; readonly notFound: boolean };

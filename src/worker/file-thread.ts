@@ -6,6 +6,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { jobRegistry } from '../../jobs/index.js';
 import { resolveJob } from '../job/index.js';
 import { InputNotFoundError, IoSession, openStore } from '../storage/index.js';
+import { inflateFor } from '../warc/index.js';
 import { ReaderHeartbeat } from './reader-heartbeat.js';
 import { processFile } from './process-file.js';
 import type { ThreadReply, ThreadRequest } from './file-sandbox.js';
@@ -26,7 +27,7 @@ async function handle(req: ThreadRequest): Promise<ThreadReply> {
   const io = new IoSession(req.data.publicOnly === true ? { ...req.io, publicAddressesOnly: true } : req.io);
   try {
     const job = resolveJob(jobRegistry, req.data.job);
-    const result = await processFile(req.data, job, openStore(req.data.out, io), req.attempt, io, heartbeat);
+    const result = await processFile(req.data, job, openStore(req.data.out, io), req.attempt, io, heartbeat, inflateFor(req.inflate).inflate);
     // What the worker returns (and adds to the run's totals) is what the session counted, the commit record's PUT included.
     return { ok: true, result: { ...result, counters: { ...result.counters, ...io.counters.toJSON() } } };
   } catch (err) {

@@ -16,6 +16,7 @@ import type { Logger } from '../log/index.js';
 import { SETTINGS } from '../config/index.js';
 import { CpuShare } from './cpu-share.js';
 import { FileSandbox, SandboxError, type SandboxOptions } from './file-sandbox.js';
+import type { InflateChoice } from '../warc/index.js';
 import type { WorkerMetrics } from './metrics.js';
 
 /** The same queue error is logged at most this often. */
@@ -44,6 +45,8 @@ export interface FileWorkerOptions {
   readonly reducerMemoryMb?: number | undefined;
   /** Files are read in threads under a watchdog (file-sandbox.ts): how long one may make no progress, and its heap. */
   readonly sandbox: SandboxOptions;
+  /** What inflates the inputs' gzip members (WIKIREVERSE_INFLATE). @default auto */
+  readonly inflate?: InflateChoice | undefined;
   /** This worker's name in its runs' lists of workers seen (redis/workers-seen.ts): its instance id on EC2. */
   readonly workerId: string;
 }
@@ -291,7 +294,7 @@ export class FileWorker {
     let result: FileResult;
     try {
       // One storage session per file (in its thread): its counters (requests, bytes, retries, resumes) go into the file's result.
-      result = await this.sandbox.run({ data, attempt: job.attemptsMade + 1, io: this.opts.io }, signal);
+      result = await this.sandbox.run({ data, attempt: job.attemptsMade + 1, io: this.opts.io, inflate: this.opts.inflate ?? 'auto' }, signal);
     } catch (err) {
       // A missing input will still be missing next time, and a file that loops or exhausts memory will do it again:
       // fail the file now instead of after every retry.

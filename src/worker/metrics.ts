@@ -16,6 +16,7 @@ export class WorkerMetrics {
   private readonly cpu = new Counter({ name: 'wikireverse_file_cpu_seconds_total', help: 'CPU seconds spent on committed files', registers: [this.registry] });
   private readonly active = new Gauge({ name: 'wikireverse_active_files', help: 'Files being processed now', registers: [this.registry] });
   private readonly lastProgress = new Gauge({ name: 'wikireverse_last_progress_timestamp_seconds', help: 'When a file last started or ended (Unix time)', registers: [this.registry] });
+  private readonly inflate = new Gauge({ name: 'wikireverse_inflate_info', help: 'What inflates gzip members (1 for the engine in use: libdeflate, or zlib as the fallback)', labelNames: ['engine'], registers: [this.registry] });
   private readonly duration = new Histogram({
     name: 'wikireverse_file_duration_seconds', help: 'Wall time per file attempt, by outcome', labelNames: ['outcome'],
     buckets: [1, 5, 15, 30, 60, 120, 300, 600, 1200], registers: [this.registry],
@@ -23,6 +24,11 @@ export class WorkerMetrics {
 
   constructor(defaultMetrics = true) {
     if (defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'wikireverse_worker_' });
+  }
+
+  /** The inflate this worker uses (src/warc/inflate.ts), e.g. "libdeflate 1.14". */
+  inflateEngine(name: string): void {
+    this.inflate.set({ engine: name }, 1);
   }
 
   fileStarted(): void {

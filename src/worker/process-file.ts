@@ -20,6 +20,7 @@ import { openInput, withOwnPut, type IoSession, type OutputStore, type PendingOb
 import type { FileJobData } from '../redis/names.js';
 import { commitPath, partialPath, type FileResult, type PartRange } from '../storage/layout.js';
 import type { ReaderHeartbeat } from './reader-heartbeat.js';
+import type { Inflate } from '../warc/index.js';
 
 interface PartitionSpool {
   readonly file: string;
@@ -38,6 +39,8 @@ export async function processFile(
   io: IoSession,
   /** Where the reading shows its progress (to a watchdog in another thread). */
   heartbeat?: ReaderHeartbeat,
+  /** What inflates the input's gzip members (the WIKIREVERSE_INFLATE setting's). @default auto */
+  inflate?: Inflate,
 ): Promise<FileResult> {
   const started = Date.now();
   const spools = new Map<number, PartitionSpool>();
@@ -74,11 +77,11 @@ export async function processFile(
     let result: ScanResult;
     if (data.ranges) {
       heartbeat?.phase('reading');
-      result = await scanRanges(job, { input: data.input, ranges: data.ranges, maxRecordBytes: data.maxRecordBytes, io, onProgress }, emit);
+      result = await scanRanges(job, { input: data.input, ranges: data.ranges, maxRecordBytes: data.maxRecordBytes, io, onProgress, inflate }, emit);
     } else {
       const source = await openInput(data.input, io);
       heartbeat?.phase('reading');
-      result = await scanInput(source, job, { inputName: data.input, maxRecordBytes: data.maxRecordBytes, onProgress }, emit);
+      result = await scanInput(source, job, { inputName: data.input, maxRecordBytes: data.maxRecordBytes, onProgress, inflate }, emit);
     }
     heartbeat?.phase('writing');
     const ordered = [...spools.entries()].sort(([a], [b]) => a - b);

@@ -8,6 +8,7 @@ import type { Readable } from 'node:stream';
 import type { JobDefinition, Row } from '../job/types.js';
 import { Counters, InputError, scanInput, type InputKind, type ScanResult } from '../extract/index.js';
 import { openInput, type IoSession } from '../storage/index.js';
+import type { Inflate } from '../warc/index.js';
 
 export interface RangeScanOptions {
   readonly input: string;
@@ -16,6 +17,8 @@ export interface RangeScanOptions {
   readonly io: IoSession;
   /** Bytes read so far over all the ranges (the watchdog's progress). */
   readonly onProgress?: ((bytes: number) => void) | undefined;
+  /** What inflates the records' gzip members. @default auto */
+  readonly inflate?: Inflate | undefined;
 }
 
 function opened(input: string, range: readonly [number, number], io: IoSession): Promise<Readable> {
@@ -44,6 +47,7 @@ export async function scanRanges<R extends Row>(job: JobDefinition<R>, o: RangeS
         r = await scanInput(source, job, {
           inputName: o.input,
           maxRecordBytes: o.maxRecordBytes,
+          inflate: o.inflate,
           onProgress: o.onProgress ? (offset) => o.onProgress?.(before + offset) : undefined,
         }, emit);
       } catch (err) {

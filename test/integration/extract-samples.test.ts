@@ -10,6 +10,7 @@ import zlib from 'node:zlib';
 import { PassThrough } from 'node:stream';
 import { main } from '../../src/cli/index.js';
 import { tempDir } from '../helpers/fixtures.js';
+import { startCli } from '../helpers/cli.js';
 
 const SAMPLES = path.resolve('test/fixtures/samples');
 
@@ -167,5 +168,19 @@ describe('extract on the real samples', () => {
     expect(res.code).toBe(1);
     expect(res.stderr).toMatch(new RegExp(`Input ${cut.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} is unreadable at byte offset \\d+`));
     await fsp.rm(dir, { recursive: true, force: true });
+  });
+
+  it('gives the same rows and counters with WIKIREVERSE_INFLATE=libdeflate and =zlib, as whole processes', async () => {
+    const files = [...(await fsp.readdir(SAMPLES)).map((f) => path.join(SAMPLES, f)), path.resolve('test/fixtures/arc/heritrix-2008-example.arc.gz')];
+    const outs: Array<{ stdout: string; stderr: string }> = [];
+    for (const inflate of ['libdeflate', 'zlib']) {
+      const res = await startCli(['extract', '--stats', ...files], { WIKIREVERSE_INFLATE: inflate }).done;
+      expect(res.code, res.stderr).toBe(0);
+      outs.push({ stdout: res.stdout, stderr: res.stderr });
+    }
+    expect(outs[0]?.stdout.split('\n').length).toBeGreaterThan(3);
+    expect(outs[0]?.stdout).toBe(outs[1]?.stdout);
+    expect(outs[0]?.stderr).toBe(outs[1]?.stderr);
+    expect(outs[0]?.stderr).toMatch(/pages/);
   });
 });

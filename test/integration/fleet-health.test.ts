@@ -34,6 +34,8 @@ describe('worker /healthz and /metrics', () => {
     const w = startCli(['worker', '--redis', redis.url, '--run', 'health-1', '--health-port', String(port), '--log-level', 'info']);
     try {
       await w.waitForLine((l) => l.includes('serving /healthz and /metrics'));
+      // It names what inflates its inputs (the addon npm ci built), in its start-up log and in /metrics.
+      expect(await w.waitForLine((l) => l.includes('worker ready'))).toMatch(/"inflate":"libdeflate \d+\.\d+/);
       // It listens on loopback only (issue 12, finding 9): the kernel's table of listening sockets names 127.0.0.1.
       const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
       const listening = fs.readFileSync('/proc/net/tcp', 'utf8').split('\n').map((l) => l.trim().split(/\s+/))
@@ -60,6 +62,7 @@ describe('worker /healthz and /metrics', () => {
       expect(metric(text, 'wikireverse_file_duration_seconds_count{outcome="committed"}')).toBe(3);
       expect(metric(text, 'wikireverse_active_files')).toBe(0);
       expect(text).toContain('# TYPE wikireverse_errors_total counter');
+      expect(text).toMatch(/^wikireverse_inflate_info\{engine="libdeflate \d+\.\d+"\} 1$/m);
       expect(text).toContain('wikireverse_worker_process_cpu_seconds_total');
       expect((await fetch(`http://127.0.0.1:${port}/nope`)).status).toBe(404);
     } finally {

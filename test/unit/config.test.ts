@@ -62,7 +62,7 @@ describe('the settings table', () => {
 
   it('choices take exactly their values, and refuse anything else naming the variable, the value and the choices', () => {
     const choices = Object.fromEntries(ofKind('choice').map(([n, s]) => [n, s.choices]));
-    expect(Object.keys(choices).sort()).toEqual(['containerTest', 'fleet', 'fuzzSelftest', 'logFormat', 'logLevel', 'source']);
+    expect(Object.keys(choices).sort()).toEqual(['containerTest', 'fleet', 'fuzzSelftest', 'inflate', 'logFormat', 'logLevel', 'source']);
     for (const [name, spec] of ofKind('choice')) {
       expect(spec.choices?.length, name).toBeGreaterThan(1);
       for (const c of spec.choices ?? []) expect(loadConfig({}, { [spec.env]: c })[name as 'fleet'], `${spec.env}=${c}`).toBe(c);

@@ -13,7 +13,7 @@ let sandbox: FileSandbox | undefined;
 
 function request(input: string): ThreadRequest {
   const data: FileJobData = { runId: 'r', fileId: 'f1', input, out: '/tmp/x', job: 'wikipedia-links', partitions: 1, maxRecordBytes: 1000 };
-  return { data, attempt: 1, io: testIoSettings() };
+  return { data, attempt: 1, io: testIoSettings(), inflate: 'auto' };
 }
 
 afterEach(async () => {

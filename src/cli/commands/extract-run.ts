@@ -5,7 +5,8 @@ import { Counters, formatHeader, formatRow, scanInput, type OutputFormat } from 
 import { openInput } from '../../storage/inputs.js';
 import type { IoSession } from '../../storage/io-session.js';
 import type { CliIO } from '../io.js';
-import { ExitCode } from '../../exit-codes.js';
+import { ExitCode, UsageError } from '../../exit-codes.js';
+import { inflateFor, type Inflate, type InflateChoice } from '../../warc/index.js';
 
 export interface ExtractOptions {
   readonly inputs: readonly string[];
@@ -15,10 +16,18 @@ export interface ExtractOptions {
   readonly maxRecordBytes: number;
   /** Reads remote inputs (http(s)://, s3://). */
   readonly storage: IoSession;
+  /** What inflates the inputs' gzip members (WIKIREVERSE_INFLATE). */
+  readonly inflate: InflateChoice;
 }
 
 /** Returns the exit code: 0, or 1 when an input could not be read to its end (the others are still processed). */
 export async function extractCommand(opts: ExtractOptions, io: CliIO): Promise<ExitCode> {
+  let inflate: Inflate;
+  try {
+    inflate = inflateFor(opts.inflate).inflate;
+  } catch (err) {
+    throw new UsageError(err instanceof Error ? err.message : String(err));
+  }
   const total = new Counters();
   let failed = 0;
   const header = formatHeader(opts.format, opts.job.columns);
@@ -31,7 +40,7 @@ export async function extractCommand(opts: ExtractOptions, io: CliIO): Promise<E
   for (const input of opts.inputs) {
     try {
       const source = await openInput(input, opts.storage);
-      const result = await scanInput(source, opts.job, { inputName: input, maxRecordBytes: opts.maxRecordBytes }, emit);
+      const result = await scanInput(source, opts.job, { inputName: input, maxRecordBytes: opts.maxRecordBytes, inflate }, emit);
       total.merge(result.counters.toJSON());
       total.add(`inputs.${result.kind}`);
       total.add('rows', result.rows);

@@ -17,6 +17,6 @@ export function registerExtract(program: Command, ctx: CommandContext): void {
   addStorageOptions(cmd, ctx).action(async (inputs: string[], o: StorageFlags & { format: 'jsonl' | 'tsv'; stats: boolean; maxRecordBytes: number; job: string }) => {
     const job = resolveJob(ctx.jobs, o.job);
     const { extractCommand } = await import('./extract-run.js');
-    ctx.setExit(await withStorage(ctx, o, (storage) => extractCommand({ inputs, job, format: o.format, stats: o.stats, maxRecordBytes: o.maxRecordBytes, storage }, ctx.io)));
+    ctx.setExit(await withStorage(ctx, o, (storage) => extractCommand({ inputs, job, format: o.format, stats: o.stats, maxRecordBytes: o.maxRecordBytes, storage, inflate: ctx.config.inflate }, ctx.io)));
   });
 }

@@ -7,7 +7,8 @@ import { FileWorker, HealthServer, IMDS_DEFAULT_URL, WorkerMetrics, leaveOnSpotN
 import { openRedis } from '../../redis/index.js';
 import { onSignals, type CommandContext } from '../context.js';
 import { storageSettings, type StorageFlags } from '../storage.js';
-import { ExitCode } from '../../exit-codes.js';
+import { ExitCode, UsageError } from '../../exit-codes.js';
+import { inflateFor } from '../../warc/index.js';
 
 /** On a signal: how long an idle worker, and one finishing its files, may take to close (the container's stop timeout is 110 s). */
 const IDLE_CLOSE_MILLIS = 3_000;
@@ -34,6 +35,15 @@ export async function workerCommand(ctx: CommandContext, o: WorkerFlags): Promis
   const { config } = ctx;
   const log = createLogger(o.logLevel, { cmd: 'worker' }, { pretty: prettyLogs(config.logFormat) });
   const metrics = new WorkerMetrics();
+  // What inflates the inputs' gzip members (WIKIREVERSE_INFLATE): the libdeflate addon, or node's zlib, saying why.
+  let inflate: ReturnType<typeof inflateFor>;
+  try {
+    inflate = inflateFor(config.inflate);
+  } catch (err) {
+    throw new UsageError(err instanceof Error ? err.message : String(err));
+  }
+  metrics.inflateEngine(inflate.inflate.name);
+  if (inflate.fallback !== undefined) log.warn({ reason: inflate.fallback }, "inflating with node's zlib: the libdeflate addon is not available");
   const storage = await storageSettings(ctx, o);
   // Started by a local coordinator: when it goes away (even SIGKILLed), stop too; our file goes back to the queue.
   // Listened for first thing: a coordinator may die while this worker is still starting (its threads, Redis).
@@ -51,7 +61,7 @@ export async function workerCommand(ctx: CommandContext, o: WorkerFlags): Promis
     redisUrl: o.redis, runId: o.run ? checkRunId(o.run) : undefined, jobs: ctx.jobs, log, concurrency: o.concurrency,
     lockDurationMillis: config.lockDurationMillis, stalledIntervalMillis: config.stalledIntervalMillis,
     maxStalledCount: config.maxStalledCount, io: storage, rateLimit: o.rateLimit, metrics, reducerMemoryMb: config.reducerMemoryMb,
-    sandbox: { noProgressMillis: config.noProgressSecs * 1000, heapMb: config.fileHeapMb },
+    sandbox: { noProgressMillis: config.noProgressSecs * 1000, heapMb: config.fileHeapMb }, inflate: config.inflate,
     workerId: config.instanceId ?? `${os.hostname().replace(/[^A-Za-z0-9.-]/g, '') || 'host'}:${process.pid}`,
   });
   await worker.start();
@@ -60,7 +70,7 @@ export async function workerCommand(ctx: CommandContext, o: WorkerFlags): Promis
   if (health) log.info({ port: await health.start() }, 'serving /healthz and /metrics');
   // The settings it runs with, as a coordinator passes them to every kind of worker (credentials taken out).
   const settings = workerEnv({ ...config, concurrency: o.concurrency, rateLimit: o.rateLimit, logLevel: o.logLevel as Config['logLevel'] }, { credentials: false });
-  log.info({ redis: redactUrl(o.redis), run: o.run ?? '(all active runs)', node: process.version, arch: process.arch, settings }, 'worker ready');
+  log.info({ redis: redactUrl(o.redis), run: o.run ?? '(all active runs)', node: process.version, arch: process.arch, inflate: inflate.inflate.name, settings }, 'worker ready');
   const timers: Array<{ stop(): void }> = [];
   let redisLost = false;
   await new Promise<void>((resolve) => {
