@@ -26,11 +26,12 @@ RUN [ "$TARGETARCH" = "$(dpkg --print-architecture)" ] || dpkg --add-architectur
 # The target's node binary (nothing runs in this stage).
 FROM --platform=$TARGETPLATFORM ${NODE_IMAGE} AS target-node
 
-# Every dependency (dev included), for the build.
+# Every dependency (dev included), for the build. No install scripts: the package's own (the libdeflate addon,
+# native/) is not built into the image yet, so its workers inflate with node's zlib and say so at start-up.
 FROM tools AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
+RUN npm ci --ignore-scripts --no-audit --no-fund
 
 # TypeScript -> dist/.
 FROM deps AS build
