@@ -224,12 +224,40 @@ export async function runTask(task: ChildTask, io: IoSession, inflateChoice: Inf
   };
 }
 
+const VARIANTS = ['gunzip', 'reader', 'extract', 'worker', 'reduce'] as const;
+const INFLATES: readonly InflateChoice[] = ['auto', 'libdeflate', 'zlib'];
+
+/** The one schema the task on argv goes through (the bench writes it; checked all the same): a ChildTask, or an error. */
+export function parseChildTask(text: string): ChildTask {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    throw new Error('the task is not JSON');
+  }
+  const t = (v ?? {}) as Record<string, unknown>;
+  const bad = (what: string): Error => new Error(`not a bench task: ${what}`);
+  const files = (k: string): boolean => t[k] === undefined || (Array.isArray(t[k]) && (t[k] as unknown[]).every((f) => typeof f === 'string'));
+  const int = (k: string): boolean => Number.isSafeInteger(t[k]) && (t[k] as number) > 0;
+  if (typeof t !== 'object' || !VARIANTS.includes(t['variant'] as (typeof VARIANTS)[number])) throw bad('unknown variant');
+  if (t['variant'] === 'reduce') {
+    if (typeof t['storeDir'] !== 'string' || typeof t['runId'] !== 'string' || !int('partitions') || !int('memoryMb')) throw bad('a reduce task needs storeDir, runId, partitions, memoryMb');
+    return t as unknown as ChildTask;
+  }
+  if (!Array.isArray(t['files']) || !files('files') || !files('warmup')) throw bad('files are not a list of paths');
+  if (t['variant'] !== 'gunzip' && !int('maxRecordBytes')) throw bad('no maxRecordBytes');
+  if (t['variant'] === 'worker' && !int('partitions')) throw bad('no partitions');
+  if (t['inflate'] !== undefined && !INFLATES.includes(t['inflate'] as InflateChoice)) throw bad('unknown inflate');
+  if (t['profileFile'] !== undefined && typeof t['profileFile'] !== 'string') throw bad('profileFile is not a path');
+  return t as unknown as ChildTask;
+}
+
 const invoked = process.argv[1] !== undefined && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href;
 if (invoked) {
   // This process's configuration, read once here (its task on argv carries no settings: argv is public).
   const config = loadConfig();
   const io = new IoSession(ioSettingsFromConfig(config));
-  runTask(JSON.parse(process.argv[2] ?? '{}') as ChildTask, io, config.inflate).then(
+  Promise.resolve().then(() => runTask(parseChildTask(process.argv[2] ?? ''), io, config.inflate)).then(
     (report) => process.stdout.write(`${JSON.stringify(report)}\n`),
     (err: unknown) => {
       process.stderr.write(`bench child: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);

@@ -34,6 +34,32 @@ export interface InputSet {
 const CACHE_VERSION = 1;
 const DONE = 'bench-input.json';
 
+/**
+ * The one schema a cache directory's marker goes through: a set this bench wrote, whose files are all still there, or
+ * null (then the set is built again). `extra` checks what a kind of set adds.
+ */
+export async function readCachedSet<T extends InputSet>(dir: string, extra: (v: Record<string, unknown>) => boolean = () => true): Promise<T | null> {
+  const marker = path.join(dir, DONE);
+  if (!fs.existsSync(marker)) return null;
+  let v: unknown;
+  try {
+    v = JSON.parse(await fsp.readFile(marker, 'utf8'));
+  } catch {
+    return null;
+  }
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) return null;
+  const o = v as Record<string, unknown>;
+  const files = o['files'];
+  const ok = typeof o['kind'] === 'string' && typeof o['source'] === 'string' && Number.isFinite(o['bytes']) && Number.isFinite(o['uncompressedBytes']) &&
+    Array.isArray(files) && files.length > 0 && files.every((f) => typeof f === 'string' && fs.existsSync(f)) && extra(o);
+  return ok ? ({ ...o, generated: false } as unknown as T) : null;
+}
+
+/** Writes the marker that makes `dir` a cached set. */
+export async function writeCachedSet(dir: string, set: InputSet): Promise<void> {
+  await fsp.writeFile(path.join(dir, DONE), JSON.stringify(set, null, 2));
+}
+
 export function cacheKey(s: InputSpec): string {
   return `v${CACHE_VERSION}-${s.kind}-f${s.files}-p${s.pagesPerFile}-s${s.seed}-r${s.wikiLinkRate}-b${s.avgPageBytes}`;
 }
@@ -42,11 +68,8 @@ export function cacheKey(s: InputSpec): string {
 export async function generatedInputs(cacheDir: string, spec: InputSpec, log: (line: string) => void): Promise<InputSet> {
   const key = cacheKey(spec);
   const dir = path.join(cacheDir, key);
-  const marker = path.join(dir, DONE);
-  if (fs.existsSync(marker)) {
-    const cached = JSON.parse(await fsp.readFile(marker, 'utf8')) as InputSet;
-    if (cached.files.every((f) => fs.existsSync(f))) return { ...cached, generated: false };
-  }
+  const cached = await readCachedSet(dir);
+  if (cached) return cached;
   await fsp.rm(dir, { recursive: true, force: true });
   log(`generating ${key} into ${dir} ...`);
   const t0 = Date.now();
@@ -68,7 +91,7 @@ export async function generatedInputs(cacheDir: string, spec: InputSpec, log: (l
     source: key,
     generated: true,
   };
-  await fsp.writeFile(marker, JSON.stringify(result, null, 2));
+  await writeCachedSet(dir, result);
   log(`generated ${(set.uncompressedBytes / 1e6).toFixed(0)} MB (${(set.bytes / 1e6).toFixed(0)} MB gzipped) in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   return result;
 }

@@ -14,7 +14,7 @@ import zlib from 'node:zlib';
 import { gzipMembers } from '../warc/index.js';
 import { Rng } from '../fixtures/rng.js';
 import { ARTICLES, LANGS, wikiEncode } from '../fixtures/wiki.js';
-import type { InputSet } from './inputs.js';
+import { readCachedSet, writeCachedSet, type InputSet } from './inputs.js';
 
 export interface RealShapeSpec {
   readonly kind: 'wat' | 'warc';
@@ -44,7 +44,6 @@ export type ShapedSet = InputSet & { readonly shape: ShapeFigures };
 
 /** Bumped when the builder changes in a way that changes its output. */
 const VERSION = 2;
-const DONE = 'bench-input.json';
 
 const SAMPLES: Readonly<Record<RealShapeSpec['kind'], readonly string[]>> = {
   wat: ['CC-MAIN-2015-18-webindex.warc.wat.gz', 'CC-MAIN-2024-22-whirlwind.warc.wat.gz'],
@@ -194,6 +193,14 @@ async function build(dir: string, file: string, spec: RealShapeSpec): Promise<Sh
   };
 }
 
+const SHAPE_COUNTS = ['captures', 'records', 'gzippedBytesPerCapture', 'plainBytesPerCapture', 'recordsPerCapture', 'linkedCaptures', 'plantedLinks', 'linksPerCapture'] as const;
+
+/** A cached set's shape, as build() writes it. */
+function isShape(set: Record<string, unknown>): boolean {
+  const s = set['shape'] as Record<string, unknown> | null | undefined;
+  return typeof s === 'object' && s !== null && Array.isArray(s['samples']) && SHAPE_COUNTS.every((k) => Number.isFinite(s[k]));
+}
+
 export function realShapeKey(s: RealShapeSpec): string {
   return `real-v${VERSION}-${s.kind}-c${s.captures}-s${s.seed}-r${s.linkRate}`;
 }
@@ -202,11 +209,8 @@ export function realShapeKey(s: RealShapeSpec): string {
 export async function realShapedInputs(cacheDir: string, samplesDir: string, spec: RealShapeSpec, log: (line: string) => void): Promise<ShapedSet> {
   const key = realShapeKey(spec);
   const dir = path.join(cacheDir, key);
-  const marker = path.join(dir, DONE);
-  if (fs.existsSync(marker)) {
-    const cached = JSON.parse(await fsp.readFile(marker, 'utf8')) as ShapedSet;
-    if (cached.files.every((f) => fs.existsSync(f))) return { ...cached, generated: false };
-  }
+  const cached = await readCachedSet<ShapedSet>(dir, isShape);
+  if (cached) return cached;
   await fsp.rm(dir, { recursive: true, force: true });
   await fsp.mkdir(dir, { recursive: true });
   log(`building ${key} from real records into ${dir} ...`);
@@ -214,7 +218,7 @@ export async function realShapedInputs(cacheDir: string, samplesDir: string, spe
   const file = path.join(dir, spec.kind === 'wat' ? 'real-shaped.warc.wat.gz' : 'real-shaped.warc.gz');
   const { bytes, plainBytes, ...shape } = await build(samplesDir, file, spec);
   const set: ShapedSet = { kind: spec.kind, files: [file], bytes, uncompressedBytes: plainBytes, source: key, generated: true, shape };
-  await fsp.writeFile(marker, JSON.stringify(set, null, 2));
+  await writeCachedSet(dir, set);
   log(`built ${(plainBytes / 1e6).toFixed(0)} MB (${(bytes / 1e6).toFixed(0)} MB gzipped, ${shape.gzippedBytesPerCapture.toFixed(0)} B a capture) in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   return set;
 }

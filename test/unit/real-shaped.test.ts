@@ -11,6 +11,7 @@ import { resolveJob } from '../../src/job/index.js';
 import { openLocalInput } from '../../src/storage/index.js';
 import { inputRecords } from '../../src/warc/index.js';
 import { realShapedInputs } from '../../src/bench/real-shaped.js';
+import { parseChildTask } from '../../src/bench/child.js';
 import { tempDir } from '../helpers/fixtures.js';
 
 const SAMPLES = path.resolve('test/fixtures/samples');
@@ -56,6 +57,23 @@ describe('real-shaped benchmark inputs', () => {
       const again = await realShapedInputs(cache, SAMPLES, { kind, captures: 400, seed: 3, linkRate: 0.3 }, () => undefined);
       expect(again.generated).toBe(false);
       expect(again.shape).toEqual(set.shape);
+      // A marker that is not what the bench wrote: the set is built again, not trusted.
+      await fsp.writeFile(path.join(path.dirname(file), 'bench-input.json'), JSON.stringify({ ...set, files: ['/etc/passwd'], shape: { captures: 'x' } }));
+      const rebuilt = await realShapedInputs(cache, SAMPLES, { kind, captures: 400, seed: 3, linkRate: 0.3 }, () => undefined);
+      expect(rebuilt.generated).toBe(true);
+      expect(rebuilt.files).toEqual(set.files);
     });
   }
+});
+
+describe('a bench child task', () => {
+  it('goes through one schema: a task the bench writes passes, anything else is refused naming why', () => {
+    const task = { variant: 'worker', files: ['a.warc.gz'], maxRecordBytes: 1024, partitions: 8, inflate: 'zlib' };
+    expect(parseChildTask(JSON.stringify(task))).toEqual(task);
+    expect(() => parseChildTask('{')).toThrow(/not JSON/);
+    expect(() => parseChildTask(JSON.stringify({ ...task, variant: 'rm' }))).toThrow(/unknown variant/);
+    expect(() => parseChildTask(JSON.stringify({ ...task, files: [1] }))).toThrow(/files/);
+    expect(() => parseChildTask(JSON.stringify({ ...task, inflate: 'gzip' }))).toThrow(/inflate/);
+    expect(() => parseChildTask(JSON.stringify({ ...task, partitions: -1 }))).toThrow(/partitions/);
+  });
 });
