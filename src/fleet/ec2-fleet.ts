@@ -303,8 +303,15 @@ export class Ec2Fleet implements Fleet {
     const { client, runId, log } = this.opts;
     await this.findFleets().catch((err: unknown) => log.warn({ err: (err as Error).message }, 'DescribeFleets failed; sweeping instances by tag'));
     const fleets = [...this.fleetIds];
+    // A fleet that cannot be deleted (its instances all ended already: moto then refuses the whole request; EC2 lists it
+    // in UnsuccessfulFleetDeletions) must not keep the sweep below from terminating the run's other instances.
     for (let i = 0; i < fleets.length; i += 25) {
-      await client.send(new DeleteFleetsCommand({ FleetIds: fleets.slice(i, i + 25), TerminateInstances: true }));
+      try {
+        const res = await client.send(new DeleteFleetsCommand({ FleetIds: fleets.slice(i, i + 25), TerminateInstances: true }));
+        for (const u of res.UnsuccessfulFleetDeletions ?? []) log.warn({ fleetId: u.FleetId, code: u.Error?.Code, msg: u.Error?.Message }, 'fleet not deleted; sweeping its instances by tag');
+      } catch (err) {
+        log.warn({ err: (err as Error).message }, 'DeleteFleets failed; sweeping instances by tag');
+      }
     }
     await this.refresh();
     const live = [...this.known.values()].filter((k) => k.state !== 'terminated' && k.state !== 'shutting-down').map((k) => k.life.instanceId);

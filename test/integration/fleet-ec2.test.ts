@@ -226,6 +226,19 @@ describe('EC2 spot fleet (moto)', () => {
     expect(live(await runInstances(OPTIONS.runId))).toEqual([]);
   });
 
+  it('tears down every live instance even when a fleet\'s instances all ended already (DeleteFleets then fails: the sweep still runs)', async () => {
+    const f = fleet({ maxInstances: 1 });
+    await f.start();
+    // The first fleet's instance shut itself down (a failed boot); a top-up launched a second fleet.
+    await probe.send(new TerminateInstancesCommand({ InstanceIds: live(await runInstances(OPTIONS.runId)).map((i) => i.InstanceId as string) }));
+    await f.refresh();
+    await f.resize(1);
+    expect(live(await runInstances(OPTIONS.runId))).toHaveLength(1);
+    await f.stop();
+    expect(live(await runInstances(OPTIONS.runId))).toEqual([]);
+    expect(f.alive).toBe(0);
+  });
+
   it('the fleet driver launches at start, sizes at ticks, tears down at the end (twice is once)', async () => {
     const made: string[] = [];
     const driver = new FleetDriver({
