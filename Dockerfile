@@ -26,12 +26,29 @@ RUN [ "$TARGETARCH" = "$(dpkg --print-architecture)" ] || dpkg --add-architectur
 # The target's node binary (nothing runs in this stage).
 FROM --platform=$TARGETPLATFORM ${NODE_IMAGE} AS target-node
 
-# Every dependency (dev included), for the build. No install scripts: the package's own (the libdeflate addon,
-# native/) is not built into the image yet, so its workers inflate with node's zlib and say so at start-up.
+# Every dependency (dev included), for the build. No install scripts: the package's own (the libdeflate addon) is
+# built in the next stage, for the target.
 FROM tools AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
+
+# The fast inflate addon (native/, README "Set-up") for the target's CPU, by node-gyp on the build machine: the
+# target's libdeflate.a (Debian's libdeflate-dev of that architecture) and, for another architecture, Debian's cross
+# compiler. WIKIREVERSE_NATIVE=require: an image whose workers would fall back to zlib is not built.
+FROM deps AS native
+ARG TARGETARCH
+RUN host="$(dpkg --print-architecture)"; \
+    case "$TARGETARCH" in amd64) triplet=x86_64-linux-gnu ;; arm64) triplet=aarch64-linux-gnu ;; *) echo "no addon build for $TARGETARCH" >&2; exit 1 ;; esac; \
+    cross=""; [ "$TARGETARCH" = "$host" ] || cross="g++-$triplet"; \
+    apt-get update && apt-get install -y --no-install-recommends python3 make g++ $cross "libdeflate-dev:$TARGETARCH" \
+ && rm -rf /var/lib/apt/lists/* && echo "$triplet" > /tmp/triplet
+COPY native ./native
+COPY scripts/build-native.mjs ./scripts/
+RUN triplet="$(cat /tmp/triplet)"; host="$(dpkg --print-architecture)"; \
+    if [ "$TARGETARCH" != "$host" ]; then export CC="$triplet-gcc" CXX="$triplet-g++" LINK="$triplet-g++" npm_config_arch="$(case "$TARGETARCH" in amd64) echo x64 ;; *) echo "$TARGETARCH" ;; esac)"; fi; \
+    LIBDEFLATE_A="/usr/lib/$triplet/libdeflate.a" WIKIREVERSE_NATIVE=require node scripts/build-native.mjs \
+ && strip --strip-unneeded native/build/Release/wikireverse_inflate.node
 
 # TypeScript -> dist/.
 FROM deps AS build
@@ -71,6 +88,7 @@ WORKDIR /app
 COPY package.json ./
 COPY --from=worker-deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+COPY --from=native /app/native/build/Release/wikireverse_inflate.node ./native/build/Release/wikireverse_inflate.node
 USER node
 EXPOSE 9464
 STOPSIGNAL SIGTERM

@@ -65,6 +65,7 @@ describe('the arm64 image', () => {
       const natives = [];
       const walk = (d) => { for (const e of fs.readdirSync(d, { withFileTypes: true })) { const p = path.join(d, e.name); if (e.isDirectory()) walk(p); else if (p.endsWith('.node') && !p.includes('.musl.')) natives.push(p); } };
       walk('/app/node_modules');
+      walk('/app/native');
       const machine = (f) => { const b = Buffer.alloc(20); const fd = fs.openSync(f, 'r'); fs.readSync(fd, b, 0, 20, 0); fs.closeSync(fd); return b.readUInt16LE(18); };
       const files = ['/usr/local/bin/node', '/usr/bin/tini', '/usr/bin/bash', ...natives];
       console.log(JSON.stringify({ arch: process.arch, version: process.version, uname: require('os').machine(), machines: Object.fromEntries(files.map((f) => [f, machine(f)])) }));
@@ -75,6 +76,7 @@ describe('the arm64 image', () => {
     expect(survey.uname).toBe('aarch64');
     expect(survey.version).toBe(host); // the same pinned release as the amd64 image
     expect(Object.keys(survey.machines).some((f) => f.includes('node-bindings-linux-arm64'))).toBe(true);
+    expect(Object.keys(survey.machines)).toContain('/app/native/build/Release/wikireverse_inflate.node'); // cross-compiled
     expect(Object.values(survey.machines).map((m) => MACHINES[m])).toEqual(Object.values(survey.machines).map(() => 'aarch64'));
     expect(size).toBeLessThan(300e6);
   }, 300_000);
@@ -108,8 +110,9 @@ describe('the arm64 image', () => {
     await podman.ok(['stop', '-t', '30', name], 60_000);
     const w = await worker.done;
     expect(w.code, w.stderr.slice(-2000)).toBe(0);
-    const lines = w.stderr.split('\n').flatMap((l) => { try { return [JSON.parse(l) as { msg?: string; arch?: string; input?: string }]; } catch { return []; } });
+    const lines = w.stderr.split('\n').flatMap((l) => { try { return [JSON.parse(l) as { msg?: string; arch?: string; inflate?: string; input?: string }]; } catch { return []; } });
     expect(lines.find((l) => l.msg === 'worker ready')?.arch).toBe('arm64');
+    expect(lines.find((l) => l.msg === 'worker ready')?.inflate).toMatch(/^libdeflate \d/);
     expect(lines.filter((l) => l.msg === 'file committed').map((l) => l.input).sort()).toEqual([...planted.files].sort());
     const rows = await readParquet(`${out}/${runId}/links/*.parquet`, 'lang, article, source_url');
     expect(rows.length).toBeGreaterThan(0);

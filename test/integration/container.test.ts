@@ -164,6 +164,8 @@ describe('Dockerfile', () => {
     // The production install takes the native packages of the target's CPU; tini is the target's Debian package.
     expect(instr(stage('worker-deps'), 'RUN').join(' ')).toMatch(/npm_config_cpu=.*TARGETARCH[\s\S]*npm ci --omit=dev/);
     expect(instr(stage('tools'), 'RUN').join(' ')).toContain('tini:$TARGETARCH');
+    // The inflate addon: compiled on the build machine (a cross compiler for another target) against the target's libdeflate.
+    expect(instr(stage('native'), 'RUN').join(' ')).toMatch(/libdeflate-dev:\$TARGETARCH[\s\S]*WIKIREVERSE_NATIVE=require/);
   });
 
   it('keeps exactly the dependencies the worker loads: the image takes out the rest', () => {
@@ -284,6 +286,8 @@ describe('worker containers against a coordinator and redis-server on the host',
     expect((await stopped).code).toBe(0);
     expect(rb.code, rb.stderr.slice(-2000)).toBe(0);
     const bLines = rb.stderr.split('\n').map(logLine);
+    // The image's worker inflates with the addon built for it (the Dockerfile's native stage), not the zlib fallback.
+    expect((bLines.find((l) => l.msg === 'worker ready') as { inflate?: string } | undefined)?.inflate).toMatch(/^libdeflate \d/);
     const stopAt = bLines.findIndex((l) => l.msg?.startsWith('stopping: finishing active files'));
     expect(stopAt).toBeGreaterThan(-1);
     expect(bLines.slice(stopAt).some((l) => l.msg === 'file committed' && l.input === bigFile), rb.stderr.slice(-2000)).toBe(true);
