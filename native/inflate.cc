@@ -99,8 +99,51 @@ Napi::Value Gunzip(const Napi::CallbackInfo& info) {
   return result;
 }
 
+// gunzipInto(input: Uint8Array, out: Uint8Array, limit: number): number. Inflates into the caller's buffer (no
+// allocation, so no external memory for V8 to account: the reader reuses a few output buffers per input). Returns
+// the bytes written, -kBadData, or -kTooLarge when the members inflate to more than `limit` (at most out's length).
+Napi::Value GunzipInto(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 3 || !info[0].IsTypedArray() || !info[1].IsTypedArray() || !info[2].IsNumber()) {
+    Napi::TypeError::New(env, "gunzipInto(input: Uint8Array, out: Uint8Array, limit: number)").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  Napi::Uint8Array input = info[0].As<Napi::Uint8Array>();
+  Napi::Uint8Array out = info[1].As<Napi::Uint8Array>();
+  const double limitDouble = info[2].As<Napi::Number>().DoubleValue();
+  if (!(limitDouble >= 0)) {
+    Napi::RangeError::New(env, "limit must be at least 0").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  size_t capacity = out.ByteLength();
+  if (static_cast<double>(capacity) > limitDouble) capacity = static_cast<size_t>(limitDouble);
+  if (scratch.decompressor == nullptr) scratch.decompressor = libdeflate_alloc_decompressor();
+  if (scratch.decompressor == nullptr) {
+    Napi::Error::New(env, "out of memory").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  const unsigned char* in = input.Data();
+  const size_t inBytes = input.ByteLength();
+  unsigned char* dst = out.Data();
+  if (inBytes == 0) return Napi::Number::New(env, -kBadData);
+  size_t pos = 0;
+  size_t outBytes = 0;
+  while (pos < inBytes) {
+    size_t used = 0;
+    size_t made = 0;
+    const libdeflate_result r = libdeflate_gzip_decompress_ex(scratch.decompressor, in + pos, inBytes - pos,
+                                                              dst + outBytes, capacity - outBytes, &used, &made);
+    if (r == LIBDEFLATE_INSUFFICIENT_SPACE) return Napi::Number::New(env, -kTooLarge);
+    if (r != LIBDEFLATE_SUCCESS) return Napi::Number::New(env, -kBadData);
+    pos += used;
+    outBytes += made;
+  }
+  return Napi::Number::New(env, static_cast<double>(outBytes));
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("gunzip", Napi::Function::New(env, Gunzip, "gunzip"));
+  exports.Set("gunzipInto", Napi::Function::New(env, GunzipInto, "gunzipInto"));
   exports.Set("engine", Napi::String::New(env, "libdeflate " LIBDEFLATE_VERSION_STRING));
   exports.Set("BAD_DATA", Napi::Number::New(env, kBadData));
   exports.Set("TOO_LARGE", Napi::Number::New(env, kTooLarge));

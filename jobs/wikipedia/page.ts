@@ -66,30 +66,18 @@ export function parseSourceUrl(url: string): SourcePage | null {
   return { url: parsed, host: normalizeHost(parsed.hostname) };
 }
 
-const DOT = 0x2e;
-const WIKIPEDIA = Buffer.from('wikipedia', 'latin1');
-const ORG = Buffer.from('org', 'latin1');
-
-/** ASCII-case-insensitive comparison of `buf[at..]` with the lower-case letters `word`. */
-function lettersAt(buf: Buffer, at: number, word: Buffer): boolean {
-  for (let k = 0; k < word.length; k++) {
-    if (((buf[at + k] ?? 0) | 0x20) !== word[k]) return false;
-  }
-  return true;
-}
+/** `wikipedia.org` in any ASCII case (a class per letter: no other character folds to these). */
+const WIKIPEDIA_ORG = /[wW][iI][kK][iI][pP][eE][dD][iI][aA]\.[oO][rR][gG]/;
 
 /**
- * True when the bytes contain `wikipedia.org` in any ASCII case. Every `.` is found with a native byte search and
- * its neighbours compared (measured faster than a lower-case search plus a fallback, or a regex over a latin1
- * string: 1.8-10 GB/s on the samples), so pages without Wikipedia links cost a scan, not a parse.
- * Works for ASCII-compatible encodings (UTF-8, ISO-8859-x, ...), not UTF-16.
+ * True when the bytes contain `wikipedia.org` in any ASCII case, so pages without Wikipedia links cost a scan, not a
+ * parse. One regular expression over the bytes as a latin1 string (a byte a character): on real-shaped WAT pages
+ * (16.9 dots a KB) 2.2x as fast as finding every `.` with a native search and comparing its neighbours, which was
+ * one call into C++ per dot (docs/history.md, 2026-12-07). Works for ASCII-compatible encodings (UTF-8, ISO-8859-x,
+ * ...), not UTF-16.
  */
 export function mentionsWikipedia(buf: Buffer): boolean {
-  const last = buf.length - ORG.length - 1;
-  for (let i = buf.indexOf(DOT, WIKIPEDIA.length); i !== -1 && i <= last; i = buf.indexOf(DOT, i + 1)) {
-    if (lettersAt(buf, i + 1, ORG) && lettersAt(buf, i - WIKIPEDIA.length, WIKIPEDIA)) return true;
-  }
-  return false;
+  return WIKIPEDIA_ORG.test(buf.toString('latin1'));
 }
 
 const domainCache = new Map<string, string>();

@@ -54,7 +54,7 @@ export function pickHeaders(buf: Buffer, start: number, end: number, names: read
       continue;
     }
     // A name ends at the line's first colon, and names hold no colon: `names[k]` matches when it is followed by one.
-    const k = nameAt(text, i, names);
+    const k = nameAt(text, i, eol, names);
     if (k !== -1) {
       // String.prototype.trim on these characters (no controls but TAB): spaces and tabs.
       let a = i + (names[k] as string).length + 1;
@@ -72,12 +72,17 @@ export function pickHeaders(buf: Buffer, start: number, end: number, names: read
   return values;
 }
 
-/** Which of `names` the line at `from` starts with, ASCII case-insensitively and followed by a colon; -1 for none. */
-function nameAt(text: string, from: number, names: readonly string[]): number {
+/**
+ * Which of `names` the line `text[from, eol)` starts with, ASCII case-insensitively and followed by a colon; -1 for
+ * none. Only names as long as the line's name are compared (most lines name a header nobody asked for).
+ */
+function nameAt(text: string, from: number, eol: number, names: readonly string[]): number {
+  const colon = text.indexOf(':', from);
+  if (colon === -1 || colon > eol) return -1;
+  const len = colon - from;
   for (let k = 0; k < names.length; k++) {
     const name = names[k] as string;
-    const len = name.length;
-    if (text.charCodeAt(from + len) !== 0x3a) continue;
+    if (name.length !== len) continue;
     let m = 0;
     for (; m < len; m++) {
       let c = text.charCodeAt(from + m);

@@ -12,7 +12,11 @@ import { defaultInflate, type Inflate } from './inflate.js';
 export interface Member<T = never> {
   /** Offset of the member's first byte in the input. */
   readonly offset: number;
-  /** Its inflated bytes (of several members, when `batch` is set). */
+  /**
+   * Its inflated bytes (of several members, when `batch` is set). A batch's bytes are one of the reader's few reused
+   * output buffers: valid until the member after the next one is read (what `readBatch` made of them, too); copy
+   * what must outlive that.
+   */
   readonly data: Buffer;
   /** What `readBatch` made of the inflated bytes of several members read at once. */
   readonly batch?: T;
@@ -134,6 +138,7 @@ const isMagic = (buf: Buffer, i: number): boolean => buf[i] === 0x1f && buf[i + 
 /** Yields the inflated members of a gzip input, skipping and reporting damaged ones. */
 export async function* gzipMembers<T = never>(source: AsyncIterable<Uint8Array>, opts: MemberOptions<T>): AsyncGenerator<Member<T>> {
   const w = new Window(source[Symbol.asyncIterator]());
+  const ring = new OutputRing();
   let pos = 0;
   let noBatchBefore = 0;
   for (;;) {
@@ -153,7 +158,9 @@ export async function* gzipMembers<T = never>(source: AsyncIterable<Uint8Array>,
       continue;
     }
     if (w.base + pos >= noBatchBefore) {
-      const batch = inflateBatch(w.buf, pos, w.base + pos, opts);
+      // A batch's worth of input at hand first (else the members before each pull would be read one by one).
+      if (w.buf.length - pos < MAX_BATCH_BYTES && !w.eof) await w.ensure(pos, MAX_BATCH_BYTES);
+      const batch = inflateBatch(w.buf, pos, w.base + pos, opts, ring);
       if ('data' in batch) {
         yield { offset: w.base + pos, data: batch.data, batch: batch.read };
         pos = batch.next;
@@ -216,18 +223,43 @@ function inflateBatch<T>(
   pos: number,
   offset: number,
   opts: MemberOptions<T>,
+  ring: OutputRing,
 ): { data: Buffer; read: T; next: number } | { tried: boolean; end: number } {
   if (!opts.readBatch) return { tried: false, end: pos };
   const end = buf.lastIndexOf(MAGIC, Math.min(buf.length, pos + MAX_BATCH_BYTES) - 1);
   if (end <= pos || end - pos < MIN_BATCH_BYTES) return { tried: false, end: pos };
   const inflate = opts.inflate ?? defaultInflate().inflate;
-  const data = inflate.gunzipMembers(buf.subarray(pos, end), opts.maxMemberBytes, inflateChunkBytes(end - pos, opts.maxMemberBytes));
+  const into = ring.next();
+  const data = inflate.gunzipMembers(buf.subarray(pos, end), opts.maxMemberBytes, inflateChunkBytes(end - pos, opts.maxMemberBytes), into);
   if (data === null) return { tried: true, end };
+  if (data.buffer === into.buffer) ring.advance();
   const read = opts.readBatch(data, offset);
   return read === null ? { tried: true, end } : { data, read, next: end };
 }
 
 const MAGIC = Buffer.from([0x1f, 0x8b, 0x08]);
+
+/** Output room of each reused buffer: a batch of MAX_BATCH_BYTES that inflates 16-fold (records inflate 2-5 fold). */
+const RING_BUFFER_BYTES = 2 << 20;
+
+/**
+ * The output buffers one input's batches are inflated into, in turn: two, so that a batch's bytes stay as they are
+ * while the next batch is read (its consumer is done with the one before). Allocated at the first batch.
+ */
+class OutputRing {
+  private readonly buffers: Buffer[] = [];
+  private i = 0;
+
+  next(): Buffer {
+    this.buffers[this.i] ??= Buffer.allocUnsafeSlow(RING_BUFFER_BYTES);
+    return this.buffers[this.i] as Buffer;
+  }
+
+  /** The buffer `next` gave holds a batch now: the following batch goes into the other one. */
+  advance(): void {
+    this.i = (this.i + 1) % 2;
+  }
+}
 
 /** Finds the next gzip magic at or after `from`, pulling input as needed; returns the end of input if none. */
 async function findMagic(w: Window, from: number): Promise<{ pos: number }> {

@@ -164,4 +164,24 @@ for (const engine of [native.inflate, zlibInflate]) describe(`gzipMembers (${eng
     expect(refused.text).toBe(one.text);
     expect(refused.yields).toBe(999);
   });
+
+  it('a batch\'s bytes stay as they are while the next batch is read (its output buffers are reused after that)', async () => {
+    const many = Array.from({ length: 1200 }, (_, i) => `record ${i} ${garbage(1500 + (i % 5), i + 7).toString()}`);
+    const input = Buffer.concat(many.map((t) => gzipMember(Buffer.from(t))));
+    let previous: { view: Buffer; copy: Buffer } | undefined;
+    let batches = 0;
+    const buffers = new Set<ArrayBufferLike>();
+    for await (const m of gzipMembers(chunks(input, 64 * 1024), { maxMemberBytes: 1 << 20, inflate, onDamage: () => undefined, readBatch: () => true })) {
+      if (previous) expect(previous.view.equals(previous.copy)).toBe(true);
+      if (m.batch !== undefined) {
+        batches++;
+        buffers.add(m.data.buffer);
+      }
+      previous = { view: m.data, copy: Buffer.from(m.data) };
+    }
+    expect(batches).toBeGreaterThan(4);
+    // libdeflate writes into the reader's two buffers; zlib gives a new buffer a batch.
+    if (inflate === native.inflate) expect(buffers.size).toBe(2);
+    else expect(buffers.size).toBe(batches);
+  });
 });

@@ -29,6 +29,13 @@ function both(bytes: Buffer, maxBytes = 1 << 20, first = 64): string | null {
   const n = native.gunzipMembers(bytes, maxBytes, first);
   const z = zlibInflate.gunzipMembers(bytes, maxBytes, first);
   expect(n === null ? null : n.toString('latin1'), 'libdeflate and zlib differ').toEqual(z === null ? null : z.toString('latin1'));
+  // Into a caller's buffer (the reader's reused ones): the same answer, written there when it fits, else a buffer of its own.
+  for (const room of [16, 4096, 2 << 20]) {
+    const into = Buffer.alloc(room, 0xee);
+    const i = native.gunzipMembers(bytes, maxBytes, first, into);
+    expect(i === null ? null : i.toString('latin1'), `into ${room} bytes`).toEqual(n === null ? null : n.toString('latin1'));
+    if (i !== null) expect(i.buffer === into.buffer, `into ${room} bytes: written there`).toBe(i.length <= room);
+  }
   return n === null ? null : n.toString('latin1');
 }
 
