@@ -26,6 +26,7 @@ import { formatScale, measureScale, type MapSpeed, type ScaleFigures, type Scale
 import type { ChildTask } from './child.js';
 import { measureChild, measureParallel, measureZcat, median, medianSample, zcatParallel, type Sample } from './measure.js';
 import { formatProfile, summariseProfile } from './profile.js';
+import { ensurePeers, measurePeer, PEER_LABELS, PEERS } from './peers.js';
 import {
   TARGETS, crawlCost, figures, formatCost, formatInput, formatReduce, formatScaling, formatTargets, machine,
   type BenchResults, type InputFigures, type ReduceFigures, type ScalingFigures,
@@ -101,9 +102,9 @@ const log = (line: string): void => {
   process.stderr.write(`[bench] ${line}\n`);
 };
 
-async function measureInput(label: string, set: InputSet, repeats: number, maxRecordBytes: number, partitions: number): Promise<InputFigures> {
+async function measureInput(label: string, set: InputSet, repeats: number, maxRecordBytes: number, partitions: number, peers?: string): Promise<InputFigures> {
   const files = set.files;
-  const names = ['zcat', 'gunzip', 'reader', 'reader (zlib)', 'extract', 'worker', 'worker (zlib)'] as const;
+  const names = ['zcat', 'gunzip', 'reader', 'reader (zlib)', 'extract', 'worker', 'worker (zlib)', ...(peers ? PEERS.map((p) => PEER_LABELS[p]) : [])];
   const samples: Record<string, Sample[]> = Object.fromEntries(names.map((n) => [n, []]));
   for (let r = 0; r < repeats; r++) {
     log(`${label}: run ${r + 1}/${repeats}`);
@@ -116,6 +117,8 @@ async function measureInput(label: string, set: InputSet, repeats: number, maxRe
     samples['extract']?.push(await measureChild({ variant: 'extract', files, maxRecordBytes }));
     samples['worker']?.push(await measureChild({ variant: 'worker', files, maxRecordBytes, partitions }));
     samples['worker (zlib)']?.push(await measureChild({ variant: 'worker', files, maxRecordBytes, partitions, inflate: 'zlib' }));
+    // warcio reads at a fraction of the others' speed: once is enough to place it.
+    if (peers) for (const p of PEERS) if (p !== 'warcio' || r === 0) samples[PEER_LABELS[p]]?.push(await measurePeer(peers, ROOT, p, files));
   }
   const m = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, medianSample(v)])) as Record<string, Sample>;
   const zcat = m['zcat'] as Sample;
@@ -132,7 +135,7 @@ async function measureInput(label: string, set: InputSet, repeats: number, maxRe
     rows: extract.rows,
     ...('shape' in set ? { shape: set.shape as ShapeFigures } : {}),
     variants: names.map((name) =>
-      figures(name === 'gunzip' ? 'node gunzip' : name, m[name] as Sample, repeats, zcat, set.bytes, uncompressed, pages),
+      figures(name === 'gunzip' ? 'node gunzip' : name, m[name] as Sample, samples[name]?.length ?? repeats, zcat, set.bytes, uncompressed, pages),
     ),
   };
 }
@@ -242,10 +245,21 @@ export async function main(args: readonly string[], out: NodeJS.WritableStream =
   }
 
   const inputs: InputFigures[] = [];
+  // The peers read the real-shaped inputs (and given files) beside our reader.
+  const peered = sets.some(([label]) => label === 'wat' || label === 'warc' || positionals.length > 0);
+  const peers = peered ? ensurePeers(ROOT) : undefined;
+  if (peers && 'why' in peers) log(`peers (FastWARC, warcio) not measured: ${peers.why}`);
   for (const [label, set] of sets) {
-    const f = await measureInput(label, set, repeats, maxRecordBytes, partitions);
+    const python = peers && 'python' in peers && (label === 'wat' || label === 'warc' || positionals.length > 0) ? peers.python : undefined;
+    const f = await measureInput(label, set, repeats, maxRecordBytes, partitions, python);
     inputs.push(f);
-    out.write(`${formatInput(f)}\n\n`);
+    out.write(`${formatInput(f)}\n`);
+    // Every reader must have read the same records.
+    const reader = f.variants.find((v) => v.name === 'reader');
+    for (const v of f.variants.filter((x) => x.name.endsWith('(Python)'))) {
+      out.write(`${label}: ${v.name} read ${v.rows.toLocaleString('en-US')} records${v.rows === reader?.rows ? ' (as our reader)' : ` (our reader: ${reader?.rows ?? '?'}: they disagree)`}\n`);
+    }
+    out.write('\n');
   }
   let scaling: ScalingFigures | undefined;
   if (sections.has('scaling') && positionals.length === 0) {

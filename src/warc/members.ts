@@ -139,6 +139,14 @@ const isMagic = (buf: Buffer, i: number): boolean => buf[i] === 0x1f && buf[i + 
 export async function* gzipMembers<T = never>(source: AsyncIterable<Uint8Array>, opts: MemberOptions<T>): AsyncGenerator<Member<T>> {
   const w = new Window(source[Symbol.asyncIterator]());
   const ring = new OutputRing();
+  try {
+    yield* readMembers(w, ring, opts);
+  } finally {
+    ring.release();
+  }
+}
+
+async function* readMembers<T>(w: Window, ring: OutputRing, opts: MemberOptions<T>): AsyncGenerator<Member<T>> {
   let pos = 0;
   let noBatchBefore = 0;
   for (;;) {
@@ -243,21 +251,35 @@ const MAGIC = Buffer.from([0x1f, 0x8b, 0x08]);
 const RING_BUFFER_BYTES = 2 << 20;
 
 /**
+ * Ring buffers no input holds, for the next input of this thread: a worker reads file after file, and 4 MiB of new
+ * buffers a file would again be external memory for V8 to account (on 190 KB files, a full GC every 15 files).
+ */
+const spareBuffers: Buffer[] = [];
+const MAX_SPARE_BUFFERS = 4;
+
+/**
  * The output buffers one input's batches are inflated into, in turn: two, so that a batch's bytes stay as they are
- * while the next batch is read (its consumer is done with the one before). Allocated at the first batch.
+ * while the next batch is read (its consumer is done with the one before). Taken from the spares (else allocated)
+ * at the first batch; handed back when the input's members are all read (or the reader stops early), never while
+ * the input is being read, so inputs read at once in one thread never share one.
  */
 class OutputRing {
   private readonly buffers: Buffer[] = [];
   private i = 0;
 
   next(): Buffer {
-    this.buffers[this.i] ??= Buffer.allocUnsafeSlow(RING_BUFFER_BYTES);
+    this.buffers[this.i] ??= spareBuffers.pop() ?? Buffer.allocUnsafeSlow(RING_BUFFER_BYTES);
     return this.buffers[this.i] as Buffer;
   }
 
   /** The buffer `next` gave holds a batch now: the following batch goes into the other one. */
   advance(): void {
     this.i = (this.i + 1) % 2;
+  }
+
+  /** The input is read (its consumer asked past its last member): its buffers become spares. */
+  release(): void {
+    for (const b of this.buffers.splice(0)) if (spareBuffers.length < MAX_SPARE_BUFFERS) spareBuffers.push(b);
   }
 }
 

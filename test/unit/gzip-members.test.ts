@@ -184,4 +184,26 @@ for (const engine of [native.inflate, zlibInflate]) describe(`gzipMembers (${eng
     if (inflate === native.inflate) expect(buffers.size).toBe(2);
     else expect(buffers.size).toBe(batches);
   });
+
+  it('two inputs read at once never share an output buffer; the next input reuses the buffers of one that ended', async () => {
+    const input = (seed: number): Buffer => Buffer.concat(Array.from({ length: 1200 }, (_, i) => gzipMember(Buffer.from(`r ${seed} ${i} ${garbage(1500, seed * 10_000 + i).toString()}`))));
+    const open = (buf: Buffer) => gzipMembers(chunks(buf, 64 * 1024), { maxMemberBytes: 1 << 20, inflate, onDamage: () => undefined, readBatch: () => true });
+    const [a, b] = [open(input(1)), open(input(2))];
+    const held: Array<{ view: Buffer; copy: Buffer }> = [];
+    const seen = { a: new Set<ArrayBufferLike>(), b: new Set<ArrayBufferLike>() };
+    for (;;) {
+      const [x, y] = [await a.next(), await b.next()]; // interleaved, as two files read by one thread
+      for (const h of held.splice(0)) expect(h.view.equals(h.copy)).toBe(true);
+      if (x.done && y.done) break;
+      for (const [r, set] of [[x, seen.a], [y, seen.b]] as const) {
+        if (r.done) continue;
+        held.push({ view: r.value.data, copy: Buffer.from(r.value.data) });
+        if (r.value.batch !== undefined) set.add(r.value.data.buffer);
+      }
+    }
+    expect([...seen.a].filter((buf) => seen.b.has(buf))).toEqual([]);
+    const after = new Set<ArrayBufferLike>();
+    for await (const m of open(input(3))) if (m.batch !== undefined) after.add(m.data.buffer);
+    if (inflate === native.inflate) expect([...after].every((buf) => seen.a.has(buf) || seen.b.has(buf))).toBe(true);
+  });
 });

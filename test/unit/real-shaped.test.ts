@@ -12,6 +12,7 @@ import { openLocalInput } from '../../src/storage/index.js';
 import { inputRecords } from '../../src/warc/index.js';
 import { realShapedInputs } from '../../src/bench/real-shaped.js';
 import { parseChildTask } from '../../src/bench/child.js';
+import { parsePeerReport } from '../../src/bench/peers.js';
 import { tempDir } from '../helpers/fixtures.js';
 
 const SAMPLES = path.resolve('test/fixtures/samples');
@@ -75,5 +76,15 @@ describe('a bench child task', () => {
     expect(() => parseChildTask(JSON.stringify({ ...task, files: [1] }))).toThrow(/files/);
     expect(() => parseChildTask(JSON.stringify({ ...task, inflate: 'gzip' }))).toThrow(/inflate/);
     expect(() => parseChildTask(JSON.stringify({ ...task, partitions: -1 }))).toThrow(/partitions/);
+  });
+});
+
+describe('a peer reader\'s report', () => {
+  it('goes through one schema: its figures, or an error naming what is missing', () => {
+    const line = JSON.stringify({ seconds: 1.5, cpuSeconds: 1.25, records: 29146, bytes: 200082385, maxRssMb: 13.4 });
+    expect(parsePeerReport(line)).toEqual({ seconds: 1.5, cpuSeconds: 1.25, maxRssMb: 13.4, pages: 0, rows: 29146, bytes: 200082385 });
+    expect(() => parsePeerReport('Traceback (most recent call last):')).toThrow(/not JSON/);
+    expect(() => parsePeerReport(JSON.stringify({ seconds: 1, cpuSeconds: 1, bytes: 1, maxRssMb: 1 }))).toThrow(/records/);
+    expect(() => parsePeerReport(JSON.stringify({ seconds: -1, cpuSeconds: 1, records: 1, bytes: 1, maxRssMb: 1 }))).toThrow(/seconds/);
   });
 });
