@@ -45,6 +45,14 @@ struct Scratch {
 
 thread_local Scratch scratch;
 
+// This thread's decompressor, made at its first call; false (with a JavaScript error pending) when out of memory.
+bool HaveDecompressor(Napi::Env env) {
+  if (scratch.decompressor == nullptr) scratch.decompressor = libdeflate_alloc_decompressor();
+  if (scratch.decompressor != nullptr) return true;
+  Napi::Error::New(env, "out of memory").ThrowAsJavaScriptException();
+  return false;
+}
+
 // gunzip(input: Uint8Array, maxOutput: number, firstCapacity: number): Buffer | number
 Napi::Value Gunzip(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -63,8 +71,8 @@ Napi::Value Gunzip(const Napi::CallbackInfo& info) {
   size_t capacity = static_cast<size_t>(firstDouble);
   if (capacity > maxOutput) capacity = maxOutput;
 
-  if (scratch.decompressor == nullptr) scratch.decompressor = libdeflate_alloc_decompressor();
-  if (scratch.decompressor == nullptr || !scratch.Reserve(capacity)) {
+  if (!HaveDecompressor(env)) return env.Undefined();
+  if (!scratch.Reserve(capacity)) {
     Napi::Error::New(env, "out of memory").ThrowAsJavaScriptException();
     return env.Undefined();
   }
@@ -117,11 +125,7 @@ Napi::Value GunzipInto(const Napi::CallbackInfo& info) {
   }
   size_t capacity = out.ByteLength();
   if (static_cast<double>(capacity) > limitDouble) capacity = static_cast<size_t>(limitDouble);
-  if (scratch.decompressor == nullptr) scratch.decompressor = libdeflate_alloc_decompressor();
-  if (scratch.decompressor == nullptr) {
-    Napi::Error::New(env, "out of memory").ThrowAsJavaScriptException();
-    return env.Undefined();
-  }
+  if (!HaveDecompressor(env)) return env.Undefined();
   const unsigned char* in = input.Data();
   const size_t inBytes = input.ByteLength();
   unsigned char* dst = out.Data();

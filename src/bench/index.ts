@@ -246,11 +246,11 @@ export async function main(args: readonly string[], out: NodeJS.WritableStream =
 
   const inputs: InputFigures[] = [];
   // The peers read the real-shaped inputs (and given files) beside our reader.
-  const peered = sets.some(([label]) => label === 'wat' || label === 'warc' || positionals.length > 0);
-  const peers = peered ? ensurePeers(ROOT) : undefined;
+  const peered = (label: string): boolean => positionals.length > 0 || label === 'wat' || label === 'warc';
+  const peers = sets.some(([label]) => peered(label)) ? ensurePeers(ROOT) : undefined;
   if (peers && 'why' in peers) log(`peers (FastWARC, warcio) not measured: ${peers.why}`);
   for (const [label, set] of sets) {
-    const python = peers && 'python' in peers && (label === 'wat' || label === 'warc' || positionals.length > 0) ? peers.python : undefined;
+    const python = peers && 'python' in peers && peered(label) ? peers.python : undefined;
     const f = await measureInput(label, set, repeats, maxRecordBytes, partitions, python);
     inputs.push(f);
     out.write(`${formatInput(f)}\n`);
