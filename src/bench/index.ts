@@ -3,7 +3,7 @@
  * of a full crawl. Writes bench/results/latest.json and a timestamped copy.
  *
  *   node dist/src/bench/index.js [--quick] [--repeats N] [--only wat,warc,wat-generated,warc-generated,arc,scaling,reduce,queue,scale]
- *        [--price-per-vcpu-hour P] [--cache-dir D] [--results-dir D] [--no-write] [--label L] [--profile DIR]
+ *        [--prices FILE] [--cache-dir D] [--results-dir D] [--no-write] [--label L] [--profile DIR]
  *        [file.warc.wat.gz ...]
  *
  * `wat` and `warc` are built from real records (real-shaped.ts); `wat-generated` and `warc-generated` are the fixture
@@ -17,6 +17,8 @@ import { parseArgs } from 'node:util';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { realpathSync } from 'node:fs';
 import { loadConfig } from '../config/index.js';
+import { loadPrices } from '../cost/index.js';
+import { projectCrawl, RECENT_WAT } from './crawl-projection.js';
 import { ExitCode } from '../exit-codes.js';
 import { generatedInputs, givenInputs, type InputSet, type InputSpec } from './inputs.js';
 import { realShapedInputs, type RealShapeSpec, type ShapeFigures } from './real-shaped.js';
@@ -28,17 +30,14 @@ import { measureChild, measureParallel, measureZcat, median, medianSample, zcatP
 import { formatProfile, summariseProfile } from './profile.js';
 import { ensurePeers, measurePeer, PEER_LABELS, PEERS } from './peers.js';
 import {
-  TARGETS, crawlCost, figures, formatCost, formatInput, formatReduce, formatScaling, formatTargets, machine,
-  type BenchResults, type InputFigures, type ReduceFigures, type ScalingFigures,
+  ANCESTOR_DOLLARS, TARGETS, figures, formatCost, formatInput, formatReduce, formatScaling, formatTargets, machine,
+  type BenchResults, type CostFigures, type InputFigures, type ReduceFigures, type ScalingFigures, type VariantFigures,
 } from './report.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 
-/** Default spot price and where it comes from (printed next to the projection). */
-export const DEFAULT_PRICE_PER_VCPU_HOUR = 0.01;
-const PRICE_SOURCE =
-  'assumed: AWS EC2 spot for compute-optimised Graviton/AMD instances (c7g, c6g, c7a) in us-east-1 is about ' +
-  '$0.01-0.02 per vCPU-hour (2024-25); check `aws ec2 describe-spot-price-history`, override with --price-per-vcpu-hour';
+/** Instances of the cost projection's fleet. */
+const COST_INSTANCES = 20;
 
 interface Mode {
   readonly name: 'quick' | 'full';
@@ -201,7 +200,7 @@ export async function main(args: readonly string[], out: NodeJS.WritableStream =
       quick: { type: 'boolean', default: false },
       repeats: { type: 'string' },
       only: { type: 'string' },
-      'price-per-vcpu-hour': { type: 'string' },
+      prices: { type: 'string' },
       'cache-dir': { type: 'string' },
       'results-dir': { type: 'string' },
       'no-write': { type: 'boolean', default: false },
@@ -211,15 +210,14 @@ export async function main(args: readonly string[], out: NodeJS.WritableStream =
     },
   });
   if (values.help) {
-    out.write('usage: npm run bench -- [--quick] [--repeats N] [--only wat,warc,wat-generated,warc-generated,arc,scaling,reduce,queue,scale] [--price-per-vcpu-hour P] ' +
+    out.write('usage: npm run bench -- [--quick] [--repeats N] [--only wat,warc,wat-generated,warc-generated,arc,scaling,reduce,queue,scale] [--prices FILE] ' +
       '[--cache-dir D] [--results-dir D] [--no-write] [--label L] [--profile DIR] [files...]\n');
     return ExitCode.Ok;
   }
   const mode = MODES[values.quick ? 'quick' : 'full'];
   const repeats = values.repeats !== undefined ? Number(values.repeats) : mode.repeats;
-  const price = values['price-per-vcpu-hour'] !== undefined ? Number(values['price-per-vcpu-hour']) : DEFAULT_PRICE_PER_VCPU_HOUR;
+  const prices = loadPrices(values.prices);
   if (!Number.isInteger(repeats) || repeats < 1) throw new Error(`--repeats must be a positive integer, got ${values.repeats}`);
-  if (!(price > 0)) throw new Error(`--price-per-vcpu-hour must be a positive number, got ${values['price-per-vcpu-hour']}`);
   const sections = new Set((values.only ?? 'wat,warc,wat-generated,warc-generated,arc,scaling,reduce,queue,scale').split(',').map((s) => s.trim()));
   const cacheDir = path.resolve(values['cache-dir'] ?? path.join(os.tmpdir(), 'wikireverse-bench-cache'));
   const config = loadConfig();
@@ -293,9 +291,13 @@ export async function main(args: readonly string[], out: NodeJS.WritableStream =
   const wat = inputs.find((i) => i.label === 'wat') ?? inputs[0];
   const watWorker = wat?.variants.find((v) => v.name === 'worker');
   const watZcat = wat?.variants.find((v) => v.name === 'zcat');
-  const cost =
-    watWorker && watZcat
-      ? crawlCost(watWorker.pagesPerCoreSec, watZcat.pagesPerCoreSec, price, PRICE_SOURCE, `${wat?.label} input, worker path, one process`)
+  const perCoreSec = (v: VariantFigures): number => (wat?.compressedBytes ?? 0) / Math.max(v.seconds, v.cpuSeconds);
+  const at = (v: VariantFigures): CostFigures['worker'] => ({
+    bytesPerCoreSec: perCoreSec(v), projection: projectCrawl(RECENT_WAT, { bytesPerCoreSec: perCoreSec(v), fixedSecondsPerFile: 0 }, prices, COST_INSTANCES),
+  });
+  const cost: CostFigures | undefined =
+    wat && watWorker && watZcat
+      ? { crawl: RECENT_WAT, basis: `${wat.label} input, worker path, one process`, instances: COST_INSTANCES, worker: at(watWorker), zcat: at(watZcat), ancestorDollars: ANCESTOR_DOLLARS }
       : undefined;
   if (cost) out.write(`${formatCost(cost)}\n\n`);
 
@@ -354,21 +356,25 @@ export async function main(args: readonly string[], out: NodeJS.WritableStream =
  * saved result on this machine that has one, else an assumed 1,000 pages per core-second (and the line says so).
  */
 function mapSpeed(inputs: readonly InputFigures[], resultsDir: string): MapSpeed {
-  const worker = (list: readonly InputFigures[]): number | undefined =>
-    list.find((i) => i.label === 'wat')?.variants.find((v) => v.name === 'worker')?.pagesPerCoreSec;
+  const worker = (list: readonly InputFigures[]): number | undefined => {
+    const wat = list.find((i) => i.label === 'wat');
+    const v = wat?.variants.find((x) => x.name === 'worker');
+    return wat && v ? wat.compressedBytes / Math.max(v.seconds, v.cpuSeconds) : undefined;
+  };
+  const mb = (v: number): string => `${(v / 1e6).toFixed(1)} MB/s per core`;
   const here = worker(inputs);
-  if (here) return { pagesPerCoreSec: here, source: 'WAT worker speed measured in this run' };
+  if (here) return { bytesPerCoreSec: here, source: `the worker path on real-shaped WAT in this run, ${mb(here)}` };
   const saved = fs.existsSync(resultsDir) ? fs.readdirSync(resultsDir).filter((f) => /^\d.*\.json$/.test(f)).sort().reverse() : [];
   for (const f of saved) {
     try {
       const r = JSON.parse(fs.readFileSync(path.join(resultsDir, f), 'utf8')) as BenchResults;
       const v = worker(r.inputs ?? []);
-      if (v) return { pagesPerCoreSec: v, source: `WAT worker speed from ${f} (${Math.round(v)} pages/core-s)` };
+      if (v) return { bytesPerCoreSec: v, source: `the worker path on real-shaped WAT from ${f}, ${mb(v)}` };
     } catch {
       // not a results file
     }
   }
-  return { pagesPerCoreSec: 1000, source: 'no WAT measurement found: 1,000 pages/core-s assumed (run the wat section)' };
+  return { bytesPerCoreSec: 10e6, source: 'no WAT measurement found: 10 MB/s per core assumed (run the wat section)' };
 }
 
 const invoked = process.argv[1] !== undefined && fs.existsSync(process.argv[1]) && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href;

@@ -2,9 +2,11 @@
 import os from 'node:os';
 import type { Sample } from './measure.js';
 import { formatShape, type ShapeFigures } from './real-shaped.js';
+import type { Projection } from '../cost/index.js';
+import type { CrawlShape } from './crawl-projection.js';
 
-/** The ancestor's workload and bill, the reference point for the cost projection. */
-export const ANCESTOR = { pages: 3.6e9, dollars: 64 } as const;
+/** What the ancestor's run cost (3.6 billion pages on Hadoop/EMR). */
+export const ANCESTOR_DOLLARS = 64;
 
 export const TARGETS = {
   /** CPU of zcat / CPU of the variant, on the real-shaped inputs (issue 27). */
@@ -66,15 +68,14 @@ export interface ReduceFigures {
   readonly outputRows: number;
 }
 
+/** A whole crawl projected at the worker path's speed and at `zcat`'s, measured in the same run (crawl-projection.ts). */
 export interface CostFigures {
-  readonly pricePerVcpuHour: number;
-  readonly priceSource: string;
-  readonly pages: number;
+  readonly crawl: CrawlShape;
+  /** The input and variant the speeds come from. */
   readonly basis: string;
-  readonly pagesPerCoreSec: number;
-  readonly vcpuHours: number;
-  readonly dollars: number;
-  readonly floorDollars: number;
+  readonly instances: number;
+  readonly worker: { readonly bytesPerCoreSec: number; readonly projection: Projection };
+  readonly zcat: { readonly bytesPerCoreSec: number; readonly projection: Projection };
   readonly ancestorDollars: number;
 }
 
@@ -116,20 +117,6 @@ export function figures(name: string, m: Sample, runs: number, zcat: Sample, byt
   };
 }
 
-export function crawlCost(pagesPerCoreSec: number, floorPagesPerCoreSec: number, price: number, priceSource: string, basis: string): CostFigures {
-  const vcpuHours = ANCESTOR.pages / pagesPerCoreSec / 3600;
-  return {
-    pricePerVcpuHour: price,
-    priceSource,
-    pages: ANCESTOR.pages,
-    basis,
-    pagesPerCoreSec,
-    vcpuHours,
-    dollars: vcpuHours * price,
-    floorDollars: (ANCESTOR.pages / floorPagesPerCoreSec / 3600) * price,
-    ancestorDollars: ANCESTOR.dollars,
-  };
-}
 
 const int = (n: number): string => Math.round(n).toLocaleString('en-US');
 const fix = (n: number, d: number): string => (Number.isFinite(n) ? n.toFixed(d) : '-');
@@ -189,10 +176,15 @@ export function formatReduce(r: readonly ReduceFigures[]): string {
 }
 
 export function formatCost(c: CostFigures): string {
+  const line = (label: string, f: CostFigures['worker']): string => {
+    const p = f.projection;
+    return `  ${label}: ${fix(f.bytesPerCoreSec / 1e6, 1)} MB/s per core -> ${c.instances} x ${p.instanceType} (${p.arch}, ${p.bound === 'network' ? 'network' : 'CPU'}-bound), ` +
+      `${fix(p.wallHours, 2)} h, ${fix(p.instanceHours, 0)} instance-hours -> $${fix(p.totalUsd, 2)} (EC2 $${fix(p.ec2Usd + p.ebsUsd, 2)}, S3 requests $${fix(p.s3Usd, 2)})`;
+  };
   return (
-    `cost of one full crawl (${fix(c.pages / 1e9, 1)} billion pages) at $${c.pricePerVcpuHour}/vCPU-hour (${c.priceSource}):\n` +
-    `  pipeline: ${int(c.pagesPerCoreSec)} pages/s/core (${c.basis}) -> ${int(c.vcpuHours)} vCPU-hours -> $${fix(c.dollars, 2)}\n` +
-    `  zcat floor: $${fix(c.floorDollars, 2)}    ancestor: $${c.ancestorDollars}`
+    `cost of one full crawl: ${c.crawl.name}, ${int(c.crawl.files)} files, ${fix(c.crawl.bytes / 1e12, 1)} TB (${c.crawl.source}); ` +
+    `spot prices and bandwidth of the price table (src/cost/prices.ts), vCPU speed assumed equal on arm64:\n` +
+    `${line(`pipeline (${c.basis})`, c.worker)}\n${line('zcat floor', c.zcat)}\n  ancestor: $${c.ancestorDollars}`
   );
 }
 

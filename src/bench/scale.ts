@@ -16,7 +16,9 @@ import { SETTINGS, WORKER_NODE_FLAGS, childEnv } from '../config/index.js';
 import { startRedisServer } from '../redis/index.js';
 import { manifestPath, partialsDir } from '../storage/layout.js';
 import { DEFAULT_PRICES } from '../cost/prices.js';
-import { projectRun, type Projection } from '../cost/projection.js';
+import type { Projection } from '../cost/projection.js';
+import { projectCrawl, RECENT_WAT, type CrawlShape } from './crawl-projection.js';
+import { defaultPartitions } from '../coordinator/index.js';
 import { generatedInputs, type InputSpec } from './inputs.js';
 import { LatencyProxy } from './latency-proxy.js';
 
@@ -27,9 +29,9 @@ export interface ScaleSpec {
   readonly latencyMillis: number;
 }
 
-/** A full-size WAT file's parsing speed (the worker path's pages per core-second), and where the figure comes from. */
+/** The worker path's speed on real-shaped WAT (gzipped bytes per core-second), and where the figure comes from. */
 export interface MapSpeed {
-  readonly pagesPerCoreSec: number;
+  readonly bytesPerCoreSec: number;
   readonly source: string;
 }
 
@@ -64,35 +66,23 @@ export interface ScaleFigures {
 }
 
 export interface FullCrawlProjection {
-  /** CPU seconds per full-size WAT file: this run's per-file overhead plus 56,640 pages at the measured speed. */
+  /** The crawl projected, its sizes and their sources (crawl-projection.ts). */
+  readonly crawl: CrawlShape;
+  /** CPU seconds per file: this run's per-file overhead plus the file's bytes at the measured speed. */
   readonly mapSecondsPerFile: number;
   readonly mapSpeedSource: string;
-  readonly files: number;
-  readonly links: number;
   readonly instances: number;
-  readonly instanceType: string;
-  readonly wallHours: number;
+  /** The map's projection (the cheapest type per file; every candidate with its bound). */
+  readonly map: Projection;
   readonly reduceVcpuHours: number;
+  readonly wallHours: number;
   readonly ec2Usd: number;
   readonly s3Usd: number;
   readonly fixedUsd: number;
   readonly totalUsd: number;
-  readonly requests: Projection['requests'];
-  /** What bounds the map (projection.ts): per file and instance, CPU and network seconds, at the type's baseline Gbit/s. */
-  readonly bound: Projection['bound'];
-  readonly instanceSecondsPerFile: Projection['instanceSecondsPerFile'];
-  readonly networkGbps: number;
-  readonly bytesPerFile: number;
 }
 
-const FULL_FILES = 63_560;
-const FULL_LINKS = 36_000_000;
-/** 3.6 billion pages in 63,560 WAT files. */
-const FULL_PAGES_PER_FILE = Math.round(3.6e9 / FULL_FILES);
 const FLEET_INSTANCES = 20;
-/** Gzipped bytes of a full-size WAT file: its pages at 5.6 KB each (real 2014-15 WAT records, issue 27's hold-out file). */
-const FULL_BYTES_PER_FILE = FULL_PAGES_PER_FILE * 5_600;
-const FLEET_TYPE = 'c7g.large';
 /** The coordinator and Redis on one small on-demand instance (t4g.small, us-east-1) for the projection's fixed cost. */
 const HEAD_NODE_PER_HOUR = 0.0168;
 
@@ -243,27 +233,20 @@ export async function measureScale(root: string, cacheDir: string, spec: ScaleSp
     log(`scale: counting the links of the ${spec.files} files independently (wikireverse extract) ...`);
     const expectedLinks = await independentLinkCount(cli, set.files, env);
     keep.dir = links !== expectedLinks;
-    // Full crawl: 32 partitions (one per 2,000 files), 8 reduce tasks; the map's CPU per file and the reduce's per link as measured here.
-    const fullPartitions = Math.ceil(FULL_FILES / 2000);
-    const fullTasks = Math.ceil(fullPartitions / 4);
+    // A recent crawl on 20 instances of the cheapest type per file (both architectures: the image is built for both);
+    // the map's CPU per file is this run's per-file overhead plus the file's bytes at the measured speed, the reduce's
+    // per link as measured here, on min(tasks, instances) instances after the map.
     const prices = { ...DEFAULT_PRICES, fixedPerHour: { 'head-node (coordinator + redis)': HEAD_NODE_PER_HOUR } };
-    // A full-size file: this run's per-file cost (its few pages included) plus the full file's pages at the measured speed.
-    const mapSecondsPerFile = mapCpu / spec.files + FULL_PAGES_PER_FILE / speed.pagesPerCoreSec;
-    // The inputs are Common Crawl's: their GETs are billed to the bucket's owner, not to the run.
-    const p = projectRun({
-      sample: { files: 1, seconds: mapSecondsPerFile, bytes: FULL_BYTES_PER_FILE }, filesTotal: FULL_FILES, instances: FLEET_INSTANCES,
-      instanceTypes: [FLEET_TYPE], spotPerHour: {}, prices, requestsPerFile: 1, inputRequestsBilled: false, partitions: fullPartitions, reduceTasks: fullTasks, outputsPerPartition: 2,
-    });
-    const reduceVcpuHours = (reduceCpu / Math.max(1, links)) * FULL_LINKS / 3600;
-    const reduceUsd = reduceVcpuHours * (p.usdPerInstanceHour / p.vcpus);
-    // The reduce tasks run after the map on min(tasks, instances) instances.
-    const reduceWallHours = reduceVcpuHours / Math.min(fullTasks, FLEET_INSTANCES);
-    const wallHours = p.wallHours + reduceWallHours;
+    const crawl = RECENT_WAT;
+    const map = projectCrawl(crawl, { bytesPerCoreSec: speed.bytesPerCoreSec, fixedSecondsPerFile: mapCpu / spec.files }, prices, FLEET_INSTANCES);
+    const fullTasks = Math.ceil(defaultPartitions(crawl.files) / SETTINGS.reduceTaskPartitions.default);
+    const reduceVcpuHours = (reduceCpu / Math.max(1, links)) * crawl.links / 3600;
+    const reduceUsd = reduceVcpuHours * (map.usdPerInstanceHour / map.vcpus);
+    const wallHours = map.wallHours + reduceVcpuHours / Math.max(1, Math.min(fullTasks, FLEET_INSTANCES));
     const fixedUsd = HEAD_NODE_PER_HOUR * wallHours;
     const fullCrawl: FullCrawlProjection = {
-      mapSecondsPerFile, mapSpeedSource: speed.source, files: FULL_FILES, links: FULL_LINKS, instances: FLEET_INSTANCES, instanceType: p.instanceType, wallHours, reduceVcpuHours,
-      ec2Usd: p.ec2Usd + p.ebsUsd + reduceUsd, s3Usd: p.s3Usd, fixedUsd, totalUsd: p.ec2Usd + p.ebsUsd + reduceUsd + p.s3Usd + fixedUsd, requests: p.requests,
-      bound: p.bound, instanceSecondsPerFile: p.instanceSecondsPerFile, networkGbps: p.networkGbps, bytesPerFile: FULL_BYTES_PER_FILE,
+      crawl, mapSecondsPerFile: map.secondsPerFile, mapSpeedSource: speed.source, instances: FLEET_INSTANCES, map, reduceVcpuHours, wallHours,
+      ec2Usd: map.ec2Usd + map.ebsUsd + reduceUsd, s3Usd: map.s3Usd, fixedUsd, totalUsd: map.ec2Usd + map.ebsUsd + reduceUsd + map.s3Usd + fixedUsd,
     };
     const sec = (a: number, b: number): number => Math.round((b - a) / 100) / 10;
     return {
@@ -294,6 +277,7 @@ export async function measureScale(root: string, cacheDir: string, spec: ScaleSp
 
 export function formatScale(r: ScaleFigures): string {
   const f = r.fullCrawl;
+  const m = f.map;
   const usd = (x: number): string => `$${x.toFixed(2)}`;
   return [
     `scale run: ${r.files.toLocaleString('en-US')} WAT files, ${r.links.toLocaleString('en-US')} links ` +
@@ -306,13 +290,15 @@ export function formatScale(r: ScaleFigures): string {
     `  workers' CPU: map ${r.workerCpu.map} s, reduce ${r.workerCpu.reduce} s`,
     `  workers' log (default level, JSON lines): ${r.log.linesPerFile} lines and ${r.log.bytesPerFile} bytes per file in the map; the reduce worker ` +
       `${r.log.reduceLines} lines, ${r.log.reduceBytes} bytes`,
-    `  projected full crawl (${f.files.toLocaleString('en-US')} files, ${(f.links / 1e6).toFixed(0)} M links) on ${f.instances} x ${f.instanceType} spot: ` +
-      `${f.wallHours.toFixed(2)} h, EC2 ${usd(f.ec2Usd)} (reduce ${f.reduceVcpuHours.toFixed(2)} vCPU-h), S3 requests ${usd(f.s3Usd)} ` +
-      `(${(f.requests.mapPuts + f.requests.reducePuts + f.requests.coordinatorLists).toLocaleString('en-US')} class A, ` +
-      `${(f.requests.coordinatorGets + f.requests.reduceGets).toLocaleString('en-US')} class B; the ${f.requests.inputGets.toLocaleString('en-US')} input GETs are ` +
+    `  projected: ${f.crawl.name}, ${f.crawl.files.toLocaleString('en-US')} files, ${(f.crawl.bytes / 1e12).toFixed(1)} TB, ${(f.crawl.links / 1e6).toFixed(0)} M links ` +
+      `(${f.crawl.source})`,
+    `    on ${f.instances} x ${m.instanceType} (${m.arch}) spot, the cheapest per file: ${f.wallHours.toFixed(2)} h, EC2 ${usd(f.ec2Usd)} (reduce ${f.reduceVcpuHours.toFixed(2)} vCPU-h), ` +
+      `S3 requests ${usd(f.s3Usd)} (${(m.requests.mapPuts + m.requests.reducePuts + m.requests.coordinatorLists).toLocaleString('en-US')} class A, ` +
+      `${(m.requests.coordinatorGets + m.requests.reduceGets).toLocaleString('en-US')} class B; the ${m.requests.inputGets.toLocaleString('en-US')} input GETs are ` +
       `billed to Common Crawl), head node ${usd(f.fixedUsd)}: ${usd(f.totalUsd)}`,
-    `    bound by ${f.bound === 'network' ? 'the network' : 'CPU'}: per file and instance CPU ${f.instanceSecondsPerFile.cpu.toFixed(2)} s, ` +
-      `network ${f.instanceSecondsPerFile.network.toFixed(2)} s (${(f.bytesPerFile / 1e6).toFixed(0)} MB at the ${f.networkGbps} Gbit/s baseline of ${f.instanceType})`,
-    `    (map ${f.mapSecondsPerFile.toFixed(2)} CPU-s per file: ${f.mapSpeedSource})`,
+    `    map ${f.mapSecondsPerFile.toFixed(2)} CPU-s per ${(m.bytesTotal / m.filesTotal / 1e6).toFixed(0)} MB file (${f.mapSpeedSource}); vCPU speed assumed equal on arm64`,
+    ...m.candidates.slice(0, 6).map((c) =>
+      `    ${c.instanceType.padEnd(12)} ${c.arch.padEnd(6)} CPU ${c.instanceSecondsPerFile.cpu.toFixed(2)} s, network ${c.instanceSecondsPerFile.network.toFixed(2)} s per file ` +
+      `(${c.networkGbps} Gbit/s): ${c.bound === 'network' ? 'network' : 'CPU'}-bound, $${((c.usdPerFile * f.crawl.files)).toFixed(2)} of EC2 for the map`),
   ].join('\n');
 }

@@ -104,6 +104,8 @@ export interface InputRequest {
   readonly trustListing?: boolean | undefined;
   /** Check the inputs before the run starts (preflight.ts); false: `--no-preflight`. @default true */
   readonly preflight?: boolean | undefined;
+  /** Remote inputs the pre-flight probes (spread over the selection). @default PREFLIGHT_PROBES (5) */
+  readonly probes?: number | undefined;
   /** Select records through the crawl's index: an SQL predicate over its columns (`--where`). */
   readonly where?: string | undefined;
   /** The index to select from (`--index`); default: the crawl's `cc-index-table.paths.gz`. */
@@ -153,6 +155,8 @@ export interface InputPlan {
   readonly publicOnly: boolean;
   /** What the pre-flight found that does not stop the run (preflight.ts), one line each. */
   readonly warnings: readonly string[];
+  /** The mean size of the inputs the pre-flight looked at, and how many (null without a pre-flight, or none said). */
+  readonly sizes: { readonly bytesPerFile: number; readonly files: number } | null;
 }
 
 /** Fetches the listing, selects the slice and resolves the inputs. */
@@ -186,9 +190,10 @@ export async function planInputs(req: InputRequest, io: IoSession): Promise<Inpu
     throw new Error(`${redactUrl(listing)}: no input files ${entries.length === 0 ? 'listed' : `selected (${describeSelection(selection)} of ${entries.length})`}`);
   }
   const publicOnly = listingIsPublic(listing, req.trustListing === true);
-  const warnings = req.preflight !== false ? await preflight(inputs, listing, io, publicOnly) : [];
+  const checked = req.preflight !== false ? await preflight(inputs, listing, io, publicOnly, req.probes) : { warnings: [], sizes: [] };
+  const sizes = checked.sizes.length > 0 ? { bytesPerFile: checked.sizes.reduce((a, b) => a + b, 0) / checked.sizes.length, files: checked.sizes.length } : null;
   return {
     inputs, listing: redactUrl(listing), listed: entries.length, crawl, input, source, selection, selectionText: describeSelection(selection),
-    publicOnly, warnings,
+    publicOnly, warnings: checked.warnings, sizes,
   };
 }

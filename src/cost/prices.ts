@@ -16,6 +16,11 @@ export interface PriceTable {
    */
   readonly networkGbps: Readonly<Record<string, number>>;
   readonly networkGbpsDefault: number;
+  /**
+   * The speed of one vCPU of each architecture relative to the vCPU the sample was measured on (`estimate`, the scale
+   * bench): the sample's CPU seconds per file are divided by it. Graviton cannot be measured here: an assumption, printed.
+   */
+  readonly coreSpeed: Readonly<Record<string, number>>;
   /** Spot price per vCPU-hour, for projecting a local run's CPU time onto EC2. */
   readonly spotPerVcpuHour: number;
   /** EBS gp3 storage, per GB-month (730 hours). */
@@ -37,22 +42,33 @@ export interface PriceTable {
 }
 
 export const DEFAULT_PRICES: PriceTable = {
+  // Spot, us-east-1, typical of 2025 (DescribeSpotPriceHistory gives the current ones); the types a user would pick for
+  // this job: current x86 and Graviton compute and general-purpose types, and the network-optimised ones.
   spotPerHour: {
-    'm6i.large': 0.035, 'm6a.large': 0.032, 'm5.large': 0.036, 'm7i.large': 0.04, 'c6i.large': 0.032, 'c5.large': 0.03,
-    'c6a.large': 0.029, 'm6i.xlarge': 0.07, 'c6i.xlarge': 0.064, 'c7i.xlarge': 0.07,
-    // Graviton (arm64) and network-optimised types.
-    'c7g.large': 0.029, 'm7g.large': 0.033, 'c7g.xlarge': 0.058, 'c7gn.medium': 0.022, 'c7gn.large': 0.043, 'c6in.large': 0.041,
+    'c6i.large': 0.032, 'c6a.large': 0.029, 'c7i.large': 0.036, 'c7a.large': 0.041, 'm6i.large': 0.035, 'm6a.large': 0.032,
+    'm5.large': 0.036, 'm7i.large': 0.04, 'c5.large': 0.03, 'm6i.xlarge': 0.07, 'c6i.xlarge': 0.064, 'c7i.xlarge': 0.07,
+    'c6in.large': 0.041,
+    // Graviton (arm64)
+    'c7g.medium': 0.015, 'c7g.large': 0.029, 'c7g.xlarge': 0.058, 'c6g.medium': 0.014, 'c6g.large': 0.027, 'c8g.medium': 0.017,
+    'c8g.large': 0.033, 'm7g.large': 0.033, 'c7gn.medium': 0.022, 'c7gn.large': 0.043,
   },
   vcpus: {
-    'm6i.large': 2, 'm6a.large': 2, 'm5.large': 2, 'm7i.large': 2, 'c6i.large': 2, 'c5.large': 2, 'c6a.large': 2,
-    'm6i.xlarge': 4, 'c6i.xlarge': 4, 'c7i.xlarge': 4,
-    'c7g.large': 2, 'm7g.large': 2, 'c7g.xlarge': 4, 'c7gn.medium': 1, 'c7gn.large': 2, 'c6in.large': 2,
+    'c6i.large': 2, 'c6a.large': 2, 'c7i.large': 2, 'c7a.large': 2, 'm6i.large': 2, 'm6a.large': 2, 'm5.large': 2, 'm7i.large': 2,
+    'c5.large': 2, 'm6i.xlarge': 4, 'c6i.xlarge': 4, 'c7i.xlarge': 4, 'c6in.large': 2,
+    'c7g.medium': 1, 'c7g.large': 2, 'c7g.xlarge': 4, 'c6g.medium': 1, 'c6g.large': 2, 'c8g.medium': 1, 'c8g.large': 2,
+    'm7g.large': 2, 'c7gn.medium': 1, 'c7gn.large': 2,
   },
+  // AWS's published baseline bandwidth (EC2 User Guide, "Network performance" of each family, Gbit/s).
   networkGbps: {
-    'm6i.large': 0.781, 'm6a.large': 0.781, 'm5.large': 0.75, 'm7i.large': 0.781, 'c6i.large': 0.781, 'c5.large': 0.75, 'c6a.large': 0.781,
-    'm6i.xlarge': 1.562, 'c6i.xlarge': 1.562, 'c7i.xlarge': 1.562,
-    'c7g.large': 0.937, 'm7g.large': 0.937, 'c7g.xlarge': 1.876, 'c7gn.medium': 3.125, 'c7gn.large': 6.25, 'c6in.large': 3.125,
+    'c6i.large': 0.781, 'c6a.large': 0.781, 'c7i.large': 0.781, 'c7a.large': 0.781, 'm6i.large': 0.781, 'm6a.large': 0.781,
+    'm5.large': 0.75, 'm7i.large': 0.781, 'c5.large': 0.75, 'm6i.xlarge': 1.562, 'c6i.xlarge': 1.562, 'c7i.xlarge': 1.562,
+    'c6in.large': 3.125,
+    'c7g.medium': 0.52, 'c7g.large': 0.937, 'c7g.xlarge': 1.876, 'c6g.medium': 0.5, 'c6g.large': 0.75, 'c8g.medium': 0.52,
+    'c8g.large': 0.937, 'm7g.large': 0.937, 'c7gn.medium': 3.125, 'c7gn.large': 6.25,
   },
+  // An assumption, not a measurement (no Graviton here): a vCPU of each architecture as fast as the sampled one.
+  // An x86 vCPU is a hyperthread and a Graviton vCPU a whole core, so 1 is conservative for arm64; override it.
+  coreSpeed: { x86_64: 1, arm64: 1 },
   networkGbpsDefault: 0.75,
   spotPerVcpuHour: 0.0175,
   ebsGbMonth: 0.08,
@@ -67,6 +83,14 @@ export const DEFAULT_PRICES: PriceTable = {
 };
 
 export const HOURS_PER_MONTH = 730;
+
+/**
+ * The CPU architecture of an instance type by EC2's naming (a `g` after the generation: c7g, c7gn, m7gd, c8g are
+ * Graviton): for projections, offline. A fleet asks EC2 itself (src/fleet/architectures.ts).
+ */
+export function archOfType(type: string): 'x86_64' | 'arm64' {
+  return /^[a-z]+\d+g[a-z]*\./.test(type) ? 'arm64' : 'x86_64';
+}
 
 /** The default table with a user's partial table merged over it. */
 export function mergePrices(base: PriceTable, override: Partial<Record<keyof PriceTable, unknown>>): PriceTable {

@@ -64,6 +64,7 @@ export class ResumableReadable extends Readable {
   private resumes = 0;
   private skip = 0;
   private total: number | undefined;
+  private objectTotal: number | undefined;
   private etag: string | undefined;
   private body: Readable | undefined;
   private connecting = false;
@@ -73,6 +74,11 @@ export class ResumableReadable extends Readable {
 
   constructor(private readonly o: ResumableOptions) {
     super({ highWaterMark: o.highWaterMark ?? 1 << 20 });
+  }
+
+  /** The size of the whole object, as its server said (known once `ready()` settled; a range's too). */
+  get objectBytes(): number | undefined {
+    return this.objectTotal;
   }
 
   /** Bytes of the object delivered so far. */
@@ -132,6 +138,7 @@ export class ResumableReadable extends Readable {
       return;
     }
     this.total ??= this.o.length ?? opened.totalBytes;
+    this.objectTotal ??= opened.totalBytes;
     this.etag ??= opened.etag;
     this.skip = opened.skipBytes ?? 0;
     this.attach(opened.stream);

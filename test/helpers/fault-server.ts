@@ -84,13 +84,14 @@ export class FaultServer {
       return;
     }
     const etag = `"${createHash('md5').update(body).digest('hex')}"`;
-    const m = /^bytes=(\d+)-$/.exec(range ?? '');
+    const m = /^bytes=(\d+)-(\d*)$/.exec(range ?? '');
     if (m && req.headers['if-match'] && req.headers['if-match'] !== etag) {
       log(412);
       res.writeHead(412).end();
       return;
     }
     let start = 0;
+    let end = body.length;
     let status = 200;
     const headers: Record<string, string | number> = { 'content-type': 'application/octet-stream', etag, 'accept-ranges': 'bytes' };
     if (m && fault.kind !== 'ignore-range') {
@@ -101,9 +102,10 @@ export class FaultServer {
         return;
       }
       status = 206;
-      headers['content-range'] = `bytes ${start}-${body.length - 1}/${body.length}`;
+      if (m[2]) end = Math.min(body.length, Number(m[2]) + 1);
+      headers['content-range'] = `bytes ${start}-${end - 1}/${body.length}`;
     }
-    const part = body.subarray(start);
+    const part = body.subarray(start, end);
     headers['content-length'] = part.length;
     log(status);
     res.writeHead(status, headers);

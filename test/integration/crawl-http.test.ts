@@ -149,6 +149,41 @@ describe('run --crawl over a faulty https source', () => {
     expect((starts[1] ?? 0) - (starts[0] ?? 0)).toBeGreaterThanOrEqual(900);
   });
 
+  it("estimate --crawl projects the named crawl from its listing and its files' real sizes, on the cheapest launchable type (issue 25)", async () => {
+    server.plan = () => ({ kind: 'ok' });
+    const before = server.requests.length;
+    const res = await runCli(['estimate', '--crawl', CRAWL, '--input-base', server.base, '--prices-from', 'table', '--instances', '2', '--json'], ENV);
+    expect(res.code, res.stderr).toBe(0);
+    const out = JSON.parse(res.stdout) as {
+      sizes: { bytesPerFile: number; source: string };
+      sample: { files: string[]; seconds: number; bytes: number };
+      projection: { filesTotal: number; bytesTotal: number; secondsPerFile: number; instanceType: string; arch: string; candidates: Array<{ instanceType: string; arch: string; usdPerFile: number; launchable: boolean; bound: string }> };
+    };
+    const all = [...sizes.values()];
+    const mean = all.reduce((a, b) => a + b, 0) / all.length;
+    // The pre-flight read every file's size with its one-byte Range request (16 at most), the sample file was read whole.
+    const sized = server.requests.slice(before).filter((r) => r.range === 'bytes=0-0');
+    expect(sized.map((r) => r.path).sort()).toEqual(entries.map((e) => `/${e}`).sort());
+    expect(sized.every((r) => r.status === 206)).toBe(true);
+    expect(out.sizes).toEqual({ bytesPerFile: mean, source: `mean size of 4 of the 4 files` });
+    expect(out.projection.filesTotal).toBe(4);
+    expect(out.projection.bytesTotal).toBe(Math.round(mean * 4));
+    // The sample's seconds per byte, scaled to the crawl's mean file.
+    expect(out.projection.secondsPerFile).toBeCloseTo((out.sample.seconds / out.sample.bytes) * mean, 9);
+    // Every type of the price table is a candidate, cheapest per file first; the image is x86_64 (the default), so an
+    // arm64 type is listed and not projected.
+    const c = out.projection.candidates;
+    expect(c.length).toBeGreaterThan(15);
+    expect(c.map((x) => x.usdPerFile)).toEqual([...c.map((x) => x.usdPerFile)].sort((a, b) => a - b));
+    expect(c.filter((x) => x.arch === 'arm64').every((x) => !x.launchable)).toBe(true);
+    expect(out.projection.arch).toBe('x86_64');
+    expect(out.projection.instanceType).toBe(c.find((x) => x.launchable)?.instanceType);
+    const arm = await runCli(['estimate', '--crawl', CRAWL, '--input-base', server.base, '--prices-from', 'table', '--json'], { ...ENV, WIKIREVERSE_IMAGE_ARCHS: 'x86_64,arm64' });
+    expect(arm.code, arm.stderr).toBe(0);
+    const armOut = JSON.parse(arm.stdout) as typeof out;
+    expect(armOut.projection.instanceType).toBe(armOut.projection.candidates[0]?.instanceType);
+  });
+
   it('rejects conflicting or missing input options with exit code 2', async () => {
     const out = path.join(work, 'out-usage');
     const both = await runCli(['run', '--crawl', CRAWL, '--paths', 'x.txt', '--out', out]);

@@ -133,6 +133,51 @@ describe('cost ledger', () => {
   });
 });
 
+describe('the projection over candidate types (issue 25)', () => {
+  const base = {
+    sample: { files: 1, seconds: 4, bytes: 100e6 }, filesTotal: 1000, instances: 10, spotPerHour: {}, prices: DEFAULT_PRICES,
+    requestsPerFile: 1, inputRequestsBilled: false, partitions: 1, reduceTasks: 1, outputsPerPartition: 2,
+  };
+
+  it('takes the launchable type with the lowest cost per file, each candidate with its bound', () => {
+    // 300 MB files at 4 s per 100 MB: 12 CPU-s a file. c6i.large: 6 s CPU vs 3.07 s network; c7g.large: 6 s vs 2.56 s.
+    const types = ['c6i.large', 'c7g.large', 'c6in.large'];
+    const p = projectRun({ ...base, bytesPerFile: 300e6, instanceTypes: types, launchableArchs: ['x86_64'] });
+    expect(p.secondsPerFile).toBeCloseTo(12, 9);
+    const byType = Object.fromEntries(p.candidates.map((c) => [c.instanceType, c]));
+    expect(byType['c6i.large']).toMatchObject({ arch: 'x86_64', vcpus: 2, bound: 'cpu', launchable: true });
+    expect(byType['c6i.large']?.instanceSecondsPerFile.cpu).toBeCloseTo(6, 9);
+    expect(byType['c6i.large']?.usdPerFile).toBeCloseTo((6 * 0.032) / 3600, 12);
+    expect(byType['c7g.large']).toMatchObject({ arch: 'arm64', vcpus: 2, bound: 'cpu', launchable: false });
+    // Cheapest per file first: c7g.large (6 s x $0.029) < c6i.large (6 s x $0.032) < c6in.large (6 s x $0.041).
+    expect(p.candidates.map((c) => c.instanceType)).toEqual(['c7g.large', 'c6i.large', 'c6in.large']);
+    // The image is x86_64 only: the arm64 type is listed, the cheapest x86_64 one projected.
+    expect(p.instanceType).toBe('c6i.large');
+    expect(p.bytesTotal).toBe(300e9);
+    expect(p.instanceHours).toBeCloseTo((1000 * 6) / 3600, 9);
+    const arm = projectRun({ ...base, bytesPerFile: 300e6, instanceTypes: types });
+    expect(arm.instanceType).toBe('c7g.large');
+    expect(arm.ec2Usd).toBeCloseTo(((1000 * 6) / 3600) * 0.029, 9);
+  });
+
+  it('is network-bound where the bandwidth is the smaller rate, and takes the assumed core speed of an architecture', () => {
+    // 1 CPU-s per 100 MB: on m6i.large 0.5 s CPU against 1.02 s network; a network-optimised type is cheaper per file.
+    const fast = { ...base, sample: { files: 1, seconds: 1, bytes: 100e6 } };
+    const p = projectRun({ ...fast, instanceTypes: ['m6i.large', 'c6in.large'] });
+    const m6i = p.candidates.find((c) => c.instanceType === 'm6i.large');
+    expect(m6i?.bound).toBe('network');
+    expect(m6i?.instanceSecondsPerFile.network).toBeCloseTo((100e6 * 8) / 0.781e9, 9);
+    expect(p.instanceType).toBe('c6in.large');
+    expect(p.bound).toBe('cpu');
+    // A Graviton vCPU assumed twice the sampled one's speed halves its CPU seconds (and the projection says so).
+    const prices = mergePrices(DEFAULT_PRICES, { coreSpeed: { arm64: 2 } });
+    const g = projectRun({ ...base, prices, instanceTypes: ['c7g.large'] });
+    expect(g).toMatchObject({ arch: 'arm64', coreSpeed: 2 });
+    expect(g.instanceSecondsPerFile.cpu).toBeCloseTo(4 / (2 * 2), 9);
+    expect(g.wallHours).toBeCloseTo((Math.ceil(1000 / 20) * 2) / 3600, 9);
+  });
+});
+
 describe('a ledger read back', () => {
   const written = (): Record<string, unknown> => JSON.parse(JSON.stringify({
     ...computeLedger(input({

@@ -18,7 +18,7 @@ export function registerEstimate(program: Command, ctx: CommandContext): void {
     .option('--files-total <n>', 'project for this many files (default: the size of the selection)', intOption('--files-total', 1))
     .option('--sample-files <n>', 'files processed locally to measure throughput', intOption('--sample-files', 1), 1)
     .option('--instances <n>', 'EC2 spot instances', intOption('--instances', 1), config.instances)
-    .option('--instance-types <list>', 'spot instance types, comma-separated', config.instanceTypes)
+    .option('--instance-types <list>', 'candidate spot instance types, comma-separated; the cheapest per file is projected (default: all: every type in the price table)', 'all')
     .option('--prices <file>', 'JSON file overriding the price table', config.prices)
     .addOption(new Option('--prices-from <where>', 'spot prices: api (DescribeSpotPriceHistory, falls back to the table) or table').choices(['api', 'table']).default('api'))
     .option('--json', 'print JSON', false)
