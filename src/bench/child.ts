@@ -19,7 +19,7 @@ import { processFile } from '../worker/index.js';
 import { listDigest, runReduceTask } from '../reduce/index.js';
 import { ExitCode } from '../exit-codes.js';
 import {
-  IoSession, LocalStore, fileIdOfCommit, ioSettingsFromConfig, openLocalInput, outputDir, partialsDir, reduceCommitPath, reduceInputsPath, INPUT_CHUNK_BYTES, type FileResult,
+  IoSession, LocalStore, fileIdOfPartial, ioSettingsFromConfig, readCommit, openLocalInput, outputDir, partialsDir, reduceCommitPath, reduceInputsPath, INPUT_CHUNK_BYTES, type FileResult,
 } from '../storage/index.js';
 import { loadConfig } from '../config/index.js';
 
@@ -135,9 +135,9 @@ async function reduce(task: Extract<ChildTask, { variant: 'reduce' }>): Promise<
   const store = new LocalStore(task.storeDir);
   let rows = 0;
   for (const p of await store.list(partialsDir(task.runId))) {
-    if (fileIdOfCommit(task.runId, p) === null) continue;
-    const body = await store.get(p);
-    if (body !== null) rows += (JSON.parse(body.toString('utf8')) as FileResult).rows;
+    if (fileIdOfPartial(task.runId, p) === null) continue;
+    const commit = await readCommit(store, p);
+    if (commit && 'record' in commit) rows += (JSON.parse(commit.record) as FileResult).rows;
   }
   // The outputs and partition commit records of an earlier measurement (a committed partition is not merged again).
   const clear = async (): Promise<void> => {

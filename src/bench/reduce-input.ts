@@ -12,7 +12,7 @@ import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import { jobRegistry, DEFAULT_JOB } from '../../jobs/index.js';
 import { resolveJob, partitionOf } from '../job/index.js';
-import { LocalStore, commitPath, partialPath, reduceInputsPath, type FileResult, type PartRange } from '../storage/index.js';
+import { LocalStore, footerMember, partialPath, reduceInputsPath, type FileResult, type PartRange } from '../storage/index.js';
 import { inputLine } from '../reduce/index.js';
 import { Rng } from '../fixtures/rng.js';
 
@@ -59,7 +59,7 @@ function makeRow(rng: Rng, i: number, fileIndex: number, rowsPerFile: number): R
 
 /** The cached partials for `rows` rows, generated first when missing. */
 export async function reduceInput(cacheDir: string, rows: number, partitions: number, seed: number, log: (l: string) => void, rowsPerFile = ROWS_PER_FILE): Promise<ReduceInput> {
-  const storeDir = path.join(cacheDir, `v4-reduce-r${rows}-p${partitions}-s${seed}${rowsPerFile === ROWS_PER_FILE ? '' : `-f${rowsPerFile}`}`);
+  const storeDir = path.join(cacheDir, `v5-reduce-r${rows}-p${partitions}-s${seed}${rowsPerFile === ROWS_PER_FILE ? '' : `-f${rowsPerFile}`}`);
   const marker = path.join(storeDir, 'bench-input.json');
   if (fs.existsSync(marker)) return JSON.parse(await fsp.readFile(marker, 'utf8')) as ReduceInput;
   await fsp.rm(storeDir, { recursive: true, force: true });
@@ -87,11 +87,11 @@ export async function reduceInput(cacheDir: string, rows: number, partitions: nu
       offset += m.length;
     });
     bytes += offset;
-    await store.put(partialPath(REDUCE_RUN_ID, fileId), Buffer.concat(members.flatMap((m) => (m ? [m] : []))));
     const result: FileResult = {
       fileId, input: `file-${f}`, kind: 'wat', rows: n, parts: ranges, counters: {}, compressedBytes: 0, seconds: 0, attempt: 1,
     };
-    await store.put(commitPath(REDUCE_RUN_ID, fileId), JSON.stringify(result));
+    // As a worker writes it: the members, then the commit record as the last member.
+    await store.put(partialPath(REDUCE_RUN_ID, fileId), Buffer.concat([...members.flatMap((m) => (m ? [m] : [])), footerMember(JSON.stringify(result))]));
     list.push(inputLine(result));
   }
   await store.put(reduceInputsPath(REDUCE_RUN_ID), list.join(''));

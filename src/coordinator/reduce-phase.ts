@@ -1,13 +1,13 @@
 /**
  * The coordinator's side of the aggregate: it never merges a row itself. When the map phase is settled it reads the
- * files' commit records (many in flight, nothing kept but counters), writes the reduce tasks' input list to the store,
+ * files' commit records (each partial's footer: one suffix-range GET; many in flight, nothing kept but counters), writes the reduce tasks' input list to the store,
  * enqueues one reduce task per run of partitions into the run's reduce queue (job id from the first partition, so a
  * task is never enqueued twice), waits until each is committed or failed, and reads the partitions' commit records.
  */
 import type { Job, Queue } from 'bullmq';
 import { formatCounts, readReduceCounts, reduceTaskId, type ReduceTaskData } from '../redis/index.js';
 import {
-  commitPath, reduceInputsPath, type FileResult, type OutputFile, type OutputStore,
+  partialPath, readCommit, reduceInputsPath, type FileResult, type OutputFile, type OutputStore,
 } from '../storage/index.js';
 import { mergeCounters } from '../extract/index.js';
 import { committedPartition, forEachLimit, inputLine, LinesDigest, parseCommitRecord } from '../reduce/index.js';
@@ -71,21 +71,25 @@ export async function collectCommits(store: OutputStore, queue: Queue, manifest:
       const lines: string[] = [];
       await forEachLimit(batch, READ_CONCURRENCY, async (entry) => {
         const [marker, job] = await Promise.all([
-          store.get(commitPath(manifest.runId, entry.fileId)),
+          readCommit(store, partialPath(manifest.runId, entry.fileId)),
           queue.getJob(entry.fileId) as Promise<Job | undefined>,
         ]);
-        let r: FileResult | null = null;
+        let r: FileResult | null;
         let refused: string | null = null;
         try {
-          r = marker ? parseCommitRecord(marker, entry.fileId, manifest.settings.partitions) : null;
+          if (marker && 'invalid' in marker) throw new Error(`the partial of ${entry.fileId}: ${marker.invalid}`);
+          r = marker ? parseCommitRecord(Buffer.from(marker.record), entry.fileId, manifest.settings.partitions) : null;
+          const rowsEnd = r ? (r.parts.at(-1)?.offset ?? 0) + (r.parts.at(-1)?.bytes ?? 0) : 0;
+          if (r && marker && 'rowsEnd' in marker && rowsEnd !== marker.rowsEnd) throw new Error(`commit record of ${entry.fileId}: its parts end at byte ${rowsEnd}, its record starts at ${marker.rowsEnd}`);
         } catch (err) {
+          r = null;
           refused = `${(err as Error).message} (not what a worker writes)`;
         }
         const reported = partsKey((job?.returnvalue as { parts?: unknown } | undefined)?.parts);
         if (r && reported !== null && partsKey(r.parts) !== reported) refused = 'its commit record in the store is not what its worker reported (changed in the store after the commit)';
         if (refused !== null) {
-          // Not the run's record: removed, so the file is not counted as committed and a resume maps it again.
-          await store.removePrefix(commitPath(manifest.runId, entry.fileId));
+          // Not the run's record: the object is removed, so the file is not counted as committed and a resume maps it again.
+          await store.remove(partialPath(manifest.runId, entry.fileId));
           entry.status = 'failed';
           entry.attempts = job?.attemptsMade ?? entry.attempts ?? 0;
           entry.error = `${refused}; \`wikireverse resume ${manifest.runId} --retry-failed\` redoes it`;

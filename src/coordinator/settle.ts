@@ -7,7 +7,7 @@ import type { Redis } from 'ioredis';
 import {
   ACTIVE_RUNS_KEY, formatCounts, readRunCounts, readRunStatus, recordCommittedIds, restoreRunRecord, type FileJobData, type RunCounts,
 } from '../redis/index.js';
-import { fileIdOfCommit, partialsDir, type OutputStore } from '../storage/index.js';
+import { fileIdOfPartial, partialsDir, type OutputStore } from '../storage/index.js';
 import { runStart, type Manifest } from './manifest.js';
 import { readRunFiles, type RunFile } from './run-files.js';
 
@@ -42,11 +42,11 @@ function jobFor(manifest: Manifest, f: RunFile): { name: string; data: FileJobDa
   };
 }
 
-/** Ids of the run's files whose commit records are in the store (one listing: a request per 1,000 files on S3). */
+/** Ids of the run's files whose partials (each holding its commit record) are in the store (one listing: a request per 1,000 files on S3). */
 export async function committedFiles(store: OutputStore, runId: string): Promise<Set<string>> {
   const done = new Set<string>();
   for (const listed of await store.list(partialsDir(runId))) {
-    const id = fileIdOfCommit(runId, listed);
+    const id = fileIdOfPartial(runId, listed);
     if (id !== null) done.add(id);
   }
   return done;

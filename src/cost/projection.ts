@@ -41,9 +41,9 @@ export interface ProjectionInput {
 export interface ProjectedRequests {
   /** Input reads (class B). */
   readonly inputGets: number;
-  /** Map commits: a partial object and a commit record per file (class A). */
+  /** Map commits: one PUT per file, its partial object with its commit record inside (class A). */
   readonly mapPuts: number;
-  /** The coordinator: commit records listed (one LIST per 1,000) and read once each, the reduce inputs list written. */
+  /** The coordinator: partials listed (one LIST per 1,000) and each one's commit record read (one suffix-range GET). */
   readonly coordinatorLists: number;
   readonly coordinatorGets: number;
   /** Reduce tasks: one ranged GET per file and task, the list read per task; outputs and a commit record per partition. */
@@ -153,7 +153,7 @@ export function projectRun(i: ProjectionInput): Projection {
   const n = i.filesTotal;
   const requests: ProjectedRequests = {
     inputGets: n * i.requestsPerFile,
-    mapPuts: 2 * n,
+    mapPuts: n,
     coordinatorLists: Math.ceil(n / 1000),
     coordinatorGets: n,
     reduceGets: n * i.reduceTasks + i.reduceTasks,

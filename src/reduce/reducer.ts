@@ -17,7 +17,7 @@ import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import type { JobDefinition } from '../job/types.js';
 import { withOwnPut, type OutputStore } from '../storage/index.js';
 import type { ReduceTaskData } from '../redis/names.js';
-import { commitPath, outputPath, partialPath, reduceCommitPath, type OutputFile, type PartitionResult } from '../storage/layout.js';
+import { outputPath, partialPath, reduceCommitPath, type OutputFile, type PartitionResult } from '../storage/layout.js';
 import { listDigest, parseInputLine, type ReduceInputFile } from './inputs.js';
 import { forEachLimit } from './pool.js';
 
@@ -168,8 +168,8 @@ export async function runReduceTask(data: ReduceTaskData, o: ReduceTaskOptions):
       if (!found) throw new Error(`The committed partial ${store.location}/${key} is missing: resume the run to redo its file`);
       const changed = f.parts.find((p, i) => (hashes[i] as Hash).digest('hex') !== p.sha256);
       if (changed) {
-        // Changed after its commit (another writer of the store): not merged. Its commit record goes, so a resume redoes the file.
-        await store.removePrefix(commitPath(runId, f.fileId));
+        // Changed after its commit (another writer of the store): not merged. The object goes, so a resume redoes the file.
+        await store.remove(key);
         throw new Error(`The partial ${store.location}/${key} does not match its commit record (partition ${changed.partition}: not the bytes its worker wrote, SHA-256 differs): file ${f.fileId} is no longer committed; \`wikireverse resume ${runId}\` redoes it`);
       }
     });

@@ -9,6 +9,7 @@ export { ioSettingsFromConfig, type IoSettings } from './io-settings.js';
 export { IoCounters, withOwnPut, type IoProtocol } from './io-counters.js';
 export { hasAwsCredentials } from './s3-client.js';
 export { readAll } from './read-all.js';
+export { footerMember, readCommit, type ReadCommit } from './commit-footer.js';
 
 import { LocalStore } from './local-store.js';
 import { S3Store } from './s3-store.js';

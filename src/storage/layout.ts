@@ -3,8 +3,9 @@
  * the records that commit them.
  *
  * Map side: one object per input file, `partials/<fileId>.jsonl.gz`, holding its rows partition by partition (one gzip
- * member per non-empty partition, in partition order, so any run of partitions is one byte range), and the file's commit
- * record `partials/<fileId>.commit.json` (a `FileResult`, with each partition's byte range), written last.
+ * member per non-empty partition, in partition order, so any run of partitions is one byte range), then the file's
+ * commit record (a `FileResult`, with each partition's byte range) as its last member (commit-footer.ts): one PUT
+ * commits a file, and the object's presence is what "committed" means.
  * Reduce side: `<output>/part-NNNNN.parquet` per partition, and `reduce/part-NNNNN.commit.json` (a `PartitionResult`)
  * once every output of that partition is in place.
  * Beside them: the manifest, the file list, the timeline (`timeline.json`), the cost ledger (`cost.json`) and the HTML
@@ -17,16 +18,14 @@ export const manifestPath = (runId: string): string => `${runId}/manifest.json`;
 /** The run's input files and each one's outcome (gzipped JSON lines; the manifest holds their counts). */
 export const filesPath = (runId: string): string => `${runId}/files.jsonl.gz`;
 export const partialsDir = (runId: string): string => `${runId}/partials`;
-/** The rows of one input file, every partition in one object. */
-export const partialPath = (runId: string, fileId: string): string => `${partialsDir(runId)}/${fileId}.jsonl.gz`;
-const COMMIT_SUFFIX = '.commit.json';
-/** Written last, after the file's rows: its presence is what "committed" means. */
-export const commitPath = (runId: string, fileId: string): string => `${partialsDir(runId)}/${fileId}${COMMIT_SUFFIX}`;
-/** The file id of a commit record's path (as listed under `partialsDir`), or null for any other object. */
-export function fileIdOfCommit(runId: string, listed: string): string | null {
+const PARTIAL_SUFFIX = '.jsonl.gz';
+/** The rows of one input file, every partition in one object, its commit record last: its presence commits the file. */
+export const partialPath = (runId: string, fileId: string): string => `${partialsDir(runId)}/${fileId}${PARTIAL_SUFFIX}`;
+/** The file id of a partial's path (as listed under `partialsDir`), or null for any other object. */
+export function fileIdOfPartial(runId: string, listed: string): string | null {
   const prefix = `${partialsDir(runId)}/`;
-  if (!listed.startsWith(prefix) || !listed.endsWith(COMMIT_SUFFIX)) return null;
-  const id = listed.slice(prefix.length, -COMMIT_SUFFIX.length);
+  if (!listed.startsWith(prefix) || !listed.endsWith(PARTIAL_SUFFIX)) return null;
+  const id = listed.slice(prefix.length, -PARTIAL_SUFFIX.length);
   return id === '' || id.includes('/') ? null : id;
 }
 /** What a run's reduce tasks read and record: needed only to resume the run. */
@@ -57,7 +56,7 @@ export interface PartRange {
   readonly sha256: string;
 }
 
-/** What a worker returns for a committed file (also stored as its commit record). */
+/** What a worker returns for a committed file (also stored as its commit record, the partial's footer). */
 export interface FileResult {
   readonly fileId: string;
   readonly input: string;

@@ -231,6 +231,32 @@ export class LocalStore implements OutputStore {
     return true;
   }
 
+  async readTail(rel: string, maxBytes: number): Promise<{ bytes: Buffer; size: number } | null> {
+    let fh: fsp.FileHandle;
+    try {
+      fh = await fsp.open(this.resolve(rel), fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') return null;
+      throw err;
+    }
+    try {
+      const st = await fh.stat();
+      if (!st.isFile()) throw new Error(`${this.resolve(rel)} is not a file`);
+      const n = Math.min(maxBytes, st.size);
+      const bytes = Buffer.alloc(n);
+      const { bytesRead } = await fh.read(bytes, 0, n, st.size - n);
+      if (bytesRead !== n) throw new Error(`${this.resolve(rel)} changed while it was read`);
+      return { bytes, size: st.size };
+    } finally {
+      await fh.close();
+    }
+  }
+
+  writeRequests(): Record<string, number> {
+    return {};
+  }
+
   async list(prefix: string): Promise<string[]> {
     const dir = this.resolve(prefix);
     let entries: fs.Dirent[];
@@ -252,6 +278,10 @@ export class LocalStore implements OutputStore {
 
   async localCopy(rel: string): Promise<string> {
     return this.resolve(rel);
+  }
+
+  async remove(rel: string): Promise<void> {
+    await fsp.rm(this.resolve(rel), { force: true });
   }
 
   async removePrefix(prefix: string): Promise<void> {

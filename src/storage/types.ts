@@ -32,12 +32,24 @@ export interface OutputStore {
    * is shorter than the range asks.
    */
   readRange(path: string, offset: number, length: number, sink: (chunk: Buffer) => void): Promise<boolean>;
+  /**
+   * The object's last `maxBytes` bytes (all of it when smaller; one suffix-range request) and its size, or null when
+   * it does not exist.
+   */
+  readTail(path: string, maxBytes: number): Promise<{ bytes: Buffer; size: number } | null>;
+  /**
+   * The requests writing an object of `bytes` through `openWrite` makes, as the store counts them (`io.s3.put`, or a
+   * multipart upload's), for a record that holds its own cost; none for a store that makes no requests.
+   */
+  writeRequests(bytes: number): Record<string, number>;
   /** Paths of all objects under `prefix` (recursively), sorted. */
   list(prefix: string): Promise<string[]>;
   /** Copies a local file into the store under `path`. */
   upload(localFile: string, path: string): Promise<void>;
   /** A local file holding the object: the object itself for a local store, else a download into `tmpDir`. */
   localCopy(path: string, tmpDir: string): Promise<string>;
+  /** Removes the object at `path` (nothing when there is none). */
+  remove(path: string): Promise<void>;
   /** Removes every object under `prefix`. */
   removePrefix(prefix: string): Promise<void>;
   /**

@@ -1,8 +1,9 @@
 /**
  * One input file, end to end on a worker: open -> scan with the job -> rows split into partitions (each a gzip stream
- * of JSON lines in a local spool file) -> the partitions copied in order into ONE object in the store -> the commit
- * record written last, with each partition's byte range. Two objects per file (one when it has no rows), however many
- * partitions the run has. A retry writes the same paths, so it replaces an earlier attempt instead of adding to it.
+ * of JSON lines in a local spool file) -> the partitions copied in order into ONE object in the store, the commit
+ * record (each partition's byte range and SHA-256) as its last gzip member. One object and one PUT per file (a
+ * multipart upload past 8 MiB), however many partitions the run has; its presence commits the file. A retry writes
+ * the same path, so it replaces an earlier attempt whole instead of adding to it.
  */
 import fs from 'node:fs';
 import { createHash } from 'node:crypto';
@@ -16,9 +17,9 @@ import type { JobDefinition, Row } from '../job/types.js';
 import { partitionOf } from '../job/partition.js';
 import { scanInput, type ScanResult } from '../extract/scan.js';
 import { scanRanges } from './scan-ranges.js';
-import { openInput, withOwnPut, type IoSession, type OutputStore, type PendingObject } from '../storage/index.js';
+import { footerMember, openInput, type IoSession, type OutputStore, type PendingObject } from '../storage/index.js';
 import type { FileJobData } from '../redis/names.js';
-import { commitPath, partialPath, type FileResult, type PartRange } from '../storage/layout.js';
+import { partialPath, type FileResult, type PartRange } from '../storage/layout.js';
 import type { ReaderHeartbeat } from './reader-heartbeat.js';
 import type { Inflate } from '../warc/index.js';
 
@@ -28,6 +29,13 @@ interface PartitionSpool {
   /** Settles when the gzip stream has been fully written to the spool file. */
   readonly flushed: Promise<void>;
   rows: number;
+}
+
+/** `counts` with `extra` added key by key. */
+function addCounts(counts: Readonly<Record<string, number>>, extra: Readonly<Record<string, number>>): Record<string, number> {
+  const out = { ...counts };
+  for (const [k, n] of Object.entries(extra)) out[k] = (out[k] ?? 0) + n;
+  return out;
 }
 
 export async function processFile(
@@ -89,46 +97,46 @@ export async function processFile(
       s.gzip.end();
       await s.flushed;
     }
+    // One object commits the file: its partitions' gzip members in partition order, then its commit record as the
+    // last member (storage/commit-footer.ts), written with the record once every member's range and SHA-256 is known.
     const parts: PartRange[] = [];
-    if (ordered.length > 0) {
-      const target = partialPath(data.runId, data.fileId);
-      try {
-        pending = await store.openWrite(target);
-        // One pipeline writes every spool in partition order (a pipeline per spool with `end: false` left its
-        // listeners on the output stream: a warning per file past ten partitions); a failed output stream rejects here.
-        // Each member's SHA-256 on the way, for its commit record.
-        let offset = 0;
-        await pipeline(async function* () {
-          for (const [p, s] of ordered) {
-            const hash = createHash('sha256');
-            let bytes = 0;
-            for await (const chunk of fs.createReadStream(s.file)) {
-              hash.update(chunk as Buffer);
-              bytes += (chunk as Buffer).length;
-              yield chunk as Buffer;
-            }
-            parts.push({ partition: p, offset, bytes, rows: s.rows, sha256: hash.digest('hex') });
-            offset += bytes;
-          }
-        }, pending.stream);
-        await pending.commit();
-        pending = undefined;
-      } catch (err) {
-        throw new Error(`Writing the rows of ${data.input} to ${store.location}/${target} failed: ${(err as Error).message}`, { cause: err });
-      }
+    let offset = 0;
+    for (const [p, s] of ordered) {
+      const hash = createHash('sha256');
+      for await (const chunk of fs.createReadStream(s.file)) hash.update(chunk as Buffer);
+      const bytes = (await fsp.stat(s.file)).size;
+      parts.push({ partition: p, offset, bytes, rows: s.rows, sha256: hash.digest('hex') });
+      offset += bytes;
     }
-    const fileResult: FileResult = {
+    const record = (extra: Record<string, number>): FileResult => ({
       fileId: data.fileId,
       input: data.input,
       kind: result.kind,
       rows: result.rows,
       parts,
-      counters: { ...result.counters.toJSON(), ...withOwnPut(io.counters.toJSON(), store.protocol) },
+      counters: { ...result.counters.toJSON(), ...addCounts(io.counters.toJSON(), extra) },
       compressedBytes: result.compressedBytes,
       seconds: (Date.now() - started) / 1000,
       attempt,
-    };
-    await store.put(commitPath(data.runId, data.fileId), JSON.stringify(fileResult));
+    });
+    // The record counts the requests of its own object (a first draft sizes it; the counts change it by a few bytes).
+    const draft = footerMember(JSON.stringify(record({})));
+    const fileResult = record(store.writeRequests(offset + draft.length + 64));
+    const footer = footerMember(JSON.stringify(fileResult));
+    const target = partialPath(data.runId, data.fileId);
+    try {
+      pending = await store.openWrite(target);
+      // One pipeline writes every spool in partition order, then the footer (a pipeline per spool with `end: false`
+      // left its listeners on the output stream: a warning per file past ten partitions); a failed stream rejects here.
+      await pipeline(async function* () {
+        for (const [, s] of ordered) for await (const chunk of fs.createReadStream(s.file)) yield chunk as Buffer;
+        yield footer;
+      }, pending.stream);
+      await pending.commit();
+      pending = undefined;
+    } catch (err) {
+      throw new Error(`Writing the rows of ${data.input} to ${store.location}/${target} failed: ${(err as Error).message}`, { cause: err });
+    }
     return fileResult;
   } catch (err) {
     for (const s of spools.values()) s.gzip.destroy();

@@ -40,7 +40,7 @@ function processesWith(text: string): string[] {
 
 /** Commit records of the run under `out` so far. */
 async function committed(out: string, runId: string): Promise<number> {
-  return (await fsp.readdir(path.join(out, runId, 'partials')).catch(() => [] as string[])).filter((n) => n.endsWith('.commit.json')).length;
+  return (await fsp.readdir(path.join(out, runId, 'partials')).catch(() => [] as string[])).filter((n) => n.endsWith('.jsonl.gz')).length;
 }
 
 /** Waits (60 s at most) until `n` files of the run are committed. */

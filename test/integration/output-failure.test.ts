@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { processFile } from '../../src/worker/index.js';
-import { LocalStore, commitPath } from '../../src/storage/index.js';
+import { LocalStore, partialPath } from '../../src/storage/index.js';
 import { wikipediaLinksJob } from '../../jobs/wikipedia/index.js';
 import type { JobDefinition } from '../../src/job/index.js';
 import { plant, tempDir, type PlantedSet } from '../helpers/fixtures.js';
@@ -36,6 +36,6 @@ describe('output write failures', () => {
     };
     expect(planted.expected.length).toBeGreaterThan(10);
     await expect(processFile(data, wikipediaLinksJob as unknown as JobDefinition, store, 1, testIoSession())).rejects.toThrow(/Writing the rows of .* to .*partials\/f000000-test.jsonl.gz failed: .*ENOTDIR: not a directory, open '.*\/run-x\/partials'/);
-    expect(await store.get(commitPath('run-x', 'f000000-test'))).toBeNull();
+    expect(await store.get(partialPath('run-x', 'f000000-test'))).toBeNull();
   });
 });

@@ -100,7 +100,7 @@ describe('resume', () => {
     const out = path.join(work, 'out-b');
     await killCoordinatorMidRun(first.url, out, 'lost-redis-1');
     await first.stop();
-    const committedBefore = (await fsp.readdir(`${out}/lost-redis-1/partials`).catch(() => [] as string[])).filter((d) => d.endsWith('.commit.json')).length;
+    const committedBefore = (await fsp.readdir(`${out}/lost-redis-1/partials`).catch(() => [] as string[])).filter((d) => d.endsWith('.jsonl.gz')).length;
     expect(committedBefore).toBeGreaterThan(0);
 
     const fresh = new TestRedis(await freePort(), work, false);

@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
+import zlib from 'node:zlib';
 import path from 'node:path';
 import { startRedisServer, type EmbeddedRedis } from '../../src/redis/index.js';
 import { runCli } from '../helpers/cli.js';
@@ -86,7 +87,9 @@ describe('run', () => {
     const out = path.join(work, 'out-32');
     const res = await runCli(['run', '--paths', planted.listing, '--out', out, '--workers', '2', '--redis', redis.url, '--run-id', 'parts-32', '--partitions', '32', '--no-progress']);
     expect(res.code).toBe(0);
-    const commit = JSON.parse(await fsp.readFile(`${out}/parts-32/partials/${(await readFileList(out, 'parts-32'))[0]!.fileId}.commit.json`, 'utf8'));
+    // The commit record is the partial's last gzip member: the object gunzips whole, its last line the record.
+    const whole = zlib.gunzipSync(await fsp.readFile(`${out}/parts-32/partials/${(await readFileList(out, 'parts-32'))[0]!.fileId}.jsonl.gz`)).toString('utf8');
+    const commit = JSON.parse(whole.trimEnd().split('\n').at(-1)!) as { parts: unknown[] };
     expect(commit.parts.length).toBeGreaterThan(10); // more than EventEmitter's default of 10 listeners
     expect(res.stderr).not.toMatch(/Warning/);
     const links = await readParquet(`${out}/parts-32/links/*.parquet`);

@@ -95,10 +95,10 @@ describe('cost ledger', () => {
     expect(p.instanceHours).toBeCloseTo(2.5, 9);
     expect(p.wallHours).toBeCloseTo(0.25, 9);
     expect(p.ec2Usd).toBeCloseTo(0.16, 9);
-    // Map: 13 GETs and 2 PUTs per file; coordinator: 1 LIST, 1,000 commit reads; reduce: 1,000 ranged GETs + the list,
+    // Map: 13 GETs and 1 PUT per file; coordinator: 1 LIST, 1,000 commit reads; reduce: 1,000 ranged GETs + the list,
     // 2 partitions x (2 outputs + a commit) + the list.
-    expect(p.requests).toEqual({ inputGets: 13_000, mapPuts: 2000, coordinatorLists: 1, coordinatorGets: 1000, reduceGets: 1001, reducePuts: 7 });
-    const classA = 2000 + 1 + 7;
+    expect(p.requests).toEqual({ inputGets: 13_000, mapPuts: 1000, coordinatorLists: 1, coordinatorGets: 1000, reduceGets: 1001, reducePuts: 7 });
+    const classA = 1000 + 1 + 7;
     const classB = 13_000 + 1000 + 1001;
     expect(p.s3Usd).toBeCloseTo((classA / 1000) * DEFAULT_PRICES.s3ClassAPer1000 + (classB / 1000) * DEFAULT_PRICES.s3ClassBPer1000, 9);
     expect(p.fixedUsd).toBeCloseTo(0.04 * 0.25, 9);

@@ -9,7 +9,7 @@ import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/index.js';
 import {
-  commitPath, costPath, filesPath, manifestPath, outputDir, outputPath, partialPath, partialsDir, reduceCommitPath, reduceDir,
+  costPath, filesPath, manifestPath, outputDir, outputPath, partialPath, partialsDir, reduceCommitPath, reduceDir,
   reduceInputsPath, removableDirs, reportPath, runDir, timelinePath, LocalStore,
 } from '../../src/storage/index.js';
 import { tempDir } from '../helpers/fixtures.js';
@@ -18,7 +18,7 @@ const RUN = 'layout-1';
 
 /** Every object a run can hold, by the layout (a file `f1`, partition 0, output `links`). */
 const objects = (runId: string): string[] => [
-  manifestPath(runId), filesPath(runId), partialPath(runId, 'f1'), commitPath(runId, 'f1'), reduceInputsPath(runId),
+  manifestPath(runId), filesPath(runId), partialPath(runId, 'f1'), reduceInputsPath(runId),
   reduceCommitPath(runId, 0), outputPath(runId, 'links', 0), timelinePath(runId), costPath(runId), reportPath(runId),
 ];
 const folders = (runId: string): string[] => [partialsDir(runId), reduceDir(runId), outputDir(runId, 'links')];

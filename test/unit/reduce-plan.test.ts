@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { forEachLimit, inputLine, parseInputLine } from '../../src/reduce/index.js';
 import { defaultPartitions, reduceTasks } from '../../src/coordinator/reduce-phase.js';
-import { commitPath, fileIdOfCommit, partialPath, type FileResult } from '../../src/storage/index.js';
+import { fileIdOfPartial, partialPath, type FileResult } from '../../src/storage/index.js';
 import type { Manifest } from '../../src/coordinator/index.js';
 
 const result: FileResult = {
@@ -35,12 +35,13 @@ describe('reduce inputs list', () => {
 });
 
 describe('layout', () => {
-  it('names one partial object and one commit record per file, and reads file ids back from listed commit records only', () => {
+  it('names one partial object per file (its commit record inside), and reads file ids back from listed partials only', () => {
     expect(partialPath('r1', 'f000001-a')).toBe('r1/partials/f000001-a.jsonl.gz');
-    expect(fileIdOfCommit('r1', commitPath('r1', 'f000001-a'))).toBe('f000001-a');
-    expect(fileIdOfCommit('r1', partialPath('r1', 'f000001-a'))).toBeNull();
-    expect(fileIdOfCommit('r1', 'r2/partials/f000001-a.commit.json')).toBeNull();
-    expect(fileIdOfCommit('r1', 'r1/partials/x/f000001-a.commit.json')).toBeNull();
+    expect(fileIdOfPartial('r1', partialPath('r1', 'f000001-a'))).toBe('f000001-a');
+    expect(fileIdOfPartial('r1', 'r1/partials/f000001-a.jsonl.gz.tmp-12-abcd')).toBeNull();
+    expect(fileIdOfPartial('r1', 'r1/partials/f000001-a.commit.json')).toBeNull();
+    expect(fileIdOfPartial('r1', 'r2/partials/f000001-a.jsonl.gz')).toBeNull();
+    expect(fileIdOfPartial('r1', 'r1/partials/x/f000001-a.jsonl.gz')).toBeNull();
   });
 });
 

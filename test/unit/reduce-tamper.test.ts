@@ -2,7 +2,7 @@
  * A partial changed after its file was committed (issue 24, finding 2): the audit rewrote a committed partial's rows,
  * keeping their count (and the byte ranges the list gives), and the run "succeeded" with every article replaced. Each
  * part's SHA-256 is in the file's commit record and the reduce list; a reduce task merges only bytes that hash to it.
- * A changed partial fails the task naming the partial and its file, and the file's commit record is removed, so a
+ * A changed partial fails the task naming the partial and its file, and the partial (its commit record inside) is removed, so a
  * `resume` maps that file again (a job that completed without a commit record is redone: src/coordinator/settle.ts).
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -12,7 +12,7 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { REDUCE_RUN_ID, reduceInput, type ReduceInput } from '../../src/bench/reduce-input.js';
 import { listDigest, parseInputLine, runReduceTask } from '../../src/reduce/index.js';
-import { LocalStore, commitPath, partialPath, reduceInputsPath } from '../../src/storage/index.js';
+import { LocalStore, partialPath, reduceInputsPath } from '../../src/storage/index.js';
 import { jobRegistry, DEFAULT_JOB } from '../../jobs/index.js';
 import { resolveJob } from '../../src/job/index.js';
 import { readParquet } from '../helpers/parquet.js';
@@ -65,7 +65,7 @@ it('a partial whose rows were rewritten (same count, byte ranges adjusted) is no
   listed[1] = JSON.stringify({ fileId: victim.fileId, parts });
   const rewritten = listed.join('\n') + '\n';
   await store.put(reduceInputsPath(REDUCE_RUN_ID), rewritten);
-  expect(await store.get(commitPath(REDUCE_RUN_ID, victim.fileId))).not.toBeNull();
+  expect(await store.get(partialPath(REDUCE_RUN_ID, victim.fileId))).not.toBeNull();
 
   // The whole attack, the list's checksums rewritten to fit the new bytes: the list is not the one whose digest the task
   // carries (the task comes from Redis, which the store's writer does not reach).
@@ -79,7 +79,7 @@ it('a partial whose rows were rewritten (same count, byte ranges adjusted) is no
   await expect(runReduceTask(task('3', fitted), { job, store, memoryMb: 256 })).rejects.toThrow(
     new RegExp(`The partial .*/${victim.fileId}\\.jsonl\\.gz does not match its commit record \\(partition \\d+: .*SHA-256 differs\\): file ${victim.fileId} is no longer committed; \`wikireverse resume ${REDUCE_RUN_ID}\` redoes it`),
   );
-  expect(await store.get(commitPath(REDUCE_RUN_ID, victim.fileId))).toBeNull();
+  expect(await store.get(partialPath(REDUCE_RUN_ID, victim.fileId))).toBeNull();
   // Nothing of it was merged: the partitions committed before are the control's, none merged from the changed bytes.
   for (const p of [0, 1]) {
     const rows = await readParquet(path.join(input.storeDir, good.find((r) => r.partition === p)!.outputs.find((o) => o.output === 'links')!.path));
