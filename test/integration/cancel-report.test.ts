@@ -87,19 +87,19 @@ describe('cancel', () => {
 
     // clean: a succeeded run's partials and reduce records go (dry run first); its outputs stay readable.
     const partials = async (): Promise<string[]> => fsp.readdir(`${out}/done-1/partials`).catch(() => []);
-    expect((await partials()).length).toBe(6); // a data object and a commit record per file
+    expect((await partials()).length).toBe(3); // one object per file, its commit record inside
     // --stale: only runs that ended at least N days ago (this one ended just now).
     const notYet = await runCli(['clean', '--stale', '--out', out, '--older-than-days', '1']);
     expect(notYet.stdout).toBe(`removed 0 objects of 0 succeeded runs older than 1 days under ${out}\n`);
     const staleDry = await runCli(['clean', '--stale', '--out', out, '--older-than-days', '0', '--dry-run']);
-    expect(staleDry.stdout).toMatch(/^would remove 8 objects of run done-1 \(succeeded /); // 6 under partials/, 2 under reduce/
+    expect(staleDry.stdout).toMatch(/^would remove 5 objects of run done-1 \(succeeded /); // 3 under partials/, 2 under reduce/
     const staleRedis = await runCli(['clean', '--stale', '--redis', redis.url, '--older-than-days', '0', '--dry-run']);
     expect(staleRedis.stdout).toMatch(/would remove run cancel-1 \(cancelled\) from Redis: 2 queues/);
     expect((await runCli(['clean', 'done-1', '--stale', '--out', out])).code).toBe(2);
     const dry = await runCli(['clean', 'done-1', '--out', out, '--dry-run']);
     expect(dry.code, dry.stderr).toBe(0);
     expect(dry.stdout).toMatch(/^would remove \d+ objects under .*done-1\/partials\/ and .*done-1\/reduce\//);
-    expect((await partials()).length).toBe(6);
+    expect((await partials()).length).toBe(3);
     const clean = await runCli(['clean', 'done-1', '--out', out]);
     expect(clean.code, clean.stderr).toBe(0);
     expect(await partials()).toEqual([]);

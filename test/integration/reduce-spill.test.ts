@@ -49,10 +49,11 @@ beforeAll(async () => {
   const store = new LocalStore(input.storeDir);
   for (const p of await store.list(`${input.runId}/partials`)) {
     if (!p.endsWith('.jsonl.gz')) continue;
-    const text = zlib.gunzipSync((await store.get(p)) as Buffer).toString('utf8');
-    jsonBytes += Buffer.byteLength(text);
-    for (const line of text.split('\n')) {
-      if (line === '') continue;
+    // The whole object gunzips: its rows, then its commit record as the last line (not a row).
+    const lines = zlib.gunzipSync((await store.get(p)) as Buffer).toString('utf8').split('\n').filter((l) => l !== '');
+    expect(JSON.parse(lines.pop() as string)).toHaveProperty('parts');
+    jsonBytes += lines.reduce((n, l) => n + Buffer.byteLength(l) + 1, 0);
+    for (const line of lines) {
       const row = JSON.parse(line) as Row;
       const k = keyOf(row);
       const have = expected.get(k) as Row | undefined;
