@@ -91,7 +91,7 @@ describe('partitions and reduce tasks', () => {
       ({ settings: { partitions, ...(per === undefined ? {} : { reduceTaskPartitions: per }) } }) as unknown as Manifest;
     expect(reduceTasks(m(10, 4))).toEqual([[0, 4], [4, 4], [8, 2]]);
     expect(reduceTasks(m(3, 1))).toEqual([[0, 1], [1, 1], [2, 1]]);
-    expect(reduceTasks(m(8))).toEqual([[0, 4], [4, 4]]);
+    expect(reduceTasks(m(40))).toEqual([[0, 16], [16, 16], [32, 8]]); // the default: 16 a task
     expect(reduceTasks(m(1, 4))).toEqual([[0, 1]]);
   });
 });
