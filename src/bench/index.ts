@@ -321,6 +321,13 @@ export async function main(args: readonly string[], out: NodeJS.WritableStream =
   }
   if (scale) {
     targets['scale run links exact'] = { target: `${scale.expectedLinks} (independent count)`, measured: String(scale.links), met: scale.links === scale.expectedLinks };
+    targets['scale run map PUTs per file'] = { target: `<= ${TARGETS.mapPutsPerFile}`, measured: String(scale.perFile.puts), met: scale.perFile.puts <= TARGETS.mapPutsPerFile };
+    const { projected, measured } = scale.requestCheck;
+    const off = Math.max(Math.abs(measured.puts / projected.puts - 1), Math.abs(measured.gets / projected.gets - 1));
+    targets["estimate's requests vs the scale run's"] = {
+      target: `within ${TARGETS.projectedRequestsError * 100}%`, measured: `${(off * 100).toFixed(1)}% (PUT ${projected.puts} vs ${measured.puts}, GET ${projected.gets} vs ${measured.gets})`,
+      met: off <= TARGETS.projectedRequestsError,
+    };
   }
   out.write(`targets:\n${formatTargets(targets)}\n`);
 

@@ -16,6 +16,10 @@ export const TARGETS = {
   /** Peak RSS of a reduce task at the default 512 MB budget, up to 10 M rows in one partition. */
   reducerMaxRssMb: 700,
   reducerRssGrowth: 1.3,
+  /** The scale run's S3 PUTs per file (issue 25: the partial and its commit record in one object). */
+  mapPutsPerFile: 1.05,
+  /** `estimate`'s projected requests against the scale run's, relative. */
+  projectedRequestsError: 0.05,
 } as const;
 
 export interface VariantFigures extends Sample {

@@ -16,7 +16,7 @@ import { SETTINGS, WORKER_NODE_FLAGS, childEnv } from '../config/index.js';
 import { startRedisServer } from '../redis/index.js';
 import { manifestPath, partialsDir } from '../storage/layout.js';
 import { DEFAULT_PRICES } from '../cost/prices.js';
-import type { Projection } from '../cost/projection.js';
+import { projectRun, type Projection } from '../cost/projection.js';
 import { projectCrawl, RECENT_WAT, type CrawlShape } from './crawl-projection.js';
 import { defaultPartitions } from '../coordinator/index.js';
 import { generatedInputs, type InputSpec } from './inputs.js';
@@ -63,6 +63,11 @@ export interface ScaleFigures {
    */
   readonly log: { readonly linesPerFile: number; readonly bytesPerFile: number; readonly reduceLines: number; readonly reduceBytes: number };
   readonly fullCrawl: FullCrawlProjection;
+  /**
+   * This run's own S3 PUTs and GETs per file as `estimate`'s projection counts them for its layout (its files,
+   * partitions and reduce tasks; inputs read locally), beside what the run made (the manifest's counters).
+   */
+  readonly requestCheck: { readonly projected: { readonly puts: number; readonly gets: number }; readonly measured: { readonly puts: number; readonly gets: number } };
 }
 
 export interface FullCrawlProjection {
@@ -248,6 +253,16 @@ export async function measureScale(root: string, cacheDir: string, spec: ScaleSp
       crawl, mapSecondsPerFile: map.secondsPerFile, mapSpeedSource: speed.source, instances: FLEET_INSTANCES, map, reduceVcpuHours, wallHours,
       ec2Usd: map.ec2Usd + map.ebsUsd + reduceUsd, s3Usd: map.s3Usd, fixedUsd, totalUsd: map.ec2Usd + map.ebsUsd + reduceUsd + map.s3Usd + fixedUsd,
     };
+    // What estimate projects for this very run (its inputs are local files: no input GETs), against what it made.
+    const own = projectRun({
+      sample: { files: 1, seconds: 1, bytes: 1 }, filesTotal: spec.files, instances: 1, instanceTypes: ['c6a.large'], spotPerHour: {}, prices,
+      requestsPerFile: 0, inputRequestsBilled: false, partitions, reduceTasks, outputsPerPartition: 2,
+    }).requests;
+    const perFileOf = (n: number): number => Math.round((n / spec.files) * 1000) / 1000;
+    const requestCheck = {
+      projected: { puts: perFileOf(own.mapPuts + own.reducePuts), gets: perFileOf(own.coordinatorGets + own.reduceGets) },
+      measured: { puts: perFileOf(s3c['io.s3.put'] ?? 0), gets: perFileOf(s3c['io.s3.get'] ?? 0) },
+    };
     const sec = (a: number, b: number): number => Math.round((b - a) / 100) / 10;
     return {
       files: spec.files, links, expectedLinks, workers: spec.workers, partitions, reduceTasks, latencyMillis: spec.latencyMillis,
@@ -259,7 +274,7 @@ export async function measureScale(root: string, cacheDir: string, spec: ScaleSp
         objectsUnderPartials: Math.round((partials / spec.files) * 1000) / 1000,
       },
       coordinatorMaxRssMb: Math.round(coordRss), workerMaxRssMb, reducerMaxRssMb, workerCpu: { map: Math.round(mapCpu * 10) / 10, reduce: Math.round(reduceCpu * 10) / 10 },
-      manifestBytes: (await fsp.stat(manifestFile)).size, fullCrawl,
+      manifestBytes: (await fsp.stat(manifestFile)).size, fullCrawl, requestCheck,
       log: {
         linesPerFile: Math.round((logs.map.lines / spec.files) * 100) / 100, bytesPerFile: Math.round(logs.map.bytes / spec.files),
         reduceLines: logs.reduce.lines, reduceBytes: logs.reduce.bytes,
@@ -284,7 +299,8 @@ export function formatScale(r: ScaleFigures): string {
       `(${r.links === r.expectedLinks ? 'exact: ' : 'NOT EXACT: '}${r.expectedLinks.toLocaleString('en-US')} by an independent count), ${r.workers} worker processes (2 cores), ` +
       `${r.partitions} partitions in ${r.reduceTasks} reduce tasks, S3 stand-in behind ${r.latencyMillis} ms per request (wall times include process start-up):`,
     `  phases: setup ${r.phases.setup} s, map ${r.phases.map} s, collect ${r.phases.collect} s, reduce ${r.phases.reduce} s, total ${r.phases.total} s`,
-    `  S3 requests per file: ${r.perFile.puts} PUT, ${r.perFile.gets} GET; objects under partials/ per file ${r.perFile.objectsUnderPartials}; ` +
+    `  S3 requests per file: ${r.perFile.puts} PUT, ${r.perFile.gets} GET (estimate's projection for this layout: ${r.requestCheck.projected.puts} PUT, ` +
+      `${r.requestCheck.projected.gets} GET); objects under partials/ per file ${r.perFile.objectsUnderPartials}; ` +
       `LIST ${r.s3['io.s3.list'] ?? 0}; proxy saw ${Object.entries(r.proxyRequests).map(([k, v]) => `${k} ${v}`).join(', ')}`,
     `  peak RSS: coordinator ${r.coordinatorMaxRssMb} MB, map workers ${r.workerMaxRssMb.join(' / ')} MB, reduce worker ${r.reducerMaxRssMb} MB; manifest ${r.manifestBytes} bytes`,
     `  workers' CPU: map ${r.workerCpu.map} s, reduce ${r.workerCpu.reduce} s`,
