@@ -29,6 +29,8 @@ export interface ReadOutcome extends Classified {
 }
 
 /** Linux USER_HZ: the unit of utime/stime in /proc/<pid>/stat. */
+/** The share of a core above which a child past its deadline was busy (a loop), below it idle (waiting). */
+const BUSY_CPU_SHARE = 0.2;
 const CLOCK_TICKS_PER_SEC = 100;
 const STDERR_TAIL_CHARS = 16 * 1024;
 /** Time a child past its deadline has to print its stack after SIGINT. */
@@ -196,9 +198,11 @@ export class ReaderProcess {
     const frames = trace === -1 ? [] : this.stderrTail.slice(trace).split('\n').slice(1, 13).map((l) => l.trim()).filter((l) => l.startsWith('at '));
     // Interrupted between two microtasks: a loop of awaits that resolve at once, which the interrupt's stack cannot show.
     const asyncSpin = frames.length > 0 && frames.every((f) => f.includes('node:internal/process/task_queues'));
+    // A waiting child uses a few % of a core; a spinning one on a machine shared with other work gets less than a
+    // whole core (48% when three test files ran at once on 2 cores), never as little as a fifth.
     const busy =
       share === null ? ''
-      : share > 0.5 ? `; it was busy (${(share * 100).toFixed(0)}% CPU${asyncSpin ? ', an async loop: awaits that resolve at once, starving the event loop' : ''})`
+      : share > BUSY_CPU_SHARE ? `; it was busy (${(share * 100).toFixed(0)}% CPU${asyncSpin ? ', an async loop: awaits that resolve at once, starving the event loop' : ''})`
       : `; it was idle (${(share * 100).toFixed(0)}% CPU: waiting for something that never came)`;
     return { outcome: 'hang', message: `no answer within ${this.opts.deadlineMillis} ms${busy}${frames.length > 0 ? `\n${frames.join('\n')}` : ''}` };
   }
