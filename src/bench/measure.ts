@@ -31,12 +31,20 @@ function collect(child: ReturnType<typeof spawn>, what: string): Promise<{ stdou
 
 /** `zcat files > /dev/null`, timed from here; CPU and peak RSS from GNU time (falls back to no RSS without it). */
 export async function measureZcat(files: readonly string[]): Promise<Sample> {
+  return measureCommand('zcat', files);
+}
+
+/**
+ * `cmd args` as a whole process, start-up included, its stdout to /dev/null: wall seconds, and CPU and peak RSS from
+ * GNU time when it is installed (else the wall time).
+ */
+export async function measureCommand(cmd: string, args: readonly string[], label = cmd): Promise<Sample> {
   const devNull = fs.openSync('/dev/null', 'w');
   const useTime = fs.existsSync(TIME_BIN);
-  const [cmd, args] = useTime ? [TIME_BIN, ['-f', '%U %S %M', 'zcat', ...files]] : ['zcat', [...files]];
+  const [bin, argv] = useTime ? [TIME_BIN, ['-f', '%U %S %M', cmd, ...args]] : [cmd, [...args]];
   try {
     const t0 = process.hrtime.bigint();
-    const { stderr } = await collect(spawn(cmd, args, { stdio: ['ignore', devNull, 'pipe'] }), 'zcat');
+    const { stderr } = await collect(spawn(bin, argv, { stdio: ['ignore', devNull, 'pipe'] }), label);
     const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
     const last = stderr.trim().split('\n').pop() ?? '';
     const [user, sys, rssKb] = last.split(' ').map(Number);

@@ -12,6 +12,8 @@ export const TARGETS = {
   /** CPU of zcat / CPU of the variant, on the real-shaped inputs (issue 27). */
   workerCpuRatio: 1.5,
   readerCpuRatio: 2.0,
+  /** `wikireverse extract FILE > /dev/null` as a whole process (start-up included) against `zcat FILE > /dev/null`. */
+  extractProcessCpuRatio: 1.0,
   scalingSpeedup: 1.8,
   /** Peak RSS of a reduce task at the default 512 MB budget, up to 10 M rows in one partition. */
   reducerMaxRssMb: 700,
