@@ -16,10 +16,10 @@ import { resolveJob } from '../job/index.js';
 import { scanInput, formatRow } from '../extract/index.js';
 import { inflateFor, inputRecords, type Inflate, type InflateChoice } from '../warc/index.js';
 import { processFile } from '../worker/index.js';
-import { listDigest, runReduceTask } from '../reduce/index.js';
+import { listDigest, parseCommitRecord, runReduceTask } from '../reduce/index.js';
 import { ExitCode } from '../exit-codes.js';
 import {
-  IoSession, LocalStore, fileIdOfPartial, ioSettingsFromConfig, readCommit, openLocalInput, outputDir, partialsDir, reduceCommitPath, reduceInputsPath, INPUT_CHUNK_BYTES, type FileResult,
+  IoSession, LocalStore, fileIdOfPartial, ioSettingsFromConfig, readCommit, openLocalInput, outputDir, partialsDir, reduceCommitPath, reduceInputsPath, INPUT_CHUNK_BYTES,
 } from '../storage/index.js';
 import { loadConfig } from '../config/index.js';
 
@@ -135,9 +135,12 @@ async function reduce(task: Extract<ChildTask, { variant: 'reduce' }>): Promise<
   const store = new LocalStore(task.storeDir);
   let rows = 0;
   for (const p of await store.list(partialsDir(task.runId))) {
-    if (fileIdOfPartial(task.runId, p) === null) continue;
+    const fileId = fileIdOfPartial(task.runId, p);
+    if (fileId === null) continue;
+    // Read as the coordinator reads it: through the commit records' schema.
     const commit = await readCommit(store, p);
-    if (commit && 'record' in commit) rows += (JSON.parse(commit.record) as FileResult).rows;
+    if (commit && 'invalid' in commit) throw new Error(`${p}: ${commit.invalid}`);
+    if (commit) rows += parseCommitRecord(commit, fileId, task.partitions).rows;
   }
   // The outputs and partition commit records of an earlier measurement (a committed partition is not merged again).
   const clear = async (): Promise<void> => {

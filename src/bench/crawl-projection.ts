@@ -5,7 +5,7 @@
  */
 import { defaultPartitions } from '../coordinator/index.js';
 import { SETTINGS } from '../config/index.js';
-import { projectRun, type PriceTable, type Projection } from '../cost/index.js';
+import { pricedTypes, projectRun, type PriceTable, type Projection } from '../cost/index.js';
 
 export interface CrawlShape {
   readonly name: string;
@@ -61,7 +61,7 @@ export function projectCrawl(crawl: CrawlShape, speed: CrawlSpeed, prices: Price
   const partitions = defaultPartitions(crawl.files);
   return projectRun({
     sample: { files: 1, seconds: speed.fixedSecondsPerFile + bytesPerFile / speed.bytesPerCoreSec, bytes: bytesPerFile },
-    filesTotal: crawl.files, instances, instanceTypes: Object.keys(prices.spotPerHour), ...(launchableArchs ? { launchableArchs } : {}),
+    filesTotal: crawl.files, instances, instanceTypes: pricedTypes(prices), ...(launchableArchs ? { launchableArchs } : {}),
     spotPerHour: {}, prices,
     // Common Crawl's inputs: their GETs are billed to the bucket's owner, not to the run.
     requestsPerFile: 1, inputRequestsBilled: false,

@@ -26,7 +26,7 @@ function spread<T>(items: readonly T[], n: number): T[] {
 }
 
 /** The file's size, or what is wrong with it. */
-async function localProblem(f: InputFile): Promise<{ problem: string } | { bytes: number }> {
+async function checkLocal(f: InputFile): Promise<{ problem: string } | { bytes: number }> {
   try {
     const st = await fsp.stat(localPathOf(f.input));
     if (!st.isFile()) return { problem: `${f.input}: not a file` };
@@ -68,7 +68,7 @@ export async function preflight(inputs: readonly InputFile[], listing: string, i
   const sizes: number[] = [];
   const local = inputs.filter((f) => !isRemote(f.input));
   for (let i = 0; i < local.length; i += LOCAL_BATCH) {
-    for (const p of await Promise.all(local.slice(i, i + LOCAL_BATCH).map(localProblem))) {
+    for (const p of await Promise.all(local.slice(i, i + LOCAL_BATCH).map(checkLocal))) {
       if ('problem' in p) problems.push(p.problem);
       else sizes.push(p.bytes);
     }

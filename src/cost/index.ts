@@ -1,5 +1,5 @@
 /** Cost of a run: prices (table + overrides), the pure ledger, and the tracker that keeps it as a run goes. */
-export { DEFAULT_PRICES, HOURS_PER_MONTH, loadPrices, mergePrices, type PriceTable } from './prices.js';
+export { DEFAULT_PRICES, HOURS_PER_MONTH, loadPrices, mergePrices, pricedTypes, type PriceTable } from './prices.js';
 export {
   billedSeconds, checkLedger, computeLedger, formatLedger, historyKey, integratePrice, s3RequestClass,
   type InstanceLife, type Ledger, type LedgerInput, type LedgerItem, type PricePoint,

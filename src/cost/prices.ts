@@ -84,6 +84,11 @@ export const DEFAULT_PRICES: PriceTable = {
 
 export const HOURS_PER_MONTH = 730;
 
+/** Every instance type the table prices (`estimate --instance-types all`, the benchmarks' candidates). */
+export function pricedTypes(prices: PriceTable): string[] {
+  return Object.keys(prices.spotPerHour);
+}
+
 /**
  * The CPU architecture of an instance type by EC2's naming (a `g` after the generation: c7g, c7gn, m7gd, c8g are
  * Graviton): for projections, offline. A fleet asks EC2 itself (src/fleet/architectures.ts).

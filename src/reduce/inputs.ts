@@ -86,10 +86,12 @@ const MAX_COUNTERS = 10_000;
 const isNumber = (n: unknown): n is number => typeof n === 'number' && Number.isFinite(n) && n >= 0;
 
 /**
- * A file's commit record read back from the store (the coordinator's one way to read it): the shape its worker writes,
- * for the file `fileId` of a run of `partitions` partitions, or an error saying what is not.
+ * A file's commit record read back from its partial (the coordinator's one way to read it, `readCommit`): the shape
+ * its worker writes, for the file `fileId` of a run of `partitions` partitions, its parts ending where the record
+ * begins (`rowsEnd`), or an error saying what is not.
  */
-export function parseCommitRecord(buf: Buffer, fileId: string, partitions: number): FileResult {
+export function parseCommitRecord(commit: { readonly record: string; readonly rowsEnd: number }, fileId: string, partitions: number): FileResult {
+  const buf = Buffer.from(commit.record);
   const bad = (why: string): Error => new Error(`commit record of ${fileId}: ${why}`);
   let v: unknown;
   try {
@@ -107,8 +109,12 @@ export function parseCommitRecord(buf: Buffer, fileId: string, partitions: numbe
   if (typeof counters !== 'object' || counters === null || Array.isArray(counters)) throw bad('bad counters');
   const entries = Object.entries(counters);
   if (entries.length > MAX_COUNTERS || !entries.every(([, n]) => isNumber(n))) throw bad('bad counters');
+  const parts = checkParts(r.parts, partitions, bad);
+  const last = parts.at(-1);
+  const end = last ? last.offset + last.bytes : 0;
+  if (end !== commit.rowsEnd) throw bad(`its parts end at byte ${end}, its record starts at ${commit.rowsEnd}`);
   return {
-    fileId, input: r.input, kind: r.kind, rows: r.rows, parts: checkParts(r.parts, partitions, bad), counters: counters as Record<string, number>,
+    fileId, input: r.input, kind: r.kind, rows: r.rows, parts, counters: counters as Record<string, number>,
     compressedBytes: r.compressedBytes, seconds: r.seconds, attempt: r.attempt, ...(r.cpuSeconds !== undefined ? { cpuSeconds: r.cpuSeconds } : {}),
   };
 }

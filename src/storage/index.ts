@@ -6,7 +6,7 @@ export { openInput, openLocalInput, isRemote, localPathOf, INPUT_CHUNK_BYTES } f
 export { IoSession } from './io-session.js';
 export { isPrivateHost, PrivateAddressError, systemResolver, type Resolver } from './address-policy.js';
 export { ioSettingsFromConfig, type IoSettings } from './io-settings.js';
-export { IoCounters, withOwnPut, type IoProtocol } from './io-counters.js';
+export { IoCounters, plusRequests, withOwnPut, type IoProtocol } from './io-counters.js';
 export { hasAwsCredentials } from './s3-client.js';
 export { readAll } from './read-all.js';
 export { footerMember, readCommit, type ReadCommit } from './commit-footer.js';

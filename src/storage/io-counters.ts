@@ -12,9 +12,14 @@ export type IoProtocol = 'http' | 's3';
  * written); unchanged for a store that makes no requests.
  */
 export function withOwnPut(counters: Readonly<Record<string, number>>, protocol: IoProtocol | null): Record<string, number> {
-  if (protocol === null) return { ...counters };
-  const key = `io.${protocol}.put`;
-  return { ...counters, [key]: (counters[key] ?? 0) + 1 };
+  return protocol === null ? { ...counters } : plusRequests(counters, { [`io.${protocol}.put`]: 1 });
+}
+
+/** `counters` with `requests` (e.g. what writing the record that holds them costs: `OutputStore.writeRequests`) added. */
+export function plusRequests(counters: Readonly<Record<string, number>>, requests: Readonly<Record<string, number>>): Record<string, number> {
+  const out = { ...counters };
+  for (const [k, n] of Object.entries(requests)) out[k] = (out[k] ?? 0) + n;
+  return out;
 }
 
 export class IoCounters {

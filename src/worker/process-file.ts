@@ -17,7 +17,7 @@ import type { JobDefinition, Row } from '../job/types.js';
 import { partitionOf } from '../job/partition.js';
 import { scanInput, type ScanResult } from '../extract/scan.js';
 import { scanRanges } from './scan-ranges.js';
-import { footerMember, openInput, type IoSession, type OutputStore, type PendingObject } from '../storage/index.js';
+import { footerMember, openInput, plusRequests, type IoSession, type OutputStore, type PendingObject } from '../storage/index.js';
 import type { FileJobData } from '../redis/names.js';
 import { partialPath, type FileResult, type PartRange } from '../storage/layout.js';
 import type { ReaderHeartbeat } from './reader-heartbeat.js';
@@ -29,13 +29,6 @@ interface PartitionSpool {
   /** Settles when the gzip stream has been fully written to the spool file. */
   readonly flushed: Promise<void>;
   rows: number;
-}
-
-/** `counts` with `extra` added key by key. */
-function addCounts(counts: Readonly<Record<string, number>>, extra: Readonly<Record<string, number>>): Record<string, number> {
-  const out = { ...counts };
-  for (const [k, n] of Object.entries(extra)) out[k] = (out[k] ?? 0) + n;
-  return out;
 }
 
 export async function processFile(
@@ -97,46 +90,50 @@ export async function processFile(
       s.gzip.end();
       await s.flushed;
     }
-    // One object commits the file: its partitions' gzip members in partition order, then its commit record as the
-    // last member (storage/commit-footer.ts), written with the record once every member's range and SHA-256 is known.
+    // One object commits the file: its partitions' gzip members in partition order, each hashed on the way, then its
+    // commit record as the last member (storage/commit-footer.ts), made once every member's range and SHA-256 is known.
     const parts: PartRange[] = [];
-    let offset = 0;
-    for (const [p, s] of ordered) {
-      const hash = createHash('sha256');
-      for await (const chunk of fs.createReadStream(s.file)) hash.update(chunk as Buffer);
-      const bytes = (await fsp.stat(s.file)).size;
-      parts.push({ partition: p, offset, bytes, rows: s.rows, sha256: hash.digest('hex') });
-      offset += bytes;
-    }
     const record = (extra: Record<string, number>): FileResult => ({
       fileId: data.fileId,
       input: data.input,
       kind: result.kind,
       rows: result.rows,
       parts,
-      counters: { ...result.counters.toJSON(), ...addCounts(io.counters.toJSON(), extra) },
+      counters: { ...result.counters.toJSON(), ...plusRequests(io.counters.toJSON(), extra) },
       compressedBytes: result.compressedBytes,
       seconds: (Date.now() - started) / 1000,
       attempt,
     });
-    // The record counts the requests of its own object (a first draft sizes it; the counts change it by a few bytes).
-    const draft = footerMember(JSON.stringify(record({})));
-    const fileResult = record(store.writeRequests(offset + draft.length + 64));
-    const footer = footerMember(JSON.stringify(fileResult));
+    let fileResult: FileResult | undefined;
     const target = partialPath(data.runId, data.fileId);
     try {
       pending = await store.openWrite(target);
       // One pipeline writes every spool in partition order, then the footer (a pipeline per spool with `end: false`
       // left its listeners on the output stream: a warning per file past ten partitions); a failed stream rejects here.
       await pipeline(async function* () {
-        for (const [, s] of ordered) for await (const chunk of fs.createReadStream(s.file)) yield chunk as Buffer;
-        yield footer;
+        let offset = 0;
+        for (const [p, s] of ordered) {
+          const hash = createHash('sha256');
+          let bytes = 0;
+          for await (const chunk of fs.createReadStream(s.file)) {
+            hash.update(chunk as Buffer);
+            bytes += (chunk as Buffer).length;
+            yield chunk as Buffer;
+          }
+          parts.push({ partition: p, offset, bytes, rows: s.rows, sha256: hash.digest('hex') });
+          offset += bytes;
+        }
+        // The record counts the requests of its own object: a first draft sizes it (the counts change it by a few bytes).
+        const draft = footerMember(JSON.stringify(record({})));
+        fileResult = record(store.writeRequests(offset + draft.length));
+        yield footerMember(JSON.stringify(fileResult));
       }, pending.stream);
       await pending.commit();
       pending = undefined;
     } catch (err) {
       throw new Error(`Writing the rows of ${data.input} to ${store.location}/${target} failed: ${(err as Error).message}`, { cause: err });
     }
+    if (fileResult === undefined) throw new Error(`Writing the rows of ${data.input} ended before its commit record`);
     return fileResult;
   } catch (err) {
     for (const s of spools.values()) s.gzip.destroy();

@@ -1,7 +1,7 @@
 /** The work of `wikireverse estimate` (commands/estimate.ts parses its flags), loaded only when it runs. */
 import os from 'node:os';
 import { defaultPartitions, emptyStats, planIndex, planInputs, selectFromIndex, type IndexSelectionStats, type IndexTask } from '../../coordinator/index.js';
-import { inputRequestsBilled, loadPrices, projectRun, type PriceTable } from '../../cost/index.js';
+import { inputRequestsBilled, loadPrices, pricedTypes, projectRun, type PriceTable } from '../../cost/index.js';
 import { scanInput, type ScanResult } from '../../extract/index.js';
 import { scanRanges } from '../../worker/scan-ranges.js';
 import { resolveJob } from '../../job/index.js';
@@ -27,7 +27,7 @@ const SIZE_PROBES = 16;
 
 /** The candidate types: `--instance-types`, or `all` for every type in the price table. */
 function candidateTypes(list: string, prices: PriceTable): string[] {
-  if (list.trim() === 'all') return Object.keys(prices.spotPerHour);
+  if (list.trim() === 'all') return pricedTypes(prices);
   return list.split(',').map((t) => t.trim()).filter(Boolean);
 }
 
@@ -124,6 +124,7 @@ export async function estimateCommand(ctx: CommandContext, o: EstimateFlags): Pr
     });
     const sizeSource = sizes?.source ?? 'the sample';
     const out = { ...(selected ? { selection: selected } : {}), sizes: { bytesPerFile: p.bytesTotal / Math.max(1, filesTotal), source: sizeSource }, sample: { files: sampled, seconds, cpuSeconds, bytes, bytesPerSec: seconds > 0 ? bytes / seconds : 0 }, priceSource, localCores: os.availableParallelism(), projection: p };
+    const shown = shownCandidates(p.candidates);
     if (o.json) io.stdout.write(JSON.stringify(out, null, 2) + '\n');
     else {
       io.stdout.write(
@@ -131,11 +132,11 @@ export async function estimateCommand(ctx: CommandContext, o: EstimateFlags): Pr
           `sample: ${sampled.length} ${selected ? 'task(s)' : 'file(s)'}, ${(bytes / 1e6).toFixed(1)} MB in ${seconds.toFixed(2)} s (${(bytes / 1e6 / Math.max(seconds, 1e-9)).toFixed(1)} MB/s per core)\n` +
           `${selected ? 'projected over' : 'selection:'} ${filesTotal} ${selected ? 'tasks' : 'files'}, ~${(p.bytesTotal / 1e9).toFixed(2)} GB (${(p.bytesTotal / Math.max(1, filesTotal) / 1e6).toFixed(1)} MB a file: ${sizeSource})\n` +
           `instance types, cheapest per file first (seconds per file and instance; arm64 vCPUs assumed ${prices.coreSpeed.arm64 ?? 1}x the sampled one's speed, --prices coreSpeed):\n` +
-          shownCandidates(p.candidates).map((c) =>
+          shown.map((c) =>
             `  ${c.instanceType.padEnd(12)} ${c.arch.padEnd(6)} ${c.vcpus} vCPU  $${c.usdPerInstanceHour.toFixed(4)}/h  ${String(c.networkGbps).padStart(5)} Gbit/s  ` +
             `CPU ${c.instanceSecondsPerFile.cpu.toFixed(2)} s, network ${c.instanceSecondsPerFile.network.toFixed(2)} s: ${c.bound === 'network' ? 'network' : 'CPU'}-bound, ` +
             `$${(c.usdPerFile * 1000).toPrecision(3)} per 1,000 files${c.launchable ? '' : ` (${c.arch}: not in the image, WIKIREVERSE_IMAGE_ARCHS=${config.imageArchs})`}\n`).join('') +
-          (p.candidates.length > shownCandidates(p.candidates).length ? `  (${p.candidates.length - shownCandidates(p.candidates).length} more: --json)\n` : '') +
+          (p.candidates.length > shown.length ? `  (${p.candidates.length - shown.length} more: --json)\n` : '') +
           `fleet: ${o.instances} x ${p.instanceType} (${p.arch}, ${p.vcpus} vCPUs, $${p.usdPerInstanceHour.toFixed(4)}/h spot, ${priceSource}; \`run --fleet ec2 --instance-types ${p.instanceType}\`)\n` +
           `projected wall time: ${(p.wallHours * 60).toFixed(1)} min; instance-hours ${p.instanceHours.toFixed(3)}; bound by ${p.bound === 'network' ? 'the network' : 'CPU'} ` +
           `(per file and instance: CPU ${p.instanceSecondsPerFile.cpu.toFixed(2)} s, network ${p.instanceSecondsPerFile.network.toFixed(2)} s at the ${p.networkGbps} Gbit/s baseline of ${p.instanceType})\n` +
