@@ -16,7 +16,7 @@ import { isWikimediaHost } from './rules.js';
 import { watPage } from './wat.js';
 
 export type { LinkRow, ExtractedPage, PageLink } from './page.js';
-export { mentionsWikipedia, parseSourceUrl, registrableDomain, rowsFromPage } from './page.js';
+export { crawlOfInput, mentionsWikipedia, parseSourceUrl, registrableDomain, rowsFromPage } from './page.js';
 export {
   classifyLink,
   classifyTitle,
@@ -122,14 +122,16 @@ export const wikipediaLinksJob: JobDefinition<LinkRow> = {
     { name: 'source_title', type: 'VARCHAR' },
     { name: 'anchor_text', type: 'VARCHAR' },
     { name: 'warc_date', type: 'TIMESTAMP' },
+    { name: 'crawl', type: 'VARCHAR' },
     { name: 'input_file', type: 'VARCHAR' },
   ],
   rowsOutput: 'links',
   wants,
   map: mapRecord,
   partitionKey: (row) => `${row.lang}\t${row.article}`,
-  uniqueKey: ['lang', 'article', 'source_url'],
-  orderBy: ['lang', 'article', 'source_url', 'warc_date', 'input_file', 'anchor_text'],
+  // A page captured in two crawls links the article once per crawl (two rows); twice in one crawl, once.
+  uniqueKey: ['lang', 'article', 'source_url', 'crawl'],
+  orderBy: ['lang', 'article', 'source_url', 'crawl', 'warc_date', 'input_file', 'anchor_text'],
   derived: [
     {
       name: 'articles',
@@ -138,10 +140,13 @@ export const wikipediaLinksJob: JobDefinition<LinkRow> = {
       sql:
         'SELECT lang, article, CAST(count(*) AS BIGINT) AS link_count, ' +
         'CAST(count(*) FILTER (WHERE host_first = 1 AND source_host IS NOT NULL) AS BIGINT) AS host_count, ' +
-        'CAST(count(*) FILTER (WHERE domain_first = 1 AND source_domain IS NOT NULL) AS BIGINT) AS domain_count ' +
-        'FROM (SELECT lang, article, source_host, source_domain, ' +
+        'CAST(count(*) FILTER (WHERE domain_first = 1 AND source_domain IS NOT NULL) AS BIGINT) AS domain_count, ' +
+        'min(warc_date) AS first_seen, max(warc_date) AS last_seen, ' +
+        'CAST(count(*) FILTER (WHERE crawl_first = 1 AND crawl IS NOT NULL) AS BIGINT) AS crawls ' +
+        'FROM (SELECT lang, article, source_host, source_domain, warc_date, crawl, ' +
         'row_number() OVER (PARTITION BY lang, article, source_host) AS host_first, ' +
-        'row_number() OVER (PARTITION BY lang, article, source_domain) AS domain_first FROM rows) ' +
+        'row_number() OVER (PARTITION BY lang, article, source_domain) AS domain_first, ' +
+        'row_number() OVER (PARTITION BY lang, article, crawl) AS crawl_first FROM rows) ' +
         'GROUP BY lang, article ORDER BY lang, article',
     },
   ],

@@ -18,6 +18,8 @@ export type LinkRow = {
   anchor_text: string | null;
   /** The record's WARC-Date when it is a full UTC date-time (a TIMESTAMP in the outputs); null otherwise. */
   warc_date: string | null;
+  /** The Common Crawl crawl the input belongs to (`CC-MAIN-2024-22`), from its path; null for inputs outside a crawl. */
+  crawl: string | null;
   input_file: string;
 };
 
@@ -31,6 +33,34 @@ export function warcTimestamp(date: string): string | null {
   if (!WARC_DATE.test(date)) return null;
   const t = Date.parse(date);
   return Number.isFinite(t) && new Date(t).toISOString().slice(0, 19) === date.slice(0, 19) ? date : null;
+}
+
+/** A crawl's id as Common Crawl names its folders and files (`crawl-data/CC-MAIN-2024-22/segments/...`). */
+const CRAWL_ID = /CC-MAIN-(\d{4})-(\d{2})(?!\d)/;
+
+/**
+ * The crawl of an input, from its path or URL: the last `CC-MAIN-YYYY-WW` in it (a folder of Common Crawl's layout, or
+ * a file named after it, as the bundled samples are); null when there is none. Week numbers run 01..53.
+ */
+export function crawlOfInput(input: string): string | null {
+  let found: string | null = null;
+  for (const m of input.matchAll(new RegExp(CRAWL_ID, 'g'))) {
+    const week = Number(m[2]);
+    if (week >= 1 && week <= 53) found = m[0];
+  }
+  return found;
+}
+
+let lastInput = '';
+let lastCrawl: string | null = null;
+
+/** crawlOfInput, remembered for the last input (a file's rows all share it). */
+function crawlOf(input: string): string | null {
+  if (input !== lastInput) {
+    lastInput = input;
+    lastCrawl = crawlOfInput(input);
+  }
+  return lastCrawl;
 }
 
 export interface PageLink {
@@ -146,6 +176,7 @@ export function rowsFromPage(page: ExtractedPage, inputFile: string, ctx: MapCon
       source_title: sourceTitle,
       anchor_text: cleanText(link.text),
       warc_date: warcDate,
+      crawl: crawlOf(inputFile),
       input_file: inputFile,
     });
   }

@@ -53,13 +53,14 @@ function makeRow(rng: Rng, i: number, fileIndex: number, rowsPerFile: number): R
     source_title: rng.chance(0.06) ? null : `Page ${page} on site ${site}`,
     anchor_text: rng.chance(0.05) ? null : article.replace(/_/g, ' '),
     warc_date: `2024-05-${String(1 + (i % 28)).padStart(2, '0')}T12:00:00Z`,
+    crawl: 'CC-MAIN-2024-22',
     input_file: `s3://commoncrawl/crawl-data/CC-MAIN-2024-22/segments/bench/wat/file-${fileIndex}.warc.wat.gz`,
   };
 }
 
 /** The cached partials for `rows` rows, generated first when missing. */
 export async function reduceInput(cacheDir: string, rows: number, partitions: number, seed: number, log: (l: string) => void, rowsPerFile = ROWS_PER_FILE): Promise<ReduceInput> {
-  const storeDir = path.join(cacheDir, `v5-reduce-r${rows}-p${partitions}-s${seed}${rowsPerFile === ROWS_PER_FILE ? '' : `-f${rowsPerFile}`}`);
+  const storeDir = path.join(cacheDir, `v6-reduce-r${rows}-p${partitions}-s${seed}${rowsPerFile === ROWS_PER_FILE ? '' : `-f${rowsPerFile}`}`);
   const marker = path.join(storeDir, 'bench-input.json');
   if (fs.existsSync(marker)) return JSON.parse(await fsp.readFile(marker, 'utf8')) as ReduceInput;
   await fsp.rm(storeDir, { recursive: true, force: true });

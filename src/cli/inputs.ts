@@ -1,6 +1,6 @@
 /** The options of `run` that say what to read: a listing (`--paths`) or a Common Crawl crawl, and the slice of it. */
 import { Option, type Command } from 'commander';
-import { parseSegments, type CrawlInput, type CrawlSource, type Selection } from '../coordinator/selection.js';
+import { checkCrawlIds, parseSegments, type CrawlInput, type CrawlSource, type Selection } from '../coordinator/selection.js';
 import { SETTINGS } from '../config/index.js';
 import { intOption, UsageError } from './io.js';
 import type { CommandContext } from './context.js';
@@ -27,7 +27,7 @@ export function addInputOptions(cmd: Command, ctx: CommandContext): Command {
   if (ctx.config.source !== undefined) source.default(ctx.config.source);
   return cmd
     .option('--paths <listing>', 'listing of inputs (one per line, gzipped or not; a local path, https:// or s3:// URL), a directory, or a glob')
-    .option('--crawl <id>', 'a Common Crawl crawl, e.g. CC-MAIN-2024-51: its listing and files are read from the source')
+    .option('--crawl <id>', 'a Common Crawl crawl, e.g. CC-MAIN-2024-51, or several separated by commas (their listings one after another): its listing and files are read from the source')
     .addOption(new Option('--input <kind>', 'with --crawl: which files (wat: links metadata, warc: whole responses)').choices(['wat', 'warc']).default('wat'))
     .addOption(source)
     .option('--input-base <base>', "base for relative listing entries (default: the listing's directory; with --crawl it replaces the source)")
@@ -55,6 +55,15 @@ export function inputRequest(f: InputFlags): {
   if (f.where !== undefined || f.index !== undefined) {
     if (f.crawl === undefined || f.where === undefined) throw new UsageError('--where selects records of a crawl through its index: give it with --crawl <id> (and --index only with --where)');
     if (chosen.length > 0) throw new UsageError(`${chosen.join(' and ')} cannot be combined with --where: the predicate chooses the records`);
+  }
+  if (f.crawl !== undefined) {
+    let crawls: string[];
+    try {
+      crawls = checkCrawlIds(f.crawl);
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+    if (f.where !== undefined && crawls.length > 1) throw new UsageError(`--where selects records through one crawl's index: give one crawl with it, not ${crawls.length}`);
   }
   let selection: Selection = { kind: 'all' };
   if (f.files !== undefined) selection = { kind: 'files', count: f.files };

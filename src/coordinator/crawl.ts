@@ -14,22 +14,15 @@ import { checkListedInputs, checkListedNames, listEntries, listingIsPublic, read
 
 import { crawlIndexListingPath } from './index-selection.js';
 import { preflight } from './preflight.js';
-import type { CrawlInput, CrawlSource, Selection } from './selection.js';
+import { checkCrawlIds, type CrawlInput, type CrawlSource, type Selection } from './selection.js';
 
-export { parseSegments, type CrawlInput, type CrawlSource, type Selection } from './selection.js';
+export { checkCrawlId, checkCrawlIds, parseSegments, type CrawlInput, type CrawlSource, type Selection } from './selection.js';
 
 /** Where Common Crawl's files are, by source. */
 export const COMMON_CRAWL_BASES: Readonly<Record<CrawlSource, string>> = {
   https: 'https://data.commoncrawl.org/',
   s3: 's3://commoncrawl/',
 };
-
-export function checkCrawlId(crawl: string): string {
-  if (!/^CC-MAIN-\d{4}-\d{2}$/.test(crawl)) {
-    throw new Error(`--crawl ${JSON.stringify(crawl)}: expected a crawl id such as CC-MAIN-2024-51 (see https://commoncrawl.org/overview)`);
-  }
-  return crawl;
-}
 
 /** The listing of a crawl's files of one kind, relative to the source base. */
 export function crawlListingPath(crawl: string, input: CrawlInput): string {
@@ -133,7 +126,9 @@ async function crawlBase(req: InputRequest, io: IoSession): Promise<{ source: Cr
 /** Where an index selection's index and WARC files are. */
 export async function planIndex(req: InputRequest, io: IoSession): Promise<IndexPlan> {
   if (req.crawl === undefined || req.where === undefined) throw new Error('--where selects records of a crawl: give --crawl <id> with it');
-  const crawl = checkCrawlId(req.crawl);
+  const crawls = checkCrawlIds(req.crawl);
+  if (crawls.length > 1) throw new Error(`--where selects records through one crawl's index: give one crawl with it, not ${crawls.length}`);
+  const crawl = crawls[0] as string;
   if (req.where.trim() === '' || req.where.includes(';')) throw new Error('--where: give one SQL predicate over the index columns (no ";")');
   const { source, base } = await crawlBase(req, io);
   return { crawl, source, base, index: req.index ?? resolveEntry(crawlIndexListingPath(crawl), base), where: req.where, trustListing: req.trustListing === true };
@@ -145,6 +140,7 @@ export interface InputPlan {
   readonly listing: string;
   /** Entries in the listing before selection. */
   readonly listed: number;
+  /** The crawl ids read (`A,B` for several), or null for `--paths`. */
   readonly crawl: string | null;
   readonly input: CrawlInput | null;
   /** `https`, `s3`, `input-base` (crawl read from --input-base), or `paths`. */
@@ -165,17 +161,26 @@ export async function planInputs(req: InputRequest, io: IoSession): Promise<Inpu
   let entries: string[];
   let base: string;
   let listing: string;
+  let shown: string | undefined; // the listings as recorded, when several
   let crawl: string | null = null;
   let input: CrawlInput | null = null;
   let source: InputPlan['source'] = 'paths';
   if (req.crawl !== undefined) {
-    crawl = checkCrawlId(req.crawl);
-    input = req.input ?? 'wat';
+    const crawls = checkCrawlIds(req.crawl);
+    crawl = crawls.join(',');
+    const kind = (input = req.input ?? 'wat');
     ({ source, base } = await crawlBase(req, io));
-    listing = resolveEntry(crawlListingPath(crawl, input), base);
-    entries = await readListing(listing, io).catch((err: unknown) => {
-      throw new Error(`Cannot read the listing of crawl ${crawl}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
-    });
+    // Several crawls: their listings one after another (a selection applies to the whole), each entry keeping its crawl
+    // in its path (the rows' `crawl` column).
+    const listings = crawls.map((c) => resolveEntry(crawlListingPath(c, kind), base));
+    listing = listings[0] as string;
+    if (listings.length > 1) shown = listings.map(redactUrl).join(' + ');
+    entries = [];
+    for (const [i, l] of listings.entries()) {
+      entries.push(...await readListing(l, io).catch((err: unknown) => {
+        throw new Error(`Cannot read the listing of crawl ${crawls[i] as string}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+      }));
+    }
   } else if (req.paths !== undefined) {
     listing = req.paths;
     ({ entries, base } = await listEntries(req.paths, io));
@@ -193,7 +198,7 @@ export async function planInputs(req: InputRequest, io: IoSession): Promise<Inpu
   const checked = req.preflight !== false ? await preflight(inputs, listing, io, publicOnly, req.probes) : { warnings: [], sizes: [] };
   const sizes = checked.sizes.length > 0 ? { bytesPerFile: checked.sizes.reduce((a, b) => a + b, 0) / checked.sizes.length, files: checked.sizes.length } : null;
   return {
-    inputs, listing: redactUrl(listing), listed: entries.length, crawl, input, source, selection, selectionText: describeSelection(selection),
+    inputs, listing: shown ?? redactUrl(listing), listed: entries.length, crawl, input, source, selection, selectionText: describeSelection(selection),
     publicOnly, warnings: checked.warnings, sizes,
   };
 }

@@ -21,3 +21,17 @@ export function parseSegments(spec: string): Selection {
   if (to < from) throw new Error(`--segments ${spec}: the end (${to}) is before the start (${from})`);
   return { kind: 'segments', from, to };
 }
+
+export function checkCrawlId(crawl: string): string {
+  if (!/^CC-MAIN-\d{4}-\d{2}$/.test(crawl)) {
+    throw new Error(`--crawl ${JSON.stringify(crawl)}: expected a crawl id such as CC-MAIN-2024-51 (see https://commoncrawl.org/overview)`);
+  }
+  return crawl;
+}
+
+/** `--crawl A,B,...`: one or more crawl ids, each checked, in the order given, each once. */
+export function checkCrawlIds(crawls: string): string[] {
+  const ids = crawls.split(',').map((c) => c.trim());
+  if (ids.some((c) => c === '')) throw new Error(`--crawl ${JSON.stringify(crawls)}: give crawl ids separated by commas, e.g. CC-MAIN-2024-46,CC-MAIN-2024-51`);
+  return [...new Set(ids.map(checkCrawlId))];
+}

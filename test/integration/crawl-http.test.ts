@@ -184,6 +184,33 @@ describe('run --crawl over a faulty https source', () => {
     expect(armOut.projection.instanceType).toBe(armOut.projection.candidates[0]?.instanceType);
   });
 
+  it('--crawl A,B reads both crawls\' listings, one after another, each row keeping its crawl (issue 28, item 3)', async () => {
+    server.plan = () => ({ kind: 'ok' });
+    // The second crawl holds two of the first's files again (the same pages captured twice), under its own paths.
+    const other = 'CC-MAIN-2099-05';
+    const again = entries.slice(0, 2).map((e) => e.replace(CRAWL, other));
+    for (const [i, e] of again.entries()) server.objects.set(`/${e}`, server.objects.get(`/${entries[i] as string}`) as Buffer);
+    server.objects.set(`/crawl-data/${other}/wat.paths.gz`, zlib.gzipSync(again.join('\n') + '\n'));
+    const out = path.join(work, 'out-two');
+    const res = await runCli(['run', '--crawl', `${CRAWL},${other}`, '--input-base', server.base, '--out', out, '--workers', '1', '--redis', redis.url,
+      '--run-id', 'crawl-two', '--partitions', '2', '--no-progress'], ENV);
+    expect(res.code, res.stderr).toBe(0);
+    expect(res.stdout).toMatch(/files 6\/6 \(failed 0\)/);
+    const links = await readParquet(`${out}/crawl-two/links/*.parquet`);
+    const want = [...entries, ...again].flatMap((e, i) => (rowsByEntry.get(i < entries.length ? e : (entries[i - entries.length] as string)) ?? [])
+      .map((r) => ({ ...r, input_file: `${server.base}${e}` })));
+    expect(links.map(keyOf).sort()).toEqual(want.map((r) => keyOf(r as unknown as Record<string, unknown>)).sort());
+    const byCrawl = new Map<unknown, number>();
+    for (const l of links) byCrawl.set(l.crawl, (byCrawl.get(l.crawl) ?? 0) + 1);
+    expect(byCrawl.get(other)).toBe(again.flatMap((e, i) => rowsByEntry.get(entries[i] as string) ?? []).length);
+    expect(byCrawl.get(CRAWL)).toBe(entries.flatMap((e) => rowsByEntry.get(e) ?? []).length);
+    const manifest = JSON.parse(await fsp.readFile(`${out}/crawl-two/manifest.json`, 'utf8'));
+    expect(manifest.options).toMatchObject({ crawl: `${CRAWL},${other}`, listing: `${server.base}crawl-data/${CRAWL}/wat.paths.gz + ${server.base}crawl-data/${other}/wat.paths.gz` });
+    const bad = await runCli(['run', '--crawl', `${CRAWL},,${other}`, '--input-base', server.base, '--out', out, '--dry-run']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('give crawl ids separated by commas');
+  });
+
   it('rejects conflicting or missing input options with exit code 2', async () => {
     const out = path.join(work, 'out-usage');
     const both = await runCli(['run', '--crawl', CRAWL, '--paths', 'x.txt', '--out', out]);

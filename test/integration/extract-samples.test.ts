@@ -29,7 +29,7 @@ const BLOG_URL = 'https://commoncrawl.org/blog/host-and-domain-level-web-graphs-
 const BLOG_TITLE = 'Common Crawl - Blog - Host- and Domain-Level Web Graphs September/October, November/December 2023 and February/March 2024';
 const blogRow = (article: string, anchor: string, input: string): Record<string, unknown> => ({
   lang: 'en', article, source_url: BLOG_URL, source_host: 'commoncrawl.org', source_domain: 'commoncrawl.org',
-  source_title: BLOG_TITLE, anchor_text: anchor, warc_date: '2024-04-25T16:27:55Z', input_file: input,
+  source_title: BLOG_TITLE, anchor_text: anchor, warc_date: '2024-04-25T16:27:55Z', crawl: null, input_file: input,
 });
 
 /** Every sample, its exact rows, and the counters that say why (most have no Wikipedia links). */
@@ -80,12 +80,12 @@ const arcRows = (input: string): Record<string, unknown>[] => [
   {
     lang: 'en', article: 'List_of_XML_and_HTML_character_entity_references', source_url: 'http://www.archive.org/about/faqs.php',
     source_host: 'www.archive.org', source_domain: 'archive.org', source_title: 'Internet Archive Frequently Asked Questions',
-    anchor_text: 'wikipedia', warc_date: '2008-04-30T20:50:18Z', input_file: input,
+    anchor_text: 'wikipedia', warc_date: '2008-04-30T20:50:18Z', crawl: null, input_file: input,
   },
   {
     lang: 'en', article: 'Library_of_Alexandria', source_url: 'http://www.archive.org/about/about.php', source_host: 'www.archive.org',
     source_domain: 'archive.org', source_title: 'Internet Archive: About IA', anchor_text: 'Library of Alexandria', warc_date: '2008-04-30T20:52:14Z',
-    input_file: input,
+    crawl: null, input_file: input,
   },
 ];
 /** 300 records: the version block, 38 dns lookups, 261 http(s) captures (140 of them HTML). */
@@ -146,9 +146,9 @@ describe('extract on the real samples', () => {
     const input = path.join(SAMPLES, 'wget-2024-commoncrawl-blog.warc.gz');
     const res = await extract([input, '--format', 'tsv']);
     const lines = res.stdout.trimEnd().split('\n');
-    expect(lines[0]).toBe('lang\tarticle\tsource_url\tsource_host\tsource_domain\tsource_title\tanchor_text\twarc_date\tinput_file');
+    expect(lines[0]).toBe('lang\tarticle\tsource_url\tsource_host\tsource_domain\tsource_title\tanchor_text\twarc_date\tcrawl\tinput_file');
     expect(lines).toHaveLength(4);
-    expect(lines[1]?.split('\t')).toEqual(['en', 'Strongly_connected_component', BLOG_URL, 'commoncrawl.org', 'commoncrawl.org', BLOG_TITLE, 'strongly connected component', '2024-04-25T16:27:55Z', input]);
+    expect(lines[1]?.split('\t')).toEqual(['en', 'Strongly_connected_component', BLOG_URL, 'commoncrawl.org', 'commoncrawl.org', BLOG_TITLE, 'strongly connected component', '2024-04-25T16:27:55Z', '\\N', input]);
   });
 
   it('names a missing input, exits 1, and still processes the others', async () => {

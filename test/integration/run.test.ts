@@ -10,7 +10,7 @@ import path from 'node:path';
 import { startRedisServer, type EmbeddedRedis } from '../../src/redis/index.js';
 import { runCli } from '../helpers/cli.js';
 import { readParquet } from '../helpers/parquet.js';
-import { expectedArticles, keyOf, plant, readFileList, tempDir, type PlantedSet } from '../helpers/fixtures.js';
+import { expectedArticles, keyOf, numbered, plant, readFileList, tempDir, type PlantedSet } from '../helpers/fixtures.js';
 
 let redis: EmbeddedRedis;
 let planted: PlantedSet;
@@ -45,7 +45,7 @@ describe('run', () => {
     for (const l of links) expect(typeof l.source_domain).toBe('string');
 
     const articles = await readParquet(`${out}/planted-1/articles/*.parquet`, 'lang, article');
-    expect(articles.map((a) => ({ ...a, link_count: Number(a.link_count), host_count: Number(a.host_count), domain_count: Number(a.domain_count) })))
+    expect(numbered(articles))
       .toEqual(expectedArticles(planted.expected));
 
     // Each part file is sorted by (lang, article) and a key lives in exactly one partition.
@@ -73,6 +73,39 @@ describe('run', () => {
     expect(manifest.counters.pages).toBe(300 * 3 + 200 * 2 + 100);
     const outputRows = manifest.outputs.filter((o: { output: string }) => o.output === 'links').reduce((s: number, o: { rows: number }) => s + o.rows, 0);
     expect(outputRows).toBe(planted.expected.length);
+  });
+
+  it('keeps the crawl per row: the same pages in two crawls are two rows each, counted once per crawl (issue 28, item 3)', async () => {
+    // The planted files as two crawls hold them (Common Crawl's layout), and once more outside any crawl.
+    const crawls = ['CC-MAIN-2024-22', 'CC-MAIN-2024-26'];
+    const entries: string[] = [];
+    for (const crawl of crawls) {
+      const dir = path.join(work, 'crawls', 'crawl-data', crawl, 'segments', '1', 'wat');
+      await fsp.mkdir(dir, { recursive: true });
+      for (const f of planted.files.slice(0, 2)) {
+        await fsp.copyFile(f, path.join(dir, path.basename(f)));
+        entries.push(path.join(dir, path.basename(f)));
+      }
+    }
+    entries.push(planted.files[0] as string);
+    const listing = path.join(work, 'listing-crawls.txt');
+    await fsp.writeFile(listing, entries.join('\n') + '\n');
+    const out = path.join(work, 'out-crawls');
+    const res = await runCli(['run', '--paths', listing, '--out', out, '--workers', '1', '--redis', redis.url, '--run-id', 'crawls-1', '--partitions', '3', '--no-progress']);
+    expect(res.code, res.stderr).toBe(0);
+    const base = planted.expected.filter((r) => planted.files.slice(0, 2).includes(r.input_file));
+    const want = [
+      ...crawls.flatMap((crawl) => base.map((r) => ({ ...r, crawl, input_file: r.input_file.replace(path.join(work, 'in'), path.join(work, 'crawls', 'crawl-data', crawl, 'segments', '1', 'wat')) }))),
+      ...base.filter((r) => r.input_file === planted.files[0]).map((r) => ({ ...r, crawl: null })),
+    ];
+    expect(base.length).toBeGreaterThan(20);
+    const links = await readParquet(`${out}/crawls-1/links/*.parquet`);
+    expect(links).toHaveLength(want.length);
+    expect(links.map(keyOf).sort()).toEqual(want.map((r) => keyOf(r as unknown as Record<string, unknown>)).sort());
+    const articles = numbered(await readParquet(`${out}/crawls-1/articles/*.parquet`, 'lang, article'));
+    expect(articles).toEqual(expectedArticles(want as never));
+    expect(articles.some((a) => a.crawls === 2)).toBe(true);
+    expect(articles.every((a) => a.crawls === 2)).toBe(true); // each planted article is in both crawls
   });
 
   it('starts and stops its own redis-server when --redis is not given', async () => {

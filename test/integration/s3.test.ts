@@ -10,7 +10,7 @@ import { startRedisServer, type EmbeddedRedis } from '../../src/redis/index.js';
 import { S3Store, footerMember, readCommit } from '../../src/storage/index.js';
 import { runCli } from '../helpers/cli.js';
 import { readParquet } from '../helpers/parquet.js';
-import { expectedArticles, keyOf, plant, tempDir, type PlantedSet } from '../helpers/fixtures.js';
+import { expectedArticles, keyOf, numbered, plant, tempDir, type PlantedSet } from '../helpers/fixtures.js';
 import { S3_ACCESS_KEY, startS3, type TestS3 } from '../helpers/s3.js';
 import { testIoSession } from '../helpers/storage.js';
 import { LatencyProxy } from '../../src/bench/latency-proxy.js';
@@ -65,7 +65,7 @@ describe('S3', () => {
     const dir = path.join(local, 'results/v1/s3-out-1');
     expect(keys(await readParquet(`${dir}/links/*.parquet`))).toEqual(keys(planted.expected as unknown as Array<Record<string, unknown>>));
     const articles = await readParquet(`${dir}/articles/*.parquet`, 'lang, article');
-    expect(articles.map((a) => ({ ...a, link_count: Number(a.link_count), host_count: Number(a.host_count), domain_count: Number(a.domain_count) })))
+    expect(numbered(articles))
       .toEqual(expectedArticles(planted.expected));
 
     const manifest = JSON.parse(await fsp.readFile(`${dir}/manifest.json`, 'utf8'));

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { MapContext, RecordView } from '../../src/job/types.js';
 import { MAX_NESTING } from '../../jobs/wikipedia/html.js';
 import {
+  crawlOfInput,
   extractHtml,
   mentionsWikipedia,
   sniffCharset,
@@ -88,6 +89,7 @@ function row(lang: string, article: string, more: Partial<LinkRow> = {}): LinkRo
     source_title: 'A page',
     anchor_text: null,
     warc_date: '2024-05-18T01:58:10Z',
+    crawl: crawlOfInput(INPUT),
     input_file: INPUT,
     ...more,
   };
@@ -120,8 +122,29 @@ describe('job definition', () => {
     expect(job.rowsOutput).toBe('links');
     expect(job.columns.map((c) => c.name)).toEqual(Object.keys(row('en', 'X')));
     expect(job.partitionKey(row('en', 'Foo'))).toBe('en\tFoo');
-    expect(job.uniqueKey).toEqual(['lang', 'article', 'source_url']);
+    expect(job.uniqueKey).toEqual(['lang', 'article', 'source_url', 'crawl']);
     expect(job.derived.map((d) => d.name)).toEqual(['articles']);
+  });
+});
+
+describe('crawlOfInput', () => {
+  it.each([
+    ['s3://commoncrawl/crawl-data/CC-MAIN-2024-22/segments/1715971057216.39/wat/CC-MAIN-20240517233122-20240518023122-00000.warc.wat.gz', 'CC-MAIN-2024-22'],
+    ['https://data.commoncrawl.org/crawl-data/CC-MAIN-2013-20/segments/1368696381249/warc/CC-MAIN-20130516092621-00000-ip-10-60-113-184.ec2.internal.warc.gz', 'CC-MAIN-2013-20'],
+    ['/data/samples/CC-MAIN-2024-22-whirlwind.warc.wat.gz', 'CC-MAIN-2024-22'],
+    ['/data/CC-MAIN-2015-18/renamed-by-hand/CC-MAIN-2024-51-sample.warc.gz', 'CC-MAIN-2024-51'], // the last one names the file
+    ['/data/CC-MAIN-20240517233122-00000.warc.gz', null], // a file's timestamp, not a crawl
+    ['/data/CC-MAIN-2024-99/x.warc.gz', null], // no week 99
+    ['/data/CC-MAIN-2024-221/x.warc.gz', null],
+    ['test/fixtures/samples/wget-2024-commoncrawl-blog.warc.gz', null],
+  ])('%s -> %s', (input, crawl) => {
+    expect(crawlOfInput(input)).toBe(crawl);
+  });
+
+  it('puts the crawl of the input on every row', () => {
+    const input = 's3://commoncrawl/crawl-data/CC-MAIN-2024-22/segments/1/wat/x.warc.wat.gz';
+    const rows = [...job.map(watRecord(PAGE, { links: [{ url: 'https://en.wikipedia.org/wiki/Foo' }] }), { inputFile: input, count: () => undefined })];
+    expect(rows.map((r) => [r.article, r.crawl, r.input_file])).toEqual([['Foo', 'CC-MAIN-2024-22', input]]);
   });
 });
 
