@@ -14,6 +14,7 @@ import { decodeHtml, extractHtml } from './html.js';
 import { mentionsWikipedia, parseSourceUrl, rowsFromPage, type LinkRow } from './page.js';
 import { isWikimediaHost } from './rules.js';
 import { watPage } from './wat.js';
+import { titlesLookup } from './titles/index.js';
 
 export type { LinkRow, ExtractedPage, PageLink } from './page.js';
 export { crawlOfInput, mentionsWikipedia, parseSourceUrl, registrableDomain, rowsFromPage } from './page.js';
@@ -132,18 +133,20 @@ export const wikipediaLinksJob: JobDefinition<LinkRow> = {
   // A page captured in two crawls links the article once per crawl (two rows); twice in one crawl, once.
   uniqueKey: ['lang', 'article', 'source_url', 'crawl'],
   orderBy: ['lang', 'article', 'source_url', 'crawl', 'warc_date', 'input_file', 'anchor_text'],
+  // With --titles: canonical_article and wikidata_id from the titles lookup (null without it).
+  lookup: titlesLookup,
   derived: [
     {
       name: 'articles',
       // Distinct hosts and domains counted by first occurrence (row_number over each pair) rather than count(DISTINCT):
       // DuckDB spills this form at any memory limit; count(DISTINCT) ran out of memory at 10 M rows (README, reduce).
       sql:
-        'SELECT lang, article, CAST(count(*) AS BIGINT) AS link_count, ' +
+        'SELECT lang, article, any_value(canonical_article) AS canonical_article, any_value(wikidata_id) AS wikidata_id, CAST(count(*) AS BIGINT) AS link_count, ' +
         'CAST(count(*) FILTER (WHERE host_first = 1 AND source_host IS NOT NULL) AS BIGINT) AS host_count, ' +
         'CAST(count(*) FILTER (WHERE domain_first = 1 AND source_domain IS NOT NULL) AS BIGINT) AS domain_count, ' +
         'min(warc_date) AS first_seen, max(warc_date) AS last_seen, ' +
         'CAST(count(*) FILTER (WHERE crawl_first = 1 AND crawl IS NOT NULL) AS BIGINT) AS crawls ' +
-        'FROM (SELECT lang, article, source_host, source_domain, warc_date, crawl, ' +
+        'FROM (SELECT lang, article, canonical_article, wikidata_id, source_host, source_domain, warc_date, crawl, ' +
         'row_number() OVER (PARTITION BY lang, article, source_host) AS host_first, ' +
         'row_number() OVER (PARTITION BY lang, article, source_domain) AS domain_first, ' +
         'row_number() OVER (PARTITION BY lang, article, crawl) AS crawl_first FROM rows) ' +

@@ -44,6 +44,7 @@ export const SETTINGS = {
   workers: { env: 'WIKIREVERSE_WORKERS', kind: 'int', default: Math.max(1, os.availableParallelism()), doc: 'local worker processes' },
   concurrency: { env: 'WIKIREVERSE_CONCURRENCY', kind: 'int', min: 1, default: 1, doc: 'files processed at once by one worker process' },
   partitions: { env: 'WIKIREVERSE_PARTITIONS', kind: 'int', min: 0, max: 256, default: 0, doc: 'partitions of the output (part-*.parquet files); 0: sized to the run, one per 2,000 input files (1 to 256)' },
+  titles: { env: 'WIKIREVERSE_TITLES', kind: 'string', default: undefined, doc: 'a directory of Wikimedia dump files (page, redirect, wb_items_per_site .sql.gz) the links are joined with: canonical articles (redirects followed) and Wikidata ids (`--titles`)' },
   reduceTaskPartitions: { env: 'WIKIREVERSE_REDUCE_TASK_PARTITIONS', kind: 'int', min: 1, default: 16, doc: 'partitions merged by one reduce task, one after the other (one ranged read per input file and task: a full crawl of 50 partitions takes 4 tasks, 4 GETs a file)' },
   indexTaskRecords: { env: 'WIKIREVERSE_INDEX_TASK_RECORDS', kind: 'int', min: 1, default: 1000, doc: 'with --where: records of one WARC file per task at most (each one Range request)' },
   indexTaskMb: { env: 'WIKIREVERSE_INDEX_TASK_MB', kind: 'int', min: 1, default: 64, doc: 'with --where: compressed MB of records per task at most (a task holds at least one record)' },

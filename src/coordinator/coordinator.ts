@@ -27,6 +27,7 @@ import type { Fleet, FleetPlan } from '../fleet/fleet.js';
 import { markCommitted, markInterrupted } from './stopped-run.js';
 import { enqueueFiles, syncCommitted, waitUntilSettled, CancelledError, InterruptedError, type ProgressSnapshot } from './settle.js';
 import { collectCommits, collectReduce, defaultPartitions, enqueueReduce, reduceTasks, waitForReduce } from './reduce-phase.js';
+import { buildLookup, LookupFailedError } from './lookup-phase.js';
 import { ExitCode, UsageError } from '../exit-codes.js';
 import { SETTINGS } from '../config/index.js';
 
@@ -125,6 +126,14 @@ export class Coordinator {
   /** Resolves the inputs and writes the run's file list and manifest (the inputs are not kept: nothing here holds the list). */
   private async create(opts: StartOptions): Promise<{ store: OutputStore; manifest: Manifest }> {
     const runId = opts.runId ?? newRunId();
+    if (opts.settings.titles !== undefined) {
+      // The source's files are listed here (cheap); they are read by a worker's lookup task.
+      const lookup = this.jobs.get(opts.settings.job)?.lookup;
+      if (!lookup) throw new UsageError(`job ${opts.settings.job} takes no --titles`);
+      await lookup.source(opts.settings.titles).catch((err: unknown) => {
+        throw new UsageError((err as Error).message);
+      });
+    }
     const store = openStore(opts.out, this.ioSession());
     if (await readManifest(store, runId)) {
       throw new Error(`Run ${runId} already exists in ${store.location}: choose another --run-id, or continue it with \`wikireverse resume ${runId} --out ${opts.out}\``);
@@ -227,8 +236,14 @@ export class Coordinator {
       // Everything not committed in the store goes (back) into the queue.
       const committed = resuming ? await syncCommitted(this.redis, store, runId) : undefined;
       if (resuming) await carryLiveTotals(this.redis, runId, manifest.liveTotals);
-      const requeued = await enqueueFiles(this.queue, store, manifest, resuming ? 'resume' : 'fresh', retryFailed, committed);
-      if (resuming) log.info({ requeued }, 'resuming run');
+      // A run with a lookup (`--titles`) builds it on the workers first: its files are queued once it is built.
+      const lookup = settings.titles !== undefined ? definition.lookup : undefined;
+      if (settings.titles !== undefined && !lookup) throw new UsageError(`job ${settings.job} takes no --titles`);
+      const enqueue = async (): Promise<void> => {
+        const requeued = await enqueueFiles(this.queue as Queue, store, manifest, resuming ? 'resume' : 'fresh', retryFailed, committed);
+        if (resuming) log.info({ requeued }, 'resuming run');
+      };
+      if (!lookup) await enqueue();
       let fleet: Fleet | undefined;
       if (this.session.fleet) {
         this.fleet = new FleetDriver(this.session.fleet, log);
@@ -247,6 +262,16 @@ export class Coordinator {
       const observers = this.session.observers ?? [];
       for (const ob of observers) await ob.onStart?.({ manifest, redis: this.redis, queue: this.queue, redisUrl, store, fleet });
       const workersAlive = (): number | undefined => this.fleet?.aliveLocal();
+      if (lookup) {
+        this.reduceQueue = openQueue(reduceQueueName(runId), redisUrl, 'wikireverse-reduce-queue');
+        if (resuming) await this.reduceQueue.resume();
+        await buildLookup({
+          queue: this.reduceQueue, redis: this.redis, store, manifest, lookup, pollMillis: this.session.pollMillis, say: this.session.say, workersAlive,
+          interrupted: () => this.interrupted,
+        });
+        await this.save(store, manifest);
+        await enqueue();
+      }
       await waitUntilSettled({
         onTick: async (snap) => {
           await this.fleet?.tick(snap);
@@ -261,8 +286,10 @@ export class Coordinator {
       manifest.files = files;
       manifest.status = 'reducing';
       await this.save(store, manifest);
-      this.reduceQueue = openQueue(reduceQueueName(runId), redisUrl, 'wikireverse-reduce-queue');
-      if (resuming) await this.reduceQueue.resume();
+      if (!this.reduceQueue) {
+        this.reduceQueue = openQueue(reduceQueueName(runId), redisUrl, 'wikireverse-reduce-queue');
+        if (resuming) await this.reduceQueue.resume();
+      }
       const added = await enqueueReduce(this.reduceQueue, store, manifest, digest);
       this.session.say(
         `run ${runId}: reducing ${files.done} committed files into ${settings.partitions} partitions (${reduceTasks(manifest).length} reduce tasks, ${added} to run)`,
@@ -312,6 +339,15 @@ export class Coordinator {
         await markCommitted(store, manifest);
         await this.save(store, manifest).catch(() => undefined);
         return { manifest, exitCode: ExitCode.Cancelled };
+      }
+      if (err instanceof LookupFailedError) {
+        // Nothing was mapped: the run fails, saying why (a malformed dump names the file and the byte offset).
+        manifest.status = 'failed';
+        manifest.reason = `${err.message}; fix the dumps, then: wikireverse resume ${runId} --out ${settings.out}`;
+        manifest.finishedAt = new Date().toISOString();
+        await this.save(store, manifest).catch(() => undefined);
+        if (this.redis) await finishRunRecord(this.redis, runId, 'failed', manifest.finishedAt).catch(() => undefined);
+        return { manifest, exitCode: ExitCode.Failed };
       }
       if (err instanceof InterruptedError) {
         await Promise.race([this.pauseQueues().catch(() => undefined), new Promise((r) => setTimeout(r, 2000).unref())]);

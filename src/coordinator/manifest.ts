@@ -28,6 +28,8 @@ export interface RunSettings {
   readonly maxRecordBytes: number;
   /** The inputs are read from public addresses only (they came from a listing fetched over the network; storage/address-policy.ts). */
   readonly publicInputsOnly?: boolean;
+  /** The lookup's source directory (`--titles`), absolute: built before the map, joined in the reduce. */
+  readonly titles?: string;
 }
 
 export interface Manifest {
@@ -59,6 +61,8 @@ export interface Manifest {
    * the last manifest write: a resumed run adds to them, and the final `counters` include them.
    */
   coordinatorIo?: CounterMap;
+  /** The run's lookup once built (`--titles`): the SHA-256 of its commit record (the reduce tasks check it), its rows and sources. */
+  lookup?: { name: string; digest: string; rows: number; sources: number; seconds: number };
   /** `seconds`: the wall time of all the run's sessions (`sessionsMillis`). */
   summary?: { files: number; filesDone: number; filesFailed: number; pages: number; links: number; articles: number; seconds: number };
   outputs: OutputFile[];
@@ -68,7 +72,7 @@ export interface Manifest {
 
 /** What the run's record in Redis says of it (src/redis/run-record.ts), from its manifest. */
 export function runStart(m: Manifest): RunStart {
-  return { out: m.settings.out, job: m.settings.job, files: m.files.total, createdAt: m.createdAt };
+  return { out: m.settings.out, job: m.settings.job, files: m.files.total, createdAt: m.createdAt, titles: m.settings.titles };
 }
 
 export async function writeManifest(store: OutputStore, m: Manifest): Promise<void> {
@@ -115,10 +119,14 @@ export function parseManifest(buf: Buffer, runId: string, where: string): Omit<M
     throw bad('no settings');
   }
   if (settings.publicInputsOnly !== undefined && settings.publicInputsOnly !== true) throw bad('publicInputsOnly is not true');
+  if (settings.titles !== undefined && (typeof settings.titles !== 'string' || settings.titles.length > 4096)) throw bad('titles is not a directory');
   const count = (v: unknown): boolean => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
   if (m.sessionsMillis !== undefined && (!Array.isArray(m.sessionsMillis) || m.sessionsMillis.length > 100_000 || !m.sessionsMillis.every(count))) throw bad('sessionsMillis is not a list of durations');
   const live = m.liveTotals as Record<string, unknown> | undefined;
   if (live !== undefined && (typeof live !== 'object' || live === null || !['pages', 'rows', 'bytes', 'workerMillis'].every((k) => count(live[k])))) throw bad('liveTotals is not a set of counts');
+  const lookup = m.lookup as Record<string, unknown> | undefined;
+  if (lookup !== undefined && (typeof lookup !== 'object' || lookup === null || typeof lookup.name !== 'string' || typeof lookup.digest !== 'string' ||
+    !/^[0-9a-f]{64}$/.test(lookup.digest) || !count(lookup.rows) || !count(lookup.sources) || typeof lookup.seconds !== 'number')) throw bad('lookup is not a built lookup');
   const files = m.files as Record<string, unknown> | unknown[] | null;
   const counts = ['total', 'done', 'failed'] as const;
   if (!files || typeof files !== 'object' || (!Array.isArray(files) && counts.some((k) => !Number.isSafeInteger(files[k])))) throw bad('no file counts');

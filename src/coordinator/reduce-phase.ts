@@ -118,7 +118,10 @@ function reduceJob(manifest: Manifest, first: number, count: number, inputsDiges
   const s = manifest.settings;
   return {
     name: 'reduce',
-    data: { runId: manifest.runId, out: s.out, job: s.job, partitions: s.partitions, first, count, inputs: reduceInputsPath(manifest.runId), inputsDigest },
+    data: {
+      runId: manifest.runId, out: s.out, job: s.job, partitions: s.partitions, first, count, inputs: reduceInputsPath(manifest.runId), inputsDigest,
+      ...(manifest.lookup ? { lookup: manifest.lookup.digest } : {}),
+    },
     opts: { jobId: reduceTaskId(first), attempts: s.attempts, backoff: { type: 'exponential', delay: s.backoffMillis }, removeOnComplete: false, removeOnFail: false },
   };
 }

@@ -61,6 +61,36 @@ export interface DerivedOutput {
   readonly sql: string;
 }
 
+/** A table a lookup is built from: its columns and its rows, read from the source in batches. */
+export interface LookupTable {
+  readonly name: string;
+  readonly columns: readonly Column[];
+  /** The rows' batches (values in column order); throws naming the source file and the byte offset when it is malformed. */
+  rows(): AsyncIterable<RowValue[][]>;
+}
+
+/**
+ * Facts the merged rows are joined with (e.g. titles -> canonical article), built once per run before the map, by a
+ * task on a worker, from a source directory the run names (`--titles`). Its rows are partitioned as the job's rows
+ * are (`partitionKey`), so a partition's merge reads its own slice only.
+ */
+export interface LookupDefinition {
+  /** Folder of the built lookup in the run (`<out>/<runId>/<name>/`), and the task's name. */
+  readonly name: string;
+  /** The source directory's tables, and the files they are read from; throws when it holds none. */
+  source(dir: string): Promise<{ readonly tables: readonly LookupTable[]; readonly files: readonly string[] }>;
+  /** DuckDB statements over the loaded tables, run in order; the last is a SELECT of the lookup's rows (`columns`). */
+  readonly build: readonly string[];
+  readonly columns: readonly Column[];
+  /** A lookup row's partition key: the partitionKey of the rows it joins. */
+  partitionKey(row: Row): string;
+  /**
+   * The main output's rows: a SELECT over `merged` (the partition's merged rows) and `lookup` (its lookup rows; empty
+   * when the run has none), giving the job's output columns (`outputColumns`).
+   */
+  readonly joinSql: string;
+}
+
 export interface JobDefinition<R extends Row = Row> {
   /** Registry name, e.g. `wikipedia-links`. Stored in every queued job. */
   readonly name: string;
@@ -79,6 +109,8 @@ export interface JobDefinition<R extends Row = Row> {
   readonly uniqueKey: readonly (keyof R & string)[];
   /** Sort order of the outputs, and preference when several rows share a key (the first one wins). */
   readonly orderBy: readonly (keyof R & string)[];
-  /** Outputs derived from the merged rows, e.g. per-article counts. */
+  /** Outputs derived from the main output's rows (the table `rows`), e.g. per-article counts. */
   readonly derived: readonly DerivedOutput[];
+  /** Facts the merged rows are joined with; their columns join the main output (null until a run gives a source). */
+  readonly lookup?: LookupDefinition;
 }

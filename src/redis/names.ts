@@ -49,7 +49,22 @@ export interface ReduceTaskData {
   readonly inputs: string;
   /** Identifies the set of files in `inputs`: a partition committed from another set is merged again. */
   readonly inputsDigest: string;
+  /** The SHA-256 of the run's lookup commit record (`--titles`), when it has one: the merge joins it. */
+  readonly lookup?: string;
 }
+
+/** The data of a run's lookup task (`--titles`): built from `source` before the map, partitioned as the run is. */
+export interface LookupTaskData {
+  readonly runId: string;
+  readonly out: string;
+  readonly job: string;
+  readonly partitions: number;
+  /** The source directory. */
+  readonly source: string;
+}
+
+/** The job id of a run's lookup task, in its reduce queue (never a reduce task's: those start with `reduce-`). */
+export const LOOKUP_TASK_ID = 'lookup';
 
 /** The job id of the reduce task that starts at partition `first` (file ids start with `f`, so never collide). */
 export function reduceTaskId(first: number): string {

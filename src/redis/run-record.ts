@@ -85,6 +85,8 @@ export interface RunStart {
   /** The run's input files (or index tasks). */
   readonly files: number;
   readonly createdAt: string;
+  /** The lookup source (`--titles`): workers build a lookup only from this. */
+  readonly titles?: string | undefined;
 }
 
 /** A run's record as read back, every field validated. */
@@ -98,6 +100,7 @@ export interface RunRecord {
   readonly createdAt: string | null;
   readonly finishedAt: string | null;
   readonly reason: string | null;
+  readonly titles: string | null;
 }
 
 /** Most input files a run has (a bound on `files` as read, far above a crawl's ~100,000). */
@@ -131,6 +134,7 @@ export async function readRunRecord(redis: Redis, runId: string): Promise<RunRec
   return {
     runId, status: readStatus(h.status), out: h.out && h.out.length <= MAX_TEXT ? h.out : null, job, files: readCount(h.files, MAX_RUN_FILES),
     createdAt: readDate(h.createdAt), finishedAt: readDate(h.finishedAt), reason: readText(h.reason),
+    titles: h.titles && h.titles.length <= MAX_TEXT ? h.titles : null,
   };
 }
 
@@ -143,8 +147,8 @@ export async function readRunStatus(redis: Redis, runId: string): Promise<RunSta
 /** A session of the run starts: its record says what it is, and `running` (an earlier end or stop is forgotten). */
 export async function createRunRecord(redis: Redis, runId: string, s: RunStart): Promise<void> {
   await redis.multi()
-    .hdel(runKey(runId), 'finishedAt', 'reason')
-    .hset(runKey(runId), { out: s.out, job: s.job, files: String(s.files), createdAt: s.createdAt, status: 'running' })
+    .hdel(runKey(runId), 'finishedAt', 'reason', 'titles')
+    .hset(runKey(runId), { out: s.out, job: s.job, files: String(s.files), createdAt: s.createdAt, status: 'running', ...(s.titles !== undefined ? { titles: s.titles } : {}) })
     .exec();
 }
 

@@ -3,7 +3,7 @@
  * from, writing under the output location the run registered (its run hash), nothing else. Redis is shared with other
  * processes; a task that does not pass fails at once, for good, naming what is wrong.
  */
-import type { FileJobData, ReduceTaskData } from './names.js';
+import type { FileJobData, LookupTaskData, ReduceTaskData } from './names.js';
 
 /** A task that is not one the run's coordinator could have written. */
 export class TaskDataError extends Error {
@@ -12,6 +12,7 @@ export class TaskDataError extends Error {
 
 const FILE_ID = /^f\d{6,}-[0-9a-f]{10}$/;
 const JOB_NAME = /^[a-z][a-z0-9-]{0,63}$/;
+const SHA256 = /^[0-9a-f]{64}$/;
 /** Largest payload a task may ask a worker to read per record (the setting's ceiling). */
 const MAX_RECORD_BYTES = 1 << 30;
 
@@ -75,5 +76,14 @@ export function checkReduceTask(raw: unknown, runId: string, out: string | undef
   int(d, 'count', 1, partitions - first);
   if (d.inputs !== inputsPath) throw new TaskDataError(`reduce task reads ${JSON.stringify(d.inputs)}, not the run's list of committed files`);
   str(d, 'inputsDigest', /^\d+-[0-9a-f]{16}$/);
+  if (d.lookup !== undefined) str(d, 'lookup', SHA256);
   return d as unknown as ReduceTaskData;
+}
+
+/** The lookup task of run `runId`, building from the source the run registered (`source`, from its run record). */
+export function checkLookupTask(raw: unknown, runId: string, out: string | undefined, source: string | undefined): LookupTaskData {
+  const d = common(raw, runId, out);
+  int(d, 'partitions', 1, 4096);
+  if (source === undefined || d.source !== source) throw new TaskDataError(`lookup task reads ${JSON.stringify(d.source)}, not the source its run registered`);
+  return d as unknown as LookupTaskData;
 }

@@ -2,3 +2,5 @@
 export { runReduceTask, committedPartition, mergeSql, type ReduceTaskOptions } from './reducer.js';
 export { inputLine, LinesDigest, listDigest, parseCommitRecord, parseInputLine, type ReduceInputFile } from './inputs.js';
 export { forEachLimit } from './pool.js';
+export { readLookup, runLookupTask, type LookupTaskOptions } from './lookup.js';
+export { lookupDigest, parseLookupResult } from './lookup-record.js';

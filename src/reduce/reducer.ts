@@ -19,6 +19,7 @@ import { withOwnPut, type OutputStore } from '../storage/index.js';
 import type { ReduceTaskData } from '../redis/names.js';
 import { outputPath, partialPath, reduceCommitPath, type OutputFile, type PartitionResult } from '../storage/layout.js';
 import { listDigest, parseInputLine, type ReduceInputFile } from './inputs.js';
+import { columnsSql, emptySelect, lookupSlice, readLookup } from './lookup.js';
 import { forEachLimit } from './pool.js';
 
 export interface ReduceTaskOptions {
@@ -76,11 +77,15 @@ async function asOneMember(file: string, rows: number, partition: number): Promi
 /** The pool's limit for a moment between queries, to evict its cached blocks (see copyToParquet). */
 const RELEASE_LIMIT = '16MB';
 
-/** One row per unique key (the first by the job's order), sorted by that order: a form DuckDB can spill (see README). */
+/**
+ * One row per unique key (the first by the job's order), sorted by that order: a form DuckDB can spill (see README).
+ * A job with a lookup has the merged rows joined with it (the view `lookup`, this partition's slice).
+ */
 export function mergeSql(job: JobDefinition, source: string): string {
   const key = job.uniqueKey.map(ident).join(', ');
   const order = job.orderBy.map(ident).join(', ');
-  return `SELECT * FROM (${source}) QUALIFY row_number() OVER (PARTITION BY ${key} ORDER BY ${order}) = 1 ORDER BY ${order}`;
+  const merged = `SELECT * FROM (${source}) QUALIFY row_number() OVER (PARTITION BY ${key} ORDER BY ${order}) = 1`;
+  return job.lookup ? `WITH merged AS (${merged}) SELECT * FROM (${job.lookup.joinSql}) ORDER BY ${order}` : `${merged} ORDER BY ${order}`;
 }
 
 function delta(now: Record<string, number>, before: Record<string, number>): Record<string, number> {
@@ -110,6 +115,7 @@ export async function runReduceTask(data: ReduceTaskData, o: ReduceTaskOptions):
     else todo.push(p);
   }
   if (todo.length === 0) return results;
+  const lookup = job.lookup && data.lookup !== undefined ? await readLookup(store, runId, job.lookup, data.partitions, data.lookup) : null;
 
   const list = await store.get(data.inputs);
   if (!list) throw new Error(`The reduce inputs list ${store.location}/${data.inputs} is missing; resume the run to write it again`);
@@ -189,15 +195,15 @@ export async function runReduceTask(data: ReduceTaskData, o: ReduceTaskOptions):
       preserve_insertion_order: 'false',
     });
     conn = await instance.connect();
-    const columns = `{${job.columns.map((c) => `${sqlString(c.name)}: ${sqlString(c.type)}`).join(', ')}}`;
-    const emptySelect = `SELECT ${job.columns.map((c) => `CAST(NULL AS ${c.type}) AS ${ident(c.name)}`).join(', ')} WHERE false`;
+    const columns = columnsSql(job.columns);
     for (const p of todo) {
       const started = Date.now();
       const s = spool.get(p) as { file: string; files: number; rows: number };
       if (s.files > 0) await asOneMember(s.file, s.rows, p);
       const source = s.files === 0
-        ? emptySelect
+        ? emptySelect(job.columns)
         : `SELECT * FROM read_json(${sqlString(s.file)}, format = 'newline_delimited', compression = 'gzip', columns = ${columns})`;
+      if (job.lookup) await conn.run(`CREATE OR REPLACE VIEW lookup AS ${await lookupSlice(store, runId, job.lookup, lookup, p, tmp)}`);
       const mainLocal = path.join(tmp, `${job.rowsOutput}-${p}.parquet`);
       const selects: Array<[string, string]> = [[job.rowsOutput, mergeSql(job, source)], ...job.derived.map((d): [string, string] => [d.name, d.sql])];
       const outputs: OutputFile[] = [];
@@ -214,7 +220,9 @@ export async function runReduceTask(data: ReduceTaskData, o: ReduceTaskOptions):
         outputs.push({ output: name, path: target, rows, bytes: size });
       }
       await conn.run('DROP VIEW rows');
+      if (job.lookup) await conn.run('DROP VIEW lookup');
       for (const [name] of selects) await fsp.rm(path.join(tmp, `${name}-${p}.parquet`), { force: true });
+      await fsp.rm(path.join(tmp, `lookup-${p}.jsonl.gz`), { force: true });
       const now = o.counters?.() ?? {};
       const result: PartitionResult = {
         partition: p, inputsDigest: data.inputsDigest, files: s.files, rowsIn: s.rows, outputs, seconds: (Date.now() - started) / 1000, counters: withOwnPut(delta(now, counted), store.protocol),

@@ -33,6 +33,13 @@ export const reduceDir = (runId: string): string => `${runId}/reduce`;
 /** The committed files of a run, one JSON line each, written by the coordinator for the reduce tasks. */
 export const reduceInputsPath = (runId: string): string => `${reduceDir(runId)}/inputs.jsonl`;
 export const reduceCommitPath = (runId: string, partition: number): string => `${reduceDir(runId)}/${partName(partition, 'commit.json')}`;
+/**
+ * A lookup the job's rows are joined with (`--titles`: the `titles` lookup), built once per run before the map:
+ * `lookup/<name>/part-NNNNN.jsonl.gz` per partition, and `lookup/<name>/commit.json` (a `LookupResult`) once they are all in place.
+ */
+export const lookupDir = (runId: string, name: string): string => `${runId}/lookup/${name}`;
+export const lookupPartPath = (runId: string, name: string, partition: number): string => `${lookupDir(runId, name)}/${partName(partition, 'jsonl.gz')}`;
+export const lookupCommitPath = (runId: string, name: string): string => `${lookupDir(runId, name)}/commit.json`;
 /** One output of the job (`links`, a derived table), every partition's Parquet file in it. */
 export const outputDir = (runId: string, output: string): string => `${runId}/${output}`;
 export const outputPath = (runId: string, output: string, partition: number): string => `${outputDir(runId, output)}/${partName(partition, 'parquet')}`;
@@ -92,4 +99,23 @@ export interface PartitionResult {
   readonly outputs: readonly OutputFile[];
   readonly seconds: number;
   readonly counters: Record<string, number>;
+}
+
+/** One partition's slice of a lookup. */
+export interface LookupPart {
+  readonly partition: number;
+  readonly rows: number;
+  readonly bytes: number;
+  /** SHA-256 of the object (hex): a reduce task joins only a slice that matches. */
+  readonly sha256: string;
+}
+
+/** What a lookup task commits: the source files it read, and each partition's slice (empty partitions have none). */
+export interface LookupResult {
+  readonly name: string;
+  readonly partitions: number;
+  readonly sources: readonly { readonly file: string; readonly bytes: number }[];
+  readonly rows: number;
+  readonly parts: readonly LookupPart[];
+  readonly seconds: number;
 }

@@ -7,11 +7,11 @@ import { Worker, UnrecoverableError, WaitingError, type Job, type WorkerOptions 
 import type { Redis } from 'ioredis';
 import { resolveJob, type JobDefinition, type JobRegistry } from '../job/index.js';
 import {
-  ACTIVE_RUNS_KEY, QUEUE_PREFIX, TaskDataError, checkFileTask, checkReduceTask, connect, recordCommitted, recordReduced, redisOptions, queueName, reduceQueueName,
-  readRunRecord, recordWorkerSeen, WORKER_SEEN_INTERVAL_MILLIS, type FileJobData, type ReduceTaskData,
+  ACTIVE_RUNS_KEY, LOOKUP_TASK_ID, QUEUE_PREFIX, TaskDataError, checkFileTask, checkLookupTask, checkReduceTask, connect, recordCommitted, recordReduced, redisOptions, queueName, reduceQueueName,
+  readRunRecord, recordWorkerSeen, WORKER_SEEN_INTERVAL_MILLIS, type FileJobData, type LookupTaskData, type ReduceTaskData,
 } from '../redis/index.js';
-import { IoSession, openStore, reduceInputsPath, type FileResult, type IoSettings, type PartitionResult } from '../storage/index.js';
-import { runReduceTask } from '../reduce/index.js';
+import { IoSession, openStore, reduceInputsPath, type FileResult, type IoSettings, type LookupResult, type PartitionResult } from '../storage/index.js';
+import { runLookupTask, runReduceTask } from '../reduce/index.js';
 import type { Logger } from '../log/index.js';
 import { SETTINGS } from '../config/index.js';
 import { CpuShare } from './cpu-share.js';
@@ -60,7 +60,7 @@ interface ActiveFile {
 
 export class FileWorker {
   private readonly workers = new Map<string, Worker<FileJobData, FileResult>>();
-  private readonly reducers = new Map<string, Worker<ReduceTaskData, PartitionResult[]>>();
+  private readonly reducers = new Map<string, Worker<ReduceTaskData, PartitionResult[] | LookupResult>>();
   private discovery: NodeJS.Timeout | undefined;
   private redis: Redis | undefined;
   /** Connection for the run's live progress totals, opened on the first commit. */
@@ -158,12 +158,14 @@ export class FileWorker {
       log.warn({ runId, jobId: job?.id, input: job?.data.input, attempt: job?.attemptsMade, err: err.message }, 'file attempt failed'),
     );
     this.workers.set(runId, worker);
-    const reducer = new Worker<ReduceTaskData, PartitionResult[]>(reduceQueueName(runId), (job, token) => this.track(job, token, () => this.reduceOne(runId, job)), {
+    // The reduce queue also holds the run's lookup task (`--titles`), built before any file is queued.
+    const reducer = new Worker<ReduceTaskData, PartitionResult[] | LookupResult>(reduceQueueName(runId), (job, token) => this.track<PartitionResult[] | LookupResult>(job, token, () =>
+      job.name === LOOKUP_TASK_ID ? this.lookupOne(runId, job as unknown as Job<LookupTaskData, LookupResult>) : this.reduceOne(runId, job as Job<ReduceTaskData, PartitionResult[]>)), {
       ...this.workerOptions(`wikireverse-reducer-${runId}`),
       concurrency: 1,
     });
     reducer.on('error', (err) => this.queueError(runId, 'reducer error', err));
-    reducer.on('failed', (job, err) => log.warn({ runId, jobId: job?.id, attempt: job?.attemptsMade, err: err.message }, 'reduce attempt failed'));
+    reducer.on('failed', (job, err) => log.warn({ runId, jobId: job?.id, attempt: job?.attemptsMade, err: err.message }, job?.name === LOOKUP_TASK_ID ? 'lookup attempt failed' : 'reduce attempt failed'));
     this.reducers.set(runId, reducer);
     log.info({ runId }, 'serving run');
   }
@@ -226,15 +228,17 @@ export class FileWorker {
    * The output location run `runId` registered in Redis (its coordinator writes the run hash before any task): a task
    * is accepted only when it writes there.
    */
-  private async registeredOut(runId: string): Promise<string | undefined> {
+  private async registered(runId: string): Promise<{ out: string | undefined; titles: string | undefined }> {
     this.runState ??= connect(this.opts.redisUrl, 'wikireverse-run-state');
-    return (await readRunRecord(this.runState, runId))?.out ?? undefined;
+    const r = await readRunRecord(this.runState, runId);
+    return { out: r?.out ?? undefined, titles: r?.titles ?? undefined };
   }
 
   /** The task's data, checked (redis/task-data.ts); a task the run's coordinator could not have written fails for good. */
-  private async accept<T>(check: (out: string | undefined) => T, runId: string): Promise<T> {
+  private async accept<T>(check: (out: string | undefined, titles: string | undefined) => T, runId: string): Promise<T> {
     try {
-      return check(await this.registeredOut(runId));
+      const r = await this.registered(runId);
+      return check(r.out, r.titles);
     } catch (err) {
       if (err instanceof TaskDataError) throw new UnrecoverableError(`refused a task of run ${runId}: ${err.message}`);
       throw err;
@@ -259,6 +263,29 @@ export class FileWorker {
       throw err;
     } finally {
       this.cpu.end(cpu); // no-op after a commit
+    }
+  }
+
+  /** A run's lookup task: its source read, the lookup built and committed (one committed earlier is kept). */
+  private async lookupOne(runId: string, job: Job<LookupTaskData, LookupResult>): Promise<LookupResult> {
+    const data = await this.accept((out, titles) => checkLookupTask(job.data, runId, out, titles), runId);
+    const log = this.opts.log.child({ runId: data.runId, jobId: job.id });
+    const lookup = this.definition(data.job).lookup;
+    if (!lookup) throw new UnrecoverableError(`job ${data.job} takes no lookup`);
+    log.info({ attempt: job.attemptsMade + 1, source: data.source }, 'lookup task started');
+    const io = new IoSession(this.opts.io);
+    const cpu = this.cpu.start();
+    try {
+      const result = await runLookupTask(data, { lookup, store: openStore(data.out, io), memoryMb: this.opts.reducerMemoryMb ?? SETTINGS.reducerMemoryMb.default });
+      log.info({ rows: result.rows, parts: result.parts.length, seconds: result.seconds, cpuSeconds: this.cpu.end(cpu) }, 'lookup task committed');
+      return result;
+    } catch (err) {
+      // A malformed source stays malformed: fail the run's lookup now, naming the file and the offset.
+      if (/ at byte \d+ of the SQL|cannot read it as gzip|no Wikimedia dump files|cannot read the directory/.test((err as Error).message)) throw new UnrecoverableError((err as Error).message);
+      throw err;
+    } finally {
+      this.cpu.end(cpu);
+      io.close();
     }
   }
 

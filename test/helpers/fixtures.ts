@@ -44,6 +44,9 @@ export function keyOf(r: Record<string, unknown>): string {
 export interface ExpectedArticle {
   lang: string;
   article: string;
+  /** Without --titles: null. */
+  canonical_article: null;
+  wikidata_id: null;
   link_count: number;
   host_count: number;
   domain_count: number;
@@ -70,7 +73,7 @@ export function expectedArticles(rows: ExpectedRow[]): ExpectedArticle[] {
     .map((a) => {
       const dates = a.dates.sort();
       return {
-        lang: a.lang, article: a.article, link_count: a.links.size, host_count: a.hosts.size, domain_count: a.domains.size,
+        lang: a.lang, article: a.article, canonical_article: null, wikidata_id: null, link_count: a.links.size, host_count: a.hosts.size, domain_count: a.domains.size,
         first_seen: dates[0] ?? null, last_seen: dates.at(-1) ?? null, crawls: a.crawls.size,
       };
     })

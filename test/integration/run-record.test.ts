@@ -30,7 +30,7 @@ describe('run record', () => {
     expect(await readRunRecord(r, 'life-1')).toBeNull();
     expect(await readRunStatus(r, 'life-1')).toBeNull();
     await createRunRecord(r, 'life-1', START);
-    expect(await readRunRecord(r, 'life-1')).toEqual({ runId: 'life-1', status: 'running', ...START, finishedAt: null, reason: null });
+    expect(await readRunRecord(r, 'life-1')).toEqual({ runId: 'life-1', status: 'running', ...START, finishedAt: null, reason: null, titles: null });
     await setRunStatus(r, 'life-1', 'cancelled', 'budget reached');
     expect(await readRunRecord(r, 'life-1')).toMatchObject({ status: 'cancelled', reason: 'budget reached' });
     await finishRunRecord(r, 'life-1', 'failed', '2026-12-01T05:00:00.000Z');

@@ -1,4 +1,5 @@
 /** `wikireverse run` and `wikireverse resume`: the whole pipeline on this machine (or with external workers). */
+import path from 'node:path';
 import type { Command } from 'commander';
 import type { Coordinator, Manifest, RunResult } from '../../coordinator/index.js';
 import { runDir } from '../../storage/layout.js';
@@ -17,7 +18,7 @@ import { ExitCode } from '../../exit-codes.js';
 
 type RunFlags = RunSessionFlags & InputFlags & {
   out: string; partitions: number; attempts: number;
-  maxRecordBytes: number; runId?: string; json: boolean; job: string; dryRun: boolean;
+  maxRecordBytes: number; runId?: string; json: boolean; job: string; dryRun: boolean; titles?: string;
 };
 
 /** `run --dry-run`: what a run would read and how it would be set up; nothing is started, written or queued. */
@@ -139,6 +140,7 @@ export function registerRun(program: Command, ctx: CommandContext): void {
     .option('--attempts <n>', 'attempts per input file', intOption('--attempts', 1), config.attempts)
     .option('--max-record-bytes <n>', 'payload bytes read per record', intOption('--max-record-bytes', 1), config.maxRecordBytes)
     .option('--run-id <id>', 'run id (default: generated)')
+    .option('--titles <dir>', 'a directory of Wikimedia dump files (<db>-<date>-page.sql.gz, -redirect.sql.gz, wikidatawiki-<date>-wb_items_per_site.sql.gz): links get canonical_article and wikidata_id', config.titles)
     .option('--json', 'print the final summary as JSON on stdout', false)
     .option('--dry-run', 'resolve the inputs and settings, print them, and exit without starting anything', false)
     .addOption(jobOption(ctx));
@@ -157,7 +159,10 @@ export function registerRun(program: Command, ctx: CommandContext): void {
     await coordinate(ctx, coordinator, o.json, () =>
       coordinator.start({
         ...inputs, out: o.out, runId: o.runId ? checkRunId(o.runId) : undefined,
-        settings: { job: o.job, partitions: o.partitions, reduceTaskPartitions: config.reduceTaskPartitions, indexTaskRecords: config.indexTaskRecords, indexTaskMb: config.indexTaskMb, attempts: o.attempts, backoffMillis: config.backoffMillis, maxRecordBytes: o.maxRecordBytes },
+        settings: {
+          job: o.job, partitions: o.partitions, reduceTaskPartitions: config.reduceTaskPartitions, indexTaskRecords: config.indexTaskRecords, indexTaskMb: config.indexTaskMb,
+          attempts: o.attempts, backoffMillis: config.backoffMillis, maxRecordBytes: o.maxRecordBytes, ...(o.titles !== undefined ? { titles: path.resolve(o.titles) } : {}),
+        },
       }),
       display,
     );

@@ -1,0 +1,73 @@
+/**
+ * The titles lookup of the Wikipedia job (`--titles DIR`): for every article of the editions whose dumps are given,
+ * its canonical article (redirects followed) and its Wikidata item, joined to the links by (lang, article as linked).
+ *
+ * - `canonical_article`: the title itself when the page is an article; the target when it is a redirect to an article
+ *   (followed up to MAX_HOPS redirects; a fragment, `Foo#History`, is dropped); null when the title is not a page of
+ *   the dump, or redirects out of the articles (another namespace, an interwiki), to a page that does not exist, in a
+ *   loop, or through more than MAX_HOPS redirects.
+ * - `wikidata_id`: the item (`Q30`) whose sitelink is the canonical article; for an edition with sitelinks but no page
+ *   dump, the item whose sitelink is the title as linked.
+ */
+import type { LookupDefinition, LookupTable } from '../../../src/job/types.js';
+import { dumpRows, findDumps, TABLE_OF, TITLE_TABLES, type DumpFile } from './dumps.js';
+
+export { findDumps, dumpRows, TITLE_TABLES, type DumpFile, type DumpKind } from './dumps.js';
+export { SqlDumpError, SqlDumpParser, type SqlValue } from './sql-dump.js';
+
+/** Redirects followed at most (MediaWiki follows one; bots fix double redirects, so longer chains are rare). */
+export const MAX_HOPS = 4;
+
+/** One step of every page: an article, a redirect to another title of the articles, or a dead end. */
+const STEP =
+  'CREATE TABLE step AS SELECT p.lang, p.title, ' +
+  "CASE WHEN NOT p.redirect THEN 'article' WHEN r.from_id IS NULL OR r.ns <> 0 OR coalesce(r.interwiki, '') <> '' OR r.title = '' THEN 'dead' " +
+  "ELSE 'redirect' END AS kind, CASE WHEN p.redirect THEN r.title END AS next " +
+  'FROM pages p LEFT JOIN (SELECT * FROM redirects QUALIFY row_number() OVER (PARTITION BY lang, from_id ORDER BY title) = 1) r ' +
+  'ON r.lang = p.lang AND r.from_id = p.id';
+const WALK_START = 'CREATE TABLE walk AS SELECT lang, title, kind, next, title AS at FROM step';
+/** One hop of every walk still on a redirect: to its target's step (a target that is no page ends it, dead). */
+const HOP =
+  'CREATE OR REPLACE TABLE walk AS SELECT w.lang, w.title, ' +
+  "CASE WHEN w.kind <> 'redirect' THEN w.kind WHEN s.title IS NULL THEN 'dead' ELSE s.kind END AS kind, " +
+  "CASE WHEN w.kind <> 'redirect' THEN w.next ELSE s.next END AS next, " +
+  "CASE WHEN w.kind <> 'redirect' THEN w.at ELSE w.next END AS at " +
+  "FROM walk w LEFT JOIN step s ON w.kind = 'redirect' AND s.lang = w.lang AND s.title = w.next";
+/** The lookup's rows: one per (lang, article), whatever a dump repeats (a duplicated page or sitelink joins no row twice). */
+const ROWS =
+  'SELECT * FROM (' +
+  "SELECT w.lang, w.title AS article, CASE WHEN w.kind = 'article' THEN w.at END AS canonical_article, " +
+  "CASE WHEN i.item IS NOT NULL THEN 'Q' || CAST(i.item AS VARCHAR) END AS wikidata_id " +
+  "FROM walk w LEFT JOIN items i ON w.kind = 'article' AND i.lang = w.lang AND i.title = w.at " +
+  "UNION ALL SELECT i.lang, i.title, NULL, 'Q' || CAST(i.item AS VARCHAR) FROM items i WHERE i.lang NOT IN (SELECT DISTINCT lang FROM pages)" +
+  ') QUALIFY row_number() OVER (PARTITION BY lang, article ORDER BY canonical_article NULLS LAST, wikidata_id NULLS LAST) = 1';
+
+function table(name: keyof typeof TITLE_TABLES, files: readonly DumpFile[]): LookupTable {
+  return {
+    name,
+    columns: TITLE_TABLES[name],
+    rows: async function* () {
+      for (const f of files) yield* dumpRows(f);
+    },
+  };
+}
+
+export const titlesLookup: LookupDefinition = {
+  name: 'titles',
+  async source(dir) {
+    const dumps = await findDumps(dir);
+    const of = (t: keyof typeof TITLE_TABLES): DumpFile[] => dumps.filter((d) => TABLE_OF[d.kind] === t);
+    return { tables: (['pages', 'redirects', 'items'] as const).map((t) => table(t, of(t))), files: dumps.map((d) => d.file) };
+  },
+  build: [STEP, WALK_START, ...Array.from({ length: MAX_HOPS }, () => HOP), ROWS],
+  columns: [
+    { name: 'lang', type: 'VARCHAR' },
+    { name: 'article', type: 'VARCHAR' },
+    { name: 'canonical_article', type: 'VARCHAR' },
+    { name: 'wikidata_id', type: 'VARCHAR' },
+  ],
+  partitionKey: (row) => `${String(row.lang)}\t${String(row.article)}`,
+  joinSql:
+    'SELECT m.lang, m.article, l.canonical_article, l.wikidata_id, m.source_url, m.source_host, m.source_domain, m.source_title, ' +
+    'm.anchor_text, m.warc_date, m.crawl, m.input_file FROM merged m LEFT JOIN lookup l ON l.lang = m.lang AND l.article = m.article',
+};
