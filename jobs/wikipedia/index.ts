@@ -135,6 +135,61 @@ export const wikipediaLinksJob: JobDefinition<LinkRow> = {
   orderBy: ['lang', 'article', 'source_url', 'crawl', 'warc_date', 'input_file', 'anchor_text'],
   // With --titles: canonical_article and wikidata_id from the titles lookup (null without it).
   lookup: titlesLookup,
+  // Distinct counts by first occurrence (row_number over each pair), as in `articles`: a form DuckDB spills.
+  rollups: [
+    {
+      name: 'domains',
+      shuffle: 'SELECT source_domain AS rollup_key, lang, article, source_url FROM rows WHERE source_domain IS NOT NULL',
+      sql:
+        'SELECT rollup_key AS source_domain, CAST(count(*) AS BIGINT) AS links, ' +
+        'CAST(count(*) FILTER (WHERE article_first = 1) AS BIGINT) AS articles, ' +
+        'CAST(count(*) FILTER (WHERE page_first = 1) AS BIGINT) AS pages, ' +
+        'CAST(count(*) FILTER (WHERE lang_first = 1) AS BIGINT) AS languages ' +
+        'FROM (SELECT rollup_key, row_number() OVER (PARTITION BY rollup_key, lang, article) AS article_first, ' +
+        'row_number() OVER (PARTITION BY rollup_key, source_url) AS page_first, ' +
+        'row_number() OVER (PARTITION BY rollup_key, lang) AS lang_first FROM shuffled) ' +
+        'GROUP BY rollup_key ORDER BY rollup_key',
+    },
+    {
+      name: 'items',
+      needsLookup: true,
+      shuffle: 'SELECT wikidata_id AS rollup_key, lang, source_url, source_host, source_domain FROM rows WHERE wikidata_id IS NOT NULL',
+      sql:
+        'SELECT rollup_key AS wikidata_id, list(lang ORDER BY lang) FILTER (WHERE lang_first = 1) AS languages, CAST(count(*) AS BIGINT) AS links, ' +
+        'CAST(count(*) FILTER (WHERE page_first = 1) AS BIGINT) AS pages, ' +
+        'CAST(count(*) FILTER (WHERE host_first = 1) AS BIGINT) AS hosts, ' +
+        'CAST(count(*) FILTER (WHERE domain_first = 1) AS BIGINT) AS domains ' +
+        'FROM (SELECT rollup_key, lang, row_number() OVER (PARTITION BY rollup_key, lang) AS lang_first, ' +
+        'row_number() OVER (PARTITION BY rollup_key, source_url) AS page_first, ' +
+        'row_number() OVER (PARTITION BY rollup_key, source_host) AS host_first, ' +
+        'row_number() OVER (PARTITION BY rollup_key, source_domain) AS domain_first FROM shuffled) ' +
+        'GROUP BY rollup_key ORDER BY rollup_key',
+    },
+    {
+      // `articles` keyed by the article as linked; this one by the canonical article (a redirect's links counted with
+      // its target's: a page linking both once per crawl).
+      name: 'canonical_articles',
+      needsLookup: true,
+      shuffle:
+        "SELECT lang || '\t' || canonical_article AS rollup_key, lang, canonical_article, wikidata_id, article, source_url, source_host, source_domain, " +
+        'warc_date, crawl FROM rows WHERE canonical_article IS NOT NULL',
+      sql:
+        'SELECT lang, canonical_article AS article, any_value(wikidata_id) AS wikidata_id, ' +
+        'list(linked ORDER BY linked) FILTER (WHERE linked_first = 1) AS linked_as, ' +
+        'CAST(count(*) FILTER (WHERE link_first = 1) AS BIGINT) AS link_count, ' +
+        'CAST(count(*) FILTER (WHERE host_first = 1) AS BIGINT) AS host_count, ' +
+        'CAST(count(*) FILTER (WHERE domain_first = 1) AS BIGINT) AS domain_count, ' +
+        'min(warc_date) AS first_seen, max(warc_date) AS last_seen, ' +
+        'CAST(count(*) FILTER (WHERE crawl_first = 1 AND crawl IS NOT NULL) AS BIGINT) AS crawls ' +
+        'FROM (SELECT lang, canonical_article, wikidata_id, article AS linked, warc_date, crawl, ' +
+        'row_number() OVER (PARTITION BY rollup_key, article) AS linked_first, ' +
+        'row_number() OVER (PARTITION BY rollup_key, source_url, crawl) AS link_first, ' +
+        'row_number() OVER (PARTITION BY rollup_key, source_host) AS host_first, ' +
+        'row_number() OVER (PARTITION BY rollup_key, source_domain) AS domain_first, ' +
+        'row_number() OVER (PARTITION BY rollup_key, crawl) AS crawl_first FROM shuffled) ' +
+        'GROUP BY lang, canonical_article ORDER BY lang, canonical_article',
+    },
+  ],
   derived: [
     {
       name: 'articles',

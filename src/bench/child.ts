@@ -16,10 +16,11 @@ import { resolveJob } from '../job/index.js';
 import { scanInput, formatRow } from '../extract/index.js';
 import { inflateFor, inputRecords, type Inflate, type InflateChoice } from '../warc/index.js';
 import { processFile } from '../worker/index.js';
-import { listDigest, parseCommitRecord, runReduceTask } from '../reduce/index.js';
+import { listDigest, lookupDigest, parseCommitRecord, runLookupTask, runReduceTask } from '../reduce/index.js';
 import { ExitCode } from '../exit-codes.js';
 import {
   IoSession, LocalStore, fileIdOfPartial, ioSettingsFromConfig, readCommit, openLocalInput, outputDir, partialsDir, reduceCommitPath, reduceInputsPath, INPUT_CHUNK_BYTES,
+  lookupCommitPath, lookupDir,
 } from '../storage/index.js';
 import { loadConfig } from '../config/index.js';
 
@@ -45,7 +46,10 @@ export type ChildTask =
       /** Write a V8 CPU profile of the timed work (not start-up or warm-up) to this `.cpuprofile` file. */
       readonly profileFile?: string;
     })
-  | { readonly variant: 'reduce'; readonly storeDir: string; readonly runId: string; readonly partitions: number; readonly memoryMb: number };
+  /** With `lookup`: the merge joins the run's titles lookup (built by a `lookup` task into the same store). */
+  | { readonly variant: 'reduce'; readonly storeDir: string; readonly runId: string; readonly partitions: number; readonly memoryMb: number; readonly lookup?: boolean }
+  /** The titles lookup of a run built from the dump files of `source` (a fresh build: an earlier one is removed first). */
+  | { readonly variant: 'lookup'; readonly storeDir: string; readonly runId: string; readonly partitions: number; readonly memoryMb: number; readonly source: string };
 
 export interface ChildReport {
   readonly seconds: number;
@@ -130,6 +134,16 @@ async function worker(files: readonly string[], maxRecordBytes: number, partitio
   return { pages, rows, bytes: 0 };
 }
 
+/** The lookup task as a worker runs it; rows: the lookup's rows, bytes: the dump files' SQL bytes are not known here (0). */
+async function lookup(task: Extract<ChildTask, { variant: 'lookup' }>): Promise<{ pages: number; rows: number; bytes: number }> {
+  const job = resolveJob(jobRegistry, DEFAULT_JOB);
+  if (!job.lookup) throw new Error(`job ${job.name} has no lookup`);
+  const store = new LocalStore(task.storeDir);
+  await store.removePrefix(lookupDir(task.runId, job.lookup.name));
+  const r = await runLookupTask({ runId: task.runId, out: task.storeDir, job: job.name, partitions: task.partitions, source: task.source }, { lookup: job.lookup, store, memoryMb: task.memoryMb });
+  return { pages: 0, rows: r.rows, bytes: r.parts.reduce((n, p) => n + p.bytes, 0) };
+}
+
 async function reduce(task: Extract<ChildTask, { variant: 'reduce' }>): Promise<{ pages: number; rows: number; bytes: number }> {
   const job = resolveJob(jobRegistry, DEFAULT_JOB);
   const store = new LocalStore(task.storeDir);
@@ -149,9 +163,14 @@ async function reduce(task: Extract<ChildTask, { variant: 'reduce' }>): Promise<
   };
   await clear();
   try {
-    // One reduce task over every partition, as a worker runs it.
+    // One reduce task over every partition, as a worker runs it (with the run's lookup, when asked).
+    const lookupRecord = task.lookup && job.lookup ? await store.get(lookupCommitPath(task.runId, job.lookup.name)) : null;
+    if (task.lookup && !lookupRecord) throw new Error('no lookup built in the store: run the lookup variant first');
     const results = await runReduceTask(
-      { runId: task.runId, out: task.storeDir, job: job.name, partitions: task.partitions, first: 0, count: task.partitions, inputs: reduceInputsPath(task.runId), inputsDigest: `1-${listDigest((await store.get(reduceInputsPath(task.runId)))?.toString('utf8') ?? '')}` },
+      {
+        runId: task.runId, out: task.storeDir, job: job.name, partitions: task.partitions, first: 0, count: task.partitions, inputs: reduceInputsPath(task.runId),
+        inputsDigest: `1-${listDigest((await store.get(reduceInputsPath(task.runId)))?.toString('utf8') ?? '')}`, ...(lookupRecord ? { lookup: lookupDigest(lookupRecord) } : {}),
+      },
       { job, store, memoryMb: task.memoryMb },
     );
     const merged = results.reduce((n, r) => n + (r.outputs.find((o) => o.output === job.rowsOutput)?.rows ?? 0), 0);
@@ -210,6 +229,7 @@ export async function runTask(task: ChildTask, io: IoSession, inflateChoice: Inf
       case 'extract': r = await extract(task.files, task.maxRecordBytes, inflate); break;
       case 'worker': r = await worker(task.files, task.maxRecordBytes, task.partitions, io, inflate); break;
       case 'reduce': r = await reduce(task); break;
+      case 'lookup': r = await lookup(task); break;
     }
     seconds = Number(process.hrtime.bigint() - t0) / 1e9;
     cpu = process.cpuUsage(cpu0);
@@ -223,11 +243,11 @@ export async function runTask(task: ChildTask, io: IoSession, inflateChoice: Inf
     pages: r.pages ?? 0,
     rows: r.rows ?? 0,
     bytes: r.bytes,
-    inflate: task.variant === 'gunzip' || task.variant === 'reduce' ? undefined : inflate.name,
+    inflate: task.variant === 'gunzip' || task.variant === 'reduce' || task.variant === 'lookup' ? undefined : inflate.name,
   };
 }
 
-const VARIANTS = ['gunzip', 'reader', 'extract', 'worker', 'reduce'] as const;
+const VARIANTS = ['gunzip', 'reader', 'extract', 'worker', 'reduce', 'lookup'] as const;
 const INFLATES: readonly InflateChoice[] = ['auto', 'libdeflate', 'zlib'];
 
 /** The one schema the task on argv goes through (the bench writes it; checked all the same): a ChildTask, or an error. */
@@ -243,8 +263,10 @@ export function parseChildTask(text: string): ChildTask {
   const files = (k: string): boolean => t[k] === undefined || (Array.isArray(t[k]) && (t[k] as unknown[]).every((f) => typeof f === 'string'));
   const int = (k: string): boolean => Number.isSafeInteger(t[k]) && (t[k] as number) > 0;
   if (typeof t !== 'object' || !VARIANTS.includes(t['variant'] as (typeof VARIANTS)[number])) throw bad('unknown variant');
-  if (t['variant'] === 'reduce') {
-    if (typeof t['storeDir'] !== 'string' || typeof t['runId'] !== 'string' || !int('partitions') || !int('memoryMb')) throw bad('a reduce task needs storeDir, runId, partitions, memoryMb');
+  if (t['variant'] === 'reduce' || t['variant'] === 'lookup') {
+    if (typeof t['storeDir'] !== 'string' || typeof t['runId'] !== 'string' || !int('partitions') || !int('memoryMb')) throw bad(`a ${t['variant']} task needs storeDir, runId, partitions, memoryMb`);
+    if (t['variant'] === 'lookup' && typeof t['source'] !== 'string') throw bad('a lookup task needs its source');
+    if (t['lookup'] !== undefined && typeof t['lookup'] !== 'boolean') throw bad('lookup is not a boolean');
     return t as unknown as ChildTask;
   }
   if (!Array.isArray(t['files']) || !files('files') || !files('warmup')) throw bad('files are not a list of paths');

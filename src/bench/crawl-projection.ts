@@ -65,6 +65,6 @@ export function projectCrawl(crawl: CrawlShape, speed: CrawlSpeed, prices: Price
     spotPerHour: {}, prices,
     // Common Crawl's inputs: their GETs are billed to the bucket's owner, not to the run.
     requestsPerFile: 1, inputRequestsBilled: false,
-    partitions, reduceTasks: Math.ceil(partitions / SETTINGS.reduceTaskPartitions.default), outputsPerPartition: 2,
+    partitions, reduceTasks: Math.ceil(partitions / SETTINGS.reduceTaskPartitions.default), outputsPerPartition: 2, rollups: 1,
   });
 }

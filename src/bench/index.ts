@@ -2,7 +2,7 @@
  * `npm run bench`: throughput against the gunzip floor, worker scaling, reducer memory, and the projected cost
  * of a full crawl. Writes bench/results/latest.json and a timestamped copy.
  *
- *   node dist/src/bench/index.js [--quick] [--repeats N] [--only wat,warc,wat-generated,warc-generated,arc,scaling,reduce,queue,scale]
+ *   node dist/src/bench/index.js [--quick] [--repeats N] [--only wat,warc,wat-generated,warc-generated,arc,scaling,reduce,titles,queue,scale]
  *        [--prices FILE] [--cache-dir D] [--results-dir D] [--no-write] [--label L] [--profile DIR]
  *        [file.warc.wat.gz ...]
  *
@@ -23,6 +23,7 @@ import { ExitCode } from '../exit-codes.js';
 import { generatedInputs, givenInputs, type InputSet, type InputSpec } from './inputs.js';
 import { realShapedInputs, type RealShapeSpec, type ShapeFigures } from './real-shaped.js';
 import { reduceInput } from './reduce-input.js';
+import { titlesInput } from './titles-input.js';
 import { formatCoordinatorRss, formatQueueScale, measureCoordinatorRss, measureQueueScale, type CoordinatorRss, type QueueScaleFigures } from './queue-scale.js';
 import { formatScale, measureScale, type MapSpeed, type ScaleFigures, type ScaleSpec } from './scale.js';
 import type { ChildTask } from './child.js';
@@ -30,7 +31,7 @@ import { measureChild, measureCommand, measureParallel, measureZcat, median, med
 import { formatProfile, summariseProfile } from './profile.js';
 import { ensurePeers, measurePeer, PEER_LABELS, PEERS } from './peers.js';
 import {
-  ANCESTOR_DOLLARS, TARGETS, figures, formatCost, formatInput, formatReduce, formatScaling, formatTargets, machine,
+  ANCESTOR_DOLLARS, TARGETS, figures, formatCost, formatInput, formatReduce, formatScaling, formatTargets, formatTitles, machine, type TitlesFigures,
   type BenchResults, type CostFigures, type InputFigures, type ReduceFigures, type ScalingFigures, type VariantFigures,
 } from './report.js';
 
@@ -56,6 +57,8 @@ interface Mode {
   readonly reduceRows: readonly number[];
   /** The full-crawl-shaped run (`scale`): a tenth of the crawl's files, or a hundredth with --quick. */
   readonly scale: ScaleSpec;
+  /** The titles lookup (`titles`): titles in the dumps, link rows joined in one partition. */
+  readonly titles: { readonly titles: number; readonly rows: number };
 }
 
 const SEED = 20240518;
@@ -78,6 +81,7 @@ const MODES: Record<'quick' | 'full', Mode> = {
     scalingRepeats: 1,
     reduceRows: [250_000, 1_000_000],
     scale: { files: 636, pagesPerFile: 60, workers: 4, latencyMillis: 20 },
+    titles: { titles: 2_000_000, rows: 1_000_000 },
   },
   full: {
     name: 'full',
@@ -94,6 +98,7 @@ const MODES: Record<'quick' | 'full', Mode> = {
     scalingRepeats: 5,
     reduceRows: [1_000_000, 4_000_000, 10_000_000],
     scale: { files: 6_356, pagesPerFile: 60, workers: 4, latencyMillis: 20 },
+    titles: { titles: 20_000_000, rows: 10_000_000 },
   },
 };
 
@@ -188,6 +193,22 @@ async function measureReduce(cacheDir: string, rows: number, partitions: number,
   return { rows: s.rows, files: input.files, partialBytes: input.bytes, seconds: s.seconds, rowsPerSec: s.rows / s.seconds, maxRssMb: s.maxRssMb, outputRows: s.bytes };
 }
 
+async function measureTitles(cacheDir: string, spec: Mode['titles'], memoryMb: number): Promise<TitlesFigures> {
+  const dumps = await titlesInput(cacheDir, spec.titles, log);
+  const input = await reduceInput(cacheDir, spec.rows, 1, SEED, log);
+  log(`titles: gunzip of the ${dumps.files.length} dump files`);
+  const gz = await measureChild({ variant: 'gunzip', files: dumps.files });
+  log(`titles: building the lookup of ${spec.titles.toLocaleString('en-US')} titles`);
+  const build = await measureChild({ variant: 'lookup', storeDir: input.storeDir, runId: input.runId, partitions: 1, memoryMb, source: dumps.dir });
+  log(`titles: reducing ${spec.rows.toLocaleString('en-US')} rows joined with it`);
+  const join = await measureChild({ variant: 'reduce', storeDir: input.storeDir, runId: input.runId, partitions: 1, memoryMb, lookup: true });
+  return {
+    titles: spec.titles, dumpFiles: dumps.files.length, dumpBytes: dumps.bytes, sqlBytes: dumps.sqlBytes, gunzipSeconds: gz.seconds,
+    build: { seconds: build.seconds, cpuSeconds: build.cpuSeconds, maxRssMb: build.maxRssMb, rows: build.rows, storedBytes: build.bytes },
+    join: { rows: join.rows, seconds: join.seconds, maxRssMb: join.maxRssMb, outputRows: join.bytes }, memoryMb,
+  };
+}
+
 async function profileInputs(dir: string, sets: ReadonlyArray<[string, InputSet]>, maxRecordBytes: number, partitions: number): Promise<void> {
   for (const [label, set] of sets) {
     const file = path.join(path.resolve(dir), label, 'worker.cpuprofile');
@@ -215,7 +236,7 @@ export async function main(args: readonly string[], out: NodeJS.WritableStream =
     },
   });
   if (values.help) {
-    out.write('usage: npm run bench -- [--quick] [--repeats N] [--only wat,warc,wat-generated,warc-generated,arc,scaling,reduce,queue,scale] [--prices FILE] ' +
+    out.write('usage: npm run bench -- [--quick] [--repeats N] [--only wat,warc,wat-generated,warc-generated,arc,scaling,reduce,titles,queue,scale] [--prices FILE] ' +
       '[--cache-dir D] [--results-dir D] [--no-write] [--label L] [--profile DIR] [files...]\n');
     return ExitCode.Ok;
   }
@@ -223,7 +244,7 @@ export async function main(args: readonly string[], out: NodeJS.WritableStream =
   const repeats = values.repeats !== undefined ? Number(values.repeats) : mode.repeats;
   const prices = loadPrices(values.prices);
   if (!Number.isInteger(repeats) || repeats < 1) throw new Error(`--repeats must be a positive integer, got ${values.repeats}`);
-  const sections = new Set((values.only ?? 'wat,warc,wat-generated,warc-generated,arc,scaling,reduce,queue,scale').split(',').map((s) => s.trim()));
+  const sections = new Set((values.only ?? 'wat,warc,wat-generated,warc-generated,arc,scaling,reduce,titles,queue,scale').split(',').map((s) => s.trim()));
   const cacheDir = path.resolve(values['cache-dir'] ?? path.join(os.tmpdir(), 'wikireverse-bench-cache'));
   const config = loadConfig();
   // The map side writes the partitions of a mid-sized run; each reduce measurement puts all its rows in one partition.
@@ -286,6 +307,11 @@ export async function main(args: readonly string[], out: NodeJS.WritableStream =
     scale = await measureScale(ROOT, cacheDir, mode.scale, speed, log);
     out.write(`${formatScale(scale)}\n\n`);
   }
+  let titles: TitlesFigures | undefined;
+  if (sections.has('titles')) {
+    titles = await measureTitles(cacheDir, mode.titles, config.reducerMemoryMb);
+    out.write(`${formatTitles(titles)}\n\n`);
+  }
   let reduce: ReduceFigures[] | undefined;
   if (sections.has('reduce')) {
     reduce = [];
@@ -324,6 +350,11 @@ export async function main(args: readonly string[], out: NodeJS.WritableStream =
     targets['reducer peak RSS'] = { target: `< ${TARGETS.reducerMaxRssMb} MB`, measured: `${peak.toFixed(0)} MB`, met: peak < TARGETS.reducerMaxRssMb };
     targets['reducer RSS growth'] = { target: `<= ${TARGETS.reducerRssGrowth}x`, measured: `${growth.toFixed(2)}x`, met: growth <= TARGETS.reducerRssGrowth };
   }
+  if (titles) {
+    for (const [what, rss] of [['titles lookup build', titles.build.maxRssMb], ['reduce joined with the titles lookup', titles.join.maxRssMb]] as const) {
+      targets[`${what} peak RSS`] = { target: `< ${TARGETS.reducerMaxRssMb} MB`, measured: `${rss.toFixed(0)} MB`, met: rss < TARGETS.reducerMaxRssMb };
+    }
+  }
   if (scale) {
     targets['scale run links exact'] = { target: `${scale.expectedLinks} (independent count)`, measured: String(scale.links), met: scale.links === scale.expectedLinks };
     targets['scale run map PUTs per file'] = { target: `<= ${TARGETS.mapPutsPerFile}`, measured: String(scale.perFile.puts), met: scale.perFile.puts <= TARGETS.mapPutsPerFile };
@@ -345,6 +376,7 @@ export async function main(args: readonly string[], out: NodeJS.WritableStream =
     inputs,
     ...(scaling ? { scaling } : {}),
     ...(reduce ? { reduce } : {}),
+    ...(titles ? { titles } : {}),
     ...(queueScale ? { queueScale } : {}),
     ...(coordinatorRss ? { coordinatorRss } : {}),
     ...(scale ? { scale } : {}),

@@ -20,8 +20,12 @@ const gzip = promisify(zlib.gzip);
 
 export const REDUCE_RUN_ID = 'bench-reduce';
 const ROWS_PER_FILE = 250_000;
-const LANGS = ['en', 'en', 'en', 'en', 'de', 'fr', 'es', 'ja', 'ru', 'it', 'pt', 'zh', 'pl', 'nl', 'sv', 'zh-yue'];
+/** The edition of article id i is BENCH_LANGS[i % 16] (English a quarter of them). */
+export const BENCH_LANGS = ['en', 'en', 'en', 'en', 'de', 'fr', 'es', 'ja', 'ru', 'it', 'pt', 'zh', 'pl', 'nl', 'sv', 'zh-yue'];
 const WORDS = ['History', 'River', 'Theory', 'City', 'Battle', 'Music', 'Album', 'Station', 'Island', 'Party', 'Church', 'School'];
+
+/** The title of article id i (in edition BENCH_LANGS[i % 16]). */
+export const benchArticle = (id: number): string => `${WORDS[id % WORDS.length] as string}_of_${id.toString(36)}`;
 
 export interface ReduceInput {
   readonly storeDir: string;
@@ -40,8 +44,8 @@ function makeRow(rng: Rng, i: number, fileIndex: number, rowsPerFile: number): R
   const h = partitionOf(page, 0x7fffffff) / 0x7fffffff;
   // Zipf-like article choice: small ids much more likely.
   const articleId = Math.floor(Math.pow(h, 3) * 2_000_000);
-  const lang = LANGS[articleId % LANGS.length] as string;
-  const article = `${WORDS[articleId % WORDS.length] as string}_of_${articleId.toString(36)}`;
+  const lang = BENCH_LANGS[articleId % BENCH_LANGS.length] as string;
+  const article = benchArticle(articleId);
   const site = partitionOf(`${page}/site`, 200_000);
   const host = `www.site-${site}.example-${site % 97}.com`;
   return {

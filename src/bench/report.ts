@@ -85,6 +85,30 @@ export interface CostFigures {
   readonly ancestorDollars: number;
 }
 
+/** The titles lookup (`--titles`): its build from dump files, and a reduce that joins it. */
+export interface TitlesFigures {
+  readonly titles: number;
+  readonly dumpFiles: number;
+  /** The dump files gzipped, and their SQL text. */
+  readonly dumpBytes: number;
+  readonly sqlBytes: number;
+  /** gunzip alone over the same files (the floor of reading them), in the same run. */
+  readonly gunzipSeconds: number;
+  readonly build: { readonly seconds: number; readonly cpuSeconds: number; readonly maxRssMb: number; readonly rows: number; readonly storedBytes: number };
+  /** The reduce of `rows` link rows in one partition joined with the lookup (against the plain reduce of the same rows when measured). */
+  readonly join: { readonly rows: number; readonly seconds: number; readonly maxRssMb: number; readonly outputRows: number };
+  readonly memoryMb: number;
+}
+
+export function formatTitles(t: TitlesFigures): string {
+  return [
+    `titles lookup: ${int(t.titles)} titles in ${t.dumpFiles} dump files (${fix(t.dumpBytes / 1e6, 0)} MB gzipped, ${fix(t.sqlBytes / 1e6, 0)} MB of SQL): ` +
+      `built in ${fix(t.build.seconds, 1)} s (${fix(t.build.cpuSeconds, 1)} CPU s; gunzip alone ${fix(t.gunzipSeconds, 1)} s: ${fix(t.build.seconds / t.gunzipSeconds, 1)}x), ` +
+      `${fix(t.sqlBytes / 1e6 / t.build.seconds, 1)} MB of SQL/s, ${int(t.build.rows)} rows (${fix(t.build.storedBytes / 1e6, 0)} MB stored), peak RSS ${fix(t.build.maxRssMb, 0)} MB at a ${t.memoryMb} MB budget`,
+    `titles join: ${int(t.join.rows)} link rows in one partition joined with it: ${fix(t.join.seconds, 1)} s, peak RSS ${fix(t.join.maxRssMb, 0)} MB -> ${int(t.join.outputRows)} rows`,
+  ].join('\n');
+}
+
 export interface BenchResults {
   readonly version: 1;
   readonly startedAt: string;
@@ -94,6 +118,7 @@ export interface BenchResults {
   readonly inputs: InputFigures[];
   readonly scaling?: ScalingFigures;
   readonly reduce?: ReduceFigures[];
+  readonly titles?: TitlesFigures;
   readonly cost?: CostFigures;
   readonly targets: Record<string, { target: string; measured: string; met: boolean }>;
 }

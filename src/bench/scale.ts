@@ -256,7 +256,7 @@ export async function measureScale(root: string, cacheDir: string, spec: ScaleSp
     // What estimate projects for this very run (its inputs are local files: no input GETs), against what it made.
     const own = projectRun({
       sample: { files: 1, seconds: 1, bytes: 1 }, filesTotal: spec.files, instances: 1, instanceTypes: ['c6a.large'], spotPerHour: {}, prices,
-      requestsPerFile: 0, inputRequestsBilled: false, partitions, reduceTasks, outputsPerPartition: 2,
+      requestsPerFile: 0, inputRequestsBilled: false, partitions, reduceTasks, outputsPerPartition: 2, rollups: 1,
     }).requests;
     const perFileOf = (n: number): number => Math.round((n / spec.files) * 1000) / 1000;
     const requestCheck = {

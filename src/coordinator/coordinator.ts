@@ -26,7 +26,10 @@ import { FleetDriver } from '../fleet/driver.js';
 import type { Fleet, FleetPlan } from '../fleet/fleet.js';
 import { markCommitted, markInterrupted } from './stopped-run.js';
 import { enqueueFiles, syncCommitted, waitUntilSettled, CancelledError, InterruptedError, type ProgressSnapshot } from './settle.js';
-import { collectCommits, collectReduce, defaultPartitions, enqueueReduce, reduceTasks, waitForReduce } from './reduce-phase.js';
+import {
+  collectCommits, collectReduce, collectRollups, defaultPartitions, enqueueReduce, enqueueRollups, reduceTasks, rollupBuckets, waitForReduce,
+} from './reduce-phase.js';
+import { rollupsOf } from '../reduce/index.js';
 import { buildLookup, LookupFailedError } from './lookup-phase.js';
 import { ExitCode, UsageError } from '../exit-codes.js';
 import { SETTINGS } from '../config/index.js';
@@ -290,7 +293,8 @@ export class Coordinator {
         this.reduceQueue = openQueue(reduceQueueName(runId), redisUrl, 'wikireverse-reduce-queue');
         if (resuming) await this.reduceQueue.resume();
       }
-      const added = await enqueueReduce(this.reduceQueue, store, manifest, digest);
+      const buckets = rollupBuckets(manifest, definition);
+      const added = await enqueueReduce(this.reduceQueue, store, manifest, digest, buckets);
       this.session.say(
         `run ${runId}: reducing ${files.done} committed files into ${settings.partitions} partitions (${reduceTasks(manifest).length} reduce tasks, ${added} to run)`,
       );
@@ -298,14 +302,26 @@ export class Coordinator {
         queue: this.reduceQueue, redis: this.redis, manifest, pollMillis: this.session.pollMillis, started, say: this.session.say,
         workersAlive, interrupted: () => this.interrupted,
       });
+      const reduced = await collectReduce(store, manifest, digest);
+      const whyFailed = async (): Promise<string> =>
+        (await (this.reduceQueue as Queue).getFailed()).map((j) => `${j.id}: ${j.failedReason}`).join('; ') || 'not committed';
+      if (reduced.missing.length > 0) throw new Error(`${reduced.missing.length} of ${settings.partitions} partitions were not merged (${await whyFailed()})`);
+      // The outputs keyed across partitions (domains, items, canonical articles): a rollup task a bucket.
+      if (buckets > 0) {
+        const rolling = await enqueueRollups(this.reduceQueue, store, manifest, digest, buckets);
+        this.session.say(`run ${runId}: rolling up ${buckets} buckets of ${rollupsOf(definition, manifest.lookup !== undefined).map((r) => r.name).join(', ')} (${rolling} rollup tasks to run)`);
+        await waitForReduce({
+          queue: this.reduceQueue, redis: this.redis, manifest, pollMillis: this.session.pollMillis, started, say: this.session.say,
+          workersAlive, interrupted: () => this.interrupted, tasks: reduceTasks(manifest).length + buckets,
+        });
+        const rolled = await collectRollups(store, manifest, digest, buckets);
+        if (rolled.missing.length > 0) throw new Error(`${rolled.missing.length} of ${buckets} rollup buckets were not aggregated (${await whyFailed()})`);
+        reduced.outputs.push(...rolled.outputs);
+        for (const [k, v] of Object.entries(rolled.totals)) reduced.totals[k] = (reduced.totals[k] ?? 0) + v;
+        mergeCounters(reduced.counters, rolled.counters);
+      }
       await this.redis.srem(ACTIVE_RUNS_KEY, runId);
       await this.fleet?.stop();
-      const reduced = await collectReduce(store, manifest, digest);
-      if (reduced.missing.length > 0) {
-        const failedTasks = await this.reduceQueue.getFailed();
-        const why = failedTasks.map((j) => `${j.id}: ${j.failedReason}`).join('; ') || 'not committed';
-        throw new Error(`${reduced.missing.length} of ${settings.partitions} partitions were not merged (${why})`);
-      }
       // The coordinators' own requests (listing, manifests, commit records) and the reduce tasks' join the files' io.* counters.
       mergeCounters(manifest.counters, reduced.counters);
       mergeCounters(manifest.counters, this.coordinatorIo());

@@ -56,12 +56,15 @@ export async function buildLookup(o: LookupPhaseOptions): Promise<void> {
     jobId: LOOKUP_TASK_ID, attempts: settings.attempts, backoff: { type: 'exponential', delay: settings.backoffMillis }, removeOnComplete: false, removeOnFail: false,
   });
   o.say(`run ${runId}: building the ${o.lookup.name} lookup from ${source} (before the map) ...`);
+  // A state BullMQ calls unknown for a moment (between its lists) is seen again before the task is called gone.
+  let unknown = 0;
   for (;;) {
     await throwIfStopped(o.redis, runId, o.interrupted);
     const job = (await queue.getJob(LOOKUP_TASK_ID)) as Job | undefined;
     const state = job ? await job.getState() : 'unknown';
     if (state === 'completed') break;
-    if (state === 'failed' || state === 'unknown') {
+    unknown = state === 'unknown' ? unknown + 1 : 0;
+    if (state === 'failed' || unknown > 10) {
       throw new LookupFailedError(`the ${o.lookup.name} lookup could not be built from ${source}: ${job?.failedReason || 'its task is gone from Redis'}`);
     }
     throwIfWorkersDead(o.workersAlive);
@@ -69,6 +72,8 @@ export async function buildLookup(o: LookupPhaseOptions): Promise<void> {
   }
   const built = await committed(o);
   if (!built) throw new LookupFailedError(`the ${o.lookup.name} lookup's task ended without its commit record in ${o.store.location}`);
+  // Its record is in the store: the task leaves the queue, whose counts are the reduce tasks'.
+  await ((await queue.getJob(LOOKUP_TASK_ID)) as Job | undefined)?.remove();
   manifest.lookup = built;
   o.say(`run ${runId}: ${o.lookup.name} lookup built: ${built.rows} rows from ${built.sources} dump files in ${built.seconds.toFixed(1)} s`);
 }

@@ -5,12 +5,13 @@
  * task is never enqueued twice), waits until each is committed or failed, and reads the partitions' commit records.
  */
 import type { Job, Queue } from 'bullmq';
-import { formatCounts, readReduceCounts, reduceTaskId, type ReduceTaskData } from '../redis/index.js';
+import { formatCounts, readReduceCounts, reduceTaskId, rollupTaskId, type ReduceTaskData, type RollupTaskData } from '../redis/index.js';
+import type { JobDefinition } from '../job/types.js';
 import {
   partialPath, readCommit, reduceInputsPath, type FileResult, type OutputFile, type OutputStore,
 } from '../storage/index.js';
 import { mergeCounters } from '../extract/index.js';
-import { committedPartition, forEachLimit, inputLine, LinesDigest, parseCommitRecord } from '../reduce/index.js';
+import { committedBucket, committedPartition, forEachLimit, inputLine, LinesDigest, parseCommitRecord, rollupsOf } from '../reduce/index.js';
 import { SETTINGS } from '../config/index.js';
 import type { Manifest } from './manifest.js';
 import { updateRunFiles, type FileCounts } from './run-files.js';
@@ -114,13 +115,18 @@ export async function collectCommits(store: OutputStore, queue: Queue, manifest:
   }
 }
 
-function reduceJob(manifest: Manifest, first: number, count: number, inputsDigest: string): { name: string; data: ReduceTaskData; opts: Record<string, unknown> } {
+/** Buckets of the job's rollup outputs: one a reduce task (a rollup task each), none when the job has no rollups. */
+export function rollupBuckets(manifest: Manifest, job: JobDefinition): number {
+  return rollupsOf(job, manifest.lookup !== undefined).length > 0 ? reduceTasks(manifest).length : 0;
+}
+
+function reduceJob(manifest: Manifest, first: number, count: number, inputsDigest: string, buckets: number): { name: string; data: ReduceTaskData; opts: Record<string, unknown> } {
   const s = manifest.settings;
   return {
     name: 'reduce',
     data: {
       runId: manifest.runId, out: s.out, job: s.job, partitions: s.partitions, first, count, inputs: reduceInputsPath(manifest.runId), inputsDigest,
-      ...(manifest.lookup ? { lookup: manifest.lookup.digest } : {}),
+      ...(manifest.lookup ? { lookup: manifest.lookup.digest } : {}), ...(buckets > 0 ? { buckets } : {}),
     },
     opts: { jobId: reduceTaskId(first), attempts: s.attempts, backoff: { type: 'exponential', delay: s.backoffMillis }, removeOnComplete: false, removeOnFail: false },
   };
@@ -138,11 +144,11 @@ export function reduceTasks(manifest: Manifest): Array<[number, number]> {
  * Enqueues the reduce tasks that still have an uncommitted partition. A task's job that completed or failed in an earlier
  * session (without all its commits) is removed and added again; one waiting or active is left alone. Returns the number added.
  */
-export async function enqueueReduce(queue: Queue, store: OutputStore, manifest: Manifest, inputsDigest: string): Promise<number> {
+export async function enqueueReduce(queue: Queue, store: OutputStore, manifest: Manifest, inputsDigest: string, buckets: number): Promise<number> {
   let added = 0;
   for (const [first, count] of reduceTasks(manifest)) {
     let open = false;
-    for (let p = first; p < first + count && !open; p++) open = (await committedPartition(store, manifest.runId, p, inputsDigest)) === null;
+    for (let p = first; p < first + count && !open; p++) open = (await committedPartition(store, manifest.runId, p, inputsDigest, buckets)) === null;
     if (!open) continue;
     const job = await queue.getJob(reduceTaskId(first));
     if (job) {
@@ -150,19 +156,67 @@ export async function enqueueReduce(queue: Queue, store: OutputStore, manifest: 
       if (state !== 'completed' && state !== 'failed') continue;
       await job.remove();
     }
-    const j = reduceJob(manifest, first, count, inputsDigest);
+    const j = reduceJob(manifest, first, count, inputsDigest, buckets);
     await queue.add(j.name, j.data, j.opts);
     added++;
   }
   return added;
 }
 
+/** Enqueues the rollup tasks (one a bucket) that have a bucket not committed from `inputsDigest`; returns how many. */
+export async function enqueueRollups(queue: Queue, store: OutputStore, manifest: Manifest, inputsDigest: string, buckets: number): Promise<number> {
+  const s = manifest.settings;
+  let added = 0;
+  for (let b = 0; b < buckets; b++) {
+    if (await committedBucket(store, manifest.runId, b, inputsDigest)) continue;
+    const job = await queue.getJob(rollupTaskId(b));
+    if (job) {
+      const state = await job.getState();
+      if (state !== 'completed' && state !== 'failed') continue;
+      await job.remove();
+    }
+    const data: RollupTaskData = {
+      runId: manifest.runId, out: s.out, job: s.job, partitions: s.partitions, buckets, first: b, count: 1, inputsDigest,
+      ...(manifest.lookup ? { lookup: manifest.lookup.digest } : {}),
+    };
+    await queue.add('rollup', data, { jobId: rollupTaskId(b), attempts: s.attempts, backoff: { type: 'exponential', delay: s.backoffMillis }, removeOnComplete: false, removeOnFail: false });
+    added++;
+  }
+  return added;
+}
+
+/** The buckets' commit records: their outputs and counters, and the buckets not committed. */
+export async function collectRollups(store: OutputStore, manifest: Manifest, inputsDigest: string, buckets: number): Promise<{
+  outputs: OutputFile[]; totals: Record<string, number>; counters: Record<string, number>; missing: number[];
+}> {
+  const outputs: OutputFile[] = [];
+  const totals: Record<string, number> = {};
+  const counters: Record<string, number> = {};
+  const missing: number[] = [];
+  for (let b = 0; b < buckets; b++) {
+    const r = await committedBucket(store, manifest.runId, b, inputsDigest);
+    if (!r) {
+      missing.push(b);
+      continue;
+    }
+    mergeCounters(counters, r.counters);
+    for (const o of r.outputs) {
+      outputs.push(o);
+      totals[o.output] = (totals[o.output] ?? 0) + o.rows;
+    }
+  }
+  return { outputs, totals, counters, missing };
+}
+
 /** The file wait's options, less the store and the progress display (the reduce phase prints plain lines). */
-export type ReduceWaitOptions = Pick<SettleOptions, 'queue' | 'redis' | 'manifest' | 'pollMillis' | 'started' | 'say' | 'workersAlive' | 'interrupted'>;
+export type ReduceWaitOptions = Pick<SettleOptions, 'queue' | 'redis' | 'manifest' | 'pollMillis' | 'started' | 'say' | 'workersAlive' | 'interrupted'> & {
+  /** The tasks shown as the total. @default the run's reduce tasks */
+  readonly tasks?: number;
+};
 
 /** Polls the reduce queue until no task is waiting or active (cancel and interrupt are seen within a poll). */
 export async function waitForReduce(o: ReduceWaitOptions): Promise<void> {
-  const total = reduceTasks(o.manifest).length;
+  const total = o.tasks ?? reduceTasks(o.manifest).length;
   let lastCounts = '';
   for (;;) {
     await throwIfStopped(o.redis, o.manifest.runId, o.interrupted);

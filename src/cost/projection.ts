@@ -35,6 +35,8 @@ export interface ProjectionInput {
   readonly partitions: number;
   readonly reduceTasks: number;
   readonly outputsPerPartition: number;
+  /** Outputs aggregated across partitions (domains, items, ...): each partition shuffles its rows of them into a bucket a reduce task. */
+  readonly rollups: number;
 }
 
 /** S3 requests of a run, by phase and class (the layout in src/storage/layout.ts). */
@@ -156,8 +158,12 @@ export function projectRun(i: ProjectionInput): Projection {
     mapPuts: n,
     coordinatorLists: Math.ceil(n / 1000),
     coordinatorGets: n,
-    reduceGets: n * i.reduceTasks + i.reduceTasks,
-    reducePuts: i.partitions * (i.outputsPerPartition + 1) + 1,
+    // Each reduce task a range per file; each rollup task (one a bucket, a bucket a reduce task) every partition's
+    // record and its shuffled file per rollup.
+    reduceGets: n * i.reduceTasks + i.reduceTasks + (i.rollups > 0 ? i.reduceTasks * (i.partitions * (1 + i.rollups) + 1) : 0),
+    // Each partition its outputs, its commit record and (at most) a shuffled file per rollup and bucket; each rollup
+    // task its outputs and its record.
+    reducePuts: i.partitions * (i.outputsPerPartition + 1) + 1 + (i.rollups > 0 ? i.partitions * i.rollups * i.reduceTasks + i.reduceTasks * (i.rollups + 1) : 0),
   };
   const classA = requests.mapPuts + requests.coordinatorLists + requests.reducePuts;
   const classB = (i.inputRequestsBilled ? requests.inputGets : 0) + requests.coordinatorGets + requests.reduceGets;

@@ -91,6 +91,22 @@ export interface LookupDefinition {
   readonly joinSql: string;
 }
 
+/**
+ * An output keyed by something else than the partition key (a domain, a Wikidata item): each partition's merge
+ * shuffles its rows out by a hash of the key into buckets, and one task per bucket aggregates every partition's rows
+ * of it, so a key's rows meet in one place.
+ */
+export interface RollupOutput {
+  /** Output folder name: `<out>/<runId>/<name>/part-*.parquet` (one per bucket). */
+  readonly name: string;
+  /** Only for runs with a lookup (its columns are null without one). */
+  readonly needsLookup?: boolean;
+  /** A SELECT over `rows` (a partition's main output) of the rows to shuffle: a VARCHAR `rollup_key`, and what `sql` reads. */
+  readonly shuffle: string;
+  /** A SELECT over `shuffled` (every partition's shuffled rows of one bucket) giving the output, sorted. */
+  readonly sql: string;
+}
+
 export interface JobDefinition<R extends Row = Row> {
   /** Registry name, e.g. `wikipedia-links`. Stored in every queued job. */
   readonly name: string;
@@ -113,4 +129,6 @@ export interface JobDefinition<R extends Row = Row> {
   readonly derived: readonly DerivedOutput[];
   /** Facts the merged rows are joined with; their columns join the main output (null until a run gives a source). */
   readonly lookup?: LookupDefinition;
+  /** Outputs aggregated across partitions (per domain, per item, ...). */
+  readonly rollups?: readonly RollupOutput[];
 }

@@ -2,7 +2,7 @@
 export * from './names.js';
 export { connect, openQueue, openRedis, redisOptions, waitForRedis, RedisUnavailableError, REDIS_CONNECT_MILLIS } from './connection.js';
 export { startRedisServer, type EmbeddedRedis } from './redis-server.js';
-export { checkFileTask, checkLookupTask, checkReduceTask, TaskDataError } from './task-data.js';
+export { checkFileTask, checkLookupTask, checkReduceTask, checkRollupTask, TaskDataError } from './task-data.js';
 export { readPrivateUrl, removePrivateUrl, savePrivateUrl } from './private-url.js';
 export { carryLiveTotals, recordCommitted, recordCommittedIds, recordReduced, readLiveTotals, readRunUsage, readCostUsd, type LiveTotals } from './live-totals.js';
 export {

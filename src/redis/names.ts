@@ -51,6 +51,27 @@ export interface ReduceTaskData {
   readonly inputsDigest: string;
   /** The SHA-256 of the run's lookup commit record (`--titles`), when it has one: the merge joins it. */
   readonly lookup?: string;
+  /** Buckets of the job's rollup outputs: each partition's rows of them are shuffled into these (absent: no rollups). */
+  readonly buckets?: number;
+}
+
+/** The data of a rollup task: buckets first .. first + count - 1 of the run's rollup outputs, from every partition. */
+export interface RollupTaskData {
+  readonly runId: string;
+  readonly out: string;
+  readonly job: string;
+  readonly partitions: number;
+  readonly buckets: number;
+  readonly first: number;
+  readonly count: number;
+  /** The partitions' inputs (their commit records must name it), and the run's lookup digest when it has one. */
+  readonly inputsDigest: string;
+  readonly lookup?: string;
+}
+
+/** The job id of the rollup task that starts at bucket `first`. */
+export function rollupTaskId(first: number): string {
+  return `rollup-${String(first).padStart(5, '0')}`;
 }
 
 /** The data of a run's lookup task (`--titles`): built from `source` before the map, partitioned as the run is. */

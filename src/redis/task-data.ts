@@ -3,7 +3,7 @@
  * from, writing under the output location the run registered (its run hash), nothing else. Redis is shared with other
  * processes; a task that does not pass fails at once, for good, naming what is wrong.
  */
-import type { FileJobData, LookupTaskData, ReduceTaskData } from './names.js';
+import type { FileJobData, LookupTaskData, ReduceTaskData, RollupTaskData } from './names.js';
 
 /** A task that is not one the run's coordinator could have written. */
 export class TaskDataError extends Error {
@@ -77,7 +77,20 @@ export function checkReduceTask(raw: unknown, runId: string, out: string | undef
   if (d.inputs !== inputsPath) throw new TaskDataError(`reduce task reads ${JSON.stringify(d.inputs)}, not the run's list of committed files`);
   str(d, 'inputsDigest', /^\d+-[0-9a-f]{16}$/);
   if (d.lookup !== undefined) str(d, 'lookup', SHA256);
+  if (d.buckets !== undefined) int(d, 'buckets', 1, 4096);
   return d as unknown as ReduceTaskData;
+}
+
+/** A rollup task of run `runId`: a run of its buckets, from the partitions merged from one set of files. */
+export function checkRollupTask(raw: unknown, runId: string, out: string | undefined): RollupTaskData {
+  const d = common(raw, runId, out);
+  int(d, 'partitions', 1, 4096);
+  const buckets = int(d, 'buckets', 1, 4096);
+  const first = int(d, 'first', 0, buckets - 1);
+  int(d, 'count', 1, buckets - first);
+  str(d, 'inputsDigest', /^\d+-[0-9a-f]{16}$/);
+  if (d.lookup !== undefined) str(d, 'lookup', SHA256);
+  return d as unknown as RollupTaskData;
 }
 
 /** The lookup task of run `runId`, building from the source the run registered (`source`, from its run record). */

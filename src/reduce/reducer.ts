@@ -14,10 +14,10 @@ import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip, createGzip } from 'node:zlib';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
-import type { JobDefinition } from '../job/types.js';
+import type { JobDefinition, RollupOutput } from '../job/types.js';
 import { withOwnPut, type OutputStore } from '../storage/index.js';
 import type { ReduceTaskData } from '../redis/names.js';
-import { outputPath, partialPath, reduceCommitPath, type OutputFile, type PartitionResult } from '../storage/layout.js';
+import { outputPath, partialPath, reduceCommitPath, shufflePath, type OutputFile, type PartitionResult, type ShuffleFile } from '../storage/layout.js';
 import { listDigest, parseInputLine, type ReduceInputFile } from './inputs.js';
 import { columnsSql, emptySelect, lookupSlice, readLookup } from './lookup.js';
 import { forEachLimit } from './pool.js';
@@ -94,11 +94,50 @@ function delta(now: Record<string, number>, before: Record<string, number>): Rec
   return out;
 }
 
-/** Partition `p`'s commit record if it was merged from exactly the inputs `inputsDigest` names, else null. */
-export async function committedPartition(store: OutputStore, runId: string, p: number, inputsDigest: string): Promise<PartitionResult | null> {
+/** The rollups a run computes: all of the job's, less those that need a lookup when the run has none. */
+export function rollupsOf(job: JobDefinition, withLookup: boolean): readonly RollupOutput[] {
+  return (job.rollups ?? []).filter((r) => withLookup || !r.needsLookup);
+}
+
+/**
+ * Partition `p`'s rows of each rollup output (the view `rows` is its main output), split into `buckets` by a hash of
+ * their key (md5: the same bucket on every worker and DuckDB version), each bucket's file stored with its SHA-256.
+ */
+async function shuffleOut(conn: DuckDBConnection, store: OutputStore, job: JobDefinition, runId: string, p: number, buckets: number, withLookup: boolean, tmp: string): Promise<ShuffleFile[]> {
+  const files: ShuffleFile[] = [];
+  for (const r of rollupsOf(job, withLookup)) {
+    const dir = path.join(tmp, `shuffle-${p}-${r.name}`);
+    await conn.run(`COPY (SELECT *, CAST(md5_number(rollup_key) % ${buckets} AS INTEGER) AS rollup_bucket FROM (${r.shuffle})) ` +
+      `TO ${sqlString(dir)} (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (rollup_bucket))`);
+    const parts = fs.existsSync(dir) ? (await fsp.readdir(dir)).map((d) => /^rollup_bucket=(\d+)$/.exec(d)).filter((m) => m !== null) : [];
+    for (const m of parts.sort((a, b) => Number(a[1]) - Number(b[1]))) {
+      const bucket = Number(m[1]);
+      const written = (await fsp.readdir(path.join(dir, m[0]))).map((f) => path.join(dir, m[0], f));
+      // One file a bucket (DuckDB writes one a thread): several are rewritten as one.
+      let file = written[0] as string;
+      if (written.length > 1) {
+        file = path.join(dir, `bucket-${bucket}.parquet`);
+        await conn.run(`COPY (SELECT * FROM read_parquet([${written.map(sqlString).join(', ')}])) TO ${sqlString(file)} (FORMAT parquet, COMPRESSION zstd)`);
+      }
+      const rows = Number((await conn.runAndReadAll(`SELECT count(*) FROM read_parquet(${sqlString(file)})`)).getRows()[0]?.[0] ?? 0);
+      const body = await fsp.readFile(file);
+      const target = shufflePath(runId, r.name, bucket, p);
+      await store.upload(file, target);
+      files.push({ output: r.name, bucket, path: target, rows, bytes: body.length, sha256: createHash('sha256').update(body).digest('hex') });
+    }
+    await fsp.rm(dir, { recursive: true, force: true });
+  }
+  return files;
+}
+
+/**
+ * Partition `p`'s commit record if it was merged from exactly the inputs `inputsDigest` names (and, for a run with
+ * rollups, `buckets` > 0, shuffled its rows out: one merged by a build without them is merged again), else null.
+ */
+export async function committedPartition(store: OutputStore, runId: string, p: number, inputsDigest: string, buckets = 0): Promise<PartitionResult | null> {
   const body = await store.get(reduceCommitPath(runId, p));
   const r = body ? (JSON.parse(body.toString('utf8')) as PartitionResult) : null;
-  return r && r.inputsDigest === inputsDigest ? r : null;
+  return r && r.inputsDigest === inputsDigest && (buckets === 0 || Array.isArray(r.shuffles)) ? r : null;
 }
 
 /** The committed partitions' results, and the outputs of those this task merged now. */
@@ -110,7 +149,7 @@ export async function runReduceTask(data: ReduceTaskData, o: ReduceTaskOptions):
   const results: PartitionResult[] = [];
   const todo: number[] = [];
   for (let p = data.first; p < data.first + data.count; p++) {
-    const done = await committedPartition(store, runId, p, data.inputsDigest);
+    const done = await committedPartition(store, runId, p, data.inputsDigest, data.buckets);
     if (done) results.push(done);
     else todo.push(p);
   }
@@ -219,13 +258,15 @@ export async function runReduceTask(data: ReduceTaskData, o: ReduceTaskOptions):
         await store.upload(local, target);
         outputs.push({ output: name, path: target, rows, bytes: size });
       }
+      const shuffles = data.buckets ? await shuffleOut(conn, store, job, runId, p, data.buckets, lookup !== null, tmp) : undefined;
       await conn.run('DROP VIEW rows');
       if (job.lookup) await conn.run('DROP VIEW lookup');
       for (const [name] of selects) await fsp.rm(path.join(tmp, `${name}-${p}.parquet`), { force: true });
       await fsp.rm(path.join(tmp, `lookup-${p}.jsonl.gz`), { force: true });
       const now = o.counters?.() ?? {};
       const result: PartitionResult = {
-        partition: p, inputsDigest: data.inputsDigest, files: s.files, rowsIn: s.rows, outputs, seconds: (Date.now() - started) / 1000, counters: withOwnPut(delta(now, counted), store.protocol),
+        partition: p, inputsDigest: data.inputsDigest, files: s.files, rowsIn: s.rows, outputs, ...(shuffles ? { shuffles } : {}),
+        seconds: (Date.now() - started) / 1000, counters: withOwnPut(delta(now, counted), store.protocol),
       };
       await store.put(reduceCommitPath(runId, p), JSON.stringify(result));
       counted = o.counters?.() ?? {}; // the commit's own PUT is in this partition's counters, not the next one's

@@ -49,8 +49,16 @@ export const timelinePath = (runId: string): string => `${runId}/timeline.json`;
 export const costPath = (runId: string): string => `${runId}/cost.json`;
 /** The run's HTML report (src/report). */
 export const reportPath = (runId: string): string => `${runId}/report.html`;
-/** What `clean` removes: the partials and the reduce records, which only a resume or a retry reads. */
-export const removableDirs = (runId: string): string[] => [partialsDir(runId), reduceDir(runId)];
+/**
+ * A rollup output's rows of one partition and one bucket (`shuffle/<output>/bucket-BBBBB/part-PPPPP.parquet`): what a
+ * partition's merge hands the rollup task of that bucket.
+ */
+export const shuffleDir = (runId: string): string => `${runId}/shuffle`;
+export const shufflePath = (runId: string, output: string, bucket: number, partition: number): string =>
+  `${shuffleDir(runId)}/${output}/bucket-${String(bucket).padStart(5, '0')}/${partName(partition, 'parquet')}`;
+export const rollupCommitPath = (runId: string, bucket: number): string => `${reduceDir(runId)}/${partName(bucket, 'rollup.json')}`;
+/** What `clean` removes: the partials, the reduce records and the shuffled rows, which only a resume or a retry reads. */
+export const removableDirs = (runId: string): string[] => [partialsDir(runId), reduceDir(runId), shuffleDir(runId)];
 
 /** One partition's rows inside a file's partial object. */
 export interface PartRange {
@@ -96,6 +104,29 @@ export interface PartitionResult {
   readonly files: number;
   /** Rows read before de-duplication. */
   readonly rowsIn: number;
+  readonly outputs: readonly OutputFile[];
+  /** Its rows of each rollup output, one file per bucket with rows (absent: a run without rollups). */
+  readonly shuffles?: readonly ShuffleFile[];
+  readonly seconds: number;
+  readonly counters: Record<string, number>;
+}
+
+/** One partition's rows of one rollup output and bucket. */
+export interface ShuffleFile {
+  readonly output: string;
+  readonly bucket: number;
+  readonly path: string;
+  readonly rows: number;
+  readonly bytes: number;
+  /** SHA-256 of the object (hex): a rollup task aggregates only a file that matches. */
+  readonly sha256: string;
+}
+
+/** What a rollup task commits for one bucket: the outputs it wrote. */
+export interface RollupResult {
+  readonly bucket: number;
+  /** The set of committed files the partitions were merged from (as the partitions' `inputsDigest`). */
+  readonly inputsDigest: string;
   readonly outputs: readonly OutputFile[];
   readonly seconds: number;
   readonly counters: Record<string, number>;

@@ -7,11 +7,11 @@ import { Worker, UnrecoverableError, WaitingError, type Job, type WorkerOptions 
 import type { Redis } from 'ioredis';
 import { resolveJob, type JobDefinition, type JobRegistry } from '../job/index.js';
 import {
-  ACTIVE_RUNS_KEY, LOOKUP_TASK_ID, QUEUE_PREFIX, TaskDataError, checkFileTask, checkLookupTask, checkReduceTask, connect, recordCommitted, recordReduced, redisOptions, queueName, reduceQueueName,
-  readRunRecord, recordWorkerSeen, WORKER_SEEN_INTERVAL_MILLIS, type FileJobData, type LookupTaskData, type ReduceTaskData,
+  ACTIVE_RUNS_KEY, LOOKUP_TASK_ID, QUEUE_PREFIX, TaskDataError, checkFileTask, checkLookupTask, checkReduceTask, checkRollupTask, connect, recordCommitted, recordReduced, redisOptions, queueName, reduceQueueName,
+  readRunRecord, recordWorkerSeen, WORKER_SEEN_INTERVAL_MILLIS, type FileJobData, type LookupTaskData, type ReduceTaskData, type RollupTaskData,
 } from '../redis/index.js';
-import { IoSession, openStore, reduceInputsPath, type FileResult, type IoSettings, type LookupResult, type PartitionResult } from '../storage/index.js';
-import { runLookupTask, runReduceTask } from '../reduce/index.js';
+import { IoSession, openStore, reduceInputsPath, type FileResult, type IoSettings, type LookupResult, type PartitionResult, type RollupResult } from '../storage/index.js';
+import { runLookupTask, runReduceTask, runRollupTask } from '../reduce/index.js';
 import type { Logger } from '../log/index.js';
 import { SETTINGS } from '../config/index.js';
 import { CpuShare } from './cpu-share.js';
@@ -60,7 +60,7 @@ interface ActiveFile {
 
 export class FileWorker {
   private readonly workers = new Map<string, Worker<FileJobData, FileResult>>();
-  private readonly reducers = new Map<string, Worker<ReduceTaskData, PartitionResult[] | LookupResult>>();
+  private readonly reducers = new Map<string, Worker<ReduceTaskData, PartitionResult[] | LookupResult | RollupResult[]>>();
   private discovery: NodeJS.Timeout | undefined;
   private redis: Redis | undefined;
   /** Connection for the run's live progress totals, opened on the first commit. */
@@ -159,13 +159,15 @@ export class FileWorker {
     );
     this.workers.set(runId, worker);
     // The reduce queue also holds the run's lookup task (`--titles`), built before any file is queued.
-    const reducer = new Worker<ReduceTaskData, PartitionResult[] | LookupResult>(reduceQueueName(runId), (job, token) => this.track<PartitionResult[] | LookupResult>(job, token, () =>
-      job.name === LOOKUP_TASK_ID ? this.lookupOne(runId, job as unknown as Job<LookupTaskData, LookupResult>) : this.reduceOne(runId, job as Job<ReduceTaskData, PartitionResult[]>)), {
+    const reducer = new Worker<ReduceTaskData, PartitionResult[] | LookupResult | RollupResult[]>(reduceQueueName(runId), (job, token) => this.track<PartitionResult[] | LookupResult | RollupResult[]>(job, token, () =>
+      job.name === LOOKUP_TASK_ID ? this.lookupOne(runId, job as unknown as Job<LookupTaskData, LookupResult>)
+      : job.name === 'rollup' ? this.rollupOne(runId, job as unknown as Job<RollupTaskData, RollupResult[]>)
+      : this.reduceOne(runId, job as Job<ReduceTaskData, PartitionResult[]>)), {
       ...this.workerOptions(`wikireverse-reducer-${runId}`),
       concurrency: 1,
     });
     reducer.on('error', (err) => this.queueError(runId, 'reducer error', err));
-    reducer.on('failed', (job, err) => log.warn({ runId, jobId: job?.id, attempt: job?.attemptsMade, err: err.message }, job?.name === LOOKUP_TASK_ID ? 'lookup attempt failed' : 'reduce attempt failed'));
+    reducer.on('failed', (job, err) => log.warn({ runId, jobId: job?.id, attempt: job?.attemptsMade, err: err.message }, `${job?.name === LOOKUP_TASK_ID ? 'lookup' : job?.name === 'rollup' ? 'rollup' : 'reduce'} attempt failed`));
     this.reducers.set(runId, reducer);
     log.info({ runId }, 'serving run');
   }
@@ -283,6 +285,30 @@ export class FileWorker {
       // A malformed source stays malformed: fail the run's lookup now, naming the file and the offset.
       if (/ at byte \d+ of the SQL|cannot read it as gzip|no Wikimedia dump files|cannot read the directory/.test((err as Error).message)) throw new UnrecoverableError((err as Error).message);
       throw err;
+    } finally {
+      this.cpu.end(cpu);
+      io.close();
+    }
+  }
+
+  /** One rollup task: its buckets aggregated from every partition and committed (those committed earlier are skipped). */
+  private async rollupOne(runId: string, job: Job<RollupTaskData, RollupResult[]>): Promise<RollupResult[]> {
+    const data = await this.accept((out) => checkRollupTask(job.data, runId, out), runId);
+    const log = this.opts.log.child({ runId: data.runId, jobId: job.id });
+    const definition = this.definition(data.job);
+    log.info({ attempt: job.attemptsMade + 1, first: data.first, count: data.count }, 'rollup task started');
+    const io = new IoSession(this.opts.io);
+    const cpu = this.cpu.start();
+    try {
+      const results = await runRollupTask(data, {
+        job: definition, store: openStore(data.out, io), memoryMb: this.opts.reducerMemoryMb ?? SETTINGS.reducerMemoryMb.default, counters: () => io.counters.toJSON(),
+      });
+      const cpuSeconds = this.cpu.end(cpu);
+      log.info({ buckets: results.length, cpuSeconds }, 'rollup task committed');
+      this.runState ??= connect(this.opts.redisUrl, 'wikireverse-run-state');
+      await recordReduced(this.runState, data.runId, `${String(job.id)}@${data.inputsDigest}`, cpuSeconds, io.counters.toJSON()).catch((err: unknown) =>
+        log.warn({ err: (err as Error).message }, 'could not add the rollup task to the live totals (cost so far only)'));
+      return results;
     } finally {
       this.cpu.end(cpu);
       io.close();

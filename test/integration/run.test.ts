@@ -9,6 +9,7 @@ import zlib from 'node:zlib';
 import path from 'node:path';
 import { startRedisServer, type EmbeddedRedis } from '../../src/redis/index.js';
 import { runCli } from '../helpers/cli.js';
+import { getDomain } from 'tldts';
 import { readParquet } from '../helpers/parquet.js';
 import { expectedArticles, keyOf, numbered, plant, readFileList, tempDir, type PlantedSet } from '../helpers/fixtures.js';
 
@@ -47,6 +48,22 @@ describe('run', () => {
     const articles = await readParquet(`${out}/planted-1/articles/*.parquet`, 'lang, article');
     expect(numbered(articles))
       .toEqual(expectedArticles(planted.expected));
+
+    // Per registrable domain, across partitions (the rollup): exactly what the planted rows give.
+    const byDomain = new Map<string, { links: number; articles: Set<string>; pages: Set<string>; langs: Set<string> }>();
+    for (const r of planted.expected) {
+      const d = getDomain(r.source_host) ?? r.source_host;
+      const e = byDomain.get(d) ?? { links: 0, articles: new Set(), pages: new Set(), langs: new Set() };
+      e.links++;
+      e.articles.add(`${r.lang}\t${r.article}`);
+      e.pages.add(r.source_url);
+      e.langs.add(r.lang);
+      byDomain.set(d, e);
+    }
+    const domains = numbered(await readParquet(`${out}/planted-1/domains/*.parquet`, 'source_domain'));
+    expect(byDomain.size).toBeGreaterThan(5);
+    expect(domains).toEqual([...byDomain.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1))
+      .map(([d, e]) => ({ source_domain: d, links: e.links, articles: e.articles.size, pages: e.pages.size, languages: e.langs.size })));
 
     // Each part file is sorted by (lang, article) and a key lives in exactly one partition.
     const seen = new Map<string, string>();

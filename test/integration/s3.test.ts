@@ -85,7 +85,8 @@ describe('S3', () => {
       for (const [k, v] of Object.entries(r.counters)) reduceCounters[k] = (reduceCounters[k] ?? 0) + v;
     }
     expect(reduceCounters['io.s3.get']).toBeGreaterThanOrEqual(1 + withRows); // the inputs list + one ranged GET per file
-    expect(reduceCounters['io.s3.put']).toBe(4 + 2); // 4 Parquet files and 2 commit records (each counts its own PUT)
+    // 4 Parquet files, 2 commit records (each counts its own PUT) and each partition's rows of the domains rollup (one bucket).
+    expect(reduceCounters['io.s3.put']).toBe(4 + 2 + 2);
     expect(c['io.s3.get']).toBeGreaterThanOrEqual((reduceCounters['io.s3.get'] ?? 0) + 3); // + the coordinator's commit record reads
     // The run's totals in Redis (what the cost ledger reads) count every PUT under partials/, commit records included.
     const { connect, readRunUsage } = await import('../../src/redis/index.js');
@@ -120,7 +121,7 @@ describe('S3', () => {
         counters: Record<string, number>; coordinatorIo?: Record<string, number>;
       };
       const workerPuts = (manifest.counters['io.s3.put'] ?? 0) - (manifest.coordinatorIo?.['io.s3.put'] ?? 0);
-      const WORKER_PUT = /^PUT \/out\/counted\/counted-1\/(partials\/|reduce\/part-|links\/|articles\/)/;
+      const WORKER_PUT = /^PUT \/out\/counted\/counted-1\/(partials\/|reduce\/part-|links\/|articles\/|shuffle\/|domains\/)/;
       const seenPuts = proxy.seen.filter((r) => WORKER_PUT.test(r));
       // 3 files: one PUT each (the partial, its commit record inside); 3 partitions: 6 Parquet files and 3 commit records.
       expect(seenPuts.filter((r) => r.includes('/partials/')), proxy.seen.join('\n')).toHaveLength(3);

@@ -155,8 +155,27 @@ describe('run --titles', () => {
     expect(usa).toEqual([['USA', 'Q30', 2], ['US_of_A', 'Q30', 1], ['United_States', 'Q30', 2]]);
     expect(articles).toHaveLength(Object.keys(PLANTED).length);
 
+    // Across partitions: per canonical article (its redirects' links with its own), per Wikidata item, per domain.
+    const canonical = numbered(await readParquet(`${out}/titles-1/canonical_articles/*.parquet`, 'lang, article'));
+    expect(canonical.find((a) => a.article === 'United_States')).toMatchObject({
+      lang: 'en', wikidata_id: 'Q30', linked_as: ['USA', 'US_of_A', 'United_States'], link_count: 2, host_count: 2, domain_count: 2, crawls: 0,
+      first_seen: '2024-06-01T12:00:00Z', last_seen: '2024-06-01T12:00:00Z',
+    });
+    const canonicalKeys = [...new Set(Object.values(PLANTED).map(([c], i) => (c === null ? null : `${Object.keys(PLANTED)[i]?.split('\t')[0]}\t${c}`)).filter((k) => k !== null))].sort();
+    expect(canonical.map((a) => `${String(a.lang)}\t${String(a.article)}`).sort()).toEqual(canonicalKeys);
+    const items = numbered(await readParquet(`${out}/titles-1/items/*.parquet`, 'wikidata_id'));
+    expect(items.find((i) => i.wikidata_id === 'Q30')).toEqual({ wikidata_id: 'Q30', languages: ['de', 'en', 'ja'], links: 7, pages: 2, hosts: 2, domains: 2 });
+    expect(items.map((i) => i.wikidata_id).sort()).toEqual([...new Set(Object.values(PLANTED).map(([, q]) => q).filter((q) => q !== null))].sort());
+    const domains = numbered(await readParquet(`${out}/titles-1/domains/*.parquet`, 'source_domain'));
+    expect(domains).toEqual([
+      { source_domain: 'commoncrawl.org', links: 3, articles: 3, pages: 1, languages: 1 },
+      { source_domain: 'example.net', links: 2, articles: 2, pages: 1, languages: 1 },
+      { source_domain: 'example.org', links: Object.keys(PLANTED).length - 3, articles: Object.keys(PLANTED).length - 3, pages: 1, languages: 4 },
+    ]);
+
     const manifest = JSON.parse(await fsp.readFile(`${out}/titles-1/manifest.json`, 'utf8'));
     expect(manifest.settings.titles).toBe(dumps);
+    expect(manifest.outputs.map((o: { output: string }) => o.output).sort()).toEqual(['articles', 'articles', 'articles', 'canonical_articles', 'domains', 'items', 'links', 'links', 'links']);
     expect(manifest.lookup).toMatchObject({ name: 'titles', sources: 5, digest: expect.stringMatching(/^[0-9a-f]{64}$/) });
     // Kept with the run: the lookup's slices and its commit record.
     expect(fs.readdirSync(`${out}/titles-1/lookup/titles`).sort()).toEqual(expect.arrayContaining(['commit.json']));
@@ -170,6 +189,12 @@ describe('run --titles', () => {
     expect(links).toHaveLength(Object.keys(PLANTED).length + 2);
     expect(links.every((l) => 'canonical_article' in l && l.canonical_article === null && l.wikidata_id === null)).toBe(true);
     expect(fs.existsSync(`${out}/titles-none/lookup`)).toBe(false);
+    // The domains without titles too; items and canonical articles need them.
+    expect(numbered(await readParquet(`${out}/titles-none/domains/*.parquet`, 'source_domain')).map((d) => [d.source_domain, d.links])).toEqual([
+      ['commoncrawl.org', 3], ['example.net', 2], ['example.org', Object.keys(PLANTED).length - 3],
+    ]);
+    expect(fs.existsSync(`${out}/titles-none/items`)).toBe(false);
+    expect(fs.existsSync(`${out}/titles-none/canonical_articles`)).toBe(false);
   });
 
   it('a malformed dump fails the run before any map work, naming the file and the byte offset; an empty directory is a usage error', async () => {

@@ -87,7 +87,7 @@ describe('cost ledger', () => {
     const p = projectRun({
       sample: { files: 1, seconds: 36, bytes: 100e6 }, filesTotal: 1000, instances: 10, instanceTypes: ['m6i.large', 'c6i.xlarge'],
       spotPerHour: { 'm6i.large': 0.04 }, prices: { ...DEFAULT_PRICES, fixedPerHour: { 'redis-host': 0.02, coordinator: 0.02 } },
-      requestsPerFile: 13, inputRequestsBilled: true, partitions: 2, reduceTasks: 1, outputsPerPartition: 2,
+      requestsPerFile: 13, inputRequestsBilled: true, partitions: 2, reduceTasks: 1, outputsPerPartition: 2, rollups: 1,
     });
     // m6i.large (API) $0.04/2 = $0.02 per vCPU-hour; c6i.xlarge (table) $0.064/4 = $0.016: the cheaper per vCPU wins.
     expect(p.instanceType).toBe('c6i.xlarge');
@@ -96,10 +96,11 @@ describe('cost ledger', () => {
     expect(p.wallHours).toBeCloseTo(0.25, 9);
     expect(p.ec2Usd).toBeCloseTo(0.16, 9);
     // Map: 13 GETs and 1 PUT per file; coordinator: 1 LIST, 1,000 commit reads; reduce: 1,000 ranged GETs + the list,
-    // 2 partitions x (2 outputs + a commit) + the list.
-    expect(p.requests).toEqual({ inputGets: 13_000, mapPuts: 1000, coordinatorLists: 1, coordinatorGets: 1000, reduceGets: 1001, reducePuts: 7 });
-    const classA = 1000 + 1 + 7;
-    const classB = 13_000 + 1000 + 1001;
+    // 2 partitions x (2 outputs + a commit) + the list; the rollup (1 bucket): 2 partition records + 2 shuffled files +
+    // its own record read, 2 shuffled files written, its output and its record.
+    expect(p.requests).toEqual({ inputGets: 13_000, mapPuts: 1000, coordinatorLists: 1, coordinatorGets: 1000, reduceGets: 1001 + 5, reducePuts: 7 + 4 });
+    const classA = 1000 + 1 + 11;
+    const classB = 13_000 + 1000 + 1006;
     expect(p.s3Usd).toBeCloseTo((classA / 1000) * DEFAULT_PRICES.s3ClassAPer1000 + (classB / 1000) * DEFAULT_PRICES.s3ClassBPer1000, 9);
     expect(p.fixedUsd).toBeCloseTo(0.04 * 0.25, 9);
     expect(p.totalUsd).toBeCloseTo(p.ec2Usd + p.ebsUsd + p.s3Usd + p.fixedUsd, 9);
@@ -110,7 +111,7 @@ describe('cost ledger', () => {
     // 300 MB WAT files at 2 CPU-s each on c7g.large (2 vCPUs, 0.937 Gbit/s baseline): 1 s of CPU, 2.56 s of network per file.
     const input = {
       sample: { files: 1, seconds: 2, bytes: 300e6 }, filesTotal: 1000, instances: 10, instanceTypes: ['c7g.large'], spotPerHour: {}, prices: DEFAULT_PRICES,
-      requestsPerFile: 1, inputRequestsBilled: false, partitions: 1, reduceTasks: 1, outputsPerPartition: 2,
+      requestsPerFile: 1, inputRequestsBilled: false, partitions: 1, reduceTasks: 1, outputsPerPartition: 2, rollups: 0,
     };
     const p = projectRun(input);
     const network = (300e6 * 8) / 0.937e9;
@@ -136,7 +137,7 @@ describe('cost ledger', () => {
 describe('the projection over candidate types (issue 25)', () => {
   const base = {
     sample: { files: 1, seconds: 4, bytes: 100e6 }, filesTotal: 1000, instances: 10, spotPerHour: {}, prices: DEFAULT_PRICES,
-    requestsPerFile: 1, inputRequestsBilled: false, partitions: 1, reduceTasks: 1, outputsPerPartition: 2,
+    requestsPerFile: 1, inputRequestsBilled: false, partitions: 1, reduceTasks: 1, outputsPerPartition: 2, rollups: 0,
   };
 
   it('takes the launchable type with the lowest cost per file, each candidate with its bound', () => {

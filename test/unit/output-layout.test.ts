@@ -10,7 +10,8 @@ import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/index.js';
 import {
   costPath, filesPath, manifestPath, outputDir, outputPath, partialPath, partialsDir, reduceCommitPath, reduceDir,
-  reduceInputsPath, removableDirs, reportPath, runDir, timelinePath, LocalStore,
+  reduceInputsPath, removableDirs, reportPath, runDir, timelinePath, LocalStore, shuffleDir, shufflePath, rollupCommitPath, lookupCommitPath,
+  lookupPartPath, lookupDir,
 } from '../../src/storage/index.js';
 import { tempDir } from '../helpers/fixtures.js';
 
@@ -20,8 +21,9 @@ const RUN = 'layout-1';
 const objects = (runId: string): string[] => [
   manifestPath(runId), filesPath(runId), partialPath(runId, 'f1'), reduceInputsPath(runId),
   reduceCommitPath(runId, 0), outputPath(runId, 'links', 0), timelinePath(runId), costPath(runId), reportPath(runId),
+  shufflePath(runId, 'domains', 0, 0), rollupCommitPath(runId, 0), outputPath(runId, 'domains', 0), lookupPartPath(runId, 'titles', 0), lookupCommitPath(runId, 'titles'),
 ];
-const folders = (runId: string): string[] => [partialsDir(runId), reduceDir(runId), outputDir(runId, 'links')];
+const folders = (runId: string): string[] => [partialsDir(runId), reduceDir(runId), outputDir(runId, 'links'), shuffleDir(runId), lookupDir(runId, 'titles')];
 
 describe('output layout', () => {
   it('puts every path of a run under <runId>/, each distinct', () => {

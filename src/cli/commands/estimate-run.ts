@@ -120,7 +120,7 @@ export async function estimateCommand(ctx: CommandContext, o: EstimateFlags): Pr
       sample: { files: sampled.length, seconds, bytes }, filesTotal, ...(sizes ? { bytesPerFile: sizes.bytesPerFile } : {}),
       instances: o.instances, instanceTypes: types, launchableArchs: config.imageArchs.split(',').map((a) => a.trim()), spotPerHour: spot, prices,
       requestsPerFile, inputRequestsBilled: sampled.some(inputRequestsBilled),
-      partitions, reduceTasks: Math.ceil(partitions / Math.max(1, config.reduceTaskPartitions)), outputsPerPartition: 1 + job.derived.length,
+      partitions, reduceTasks: Math.ceil(partitions / Math.max(1, config.reduceTaskPartitions)), outputsPerPartition: 1 + job.derived.length, rollups: (job.rollups ?? []).filter((r) => !r.needsLookup).length,
     });
     const sizeSource = sizes?.source ?? 'the sample';
     const out = { ...(selected ? { selection: selected } : {}), sizes: { bytesPerFile: p.bytesTotal / Math.max(1, filesTotal), source: sizeSource }, sample: { files: sampled, seconds, cpuSeconds, bytes, bytesPerSec: seconds > 0 ? bytes / seconds : 0 }, priceSource, localCores: os.availableParallelism(), projection: p };
