@@ -96,7 +96,13 @@ export async function runLookupTask(data: LookupTaskData, o: LookupTaskOptions):
     }
     const statements = [...lookup.build];
     const last = statements.pop() as string;
-    for (const s of statements) await conn.run(s);
+    // Each statement's cached blocks handed back before the next (the pool's limit lowered for a moment, as the reduce does).
+    const limit = `${Math.max(64, Math.floor(o.memoryMb / 2))}MB`;
+    for (const s of statements) {
+      await conn.run(s);
+      await conn.run("SET memory_limit = '16MB'");
+      await conn.run(`SET memory_limit = '${limit}'`);
+    }
 
     // The result, a chunk at a time, into one plain file per partition (opened when its first row comes).
     const spools = new Map<number, { file: string; stream: fs.WriteStream; rows: number; text: string }>();

@@ -77,15 +77,41 @@ async function asOneMember(file: string, rows: number, partition: number): Promi
 /** The pool's limit for a moment between queries, to evict its cached blocks (see copyToParquet). */
 const RELEASE_LIMIT = '16MB';
 
-/**
- * One row per unique key (the first by the job's order), sorted by that order: a form DuckDB can spill (see README).
- * A job with a lookup has the merged rows joined with it (the view `lookup`, this partition's slice).
- */
-export function mergeSql(job: JobDefinition, source: string): string {
+/** One row per unique key (the first by the job's order), unsorted. */
+function dedupSql(job: JobDefinition, source: string): string {
   const key = job.uniqueKey.map(ident).join(', ');
   const order = job.orderBy.map(ident).join(', ');
-  const merged = `SELECT * FROM (${source}) QUALIFY row_number() OVER (PARTITION BY ${key} ORDER BY ${order}) = 1`;
-  return job.lookup ? `WITH merged AS (${merged}) SELECT * FROM (${job.lookup.joinSql}) ORDER BY ${order}` : `${merged} ORDER BY ${order}`;
+  return `SELECT * FROM (${source}) QUALIFY row_number() OVER (PARTITION BY ${key} ORDER BY ${order}) = 1`;
+}
+
+/**
+ * One row per unique key (the first by the job's order), sorted by that order: a form DuckDB can spill (see README).
+ * A job with a lookup has the merged rows joined with it (the table or view `lookup`, this partition's slice).
+ */
+export function mergeSql(job: JobDefinition, source: string): string {
+  const order = job.orderBy.map(ident).join(', ');
+  return job.lookup ? `WITH merged AS (${dedupSql(job, source)}) SELECT * FROM (${job.lookup.joinSql}) ORDER BY ${order}` : `${dedupSql(job, source)} ORDER BY ${order}`;
+}
+
+/**
+ * With a lookup, the merge in steps DuckDB spills each of: the slice and the de-duplicated rows as tables of the
+ * on-disk database, their join as a third, then that sorted (a join and a sort in one query ran out of its 256 MB
+ * pool at 1 M rows joined with 2 M titles).
+ */
+async function mergeWithLookup(
+  conn: DuckDBConnection, job: JobDefinition & { lookup: NonNullable<JobDefinition['lookup']> }, source: string, slice: string, memoryLimit: string,
+): Promise<string> {
+  // Each step's cached blocks are handed back before the next (as copyToParquet does).
+  const step = async (sql: string): Promise<void> => {
+    await conn.run(sql);
+    await conn.run(`SET memory_limit = '${RELEASE_LIMIT}'`);
+    await conn.run(`SET memory_limit = ${sqlString(memoryLimit)}`);
+  };
+  await step(`CREATE OR REPLACE TABLE lookup AS ${slice}`);
+  await step(`CREATE OR REPLACE TABLE merged AS ${dedupSql(job, source)}`);
+  await step(`CREATE OR REPLACE TABLE joined AS ${job.lookup.joinSql}`);
+  for (const t of ['lookup', 'merged']) await conn.run(`DROP TABLE ${t}`);
+  return `SELECT * FROM joined ORDER BY ${job.orderBy.map(ident).join(', ')}`;
 }
 
 function delta(now: Record<string, number>, before: Record<string, number>): Record<string, number> {
@@ -242,15 +268,18 @@ export async function runReduceTask(data: ReduceTaskData, o: ReduceTaskOptions):
       const source = s.files === 0
         ? emptySelect(job.columns)
         : `SELECT * FROM read_json(${sqlString(s.file)}, format = 'newline_delimited', compression = 'gzip', columns = ${columns})`;
-      if (job.lookup) await conn.run(`CREATE OR REPLACE VIEW lookup AS ${await lookupSlice(store, runId, job.lookup, lookup, p, tmp)}`);
+      const main = job.lookup
+        ? await mergeWithLookup(conn, job as JobDefinition & { lookup: NonNullable<JobDefinition['lookup']> }, source, await lookupSlice(store, runId, job.lookup, lookup, p, tmp), memoryLimit)
+        : mergeSql(job, source);
       const mainLocal = path.join(tmp, `${job.rowsOutput}-${p}.parquet`);
-      const selects: Array<[string, string]> = [[job.rowsOutput, mergeSql(job, source)], ...job.derived.map((d): [string, string] => [d.name, d.sql])];
+      const selects: Array<[string, string]> = [[job.rowsOutput, main], ...job.derived.map((d): [string, string] => [d.name, d.sql])];
       const outputs: OutputFile[] = [];
       for (const [name, select] of selects) {
         const local = name === job.rowsOutput ? mainLocal : path.join(tmp, `${name}-${p}.parquet`);
         const rows = await copyToParquet(conn, select, local, memoryLimit);
         if (name === job.rowsOutput) {
           await fsp.rm(s.file, { force: true });
+          if (job.lookup) await conn.run('DROP TABLE joined');
           await conn.run(`CREATE OR REPLACE VIEW rows AS SELECT * FROM read_parquet(${sqlString(mainLocal)})`);
         }
         const target = outputPath(runId, name, p);
@@ -260,7 +289,6 @@ export async function runReduceTask(data: ReduceTaskData, o: ReduceTaskOptions):
       }
       const shuffles = data.buckets ? await shuffleOut(conn, store, job, runId, p, data.buckets, lookup !== null, tmp) : undefined;
       await conn.run('DROP VIEW rows');
-      if (job.lookup) await conn.run('DROP VIEW lookup');
       for (const [name] of selects) await fsp.rm(path.join(tmp, `${name}-${p}.parquet`), { force: true });
       await fsp.rm(path.join(tmp, `lookup-${p}.jsonl.gz`), { force: true });
       const now = o.counters?.() ?? {};

@@ -25,20 +25,28 @@ const STEP =
   "ELSE 'redirect' END AS kind, CASE WHEN p.redirect THEN r.title END AS next " +
   'FROM pages p LEFT JOIN (SELECT * FROM redirects QUALIFY row_number() OVER (PARTITION BY lang, from_id ORDER BY title) = 1) r ' +
   'ON r.lang = p.lang AND r.from_id = p.id';
-const WALK_START = 'CREATE TABLE walk AS SELECT lang, title, kind, next, title AS at FROM step';
-/** One hop of every walk still on a redirect: to its target's step (a target that is no page ends it, dead). */
-const HOP =
-  'CREATE OR REPLACE TABLE walk AS SELECT w.lang, w.title, ' +
-  "CASE WHEN w.kind <> 'redirect' THEN w.kind WHEN s.title IS NULL THEN 'dead' ELSE s.kind END AS kind, " +
-  "CASE WHEN w.kind <> 'redirect' THEN w.next ELSE s.next END AS next, " +
-  "CASE WHEN w.kind <> 'redirect' THEN w.at ELSE w.next END AS at " +
-  "FROM walk w LEFT JOIN step s ON w.kind = 'redirect' AND s.lang = w.lang AND s.title = w.next";
+/** The walks: from every redirect (articles and dead ends are their own answer, straight from `step`). */
+const WALK_START = "CREATE TABLE walk0 AS SELECT lang, title, kind, next, title AS dest FROM step WHERE kind = 'redirect'";
+/**
+ * Hop `i`: every walk still on a redirect goes to its target's step (a target that is no page ends it, dead). Each hop
+ * writes a new table (a table rebuilt from itself is not a form DuckDB runs well: one such hop over 2 M titles did not
+ * end in 10 minutes, a new table takes a second).
+ */
+const hop = (i: number): string[] => [
+  `CREATE TABLE walk${i + 1} AS SELECT w.lang, w.title, ` +
+    "CASE WHEN w.kind <> 'redirect' THEN w.kind WHEN s.title IS NULL THEN 'dead' ELSE s.kind END AS kind, " +
+    "CASE WHEN w.kind <> 'redirect' THEN w.next ELSE s.next END AS next, " +
+    "CASE WHEN w.kind <> 'redirect' THEN w.dest ELSE w.next END AS dest " +
+    `FROM walk${i} w LEFT JOIN step s ON s.lang = w.lang AND s.title = w.next`,
+  `DROP TABLE walk${i}`,
+];
 /** The lookup's rows: one per (lang, article), whatever a dump repeats (a duplicated page or sitelink joins no row twice). */
 const ROWS =
   'SELECT * FROM (' +
-  "SELECT w.lang, w.title AS article, CASE WHEN w.kind = 'article' THEN w.at END AS canonical_article, " +
+  "SELECT w.lang, w.title AS article, CASE WHEN w.kind = 'article' THEN w.dest END AS canonical_article, " +
   "CASE WHEN i.item IS NOT NULL THEN 'Q' || CAST(i.item AS VARCHAR) END AS wikidata_id " +
-  "FROM walk w LEFT JOIN items i ON w.kind = 'article' AND i.lang = w.lang AND i.title = w.at " +
+  `FROM (SELECT lang, title, kind, title AS dest FROM step WHERE kind <> 'redirect' UNION ALL SELECT lang, title, kind, dest FROM walk${MAX_HOPS}) w ` +
+  "LEFT JOIN items i ON i.lang = w.lang AND i.title = (CASE WHEN w.kind = 'article' THEN w.dest END) " +
   "UNION ALL SELECT i.lang, i.title, NULL, 'Q' || CAST(i.item AS VARCHAR) FROM items i WHERE i.lang NOT IN (SELECT DISTINCT lang FROM pages)" +
   ') QUALIFY row_number() OVER (PARTITION BY lang, article ORDER BY canonical_article NULLS LAST, wikidata_id NULLS LAST) = 1';
 
@@ -59,7 +67,7 @@ export const titlesLookup: LookupDefinition = {
     const of = (t: keyof typeof TITLE_TABLES): DumpFile[] => dumps.filter((d) => TABLE_OF[d.kind] === t);
     return { tables: (['pages', 'redirects', 'items'] as const).map((t) => table(t, of(t))), files: dumps.map((d) => d.file) };
   },
-  build: [STEP, WALK_START, ...Array.from({ length: MAX_HOPS }, () => HOP), ROWS],
+  build: [STEP, WALK_START, ...Array.from({ length: MAX_HOPS }, (_, i) => hop(i)).flat(), ROWS],
   columns: [
     { name: 'lang', type: 'VARCHAR' },
     { name: 'article', type: 'VARCHAR' },
