@@ -185,27 +185,34 @@ export async function enqueueRollups(queue: Queue, store: OutputStore, manifest:
   return added;
 }
 
-/** The buckets' commit records: their outputs and counters, and the buckets not committed. */
-export async function collectRollups(store: OutputStore, manifest: Manifest, inputsDigest: string, buckets: number): Promise<{
-  outputs: OutputFile[]; totals: Record<string, number>; counters: Record<string, number>; missing: number[];
-}> {
-  const outputs: OutputFile[] = [];
-  const totals: Record<string, number> = {};
-  const counters: Record<string, number> = {};
-  const missing: number[] = [];
-  for (let b = 0; b < buckets; b++) {
-    const r = await committedBucket(store, manifest.runId, b, inputsDigest);
+/** What the commit records of a phase's units (partitions, rollup buckets) add up to, and the units not committed. */
+export interface Collected {
+  readonly outputs: OutputFile[];
+  readonly totals: Record<string, number>;
+  readonly counters: Record<string, number>;
+  readonly missing: number[];
+}
+
+async function collect(units: number, read: (i: number) => Promise<{ outputs: readonly OutputFile[]; counters: Record<string, number> } | null>): Promise<Collected> {
+  const c: Collected = { outputs: [], totals: {}, counters: {}, missing: [] };
+  for (let i = 0; i < units; i++) {
+    const r = await read(i);
     if (!r) {
-      missing.push(b);
+      c.missing.push(i);
       continue;
     }
-    mergeCounters(counters, r.counters);
+    mergeCounters(c.counters, r.counters);
     for (const o of r.outputs) {
-      outputs.push(o);
-      totals[o.output] = (totals[o.output] ?? 0) + o.rows;
+      c.outputs.push(o);
+      c.totals[o.output] = (c.totals[o.output] ?? 0) + o.rows;
     }
   }
-  return { outputs, totals, counters, missing };
+  return c;
+}
+
+/** The buckets' commit records: their outputs and counters, and the buckets not committed. */
+export async function collectRollups(store: OutputStore, manifest: Manifest, inputsDigest: string, buckets: number): Promise<Collected> {
+  return collect(buckets, (b) => committedBucket(store, manifest.runId, b, inputsDigest));
 }
 
 /** The file wait's options, less the store and the progress display (the reduce phase prints plain lines). */
@@ -233,24 +240,6 @@ export async function waitForReduce(o: ReduceWaitOptions): Promise<void> {
 }
 
 /** The partitions' commit records: outputs, row totals, the reduce tasks' counters, and the partitions not committed. */
-export async function collectReduce(store: OutputStore, manifest: Manifest, inputsDigest: string): Promise<{
-  outputs: OutputFile[]; totals: Record<string, number>; counters: Record<string, number>; missing: number[];
-}> {
-  const outputs: OutputFile[] = [];
-  const totals: Record<string, number> = {};
-  const counters: Record<string, number> = {};
-  const missing: number[] = [];
-  for (let p = 0; p < manifest.settings.partitions; p++) {
-    const r = await committedPartition(store, manifest.runId, p, inputsDigest);
-    if (!r) {
-      missing.push(p);
-      continue;
-    }
-    mergeCounters(counters, r.counters);
-    for (const o of r.outputs) {
-      outputs.push(o);
-      totals[o.output] = (totals[o.output] ?? 0) + o.rows;
-    }
-  }
-  return { outputs, totals, counters, missing };
+export async function collectReduce(store: OutputStore, manifest: Manifest, inputsDigest: string): Promise<Collected> {
+  return collect(manifest.settings.partitions, (p) => committedPartition(store, manifest.runId, p, inputsDigest));
 }

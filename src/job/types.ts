@@ -82,6 +82,8 @@ export interface LookupDefinition {
   /** DuckDB statements over the loaded tables, run in order; the last is a SELECT of the lookup's rows (`columns`). */
   readonly build: readonly string[];
   readonly columns: readonly Column[];
+  /** The columns that identify a lookup row (the reduce keeps one row per key: a repeated one never joins a row twice). */
+  readonly key: readonly string[];
   /** A lookup row's partition key: the partitionKey of the rows it joins. */
   partitionKey(row: Row): string;
   /**

@@ -107,14 +107,18 @@ async function mergeWithLookup(
     await conn.run(`SET memory_limit = '${RELEASE_LIMIT}'`);
     await conn.run(`SET memory_limit = ${sqlString(memoryLimit)}`);
   };
-  await step(`CREATE OR REPLACE TABLE lookup AS ${slice}`);
+  // One row per key (an aggregate: it spills), whatever the slice repeats.
+  const key = job.lookup.key.map(ident).join(', ');
+  const rest = job.lookup.columns.filter((c) => !job.lookup.key.includes(c.name)).map((c) => `min(${ident(c.name)}) AS ${ident(c.name)}`);
+  await step(`CREATE OR REPLACE TABLE lookup AS SELECT ${[key, ...rest].join(', ')} FROM (${slice}) GROUP BY ${key}`);
   await step(`CREATE OR REPLACE TABLE merged AS ${dedupSql(job, source)}`);
   await step(`CREATE OR REPLACE TABLE joined AS ${job.lookup.joinSql}`);
   for (const t of ['lookup', 'merged']) await conn.run(`DROP TABLE ${t}`);
   return `SELECT * FROM joined ORDER BY ${job.orderBy.map(ident).join(', ')}`;
 }
 
-function delta(now: Record<string, number>, before: Record<string, number>): Record<string, number> {
+/** The counters added since `before`. */
+export function delta(now: Record<string, number>, before: Record<string, number>): Record<string, number> {
   const out: Record<string, number> = {};
   for (const [k, v] of Object.entries(now)) if (v - (before[k] ?? 0) !== 0) out[k] = v - (before[k] ?? 0);
   return out;

@@ -16,7 +16,7 @@ import type { RollupTaskData } from '../redis/names.js';
 import { withOwnPut, type OutputStore } from '../storage/index.js';
 import { outputPath, rollupCommitPath, type OutputFile, type RollupResult, type ShuffleFile } from '../storage/layout.js';
 import { emptySelect } from './lookup.js';
-import { committedPartition, DUCKDB_SHARE, mergeSql, rollupsOf } from './reducer.js';
+import { committedPartition, delta, DUCKDB_SHARE, mergeSql, rollupsOf } from './reducer.js';
 
 export interface RollupTaskOptions {
   readonly job: JobDefinition;
@@ -45,12 +45,6 @@ export async function committedBucket(store: OutputStore, runId: string, b: numb
     return typeof o.output === 'string' && typeof o.path === 'string' && Number.isSafeInteger(o.rows) && Number.isSafeInteger(o.bytes);
   });
   return ok ? (v as RollupResult) : null;
-}
-
-function delta(now: Record<string, number>, before: Record<string, number>): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const [k, v] of Object.entries(now)) if (v - (before[k] ?? 0) !== 0) out[k] = v - (before[k] ?? 0);
-  return out;
 }
 
 /** Downloads a shuffled file into `dir`, refusing one that is not the bytes its partition's merge wrote. */

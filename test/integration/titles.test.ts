@@ -40,6 +40,7 @@ const DUMPS: DumpSet = {
         { id: 16, ns: 0, title: 'Public_suffix_list' },
         ...[1, 2, 3, 4, 5].map((n) => ({ id: 20 + n, ns: 0, title: `Chain_${n}`, redirect: true })),
         { id: 26, ns: 0, title: 'Chain_6' },
+        { id: 99, ns: 0, title: 'United_States' }, // a tampered dump repeats a title: it must not join a link twice
       ],
       redirects: [
         { from: 2, ns: 0, title: 'United_States' },
@@ -70,6 +71,7 @@ const DUMPS: DumpSet = {
     { item: 1137726, site: 'enwiki', page: 'Strongly connected component' },
     { item: 1341, site: 'enwiki', page: 'Public suffix list' },
     { item: 5, site: 'commonswiki', page: 'USA' }, // not an edition
+    { item: 43, site: 'enwiki', page: 'X' }, // a second item for a sitelink (tampered): the first id is kept
   ],
 };
 
@@ -211,11 +213,25 @@ describe('run --titles', () => {
     const manifest = JSON.parse(await fsp.readFile(`${out}/titles-bad/manifest.json`, 'utf8'));
     expect(manifest.status).toBe('failed');
     expect(fs.existsSync(`${out}/titles-bad/partials`)).toBe(false); // no file was mapped
+    // The dump fixed, the run resumes as the message says: the lookup is built, then the map and the reduce.
+    await writeDumps(bad, DUMPS);
+    const resumed = await runCli(['resume', 'titles-bad', '--out', out, '--redis', redis.url, '--workers', '1', '--no-progress']);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    const links = await readParquet(`${out}/titles-bad/links/*.parquet`);
+    expect(links.find((l) => l.lang === 'de' && l.article === 'Zürich')).toMatchObject({ canonical_article: 'Zürich', wikidata_id: 'Q72' });
+
+    const dry = await runCli(['run', '--paths', listing, '--titles', dumps, '--out', path.join(work, 'out-dry'), '--dry-run']);
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.stdout).toContain(`titles: ${dumps}: 5 dump files (dewiki-20241201-page.sql.gz, dewiki-20241201-redirect.sql.gz, enwiki-20241201-page.sql.gz, ` +
+      'enwiki-20241201-redirect.sql.gz, wikidatawiki-20241201-wb_items_per_site.sql.gz), built into a lookup before the map');
 
     const empty = path.join(work, 'dumps-empty');
     await fsp.mkdir(empty);
     const none = await runCli(['run', '--paths', listing, '--titles', empty, '--out', path.join(work, 'out-empty'), '--workers', '1', '--redis', redis.url]);
     expect(none.code).toBe(2);
     expect(none.stderr).toContain(`--titles ${empty}: no Wikimedia dump files`);
+    const noneDry = await runCli(['run', '--paths', listing, '--titles', empty, '--out', path.join(work, 'out-empty'), '--dry-run']);
+    expect(noneDry.code).toBe(2);
+    expect(noneDry.stderr).toContain(`--titles ${empty}: no Wikimedia dump files`);
   });
 });

@@ -5,7 +5,7 @@ import type { Coordinator, Manifest, RunResult } from '../../coordinator/index.j
 import { runDir } from '../../storage/layout.js';
 import type { IoSettings } from '../../storage/index.js';
 import { checkRunId } from '../../coordinator/run-id.js';
-import { intOption, settingOption, type CliIO } from '../io.js';
+import { intOption, settingOption, UsageError, type CliIO } from '../io.js';
 import { SETTINGS } from '../../config/index.js';
 import { jobOption, onSignals, type CommandContext } from '../context.js';
 import { addSessionOptions } from '../session.js';
@@ -33,11 +33,22 @@ async function dryRun(ctx: CommandContext, o: RunFlags, inputs: ReturnType<typeo
     const plan = await planInputs(inputs, io);
     for (const w of plan.warnings) ctx.io.stderr.write(`${w}\n`);
     const partitions = o.partitions > 0 ? o.partitions : defaultPartitions(plan.inputs.length);
+    // --titles: the dump files the lookup task would read (listed, not read), as the run checks them.
+    let titles: { dir: string; files: string[] } | undefined;
+    if (o.titles !== undefined) {
+      const lookup = ctx.jobs.get(o.job)?.lookup;
+      if (!lookup) throw new UsageError(`job ${o.job} takes no --titles`);
+      const dir = path.resolve(o.titles);
+      const found = await lookup.source(dir).catch((err: unknown) => {
+        throw new UsageError((err as Error).message);
+      });
+      titles = { dir, files: found.files.map((f) => path.basename(f)) };
+    }
     const facts = {
       listing: plan.listing, listed: plan.listed, selection: plan.selectionText, inputs: plan.inputs.length,
       first: plan.inputs.slice(0, 5).map((f) => redactUrl(f.input)), out: o.out, job: o.job, partitions,
       workers: o.fleet === 'ec2' ? `EC2 spot, up to ${o.instances} instances` : o.workers === 0 ? 'none here (wikireverse worker elsewhere)' : `${o.workers} local processes`,
-      redis: o.redis ? redactUrl(o.redis) : 'a private redis-server', attempts: o.attempts, maxRecordBytes: o.maxRecordBytes,
+      redis: o.redis ? redactUrl(o.redis) : 'a private redis-server', attempts: o.attempts, maxRecordBytes: o.maxRecordBytes, ...(titles ? { titles } : {}),
     };
     if (o.json) ctx.io.stdout.write(JSON.stringify(facts, null, 2) + '\n');
     else {
@@ -45,6 +56,7 @@ async function dryRun(ctx: CommandContext, o: RunFlags, inputs: ReturnType<typeo
         `dry run: ${facts.inputs} inputs (${facts.selection} of ${facts.listed} listed in ${facts.listing})\n` +
           facts.first.map((f) => `  ${f}\n`).join('') + (facts.inputs > facts.first.length ? `  ... and ${facts.inputs - facts.first.length} more\n` : '') +
           `output ${facts.out}/<runId>/ in ${partitions} partitions; job ${facts.job}; workers: ${facts.workers}; Redis: ${facts.redis}\n` +
+          (titles ? `titles: ${titles.dir}: ${titles.files.length} dump files (${titles.files.join(', ')}), built into a lookup before the map\n` : '') +
           `nothing was started. Time and cost: wikireverse estimate with the same input flags\n`,
       );
     }
