@@ -104,9 +104,12 @@ export async function runLookupTask(data: LookupTaskData, o: LookupTaskOptions):
       await conn.run(`SET memory_limit = '${limit}'`);
     }
 
-    // The result, a chunk at a time, into one plain file per partition (opened when its first row comes).
+    // The result as a table first (streaming the query itself, its joins spilling, stalled DuckDB at 20 M titles: no
+    // CPU, no progress, every thread waiting), then a chunk at a time into one plain file per partition (opened when
+    // its first row comes).
+    await conn.run(`CREATE TABLE lookup_rows AS ${last}`);
     const spools = new Map<number, { file: string; stream: fs.WriteStream; rows: number; text: string }>();
-    const result = await conn.stream(last);
+    const result = await conn.stream('SELECT * FROM lookup_rows');
     let total = 0;
     for await (const batch of result.yieldRowObjectJson()) {
       for (const row of batch) {
