@@ -107,12 +107,19 @@ async function mergeWithLookup(
     await conn.run(`SET memory_limit = '${RELEASE_LIMIT}'`);
     await conn.run(`SET memory_limit = ${sqlString(memoryLimit)}`);
   };
-  // One row per key (an aggregate: it spills), whatever the slice repeats.
-  const key = job.lookup.key.map(ident).join(', ');
-  const rest = job.lookup.columns.filter((c) => !job.lookup.key.includes(c.name)).map((c) => `min(${ident(c.name)}) AS ${ident(c.name)}`);
-  await step(`CREATE OR REPLACE TABLE lookup AS SELECT ${[key, ...rest].join(', ')} FROM (${slice}) GROUP BY ${key}`);
+  const { lookup } = job;
+  const key = lookup.key.map(ident).join(', ');
+  const rest = lookup.columns.filter((c) => !lookup.key.includes(c.name)).map((c) => `min(l.${ident(c.name)}) AS ${ident(c.name)}`);
+  // The slice as it is; the rows; the keys the rows use (narrow); the slice's rows of those keys, one per key (a slice
+  // may repeat one); then the rows joined with that, which is at most as large as the keys. Joining the rows with the
+  // whole slice ran out of the pool at 10 M rows and a 20 M-title slice (the rows, wide, were the hash table).
+  await step(`CREATE OR REPLACE TABLE lookup_slice AS ${slice}`);
   await step(`CREATE OR REPLACE TABLE merged AS ${dedupSql(job, source)}`);
-  await step(`CREATE OR REPLACE TABLE joined AS ${job.lookup.joinSql}`);
+  await step(`CREATE OR REPLACE TABLE lookup_keys AS SELECT DISTINCT ${key} FROM merged`);
+  await step(`CREATE OR REPLACE TABLE lookup AS SELECT ${lookup.key.map((k) => `l.${ident(k)}`).join(', ')}, ${rest.join(', ')} ` +
+    `FROM lookup_slice l JOIN lookup_keys k USING (${key}) GROUP BY ${lookup.key.map((k) => `l.${ident(k)}`).join(', ')}`);
+  for (const t of ['lookup_slice', 'lookup_keys']) await conn.run(`DROP TABLE ${t}`);
+  await step(`CREATE OR REPLACE TABLE joined AS ${lookup.joinSql}`);
   for (const t of ['lookup', 'merged']) await conn.run(`DROP TABLE ${t}`);
   return `SELECT * FROM joined ORDER BY ${job.orderBy.map(ident).join(', ')}`;
 }
