@@ -76,7 +76,9 @@ describe('reduce tasks', () => {
     expect(links.map(keyOf).sort()).toEqual(expectedKeys());
     const final = JSON.parse(await fsp.readFile(`${out}/${runId}/manifest.json`, 'utf8')) as { status: string; outputs: unknown[]; summary: { links: number } };
     expect(final.status).toBe('succeeded');
-    expect(final.outputs).toHaveLength(8);
+    // 4 partitions' links and articles, and the domains rollup's 4 buckets (one a reduce task), each run once.
+    expect(final.outputs).toHaveLength(8 + 4);
+    expect(lines(wr.stderr, 'rollup task committed')).toHaveLength(4);
     expect(final.summary.links).toBe(planted.expected.length);
   });
 

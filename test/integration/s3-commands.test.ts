@@ -131,14 +131,15 @@ describe('commands on a run in S3, with --s3-endpoint and without', () => {
     expect(c.with.stdout).toBe(`run ${RUN} had already ended (succeeded): nothing cancelled\n`);
     expectCredentialsLine(c.without, 'GetObject');
 
-    const partials = (await s3.list('out', `cmds/${RUN}/partials/`)).length + (await s3.list('out', `cmds/${RUN}/reduce/`)).length;
+    const partials = (await s3.list('out', `cmds/${RUN}/partials/`)).length + (await s3.list('out', `cmds/${RUN}/reduce/`)).length +
+      (await s3.list('out', `cmds/${RUN}/shuffle/`)).length;
     expect(partials).toBeGreaterThan(0);
     const without = await runCli(['clean', RUN, '--out', OUT], BARE_ENV);
     expectCredentialsLine(without, 'GetObject');
     const cleaned = await runCli(['clean', RUN, '--out', OUT, '--s3-endpoint', endpoint], BARE_ENV);
     expect(cleaned.code, cleaned.stderr).toBe(0);
     expect(cleaned.stdout + cleaned.stderr).not.toContain(SECRET);
-    expect(cleaned.stdout).toBe(`removed ${partials} objects under ${OUT}/${RUN}/partials/ and ${OUT}/${RUN}/reduce/ (outputs, manifest, reports and cost.json stay)\n`);
+    expect(cleaned.stdout).toBe(`removed ${partials} objects under ${OUT}/${RUN}/partials/ and ${OUT}/${RUN}/reduce/ and ${OUT}/${RUN}/shuffle/ (outputs, manifest, reports and cost.json stay)\n`);
     expect(await s3.list('out', `cmds/${RUN}/partials/`)).toEqual([]);
     expect(await s3.list('out', `cmds/${RUN}/`)).toContain(`cmds/${RUN}/manifest.json`);
   });
