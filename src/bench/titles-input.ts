@@ -51,11 +51,30 @@ async function writeDump(file: string, db: string, table: 'page' | 'redirect' | 
   return sql;
 }
 
-/** The cached dumps of `titles` titles, generated first when missing. */
+/** The cache's record of its dumps, checked (the files named must be in `dir`); null when it is not one this bench writes. */
+function parseTitlesInput(text: string, dir: string, titles: number): TitlesInput | null {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  const r = (v ?? {}) as Record<string, unknown>;
+  const count = (x: unknown): x is number => typeof x === 'number' && Number.isSafeInteger(x) && x >= 0;
+  const files = r.files;
+  if (r.dir !== dir || r.titles !== titles || !count(r.bytes) || !count(r.sqlBytes) || !Array.isArray(files)) return null;
+  if (!files.every((f): f is string => typeof f === 'string' && path.dirname(f) === dir && fs.existsSync(f))) return null;
+  return { dir, titles, files, bytes: r.bytes, sqlBytes: r.sqlBytes };
+}
+
+/** The cached dumps of `titles` titles, generated first when missing (or not what this bench writes). */
 export async function titlesInput(cacheDir: string, titles: number, log: (l: string) => void): Promise<TitlesInput> {
   const dir = path.join(cacheDir, `v1-titles-${titles}`);
   const marker = path.join(dir, 'bench-input.json');
-  if (fs.existsSync(marker)) return JSON.parse(await fsp.readFile(marker, 'utf8')) as TitlesInput;
+  if (fs.existsSync(marker)) {
+    const cached = parseTitlesInput(await fsp.readFile(marker, 'utf8'), dir, titles);
+    if (cached) return cached;
+  }
   await fsp.rm(dir, { recursive: true, force: true });
   await fsp.mkdir(dir, { recursive: true });
   log(`generating dump files of ${titles.toLocaleString('en-US')} titles into ${dir} ...`);

@@ -26,10 +26,7 @@ import { FleetDriver } from '../fleet/driver.js';
 import type { Fleet, FleetPlan } from '../fleet/fleet.js';
 import { markCommitted, markInterrupted } from './stopped-run.js';
 import { enqueueFiles, syncCommitted, waitUntilSettled, CancelledError, InterruptedError, type ProgressSnapshot } from './settle.js';
-import {
-  collectCommits, collectReduce, collectRollups, defaultPartitions, enqueueReduce, enqueueRollups, reduceTasks, rollupBuckets, waitForReduce,
-} from './reduce-phase.js';
-import { rollupsOf } from '../reduce/index.js';
+import { collectCommits, collectReduce, defaultPartitions, enqueueReduce, reduceTasks, rollUp, rollupBuckets, waitForReduce } from './reduce-phase.js';
 import { buildLookup, LookupFailedError } from './lookup-phase.js';
 import { ExitCode, UsageError } from '../exit-codes.js';
 import { SETTINGS } from '../config/index.js';
@@ -308,13 +305,10 @@ export class Coordinator {
       if (reduced.missing.length > 0) throw new Error(`${reduced.missing.length} of ${settings.partitions} partitions were not merged (${await whyFailed()})`);
       // The outputs keyed across partitions (domains, items, canonical articles): a rollup task a bucket.
       if (buckets > 0) {
-        const rolling = await enqueueRollups(this.reduceQueue, store, manifest, digest, buckets);
-        this.session.say(`run ${runId}: rolling up ${buckets} buckets of ${rollupsOf(definition, manifest.lookup !== undefined).map((r) => r.name).join(', ')} (${rolling} rollup tasks to run)`);
-        await waitForReduce({
+        const rolled = await rollUp({
           queue: this.reduceQueue, redis: this.redis, manifest, pollMillis: this.session.pollMillis, started, say: this.session.say,
-          workersAlive, interrupted: () => this.interrupted, tasks: reduceTasks(manifest).length + buckets,
-        });
-        const rolled = await collectRollups(store, manifest, digest, buckets);
+          workersAlive, interrupted: () => this.interrupted,
+        }, store, definition, digest, buckets);
         if (rolled.missing.length > 0) throw new Error(`${rolled.missing.length} of ${buckets} rollup buckets were not aggregated (${await whyFailed()})`);
         reduced.outputs.push(...rolled.outputs);
         for (const [k, v] of Object.entries(rolled.totals)) reduced.totals[k] = (reduced.totals[k] ?? 0) + v;

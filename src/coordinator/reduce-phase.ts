@@ -243,3 +243,12 @@ export async function waitForReduce(o: ReduceWaitOptions): Promise<void> {
 export async function collectReduce(store: OutputStore, manifest: Manifest, inputsDigest: string): Promise<Collected> {
   return collect(manifest.settings.partitions, (p) => committedPartition(store, manifest.runId, p, inputsDigest));
 }
+
+/** The rollup phase: its tasks enqueued (one a bucket), waited for, and their commit records collected. */
+export async function rollUp(o: ReduceWaitOptions, store: OutputStore, job: JobDefinition, inputsDigest: string, buckets: number): Promise<Collected> {
+  const rolling = await enqueueRollups(o.queue, store, o.manifest, inputsDigest, buckets);
+  const names = rollupsOf(job, o.manifest.lookup !== undefined).map((r) => r.name).join(', ');
+  o.say(`run ${o.manifest.runId}: rolling up ${buckets} buckets of ${names} (${rolling} rollup tasks to run)`);
+  await waitForReduce({ ...o, tasks: reduceTasks(o.manifest).length + buckets });
+  return collectRollups(store, o.manifest, inputsDigest, buckets);
+}

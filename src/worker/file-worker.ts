@@ -5,7 +5,7 @@
  */
 import { Worker, UnrecoverableError, WaitingError, type Job, type WorkerOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { resolveJob, type JobDefinition, type JobRegistry } from '../job/index.js';
+import { LookupSourceError, resolveJob, type JobDefinition, type JobRegistry } from '../job/index.js';
 import {
   ACTIVE_RUNS_KEY, LOOKUP_TASK_ID, QUEUE_PREFIX, TaskDataError, checkFileTask, checkLookupTask, checkReduceTask, checkRollupTask, connect, recordCommitted, recordReduced, redisOptions, queueName, reduceQueueName,
   readRunRecord, recordWorkerSeen, WORKER_SEEN_INTERVAL_MILLIS, type FileJobData, type LookupTaskData, type ReduceTaskData, type RollupTaskData,
@@ -283,7 +283,7 @@ export class FileWorker {
       return result;
     } catch (err) {
       // A malformed source stays malformed: fail the run's lookup now, naming the file and the offset.
-      if (/ at byte \d+ of the SQL|cannot read it as gzip|no Wikimedia dump files|cannot read the directory/.test((err as Error).message)) throw new UnrecoverableError((err as Error).message);
+      if (err instanceof LookupSourceError) throw new UnrecoverableError(err.message);
       throw err;
     } finally {
       this.cpu.end(cpu);

@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { createGunzip } from 'node:zlib';
+import { LookupSourceError } from '../../../src/job/index.js';
 import type { Column, RowValue } from '../../../src/job/types.js';
 import { EDITIONS } from '../editions.generated.js';
 import { SqlDumpError, SqlDumpParser, type SqlValue } from './sql-dump.js';
@@ -36,7 +37,7 @@ export async function findDumps(dir: string): Promise<DumpFile[]> {
   try {
     names = await fsp.readdir(dir);
   } catch (err) {
-    throw new Error(`--titles ${dir}: cannot read the directory (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, { cause: err });
+    throw new LookupSourceError(`--titles ${dir}: cannot read the directory (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, { cause: err });
   }
   const newest = new Map<string, DumpFile>();
   for (const name of names.sort()) {
@@ -51,7 +52,7 @@ export async function findDumps(dir: string): Promise<DumpFile[]> {
     if (!had || later(date, had.date)) newest.set(key, { file: path.join(dir, name), kind, lang, date });
   }
   if (newest.size === 0) {
-    throw new Error(`--titles ${dir}: no Wikimedia dump files (<db>-<date>-page.sql.gz, <db>-<date>-redirect.sql.gz, wikidatawiki-<date>-wb_items_per_site.sql.gz)`);
+    throw new LookupSourceError(`--titles ${dir}: no Wikimedia dump files (<db>-<date>-page.sql.gz, <db>-<date>-redirect.sql.gz, wikidatawiki-<date>-wb_items_per_site.sql.gz)`);
   }
   return [...newest.values()].sort((a, b) => (a.file < b.file ? -1 : 1));
 }
@@ -137,8 +138,8 @@ export async function* dumpRows(d: DumpFile): AsyncGenerator<RowValue[][]> {
     parser.end();
     if (index === null) throw new SqlDumpError(`no CREATE TABLE \`${want.table}\` (is it a ${d.kind} dump?)`, parser.position);
   } catch (err) {
-    if (err instanceof SqlDumpError) throw new Error(`${d.file}: ${err.message}`, { cause: err });
-    throw new Error(`${d.file}: cannot read it as gzip (${(err as Error).message}) after ${parser.position} bytes of SQL`, { cause: err });
+    if (err instanceof SqlDumpError) throw new LookupSourceError(`${d.file}: ${err.message}`, { cause: err });
+    throw new LookupSourceError(`${d.file}: cannot read it as gzip (${(err as Error).message}) after ${parser.position} bytes of SQL`, { cause: err });
   } finally {
     input.destroy();
   }
